@@ -1,0 +1,25 @@
+package dev.gavel.core;
+
+import io.vertx.core.Future;
+
+/**
+ * A presence store and an event broker over one backend: in memory for a single node, or Redis for a
+ * cluster of replicas.
+ */
+public interface Engine {
+
+    PresenceStore presence();
+
+    EventBroker broker();
+
+    /** True while the backend answers; a replica is ready to take viewers only then. */
+    boolean isReady();
+
+    /**
+     * Called after a lost connection to the backend came back and the subscriptions were restored; whatever
+     * was written while it was away may be gone, so the node writes its entries again.
+     */
+    void onReconnected(Runnable action);
+
+    Future<Void> close();
+}

@@ -1,0 +1,104 @@
+package dev.gavel.core;
+
+import io.vertx.core.Future;
+
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The presence store of a single node. It keeps the same per-replica leases as the Redis store, so that
+ * both pass one contract suite; on a single node there is only ever one replica in it.
+ */
+public final class InMemoryPresenceStore implements PresenceStore {
+
+    private final Clock clock;
+    private final long leaseMillis;
+    private final InMemoryEventBroker broker;
+    private final Map<AuctionId, Tally> tallies = new HashMap<>();
+    private long lastVersion;
+
+    /**
+     * @param leaseMillis how long a reported entry counts without being reported again
+     * @param broker      where count changes are announced
+     */
+    public InMemoryPresenceStore(Clock clock, long leaseMillis, InMemoryEventBroker broker) {
+        if (leaseMillis <= 0) {
+            throw new IllegalArgumentException("leaseMillis must be positive: " + leaseMillis);
+        }
+        this.clock = clock;
+        this.leaseMillis = leaseMillis;
+        this.broker = broker;
+    }
+
+    @Override
+    public synchronized Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, Long> localViewers) {
+        localViewers.forEach((auction, viewers) -> {
+            if (viewers < 0) {
+                throw new IllegalArgumentException("negative viewers for " + auction + ": " + viewers);
+            }
+        });
+        long now = clock.millis();
+        Map<AuctionId, ViewerCount> counts = new LinkedHashMap<>();
+        localViewers.forEach((auction, viewers) -> {
+            Tally tally = tallies.computeIfAbsent(auction, Tally::new);
+            if (viewers == 0) {
+                tally.leases.remove(nodeId);
+            } else {
+                tally.leases.put(nodeId, new Lease(viewers, now + leaseMillis));
+            }
+            counts.put(auction, settle(tally, now));
+        });
+        return Future.succeededFuture(counts);
+    }
+
+    @Override
+    public synchronized Future<ViewerCount> read(AuctionId auction) {
+        return Future.succeededFuture(settle(tallies.computeIfAbsent(auction, Tally::new), clock.millis()));
+    }
+
+    @Override
+    public synchronized Future<Void> removeNode(String nodeId) {
+        long now = clock.millis();
+        for (Tally tally : tallies.values()) {
+            if (tally.leases.remove(nodeId) != null) {
+                settle(tally, now);
+            }
+        }
+        return Future.succeededFuture();
+    }
+
+    /** Drops expired leases, sums, raises the peak, and announces the count if it changed. */
+    private ViewerCount settle(Tally tally, long now) {
+        long current = 0;
+        for (Iterator<Lease> it = tally.leases.values().iterator(); it.hasNext(); ) {
+            Lease lease = it.next();
+            if (lease.expiresAt <= now) {
+                it.remove();
+            } else {
+                current += lease.viewers;
+            }
+        }
+        ViewerCount last = tally.count;
+        if (last == null || last.current() != current) {
+            tally.count = new ViewerCount(tally.auction, current, Math.max(current, last == null ? 0 : last.peak()), ++lastVersion);
+            broker.announce(tally.count);
+        }
+        return tally.count;
+    }
+
+    private static final class Tally {
+        final AuctionId auction;
+        final Map<String, Lease> leases = new HashMap<>();
+        ViewerCount count;
+
+        Tally(AuctionId auction) {
+            this.auction = auction;
+        }
+    }
+
+    private record Lease(long viewers, long expiresAt) {
+    }
+}

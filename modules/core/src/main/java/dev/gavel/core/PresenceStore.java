@@ -1,0 +1,44 @@
+package dev.gavel.core;
+
+import io.vertx.core.Future;
+
+import java.util.Map;
+
+/**
+ * Where each replica's viewer count per auction is kept, and summed into the auction's {@link ViewerCount}.
+ *
+ * <p>A replica reports its own local counts; it never reports single viewers. Each entry it reports is a
+ * lease: an entry not reported again within the store's lease time stops counting, so the viewers of a
+ * replica that died without cleaning up vanish from the counts on their own.
+ *
+ * <p>Guarantees:
+ * <ul>
+ *   <li>Each report of one auction is atomic: writing the entry, dropping expired entries, summing and
+ *       raising the peak happen together, so two replicas reporting at once never lose an update.</li>
+ *   <li>When a report or a read changes an auction's {@code current} or {@code peak}, the new count is
+ *       announced to every subscriber of the auction on the {@link EventBroker}, in the order the changes
+ *       were made, with a {@link ViewerCount#version() version} that grows with each change.</li>
+ *   <li>A count is exact as of the last report of each replica; it lags a replica's local changes by
+ *       that replica's flush interval, and a dead replica's share by at most the lease time.</li>
+ *   <li>When the store is unreachable, futures fail; nothing is half-written. The caller reports again.</li>
+ * </ul>
+ */
+public interface PresenceStore {
+
+    /**
+     * Sets this replica's entries: for each auction, {@code nodeId} has that many viewers (0 removes the
+     * entry), and the lease of each entry is renewed.
+     *
+     * @return each reported auction's count after its update
+     */
+    Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, Long> localViewers);
+
+    /** The auction's count now, after dropping expired entries; a count of 0 for an auction never seen. */
+    Future<ViewerCount> read(AuctionId auction);
+
+    /**
+     * Removes every entry that {@code nodeId} holds, announcing the corrected counts. A replica calls it when
+     * it stops, and when it starts, so that a replica restarted under the same id does not count twice.
+     */
+    Future<Void> removeNode(String nodeId);
+}

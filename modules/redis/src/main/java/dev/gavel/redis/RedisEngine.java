@@ -1,0 +1,77 @@
+package dev.gavel.redis;
+
+import dev.gavel.core.Engine;
+import dev.gavel.core.EventBroker;
+import dev.gavel.core.PresenceStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+
+import java.time.Clock;
+
+/**
+ * The engine of a cluster of replicas on one Redis: counts in per-auction hashes (see {@link RedisPresenceStore}),
+ * events and count changes over per-auction pub/sub channels (see {@link RedisEventBroker}).
+ *
+ * <p>When Redis is unreachable the engine is not ready; requests fail rather than hang past their timeout,
+ * and the subscriber reconnects with backoff. Once it is back, the reconnect actions run so that the node
+ * writes its entries again.
+ */
+public final class RedisEngine implements Engine {
+
+    private final Redis commands;
+    private final Redis subscriber;
+    private final RedisPresenceStore presence;
+    private final RedisEventBroker broker;
+
+    private RedisEngine(Vertx vertx, String redisUrl, Clock clock, long leaseMillis) {
+        RedisOptions options = new RedisOptions()
+                .setConnectionString(redisUrl)
+                .setMaxPoolSize(8)
+                .setMaxPoolWaiting(1024)
+                .setMaxWaitingHandlers(16384);
+        this.commands = Redis.createClient(vertx, options);
+        this.subscriber = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1));
+        this.presence = new RedisPresenceStore(commands, clock, leaseMillis);
+        this.broker = new RedisEventBroker(vertx, commands, subscriber);
+    }
+
+    /** Creates the engine; it does not connect before {@link #connect()}. */
+    public static RedisEngine create(Vertx vertx, String redisUrl, Clock clock, long leaseMillis) {
+        return new RedisEngine(vertx, redisUrl, clock, leaseMillis);
+    }
+
+    /**
+     * Starts connecting. The future completes once Redis first answered, or fails if the first try did not
+     * reach it; either way the engine keeps connecting in the background and is ready once it is.
+     */
+    public Future<Void> connect() {
+        return broker.start();
+    }
+
+    @Override
+    public PresenceStore presence() {
+        return presence;
+    }
+
+    @Override
+    public EventBroker broker() {
+        return broker;
+    }
+
+    @Override
+    public boolean isReady() {
+        return broker.isConnected();
+    }
+
+    @Override
+    public void onReconnected(Runnable action) {
+        broker.onReconnected(action);
+    }
+
+    @Override
+    public Future<Void> close() {
+        return broker.close().eventually(subscriber::close).eventually(commands::close);
+    }
+}

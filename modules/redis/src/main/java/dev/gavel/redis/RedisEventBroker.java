@@ -1,0 +1,205 @@
+package dev.gavel.redis;
+
+import dev.gavel.core.AuctionId;
+import dev.gavel.core.EventBroker;
+import dev.gavel.core.ViewerEvent;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Auction events over Redis pub/sub, one channel per auction. Publishing goes through the shared command
+ * client; subscriptions live on one dedicated connection, which this broker watches (a PING every second)
+ * and, when it is lost, reconnects with backoff, subscribing again to every channel that has listeners.
+ * vertx-redis-client does not reconnect by itself.
+ */
+final class RedisEventBroker implements EventBroker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RedisEventBroker.class);
+    private static final long PING_MILLIS = 1000;
+    private static final long PING_TIMEOUT_MILLIS = 2000;
+    private static final long MIN_BACKOFF_MILLIS = 100;
+    private static final long MAX_BACKOFF_MILLIS = 5000;
+
+    private final Vertx vertx;
+    private final Context context;
+    private final Redis commands;
+    private final Redis subscriber;
+    private final Map<String, List<Listening>> listeners = new ConcurrentHashMap<>();
+    private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
+
+    private volatile RedisConnection connection;
+    private long backoffMillis = MIN_BACKOFF_MILLIS;
+    private long pingTimer = -1;
+    private boolean everConnected;
+    private boolean closed;
+
+    RedisEventBroker(Vertx vertx, Redis commands, Redis subscriber) {
+        this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
+        this.commands = commands;
+        this.subscriber = subscriber;
+    }
+
+    /** Connects the subscriber; completes when first connected, or fails, while it keeps trying. */
+    Future<Void> start() {
+        return Future.<Void>future(promise -> context.runOnContext(v -> connect().onComplete(promise)));
+    }
+
+    boolean isConnected() {
+        return connection != null;
+    }
+
+    void onReconnected(Runnable action) {
+        reconnectedActions.add(action);
+    }
+
+    @Override
+    public Future<Void> publish(AuctionId auction, ViewerEvent event) {
+        return commands.send(Request.cmd(Command.PUBLISH).arg(RedisKeys.channel(auction)).arg(ChannelMessage.encode(event)))
+                .mapEmpty();
+    }
+
+    @Override
+    public Future<Subscription> subscribe(AuctionId auction, AuctionListener listener) {
+        String channel = RedisKeys.channel(auction);
+        Listening listening = new Listening(vertx.getOrCreateContext(), listener);
+        boolean[] first = {false};
+        listeners.compute(channel, (c, list) -> {
+            List<Listening> updated = list == null ? new CopyOnWriteArrayList<>() : list;
+            first[0] = updated.isEmpty();
+            updated.add(listening);
+            return updated;
+        });
+        Subscription subscription = () -> unsubscribe(channel, listening);
+        RedisConnection conn = connection;
+        if (!first[0] || conn == null) {
+            // Already subscribed, or not connected: the reconnect subscribes to every channel with listeners.
+            return Future.succeededFuture(subscription);
+        }
+        return conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).map(subscription);
+    }
+
+    private Future<Void> unsubscribe(String channel, Listening listening) {
+        boolean[] last = {false};
+        listeners.computeIfPresent(channel, (c, list) -> {
+            list.remove(listening);
+            last[0] = list.isEmpty();
+            return last[0] ? null : list;
+        });
+        RedisConnection conn = connection;
+        if (!last[0] || conn == null) {
+            return Future.succeededFuture();
+        }
+        return conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel)).mapEmpty();
+    }
+
+    Future<Void> close() {
+        return Future.<Void>future(promise -> context.runOnContext(v -> {
+            closed = true;
+            vertx.cancelTimer(pingTimer);
+            RedisConnection conn = connection;
+            connection = null;
+            (conn == null ? Future.<Void>succeededFuture() : conn.close()).onComplete(promise);
+        }));
+    }
+
+    private Future<Void> connect() {
+        return subscriber.connect().compose(conn -> {
+            conn.handler(this::onPush);
+            conn.exceptionHandler(error -> lost(conn, error.toString()));
+            conn.endHandler(v -> lost(conn, "connection closed"));
+            Request subscribe = Request.cmd(Command.SUBSCRIBE);
+            listeners.keySet().forEach(subscribe::arg);
+            Future<?> resubscribed = listeners.isEmpty() ? Future.succeededFuture() : conn.send(subscribe);
+            return resubscribed.map(x -> conn).onFailure(e -> conn.close());
+        }).andThen(ar -> {
+            if (closed) {
+                if (ar.succeeded()) {
+                    ar.result().close();
+                }
+                return;
+            }
+            if (ar.failed()) {
+                scheduleReconnect(ar.cause().toString());
+                return;
+            }
+            connection = ar.result();
+            backoffMillis = MIN_BACKOFF_MILLIS;
+            pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
+            if (everConnected) {
+                LOG.info("Reconnected to Redis; resubscribed to {} auction channels", listeners.size());
+                reconnectedActions.forEach(Runnable::run);
+            } else {
+                LOG.info("Connected to Redis");
+            }
+            everConnected = true;
+        }).mapEmpty();
+    }
+
+    private void ping(RedisConnection conn) {
+        conn.send(Request.cmd(Command.PING))
+                .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onFailure(error -> {
+                    conn.close();
+                    lost(conn, "no answer to PING: " + error);
+                });
+    }
+
+    private void lost(RedisConnection conn, String why) {
+        context.runOnContext(v -> {
+            if (connection != conn || closed) {
+                return;
+            }
+            connection = null;
+            vertx.cancelTimer(pingTimer);
+            LOG.warn("Lost the Redis subscriber connection ({}); reconnecting", why);
+            scheduleReconnect(why);
+        });
+    }
+
+    private void scheduleReconnect(String why) {
+        if (closed) {
+            return;
+        }
+        long delay = backoffMillis;
+        backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
+        LOG.debug("Redis not reachable ({}); next try in {} ms", why, delay);
+        vertx.setTimer(delay, t -> connect());
+    }
+
+    private void onPush(Response push) {
+        if (push.size() < 3 || !"message".equals(push.get(0).toString())) {
+            return;
+        }
+        String channel = push.get(1).toString();
+        AuctionId auction = RedisKeys.auctionOfChannel(channel);
+        if (auction == null) {
+            return;
+        }
+        String message = push.get(2).toString();
+        for (Listening listening : listeners.getOrDefault(channel, List.of())) {
+            listening.context.runOnContext(v -> {
+                if (!ChannelMessage.decode(auction, message, listening.listener)) {
+                    LOG.warn("Ignored a message of unknown shape on {}", channel);
+                }
+            });
+        }
+    }
+
+    private record Listening(Context context, AuctionListener listener) {
+    }
+}

@@ -1,0 +1,39 @@
+package dev.gavel.redis;
+
+import dev.gavel.core.AuctionId;
+
+/**
+ * Names in Redis. Every key and channel of one auction carries the hash tag {@code {a:<id>}}, so they fall
+ * into one slot of a Redis Cluster and the report script may touch them together.
+ */
+final class RedisKeys {
+
+    private static final String CHANNEL_SUFFIX = ":events";
+    private static final String AUCTION_PREFIX = "gavel:{a:";
+
+    private RedisKeys() {
+    }
+
+    /** The hash of an auction's per-replica counts, peak and version. */
+    static String counts(AuctionId auction) {
+        return AUCTION_PREFIX + auction.value() + "}";
+    }
+
+    /** The pub/sub channel of an auction's events and count changes. */
+    static String channel(AuctionId auction) {
+        return AUCTION_PREFIX + auction.value() + "}" + CHANNEL_SUFFIX;
+    }
+
+    /** The auction whose channel this is, or null for a channel that is not one of ours. */
+    static AuctionId auctionOfChannel(String channel) {
+        if (!channel.startsWith(AUCTION_PREFIX) || !channel.endsWith("}" + CHANNEL_SUFFIX)) {
+            return null;
+        }
+        return AuctionId.of(channel.substring(AUCTION_PREFIX.length(), channel.length() - CHANNEL_SUFFIX.length() - 1));
+    }
+
+    /** The set of auctions where a node holds entries, so that the node can remove them all when it restarts. */
+    static String nodeAuctions(String nodeId) {
+        return "gavel:node:{" + nodeId + "}:auctions";
+    }
+}

@@ -1,0 +1,135 @@
+package dev.gavel.server;
+
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * A node's configuration, read once from the environment (see the contract's "Running a node").
+ *
+ * @param redisUrl            null for the in-memory engine
+ * @param adminTokenGenerated true when no {@code ADMIN_TOKEN} was given and {@code adminToken} was made up
+ */
+public record GavelConfig(
+        int port,
+        String redisUrl,
+        List<String> allowedOrigins,
+        String adminToken,
+        boolean adminTokenGenerated,
+        String nodeId,
+        long nodeTtlMillis,
+        long socketIoPingIntervalMillis,
+        long socketIoPingTimeoutMillis) {
+
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** Reads the configuration, throwing {@link ConfigException} naming the first bad variable. */
+    public static GavelConfig fromEnv(Map<String, String> env) {
+        int port = (int) number(env, "PORT", 8080, 0, 65535);
+        String redisUrl = redisUrl(blankToNull(env.get("REDIS_URL")));
+        List<String> origins = origins(env.getOrDefault("ALLOWED_ORIGIN", "http://localhost:3000"));
+        String token = blankToNull(env.get("ADMIN_TOKEN"));
+        boolean generated = token == null;
+        if (generated) {
+            token = randomHex(24);
+        }
+        String nodeId = blankToNull(env.get("NODE_ID"));
+        if (nodeId == null) {
+            nodeId = hostName() + "-" + randomHex(3);
+        } else if (!NODE_ID.matcher(nodeId).matches()) {
+            throw new ConfigException("NODE_ID", "must be 1 to 128 characters of [A-Za-z0-9_.:-], got '" + nodeId + "'");
+        }
+        long ttl = number(env, "NODE_TTL_MS", 10_000, 500, 3_600_000);
+        long pingInterval = number(env, "SOCKETIO_PING_INTERVAL_MS", 25_000, 1, 3_600_000);
+        long pingTimeout = number(env, "SOCKETIO_PING_TIMEOUT_MS", 20_000, 1, 3_600_000);
+        return new GavelConfig(port, redisUrl, origins, token, generated, nodeId, ttl, pingInterval, pingTimeout);
+    }
+
+    /** A copy listening on another port; tests use it to start several nodes. */
+    public GavelConfig withPort(int newPort) {
+        return new GavelConfig(newPort, redisUrl, allowedOrigins, adminToken, adminTokenGenerated, nodeId,
+                nodeTtlMillis, socketIoPingIntervalMillis, socketIoPingTimeoutMillis);
+    }
+
+    private static long number(Map<String, String> env, String name, long defaultValue, long min, long max) {
+        String raw = blankToNull(env.get(name));
+        if (raw == null) {
+            return defaultValue;
+        }
+        long value;
+        try {
+            value = Long.parseLong(raw.trim());
+        } catch (NumberFormatException e) {
+            throw new ConfigException(name, "not a number: '" + raw + "'");
+        }
+        if (value < min || value > max) {
+            throw new ConfigException(name, "must be between " + min + " and " + max + ", got " + value);
+        }
+        return value;
+    }
+
+    private static String redisUrl(String raw) {
+        if (raw == null) {
+            return null;
+        }
+        URI uri;
+        try {
+            uri = new URI(raw);
+        } catch (URISyntaxException e) {
+            throw new ConfigException("REDIS_URL", "does not parse: " + e.getMessage());
+        }
+        if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
+            throw new ConfigException("REDIS_URL", "must start with redis:// or rediss://, got '" + raw + "'");
+        }
+        if (uri.getHost() == null) {
+            throw new ConfigException("REDIS_URL", "has no host: '" + raw + "'");
+        }
+        String path = uri.getPath();
+        if (path != null && !path.isEmpty() && !path.equals("/") && !path.matches("/\\d+")) {
+            throw new ConfigException("REDIS_URL", "the path must be a database number, got '" + path + "'");
+        }
+        return raw;
+    }
+
+    private static List<String> origins(String raw) {
+        List<String> origins = Arrays.stream(raw.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+        for (String origin : origins) {
+            try {
+                URI uri = new URI(origin);
+                if (uri.getScheme() == null || uri.getHost() == null || (uri.getPath() != null && !uri.getPath().isEmpty())) {
+                    throw new ConfigException("ALLOWED_ORIGIN", "not an origin (scheme://host[:port]): '" + origin + "'");
+                }
+            } catch (URISyntaxException e) {
+                throw new ConfigException("ALLOWED_ORIGIN", "not an origin (scheme://host[:port]): '" + origin + "'");
+            }
+        }
+        return origins;
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value;
+    }
+
+    private static String hostName() {
+        try {
+            String name = InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9_.:-]", "");
+            return name.isEmpty() ? "gavel" : name;
+        } catch (UnknownHostException e) {
+            return "gavel";
+        }
+    }
+
+    private static String randomHex(int bytes) {
+        byte[] random = new byte[bytes];
+        RANDOM.nextBytes(random);
+        return HexFormat.of().formatHex(random);
+    }
+}

@@ -1,0 +1,110 @@
+package dev.gavel.server;
+
+import dev.gavel.core.Audience;
+import dev.gavel.core.AudienceSettings;
+import dev.gavel.core.Engine;
+import dev.gavel.core.InMemoryEngine;
+import dev.gavel.redis.RedisEngine;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+
+/**
+ * One running replica: its Vert.x instance, engine, audience and HTTP server. {@link Main} starts one per
+ * process; tests start several in one JVM.
+ */
+public final class GavelNode {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GavelNode.class);
+    /** Count broadcasts to viewers are coalesced to at most one per auction per this interval. */
+    static final long BROADCAST_MILLIS = 200;
+
+    private final GavelConfig config;
+    private final Vertx vertx;
+    private final Engine engine;
+    private final Audience audience;
+    private final NodeState state = new NodeState();
+    private HttpVerticle http;
+
+    private GavelNode(GavelConfig config, Vertx vertx, Engine engine, Audience audience) {
+        this.config = config;
+        this.vertx = vertx;
+        this.engine = engine;
+        this.audience = audience;
+    }
+
+    /** Starts a node. A Redis that is not reachable yet does not stop it: it is not ready until Redis is. */
+    public static Future<GavelNode> start(GavelConfig config) {
+        Vertx vertx = Vertx.vertx();
+        Clock clock = Clock.systemUTC();
+        long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
+        Engine engine;
+        Future<Void> connected;
+        if (config.redisUrl() == null) {
+            engine = new InMemoryEngine(vertx, clock, lease);
+            connected = Future.succeededFuture();
+        } else {
+            RedisEngine redis = RedisEngine.create(vertx, config.redisUrl(), clock, lease);
+            engine = redis;
+            connected = redis.connect().recover(e -> {
+                LOG.warn("Redis is not reachable yet ({}); the node is not ready until it is", e.toString());
+                return Future.succeededFuture();
+            });
+        }
+        Audience audience = new Audience(vertx, engine, config.nodeId(),
+                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock);
+        GavelNode node = new GavelNode(config, vertx, engine, audience);
+        return connected
+                .compose(v -> audience.start())
+                .compose(v -> {
+                    node.http = new HttpVerticle(config, engine, audience, node.state);
+                    return vertx.deployVerticle(node.http);
+                })
+                .map(id -> {
+                    node.state.started();
+                    LOG.info("Gavel node {} listening on port {} with the {} engine", config.nodeId(), node.port(),
+                            config.redisUrl() == null ? "in-memory" : "Redis");
+                    return node;
+                })
+                .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
+    }
+
+    public int port() {
+        return http.actualPort();
+    }
+
+    public GavelConfig config() {
+        return config;
+    }
+
+    public Audience audience() {
+        return audience;
+    }
+
+    public Engine engine() {
+        return engine;
+    }
+
+    /**
+     * Stops gracefully: takes this replica's viewers out of the counts at once, closes them with 1012
+     * (Service Restart), and closes everything.
+     */
+    public Future<Void> stop() {
+        state.stopping();
+        LOG.info("Gavel node {} stopping", config.nodeId());
+        return audience.shutdown()
+                .eventually(engine::close)
+                .eventually(vertx::close);
+    }
+
+    /**
+     * Dies the way a killed process does, for tests: no more heartbeats, every socket dropped, nothing
+     * removed from the store.
+     */
+    public Future<Void> crash() {
+        return vertx.close();
+    }
+}

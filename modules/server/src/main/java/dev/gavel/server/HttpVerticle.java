@@ -1,0 +1,46 @@
+package dev.gavel.server;
+
+import dev.gavel.core.Audience;
+import dev.gavel.core.Engine;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+
+/** Serves everything of a node on one port: viewer transports, health and metrics. */
+final class HttpVerticle extends VerticleBase {
+
+    /** The largest frame a viewer may send; a bigger one closes its connection with 1009. */
+    static final int MAX_VIEWER_FRAME_BYTES = 4096;
+
+    private final GavelConfig config;
+    private final Engine engine;
+    private final Audience audience;
+    private final NodeState state;
+    private HttpServer server;
+
+    HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state) {
+        this.config = config;
+        this.engine = engine;
+        this.audience = audience;
+        this.state = state;
+    }
+
+    @Override
+    public Future<?> start() {
+        ViewerAdmission admission = new ViewerAdmission(new OriginPolicy(config.allowedOrigins()));
+        Router router = Router.router(vertx);
+        router.route("/ws").handler(new WebSocketViewers(admission, audience));
+        new HealthRoutes(engine, audience, state).mount(router);
+        HttpServerOptions options = new HttpServerOptions()
+                .setPort(config.port())
+                .setMaxWebSocketFrameSize(MAX_VIEWER_FRAME_BYTES)
+                .setMaxWebSocketMessageSize(MAX_VIEWER_FRAME_BYTES);
+        return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+    }
+
+    int actualPort() {
+        return server.actualPort();
+    }
+}

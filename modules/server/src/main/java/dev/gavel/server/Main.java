@@ -1,0 +1,46 @@
+package dev.gavel.server;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.TimeUnit;
+
+/** Reads the configuration from the environment and runs one node until the process is told to stop. */
+public final class Main {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+    /** SIGTERM must end the process within 10 s; stopping gets most of that, the JVM the rest. */
+    private static final long STOP_TIMEOUT_SECONDS = 8;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        GavelConfig config;
+        try {
+            config = GavelConfig.fromEnv(System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("gavel: bad configuration: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        if (config.adminTokenGenerated()) {
+            LOG.info("ADMIN_TOKEN not set; generated admin token for this run: {}", config.adminToken());
+        }
+        GavelNode node;
+        try {
+            node = GavelNode.start(config).await(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            System.err.println("gavel: could not start: " + e.getMessage());
+            System.exit(1);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                node.stop().await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.warn("Did not stop cleanly: {}", e.toString());
+            }
+        }, "gavel-shutdown"));
+    }
+}

@@ -1,0 +1,188 @@
+package dev.gavel.testkit;
+
+import org.testcontainers.DockerClientFactory;
+import org.testcontainers.containers.GenericContainer;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Redis for tests: a Testcontainers {@code redis:7} where a Docker engine answers, otherwise a
+ * {@code redis-server} process on a free loopback port. Tests do not care which they got.
+ *
+ * <p>{@link #stop()} and {@link #start()} make Redis unreachable and bring it back on the same address: the
+ * container is paused and unpaused; the process is killed and started again (losing its data, as a Redis
+ * without persistence does).
+ */
+public final class RedisFixture implements AutoCloseable {
+
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
+
+    private final GenericContainer<?> container;
+    private final int port;
+    private Process process;
+    private boolean running;
+
+    private RedisFixture(GenericContainer<?> container, int port) {
+        this.container = container;
+        this.port = port;
+    }
+
+    /** Starts a Redis; fails with a message saying what to install when neither kind can be had. */
+    public static RedisFixture start() {
+        if (dockerAnswers()) {
+            GenericContainer<?> container = new GenericContainer<>("redis:7").withExposedPorts(6379);
+            container.start();
+            RedisFixture fixture = new RedisFixture(container, container.getMappedPort(6379));
+            fixture.running = true;
+            return fixture;
+        }
+        RedisFixture fixture = new RedisFixture(null, freePort());
+        fixture.start();
+        return fixture;
+    }
+
+    private static boolean dockerAnswers() {
+        try {
+            return DockerClientFactory.instance().isDockerAvailable();
+        } catch (Throwable e) {
+            return false;
+        }
+    }
+
+    public String url() {
+        return "redis://" + host() + ":" + port;
+    }
+
+    public String host() {
+        return container != null ? container.getHost() : "127.0.0.1";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** Makes Redis unreachable; {@link #start()} brings it back on the same address. */
+    public synchronized void stop() {
+        if (!running) {
+            return;
+        }
+        if (container != null) {
+            container.getDockerClient().pauseContainerCmd(container.getContainerId()).exec();
+        } else {
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        running = false;
+    }
+
+    /** Brings a stopped Redis back; waits until it answers PING. */
+    public synchronized void start() {
+        if (running) {
+            return;
+        }
+        if (container != null) {
+            container.getDockerClient().unpauseContainerCmd(container.getContainerId()).exec();
+        } else {
+            try {
+                Path dir = Files.createTempDirectory("gavel-redis");
+                process = new ProcessBuilder(List.of(redisServer(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
+                        "--save", "", "--appendonly", "no", "--protected-mode", "no", "--dir", dir.toString()))
+                        .redirectErrorStream(true)
+                        .redirectOutput(dir.resolve("redis.log").toFile())
+                        .start();
+            } catch (IOException e) {
+                throw new IllegalStateException("could not start redis-server: " + e.getMessage(), e);
+            }
+        }
+        awaitPong();
+        running = true;
+    }
+
+    /** Sends one command in Redis's inline form and returns the raw reply; for tests that inspect Redis. */
+    public String command(String inline) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(host(), port), 1000);
+            socket.setSoTimeout(2000);
+            OutputStream out = socket.getOutputStream();
+            out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[65536];
+            int read = in.read(buffer);
+            return read <= 0 ? "" : new String(buffer, 0, read, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("Redis did not answer '" + inline + "': " + e.getMessage(), e);
+        }
+    }
+
+    private void awaitPong() {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            try {
+                if (command("PING").startsWith("+PONG")) {
+                    return;
+                }
+            } catch (IllegalStateException notYet) {
+                // not listening yet
+            }
+            if (process != null && !process.isAlive()) {
+                throw new IllegalStateException("redis-server exited at start with code " + process.exitValue());
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new IllegalStateException("Redis did not answer PING within " + START_TIMEOUT);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (container != null) {
+            if (!running) {
+                container.getDockerClient().unpauseContainerCmd(container.getContainerId()).exec();
+            }
+            container.stop();
+        } else if (process != null) {
+            process.destroyForcibly();
+        }
+        running = false;
+    }
+
+    private static String redisServer() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
+            File candidate = new File(dir, "redis-server");
+            if (candidate.canExecute()) {
+                return candidate.getPath();
+            }
+        }
+        throw new IllegalStateException("no Docker engine and no redis-server on PATH: install Debian's redis-server "
+                + "(bash .ci/run does) or start Docker");
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
