@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * A real Redis for tests: a Testcontainers {@code redis:7} where a Docker engine answers, otherwise a
  * {@code redis-server} process on a free loopback port. Tests do not care which they got.
  *
- * <p>{@link #stop()} and {@link #start()} make Redis unreachable and bring it back on the same address: the
+ * <p>{@link #takeDown()} and {@link #bringBack()} make Redis unreachable and bring it back on the same address: the
  * container is paused and unpaused; the process is killed and started again (losing its data, as a Redis
  * without persistence does).
  */
@@ -49,7 +49,7 @@ public final class RedisFixture implements AutoCloseable {
             return fixture;
         }
         RedisFixture fixture = new RedisFixture(null, freePort());
-        fixture.start();
+        fixture.bringBack();
         return fixture;
     }
 
@@ -73,8 +73,8 @@ public final class RedisFixture implements AutoCloseable {
         return port;
     }
 
-    /** Makes Redis unreachable; {@link #start()} brings it back on the same address. */
-    public synchronized void stop() {
+    /** Makes Redis unreachable; {@link #bringBack()} brings it back on the same address. */
+    public synchronized void takeDown() {
         if (!running) {
             return;
         }
@@ -92,7 +92,7 @@ public final class RedisFixture implements AutoCloseable {
     }
 
     /** Brings a stopped Redis back; waits until it answers PING. */
-    public synchronized void start() {
+    public synchronized void bringBack() {
         if (running) {
             return;
         }
