@@ -124,7 +124,7 @@ public final class RedisPresenceStore implements PresenceStore {
     /** Sends a pipeline that calls the script by its hash, loading the script first if Redis lost it. */
     private Future<List<Response>> runScripts(List<Request> requests) {
         return redis.batch(requests).recover(error -> {
-            if (error.getMessage() == null || !error.getMessage().startsWith("NOSCRIPT")) {
+            if (error.getMessage() == null || !error.getMessage().contains("NOSCRIPT")) {
                 return Future.failedFuture(error);
             }
             return redis.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(REPORT_SCRIPT))

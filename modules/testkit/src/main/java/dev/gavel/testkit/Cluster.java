@@ -1,0 +1,101 @@
+package dev.gavel.testkit;
+
+import dev.gavel.server.GavelConfig;
+import dev.gavel.server.GavelNode;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Several Gavel nodes in this JVM, each with its own Vert.x instance and port, on one Redis (or one
+ * in-memory node when there is no Redis). Nodes are named {@code node-0}, {@code node-1}, ...
+ */
+public final class Cluster implements AutoCloseable {
+
+    private final RedisFixture redis;
+    private final Map<String, String> env;
+    private final List<GavelNode> nodes = new ArrayList<>();
+
+    private Cluster(RedisFixture redis, Map<String, String> env) {
+        this.redis = redis;
+        this.env = env;
+    }
+
+    /**
+     * @param redis null for a single in-memory node
+     * @param env   extra configuration for every node, e.g. {@code NODE_TTL_MS}
+     */
+    public static Cluster start(RedisFixture redis, int size, Map<String, String> env) {
+        Cluster cluster = new Cluster(redis, env);
+        try {
+            for (int i = 0; i < size; i++) {
+                cluster.nodes.add(cluster.startNode("node-" + i));
+            }
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+        return cluster;
+    }
+
+    /** Starts one more node (or a node again under a name it had) and returns its index. */
+    public int add(String nodeId) {
+        nodes.add(startNode(nodeId));
+        return nodes.size() - 1;
+    }
+
+    public GavelNode node(int index) {
+        return nodes.get(index);
+    }
+
+    public int port(int index) {
+        return nodes.get(index).port();
+    }
+
+    public int size() {
+        return nodes.size();
+    }
+
+    /** Stops a node gracefully, as on SIGTERM. */
+    public void stop(int index) {
+        await(nodes.get(index).stop());
+    }
+
+    /** Kills a node: no heartbeat, sockets dropped, nothing removed from Redis. */
+    public void crash(int index) {
+        await(nodes.get(index).crash());
+    }
+
+    private GavelNode startNode(String nodeId) {
+        Map<String, String> nodeEnv = new HashMap<>(env);
+        nodeEnv.put("PORT", "0");
+        nodeEnv.put("NODE_ID", nodeId);
+        nodeEnv.putIfAbsent("ADMIN_TOKEN", "test-admin-token");
+        if (redis != null) {
+            nodeEnv.put("REDIS_URL", redis.url());
+        }
+        return await(GavelNode.start(GavelConfig.fromEnv(nodeEnv)));
+    }
+
+    private static <T> T await(io.vertx.core.Future<T> future) {
+        try {
+            return future.await(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        for (GavelNode node : nodes) {
+            try {
+                node.crash().await(10, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // already stopped
+            }
+        }
+    }
+}

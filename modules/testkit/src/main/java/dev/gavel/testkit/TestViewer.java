@@ -1,0 +1,138 @@
+package dev.gavel.testkit;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A plain WebSocket viewer for tests, with a real Vert.x WebSocket client: it records every frame it gets
+ * and waits (with a deadline, never a bare sleep) for what a test expects.
+ */
+public final class TestViewer implements AutoCloseable {
+
+    /** How long a test waits for something that should happen. */
+    public static final Duration PATIENCE = Duration.ofSeconds(15);
+
+    private static final Vertx VERTX = Vertx.vertx();
+    private static final WebSocketClient CLIENT = VERTX.createWebSocketClient();
+
+    private final WebSocket ws;
+    private final List<JsonObject> frames = new CopyOnWriteArrayList<>();
+    private volatile Short closeStatus;
+
+    private TestViewer(WebSocket ws) {
+        this.ws = ws;
+        ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
+        ws.closeHandler(v -> closeStatus = ws.closeStatusCode() == null ? -1 : ws.closeStatusCode());
+    }
+
+    /** Connects to {@code /ws?slug=auction-<auctionId>} on a node. */
+    public static TestViewer watch(int port, String auctionId) {
+        return connect(port, "/ws?slug=auction-" + auctionId, null);
+    }
+
+    public static TestViewer connect(int port, String uri, String origin) {
+        return new TestViewer(result(open(port, uri, origin)));
+    }
+
+    /** The HTTP status of a refused upgrade; fails if the upgrade was accepted. */
+    public static int refusalStatus(int port, String uri, String origin) {
+        try {
+            WebSocket ws = open(port, uri, origin).await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            ws.close();
+            throw new AssertionError("the upgrade of " + uri + " was accepted");
+        } catch (UpgradeRejectedException e) {
+            return e.getStatus();
+        } catch (AssertionError e) {
+            throw e;
+        } catch (Exception e) {
+            if (e.getCause() instanceof UpgradeRejectedException rejected) {
+                return rejected.getStatus();
+            }
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Future<WebSocket> open(int port, String uri, String origin) {
+        WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
+        if (origin != null) {
+            options.addHeader("Origin", origin);
+        }
+        return CLIENT.connect(options);
+    }
+
+    public void send(String text) {
+        result(ws.writeTextMessage(text));
+    }
+
+    public List<JsonObject> frames() {
+        return frames;
+    }
+
+    /** Payloads of the frames of one event, in arrival order. */
+    public List<Object> events(String name) {
+        return frames.stream().filter(f -> name.equals(f.getString("event"))).map(f -> f.getValue("data")).toList();
+    }
+
+    /** The latest {@code viewerCountUpdate} payload, or null before the first. */
+    public JsonObject lastCount() {
+        List<Object> counts = events("viewerCountUpdate");
+        return counts.isEmpty() ? null : (JsonObject) counts.get(counts.size() - 1);
+    }
+
+    /** Waits until the latest count shows {@code current} viewers. */
+    public TestViewer awaitCurrent(long current) {
+        await().atMost(PATIENCE).until(() -> lastCount() != null && lastCount().getLong("current") == current);
+        return this;
+    }
+
+    /** Waits until the latest count shows {@code current} and {@code peak}. */
+    public TestViewer awaitCount(long current, long peak) {
+        await().atMost(PATIENCE).until(() -> lastCount() != null
+                && lastCount().getLong("current") == current && lastCount().getLong("peak") == peak);
+        return this;
+    }
+
+    /** Waits until an event arrives and returns its payloads. */
+    public List<Object> awaitEvents(String name, int atLeast) {
+        await().atMost(PATIENCE).until(() -> events(name).size() >= atLeast);
+        return events(name);
+    }
+
+    /** Waits for the connection to be closed and returns its close code (-1 when none was sent). */
+    public short awaitClosed() {
+        await().atMost(PATIENCE).until(() -> closeStatus != null);
+        return closeStatus;
+    }
+
+    public boolean isClosed() {
+        return closeStatus != null;
+    }
+
+    @Override
+    public void close() {
+        if (closeStatus == null) {
+            ws.close();
+            await().atMost(PATIENCE).until(() -> closeStatus != null);
+        }
+    }
+
+    private static <T> T result(Future<T> future) {
+        try {
+            return future.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
