@@ -35,11 +35,12 @@ public final class InMemoryPresenceStore implements PresenceStore {
 
     @Override
     public synchronized Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, Long> localViewers) {
-        localViewers.forEach((auction, viewers) -> {
-            if (viewers < 0) {
-                throw new IllegalArgumentException("negative viewers for " + auction + ": " + viewers);
+        for (Map.Entry<AuctionId, Long> entry : localViewers.entrySet()) {
+            if (entry.getValue() < 0) {
+                return Future.failedFuture(new IllegalArgumentException(
+                        "negative viewers for " + entry.getKey() + ": " + entry.getValue()));
             }
-        });
+        }
         long now = clock.millis();
         Map<AuctionId, ViewerCount> counts = new LinkedHashMap<>();
         localViewers.forEach((auction, viewers) -> {

@@ -21,6 +21,7 @@ import java.time.Clock;
 public final class RedisEngine implements Engine {
 
     private final Redis commands;
+    private final Redis publisher;
     private final Redis subscriber;
     private final RedisPresenceStore presence;
     private final RedisEventBroker broker;
@@ -32,9 +33,12 @@ public final class RedisEngine implements Engine {
                 .setMaxPoolWaiting(1024)
                 .setMaxWaitingHandlers(16384);
         this.commands = Redis.createClient(vertx, options);
+        // One connection for all publishes: requests on one connection are answered in order, so events
+        // of an auction are published in the order they were handed over, even when several are in flight.
+        this.publisher = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1));
         this.subscriber = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1));
         this.presence = new RedisPresenceStore(commands, clock, leaseMillis);
-        this.broker = new RedisEventBroker(vertx, commands, subscriber);
+        this.broker = new RedisEventBroker(vertx, publisher, subscriber);
     }
 
     /** Creates the engine; it does not connect before {@link #connect()}. */
@@ -72,6 +76,6 @@ public final class RedisEngine implements Engine {
 
     @Override
     public Future<Void> close() {
-        return broker.close().eventually(subscriber::close).eventually(commands::close);
+        return broker.close().eventually(subscriber::close).eventually(publisher::close).eventually(commands::close);
     }
 }

@@ -21,8 +21,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Auction events over Redis pub/sub, one channel per auction. Publishing goes through the shared command
- * client; subscriptions live on one dedicated connection, which this broker watches (a PING every second)
+ * Auction events over Redis pub/sub, one channel per auction. Publishing goes through one connection, which
+ * keeps the publish order; subscriptions live on one dedicated connection, which this broker watches (a PING every second)
  * and, when it is lost, reconnects with backoff, subscribing again to every channel that has listeners.
  * vertx-redis-client does not reconnect by itself.
  */
@@ -36,7 +36,7 @@ final class RedisEventBroker implements EventBroker {
 
     private final Vertx vertx;
     private final Context context;
-    private final Redis commands;
+    private final Redis publisher;
     private final Redis subscriber;
     private final Map<String, List<Listening>> listeners = new ConcurrentHashMap<>();
     private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
@@ -47,10 +47,10 @@ final class RedisEventBroker implements EventBroker {
     private boolean everConnected;
     private boolean closed;
 
-    RedisEventBroker(Vertx vertx, Redis commands, Redis subscriber) {
+    RedisEventBroker(Vertx vertx, Redis publisher, Redis subscriber) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
-        this.commands = commands;
+        this.publisher = publisher;
         this.subscriber = subscriber;
     }
 
@@ -69,7 +69,7 @@ final class RedisEventBroker implements EventBroker {
 
     @Override
     public Future<Void> publish(AuctionId auction, ViewerEvent event) {
-        return commands.send(Request.cmd(Command.PUBLISH).arg(RedisKeys.channel(auction)).arg(ChannelMessage.encode(event)))
+        return publisher.send(Request.cmd(Command.PUBLISH).arg(RedisKeys.channel(auction)).arg(ChannelMessage.encode(event)))
                 .mapEmpty();
     }
 

@@ -1,0 +1,247 @@
+package dev.gavel.testkit;
+
+import dev.gavel.core.AuctionId;
+import dev.gavel.core.Engine;
+import dev.gavel.core.EventBroker;
+import dev.gavel.core.ViewerCount;
+import dev.gavel.core.ViewerEvent;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What every engine must do, written once: an engine passes this suite against its real backend or it is
+ * not done. Time is a {@link ManualClock} that the tests move; nothing sleeps.
+ */
+public abstract class EngineContract {
+
+    protected static final long LEASE_MILLIS = 3000;
+
+    private final ManualClock clock = new ManualClock();
+    private Vertx vertx;
+    private Engine engine;
+
+    /** Creates the engine under test, connected and ready. */
+    protected abstract Engine createEngine(Vertx vertx, Clock clock, long leaseMillis);
+
+    @BeforeEach
+    void createEngine() {
+        vertx = Vertx.vertx();
+        engine = createEngine(vertx, clock, LEASE_MILLIS);
+    }
+
+    @AfterEach
+    void closeEngine() throws Exception {
+        engine.close().await(10, TimeUnit.SECONDS);
+        vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    /** A fresh auction per test, so tests sharing one backend do not see each other. */
+    private static AuctionId auction() {
+        return AuctionId.of("t" + UUID.randomUUID().toString().replace("-", "").substring(0, 20));
+    }
+
+    private static <T> T result(Future<T> future) {
+        try {
+            return future.await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ViewerCount report(String node, AuctionId auction, long viewers) {
+        return result(engine.presence().report(node, Map.of(auction, viewers))).get(auction);
+    }
+
+    private ViewerCount read(AuctionId auction) {
+        return result(engine.presence().read(auction));
+    }
+
+    private static void assertCount(long current, long peak, ViewerCount count) {
+        assertEquals(current, count.current(), "current of " + count);
+        assertEquals(peak, count.peak(), "peak of " + count);
+    }
+
+    @Test
+    void anAuctionNeverSeenCountsZero() {
+        assertCount(0, 0, read(auction()));
+    }
+
+    @Test
+    void entriesOfAllNodesAreSummed() {
+        AuctionId a = auction();
+        assertCount(2, 2, report("n1", a, 2));
+        assertCount(5, 5, report("n2", a, 3));
+        assertCount(5, 5, read(a));
+    }
+
+    @Test
+    void aNodeReportingAgainReplacesItsEntry() {
+        AuctionId a = auction();
+        report("n1", a, 2);
+        assertCount(4, 4, report("n1", a, 4));
+        assertCount(1, 4, report("n1", a, 1));
+    }
+
+    @Test
+    void zeroRemovesTheEntryAndThePeakHolds() {
+        AuctionId a = auction();
+        report("n1", a, 2);
+        report("n2", a, 1);
+        assertCount(1, 3, report("n1", a, 0));
+        assertCount(0, 3, report("n2", a, 0));
+        assertCount(0, 3, read(a));
+    }
+
+    @Test
+    void auctionsCountIndependently() {
+        AuctionId a = auction();
+        AuctionId b = auction();
+        Map<AuctionId, ViewerCount> counts = result(engine.presence().report("n1", Map.of(a, 3L, b, 7L)));
+        assertCount(3, 3, counts.get(a));
+        assertCount(7, 7, counts.get(b));
+        report("n2", a, 1);
+        assertCount(7, 7, read(b));
+    }
+
+    @Test
+    void anEntryNotRenewedWithinTheLeaseStopsCounting() {
+        AuctionId a = auction();
+        report("alive", a, 3);
+        report("dead", a, 2);
+        clock.advance(Duration.ofMillis(LEASE_MILLIS - 1));
+        assertCount(5, 5, report("alive", a, 3));
+        clock.advance(Duration.ofMillis(2));
+        assertCount(3, 5, read(a));
+    }
+
+    @Test
+    void removingANodeRemovesAllItsEntries() {
+        AuctionId a = auction();
+        AuctionId b = auction();
+        result(engine.presence().report("leaving", Map.of(a, 2L, b, 4L)));
+        report("staying", a, 1);
+        result(engine.presence().removeNode("leaving"));
+        assertCount(1, 3, read(a));
+        assertCount(0, 4, read(b));
+    }
+
+    @Test
+    void aNegativeCountIsRefusedAndNothingIsWritten() {
+        AuctionId a = auction();
+        AuctionId b = auction();
+        report("n1", a, 2);
+        Future<Map<AuctionId, ViewerCount>> bad = engine.presence().report("n1", Map.of(a, 5L, b, -1L));
+        assertThrows(Exception.class, () -> bad.await(10, TimeUnit.SECONDS));
+        assertCount(2, 2, read(a));
+        assertCount(0, 0, read(b));
+    }
+
+    @Test
+    void changesAreAnnouncedInOrderWithGrowingVersions() {
+        AuctionId a = auction();
+        Recorder recorder = subscribe(a);
+        report("n1", a, 1);
+        report("n2", a, 2);
+        report("n1", a, 0);
+        await().atMost(TestViewer.PATIENCE).until(() -> recorder.counts.size() >= 3);
+        List<ViewerCount> counts = recorder.counts;
+        assertEquals(List.of(1L, 3L, 2L), counts.stream().map(ViewerCount::current).toList().subList(counts.size() - 3, counts.size()));
+        for (int i = 1; i < counts.size(); i++) {
+            assertTrue(counts.get(i).isNewerThan(counts.get(i - 1)), "versions grow: " + counts);
+        }
+        assertEquals(3, counts.get(counts.size() - 1).peak());
+    }
+
+    @Test
+    void anExpiryFoundByASweepIsAnnounced() {
+        AuctionId a = auction();
+        report("alive", a, 1);
+        report("dead", a, 4);
+        Recorder recorder = subscribe(a);
+        clock.advance(Duration.ofMillis(LEASE_MILLIS + 1));
+        report("alive", a, 1);
+        await().atMost(TestViewer.PATIENCE).until(() -> !recorder.counts.isEmpty()
+                && recorder.counts.get(recorder.counts.size() - 1).current() == 1);
+    }
+
+    @Test
+    void publishedEventsReachSubscribersOfThatAuctionOnly() {
+        AuctionId a = auction();
+        AuctionId other = auction();
+        Recorder first = subscribe(a);
+        Recorder second = subscribe(a);
+        Recorder elsewhere = subscribe(other);
+        result(engine.broker().publish(a, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold!\"")));
+        result(engine.broker().publish(other, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"marker\"")));
+        await().atMost(TestViewer.PATIENCE).until(() -> first.events.size() == 1 && second.events.size() == 1
+                && elsewhere.events.size() == 1);
+        assertEquals("\"sold!\"", first.events.get(0).dataJson());
+        assertEquals(ViewerEvent.PLAYER_SOLD_UPDATE, second.events.get(0).name());
+        assertEquals("\"marker\"", elsewhere.events.get(0).dataJson());
+    }
+
+    @Test
+    void eventsArriveInPublishOrder() {
+        AuctionId a = auction();
+        Recorder recorder = subscribe(a);
+        Future<?> last = null;
+        for (int i = 0; i < 1000; i++) {
+            last = engine.broker().publish(a, ViewerEvent.of(ViewerEvent.PLAYER_BIDDING_UPDATE, "{\"bid\":" + i + "}"));
+        }
+        result(last);
+        await().atMost(TestViewer.PATIENCE).until(() -> recorder.events.size() == 1000);
+        List<String> expected = IntStream.range(0, 1000).mapToObj(i -> "{\"bid\":" + i + "}").toList();
+        assertEquals(expected, recorder.events.stream().map(ViewerEvent::dataJson).toList());
+    }
+
+    @Test
+    void anEndedSubscriptionGetsNothingMore() {
+        AuctionId a = auction();
+        Recorder leaving = subscribe(a);
+        Recorder staying = subscribe(a);
+        result(leaving.subscription.unsubscribe());
+        result(engine.broker().publish(a, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"one\"")));
+        result(engine.broker().publish(a, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"two\"")));
+        await().atMost(TestViewer.PATIENCE).until(() -> staying.events.size() == 2);
+        assertEquals(0, leaving.events.size());
+    }
+
+    private Recorder subscribe(AuctionId auction) {
+        Recorder recorder = new Recorder();
+        recorder.subscription = result(engine.broker().subscribe(auction, recorder));
+        return recorder;
+    }
+
+    private static final class Recorder implements EventBroker.AuctionListener {
+        final List<ViewerEvent> events = new CopyOnWriteArrayList<>();
+        final List<ViewerCount> counts = new CopyOnWriteArrayList<>();
+        EventBroker.Subscription subscription;
+
+        @Override
+        public void onEvent(ViewerEvent event) {
+            events.add(event);
+        }
+
+        @Override
+        public void onCount(ViewerCount count) {
+            counts.add(count);
+        }
+    }
+}
