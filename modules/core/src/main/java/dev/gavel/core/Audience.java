@@ -46,11 +46,13 @@ public final class Audience {
     private final AtomicInteger localViewers = new AtomicInteger();
 
     private long flushTimer = -1;
-    private long lastHeartbeatAt = Long.MIN_VALUE;
+    private long lastHeartbeatAt;
     private Future<?> inFlight = Future.succeededFuture();
     private boolean flushing;
     private boolean storeFailing;
     private boolean stopping;
+    private boolean earlierEntriesCleared;
+    private volatile boolean halted;
 
     public Audience(Vertx vertx, Engine engine, String nodeId, AudienceSettings settings, Clock clock) {
         this.vertx = vertx;
@@ -69,15 +71,31 @@ public final class Audience {
         Promise<Void> started = Promise.promise();
         context.runOnContext(v -> {
             engine.onReconnected(() -> context.runOnContext(x -> rewriteAll()));
-            engine.presence().removeNode(nodeId)
-                    .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS)
-                    .onFailure(e -> LOG.warn("Could not clear earlier entries of node {}: {}", nodeId, e.toString()))
-                    .onComplete(x -> {
+            clearEarlierEntries().onComplete(x -> {
                         flushTimer = vertx.setPeriodic(settings.flushMillis(), t -> flush());
                         started.complete();
                     });
         });
         return started.future();
+    }
+
+    /**
+     * Removes what an earlier run under this node id left in the store; until that worked, it is tried again
+     * whenever the store comes back.
+     */
+    private Future<Void> clearEarlierEntries() {
+        return engine.presence().removeNode(nodeId)
+                .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS)
+                .onSuccess(v -> earlierEntriesCleared = true)
+                .onFailure(e -> LOG.warn("Could not clear earlier entries of node {} yet: {}", nodeId, e.toString()));
+    }
+
+    /**
+     * Stops all writing to the store at once and for good, leaving the entries there, as a process that is
+     * killed does. Tests use it to play a crashed replica.
+     */
+    public void halt() {
+        halted = true;
     }
 
     /** Adds a viewer to an auction's room and sends it the auction's count. */
@@ -181,14 +199,17 @@ public final class Audience {
     /** After the store was lost: every entry may be gone, and changes may have been missed. */
     private void rewriteAll() {
         LOG.info("Store connection restored; rewriting entries of {} auctions", rooms.size());
-        rooms.values().forEach(room -> room.dirty = true);
-        lastHeartbeatAt = Long.MIN_VALUE;
-        flush();
+        Future<Void> cleared = earlierEntriesCleared ? Future.succeededFuture() : clearEarlierEntries();
+        cleared.onComplete(x -> {
+            rooms.values().forEach(room -> room.dirty = true);
+            lastHeartbeatAt = 0;
+            flush();
+        });
     }
 
     /** Writes dirty rooms (all rooms when a heartbeat is due) to the store in one batch. */
     private void flush() {
-        if (flushing || stopping || !engine.isReady()) {
+        if (flushing || stopping || halted || !engine.isReady()) {
             return;
         }
         long now = clock.millis();

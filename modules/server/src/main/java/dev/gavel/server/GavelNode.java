@@ -105,6 +105,7 @@ public final class GavelNode {
      * removed from the store.
      */
     public Future<Void> crash() {
+        audience.halt();
         return vertx.close();
     }
 }

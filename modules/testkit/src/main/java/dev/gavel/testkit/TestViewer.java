@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A plain WebSocket viewer for tests, with a real Vert.x WebSocket client: it records every frame it gets
@@ -43,7 +44,8 @@ public final class TestViewer implements AutoCloseable {
     }
 
     public static TestViewer connect(int port, String uri, String origin) {
-        return new TestViewer(result(open(port, uri, origin)));
+        // Handlers are set on the connection's own context before it reads a frame, so none is missed.
+        return result(open(port, uri, origin).map(TestViewer::new));
     }
 
     /** The HTTP status of a refused upgrade; fails if the upgrade was accepted. */
@@ -93,14 +95,20 @@ public final class TestViewer implements AutoCloseable {
 
     /** Waits until the latest count shows {@code current} viewers. */
     public TestViewer awaitCurrent(long current) {
-        await().atMost(PATIENCE).until(() -> lastCount() != null && lastCount().getLong("current") == current);
+        await().atMost(PATIENCE).untilAsserted(() -> assertEquals(current, lastCurrent(), "current; counts seen: " + events("viewerCountUpdate")));
         return this;
+    }
+
+    private Long lastCurrent() {
+        JsonObject count = lastCount();
+        return count == null ? null : count.getLong("current");
     }
 
     /** Waits until the latest count shows {@code current} and {@code peak}. */
     public TestViewer awaitCount(long current, long peak) {
-        await().atMost(PATIENCE).until(() -> lastCount() != null
-                && lastCount().getLong("current") == current && lastCount().getLong("peak") == peak);
+        await().atMost(PATIENCE).untilAsserted(() -> assertEquals(new JsonObject().put("current", current).put("peak", peak),
+                lastCount() == null ? null : new JsonObject().put("current", lastCount().getLong("current")).put("peak", lastCount().getLong("peak")),
+                "counts seen: " + events("viewerCountUpdate")));
         return this;
     }
 
