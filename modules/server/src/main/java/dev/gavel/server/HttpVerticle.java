@@ -11,8 +11,11 @@ import io.vertx.ext.web.Router;
 /** Serves everything of a node on one port: viewer transports, health and metrics. */
 final class HttpVerticle extends VerticleBase {
 
-    /** The largest frame a viewer may send; a bigger one closes its connection with 1009. */
-    static final int MAX_VIEWER_FRAME_BYTES = 4096;
+    /**
+     * The largest frame Vert.x reads at all; a bigger one drops the connection. Frames between this and the
+     * contract's 4 KiB are read so that they can be refused with a proper 1009 (see {@link ViewerFrames}).
+     */
+    static final int MAX_WEBSOCKET_FRAME_BYTES = 64 * 1024;
 
     private final GavelConfig config;
     private final Engine engine;
@@ -35,8 +38,8 @@ final class HttpVerticle extends VerticleBase {
         new HealthRoutes(engine, audience, state).mount(router);
         HttpServerOptions options = new HttpServerOptions()
                 .setPort(config.port())
-                .setMaxWebSocketFrameSize(MAX_VIEWER_FRAME_BYTES)
-                .setMaxWebSocketMessageSize(MAX_VIEWER_FRAME_BYTES);
+                .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME_BYTES)
+                .setMaxWebSocketMessageSize(MAX_WEBSOCKET_FRAME_BYTES);
         return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
     }
 

@@ -46,7 +46,13 @@ final class WebSocketViewers implements Handler<RoutingContext> {
     private void accept(AuctionId auction, ServerWebSocket ws) {
         Viewer viewer = new WebSocketViewer(ws);
         ws.textMessageHandler(text -> ViewerFrames.handle(text, viewer));
-        ws.binaryMessageHandler(data -> viewer.send(ViewerEvent.badFrame("binary frames are not taken")));
+        ws.binaryMessageHandler(data -> {
+            if (data.length() > ViewerFrames.MAX_FRAME_BYTES) {
+                viewer.close(ViewerFrames.TOO_BIG, "frame over " + ViewerFrames.MAX_FRAME_BYTES + " bytes");
+            } else {
+                viewer.send(ViewerEvent.badFrame("binary frames are not taken"));
+            }
+        });
         ws.exceptionHandler(e -> LOG.debug("Viewer WebSocket error: {}", e.toString()));
         ws.closeHandler(v -> audience.leave(auction, viewer));
         audience.join(auction, viewer);
