@@ -1,0 +1,66 @@
+package dev.gavel.testkit;
+
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Nodes as real processes: SIGTERM, bad configuration, and a plain start with nothing configured. */
+class NodeProcessIT {
+
+    @Test
+    void sigtermRemovesTheReplicaAtOnceClosesViewersWith1012AndExitsWithin10Seconds() {
+        try (RedisFixture redis = RedisFixture.start();
+             Cluster other = Cluster.start(redis, 1, Map.of("NODE_TTL_MS", "60000"));
+             NodeProcess node = NodeProcess.start(Map.of("REDIS_URL", redis.url(), "NODE_ID", "proc", "NODE_TTL_MS", "60000"))) {
+            TestViewer onProcess = TestViewer.watch(node.port(), "sigterm");
+            TestViewer onOther = TestViewer.watch(other.port(0), "sigterm");
+            onOther.awaitCount(2, 2);
+
+            node.terminate();
+
+            assertEquals(1012, onProcess.awaitClosed());
+            Integer exit = node.awaitExit(Duration.ofSeconds(10));
+            assertNotNull(exit, "exited within 10 s");
+            // The lease is 60 s: only the stopping replica's own cleanup can have dropped the count this soon.
+            await().atMost(Duration.ofSeconds(5)).until(() -> onOther.lastCount().getLong("current") == 1);
+            onOther.close();
+        }
+    }
+
+    @Test
+    void aBadValueStopsTheNodeWithOneLineNamingTheVariable() {
+        for (Map.Entry<String, String> bad : Map.of(
+                "PORT", "eighty",
+                "REDIS_URL", "http://localhost:6379",
+                "NODE_TTL_MS", "0").entrySet()) {
+            try (NodeProcess node = NodeProcess.launch(Map.of(bad.getKey(), bad.getValue()), NodeProcess.freePort())) {
+                Integer exit = node.awaitExit(Duration.ofSeconds(30));
+                assertNotNull(exit, "exited");
+                assertNotEquals(0, exit);
+                String output = node.output().strip();
+                assertEquals(1, output.lines().count(), output);
+                assertTrue(output.contains(bad.getKey()), output);
+            }
+        }
+    }
+
+    @Test
+    void withNothingConfiguredANodeRunsOnTheInMemoryEngine() {
+        try (NodeProcess node = NodeProcess.start(Map.of())) {
+            TestViewer first = TestViewer.watch(node.port(), "solo");
+            TestViewer second = TestViewer.watch(node.port(), "solo");
+            first.awaitCount(2, 2);
+            second.close();
+            first.awaitCount(1, 2);
+            first.close();
+            assertTrue(node.output().contains("in-memory"), node.output());
+        }
+    }
+}
