@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 
@@ -26,7 +27,8 @@ public final class TestViewer implements AutoCloseable {
     public static final Duration PATIENCE = Duration.ofSeconds(15);
 
     private static final Vertx VERTX = Vertx.vertx();
-    private static final WebSocketClient CLIENT = VERTX.createWebSocketClient();
+    private static final WebSocketClient CLIENT = VERTX.createWebSocketClient(new WebSocketClientOptions()
+            .setMaxConnections(20_000).setMaxFrameSize(128 * 1024).setMaxMessageSize(128 * 1024));
 
     private final WebSocket ws;
     private final List<JsonObject> frames = new CopyOnWriteArrayList<>();

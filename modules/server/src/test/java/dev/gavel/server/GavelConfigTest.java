@@ -1,0 +1,72 @@
+package dev.gavel.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class GavelConfigTest {
+
+    @Test
+    void nothingSetGivesTheContractDefaults() {
+        GavelConfig config = GavelConfig.fromEnv(Map.of());
+        assertEquals(8080, config.port());
+        assertNull(config.redisUrl());
+        assertEquals(List.of("http://localhost:3000"), config.allowedOrigins());
+        assertTrue(config.adminTokenGenerated());
+        assertEquals(48, config.adminToken().length());
+        assertTrue(config.nodeId().matches(".+-[0-9a-f]{6}"), config.nodeId());
+        assertEquals(10_000, config.nodeTtlMillis());
+        assertEquals(25_000, config.socketIoPingIntervalMillis());
+        assertEquals(20_000, config.socketIoPingTimeoutMillis());
+    }
+
+    @Test
+    void readsEveryVariable() {
+        GavelConfig config = GavelConfig.fromEnv(Map.of(
+                "PORT", "9000",
+                "REDIS_URL", "redis://user:secret@redis.internal:6380/2",
+                "ALLOWED_ORIGIN", "https://a.example, https://b.example:8443",
+                "ADMIN_TOKEN", "s3cret",
+                "NODE_ID", "replica-1",
+                "NODE_TTL_MS", "5000",
+                "SOCKETIO_PING_INTERVAL_MS", "1000",
+                "SOCKETIO_PING_TIMEOUT_MS", "2000"));
+        assertEquals(9000, config.port());
+        assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
+        assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
+        assertEquals("s3cret", config.adminToken());
+        assertFalse(config.adminTokenGenerated());
+        assertEquals("replica-1", config.nodeId());
+        assertEquals(5000, config.nodeTtlMillis());
+        assertEquals(1000, config.socketIoPingIntervalMillis());
+        assertEquals(2000, config.socketIoPingTimeoutMillis());
+    }
+
+    @Test
+    void aBadValueIsRefusedWithAMessageNamingTheVariable() {
+        assertRefused("PORT", "abc");
+        assertRefused("PORT", "70000");
+        assertRefused("REDIS_URL", "localhost:6379");
+        assertRefused("REDIS_URL", "redis://");
+        assertRefused("REDIS_URL", "redis://host:6379/db");
+        assertRefused("ALLOWED_ORIGIN", "not an origin");
+        assertRefused("NODE_ID", "has spaces");
+        assertRefused("NODE_TTL_MS", "0");
+        assertRefused("NODE_TTL_MS", "-5");
+        assertRefused("SOCKETIO_PING_INTERVAL_MS", "soon");
+        assertRefused("SOCKETIO_PING_TIMEOUT_MS", "0");
+    }
+
+    private static void assertRefused(String variable, String value) {
+        ConfigException e = assertThrows(ConfigException.class, () -> GavelConfig.fromEnv(Map.of(variable, value)),
+                variable + "=" + value);
+        assertTrue(e.getMessage().startsWith(variable + ": "), e.getMessage());
+    }
+}

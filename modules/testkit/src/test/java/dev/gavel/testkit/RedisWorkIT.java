@@ -1,0 +1,103 @@
+package dev.gavel.testkit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What a replica sends to Redis grows with auctions, never with viewers: measured with INFO commandstats on
+ * a real Redis, with 1 and with 1000 viewers on one replica.
+ */
+class RedisWorkIT {
+
+    private static final long NODE_TTL_MILLIS = 2000;
+    private static final long HEARTBEAT_MILLIS = NODE_TTL_MILLIS / 5;
+    private static final long FLUSH_MILLIS = 50;
+    private static RedisFixture redis;
+    private static Cluster cluster;
+
+    @BeforeAll
+    static void start() {
+        redis = RedisFixture.start();
+        cluster = Cluster.start(redis, 1, Map.of("NODE_TTL_MS", String.valueOf(NODE_TTL_MILLIS)));
+    }
+
+    @AfterAll
+    static void stop() {
+        cluster.close();
+        redis.close();
+    }
+
+    /** Calls per command since the last CONFIG RESETSTAT, without the test's own INFO and CONFIG. */
+    private static Map<String, Long> commandCalls() {
+        Map<String, Long> calls = new TreeMap<>();
+        Matcher m = Pattern.compile("cmdstat_([a-z|]+):calls=(\\d+)").matcher(redis.command("INFO commandstats"));
+        while (m.find()) {
+            if (!m.group(1).equals("info") && !m.group(1).startsWith("config")) {
+                calls.put(m.group(1), Long.parseLong(m.group(2)));
+            }
+        }
+        return calls;
+    }
+
+    private static long total(Map<String, Long> calls) {
+        return calls.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** Commands sent over several heartbeats while the viewers sit still, per heartbeat. */
+    private static double commandsPerHeartbeat(int heartbeats) throws InterruptedException {
+        redis.command("CONFIG RESETSTAT");
+        long started = System.nanoTime();
+        Thread.sleep(heartbeats * HEARTBEAT_MILLIS);
+        double elapsedHeartbeats = (System.nanoTime() - started) / 1e6 / HEARTBEAT_MILLIS;
+        Map<String, Long> calls = commandCalls();
+        calls.remove("ping"); // the subscriber's liveness check, once a second whatever the load
+        System.out.printf("idle for %.1f heartbeats: %s%n", elapsedHeartbeats, calls);
+        return total(calls) / elapsedHeartbeats;
+    }
+
+    @Test
+    void heartbeatsAndJoinsCostTheSameWithOneAndWithAThousandViewers() throws Exception {
+        TestViewer first = TestViewer.watch(cluster.port(0), "load");
+        first.awaitCount(1, 1);
+        double perHeartbeatWithOne = commandsPerHeartbeat(10);
+
+        redis.command("CONFIG RESETSTAT");
+        long started = System.nanoTime();
+        List<TestViewer> crowd = new ArrayList<>();
+        for (int i = 0; i < 999; i++) {
+            crowd.add(TestViewer.watch(cluster.port(0), "load"));
+        }
+        first.awaitCurrent(1000);
+        long joinMillis = (System.nanoTime() - started) / 1_000_000;
+        Map<String, Long> joinCalls = commandCalls();
+        System.out.printf("999 joins over %d ms: %s%n", joinMillis, joinCalls);
+        long evals = joinCalls.getOrDefault("evalsha", 0L);
+        // One report per flush at most (plus heartbeats in that time), however many viewers joined.
+        assertTrue(evals <= joinMillis / FLUSH_MILLIS + joinMillis / HEARTBEAT_MILLIS + 3,
+                "evalsha calls " + evals + " for 999 joins in " + joinMillis + " ms");
+        assertEquals(0, joinCalls.getOrDefault("subscribe", 0L), "the auction's channel was already subscribed");
+
+        double perHeartbeatWithThousand = commandsPerHeartbeat(10);
+        System.out.printf("commands per heartbeat: %.2f with 1 viewer, %.2f with 1000 viewers%n",
+                perHeartbeatWithOne, perHeartbeatWithThousand);
+        assertTrue(perHeartbeatWithThousand <= perHeartbeatWithOne + 0.5,
+                perHeartbeatWithOne + " vs " + perHeartbeatWithThousand);
+
+        crowd.forEach(TestViewer::close);
+        await().atMost(Duration.ofSeconds(15)).until(() -> first.lastCount().getLong("current") == 1);
+        first.close();
+    }
+}
