@@ -90,9 +90,14 @@ public final class NodeProcess implements AutoCloseable {
     }
 
     public int readiness() {
+        return status("/health/ready");
+    }
+
+    /** The status of a GET of {@code path}, or -1 when the node does not answer. */
+    public int status(String path) {
         try {
             return HttpClient.newHttpClient().send(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).timeout(Duration.ofSeconds(2)).build(),
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;

@@ -130,11 +130,19 @@ public final class TestViewer implements AutoCloseable {
         return closeStatus != null;
     }
 
+    /** Closes the connection, waiting a little for the close handshake; cleanup never fails a test. */
     @Override
     public void close() {
-        if (closeStatus == null) {
-            ws.close();
-            await().atMost(PATIENCE).until(() -> closeStatus != null);
+        closeAll(List.of(this));
+    }
+
+    /** Closes many viewers at once, then waits (boundedly) for all of them. */
+    public static void closeAll(List<TestViewer> viewers) {
+        List<Future<Void>> closing = viewers.stream().filter(v -> v.closeStatus == null).map(v -> v.ws.close()).toList();
+        try {
+            Future.join(closing).await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            // already gone, or the peer did not answer: nothing left to clean up on this side
         }
     }
 

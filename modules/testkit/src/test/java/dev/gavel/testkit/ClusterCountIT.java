@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Three nodes on one real Redis: viewers spread over them all see the same counts. */
@@ -37,7 +38,7 @@ class ClusterCountIT {
 
     @AfterEach
     void stopCluster() {
-        viewers.forEach(TestViewer::close);
+        TestViewer.closeAll(viewers);
         cluster.close();
     }
 
@@ -64,6 +65,25 @@ class ClusterCountIT {
         b.close();
         a.awaitCount(2, 3);
         c.awaitCount(2, 3);
+    }
+
+    @Test
+    void aReplicaIsSubscribedToAnAuctionOnlyWhileItHasViewersThere() {
+        String channel = "gavel:{a:subs}:events";
+        TestViewer a = watch(0, "subs");
+        TestViewer b = watch(1, "subs");
+        a.awaitCount(2, 2);
+        await().atMost(TestViewer.PATIENCE).until(() -> subscribers(channel) == 2);
+        a.close();
+        b.close();
+        await().atMost(TestViewer.PATIENCE).until(() -> subscribers(channel) == 0);
+    }
+
+    private static long subscribers(String channel) {
+        // The reply is a RESP array [channel, count]; the count is the last line, as ":<n>".
+        String reply = redis.command("PUBSUB NUMSUB " + channel);
+        String[] lines = reply.split("\r\n");
+        return Long.parseLong(lines[lines.length - 1].substring(1));
     }
 
     @Test

@@ -45,7 +45,7 @@ class ClusterFailureIT {
 
     @AfterEach
     void stopCluster() {
-        viewers.forEach(TestViewer::close);
+        TestViewer.closeAll(viewers);
         if (cluster != null) {
             cluster.close();
         }
@@ -70,7 +70,7 @@ class ClusterFailureIT {
     void aKilledReplicaStopsCountingWithinTheTtlAndEveryoneIsTold() {
         long ttl = 2000;
         startCluster(ttl);
-        watch(0, "crash");
+        TestViewer onDead = watch(0, "crash");
         watch(0, "crash");
         TestViewer onOne = watch(1, "crash");
         TestViewer onTwo = watch(2, "crash");
@@ -78,6 +78,7 @@ class ClusterFailureIT {
         onTwo.awaitCount(4, 4);
 
         cluster.crash(0);
+        onDead.awaitClosed();
 
         // Nobody on nodes 1 and 2 changed: the sweep of their heartbeats must find the dead entry.
         Duration deadline = Duration.ofMillis(ttl + 1000);

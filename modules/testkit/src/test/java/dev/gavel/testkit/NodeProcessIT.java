@@ -54,6 +54,8 @@ class NodeProcessIT {
     @Test
     void withNothingConfiguredANodeRunsOnTheInMemoryEngine() {
         try (NodeProcess node = NodeProcess.start(Map.of())) {
+            assertEquals(200, node.status("/health/live"));
+            assertEquals(200, node.status("/health/ready"));
             TestViewer first = TestViewer.watch(node.port(), "solo");
             TestViewer second = TestViewer.watch(node.port(), "solo");
             first.awaitCount(2, 2);

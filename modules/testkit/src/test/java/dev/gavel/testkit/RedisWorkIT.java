@@ -89,6 +89,9 @@ class RedisWorkIT {
         assertTrue(evals <= joinMillis / FLUSH_MILLIS + joinMillis / HEARTBEAT_MILLIS + 3,
                 "evalsha calls " + evals + " for 999 joins in " + joinMillis + " ms");
         assertEquals(0, joinCalls.getOrDefault("subscribe", 0L), "the auction's channel was already subscribed");
+        // Count broadcasts to a viewer are coalesced: at most one per 200 ms while the crowd poured in.
+        long updates = first.events("viewerCountUpdate").size();
+        assertTrue(updates <= 2 + joinMillis / 200 + 2, updates + " count updates in " + joinMillis + " ms");
 
         double perHeartbeatWithThousand = commandsPerHeartbeat(10);
         System.out.printf("commands per heartbeat: %.2f with 1 viewer, %.2f with 1000 viewers%n",
@@ -96,7 +99,7 @@ class RedisWorkIT {
         assertTrue(perHeartbeatWithThousand <= perHeartbeatWithOne + 0.5,
                 perHeartbeatWithOne + " vs " + perHeartbeatWithThousand);
 
-        crowd.forEach(TestViewer::close);
+        TestViewer.closeAll(crowd);
         await().atMost(Duration.ofSeconds(15)).until(() -> first.lastCount().getLong("current") == 1);
         first.close();
     }

@@ -39,7 +39,7 @@ class ViewerRefusalIT {
 
     @AfterEach
     void closeViewers() {
-        viewers.forEach(TestViewer::close);
+        TestViewer.closeAll(viewers);
     }
 
     private TestViewer watch(int node, String auction) {
