@@ -119,25 +119,30 @@ final class RedisEventBroker implements EventBroker {
 
     private Future<Void> connect() {
         return subscriber.connect().compose(conn -> {
+            if (closed) {
+                conn.close();
+                return Future.failedFuture("broker closed");
+            }
             conn.handler(this::onPush);
             conn.exceptionHandler(error -> lost(conn, error.toString()));
             conn.endHandler(v -> lost(conn, "connection closed"));
+            // Published before subscribing, so that a subscribe() racing with this reconnect either sees the
+            // connection and subscribes itself, or is already in the listeners subscribed here (twice is harmless).
+            connection = conn;
             Request subscribe = Request.cmd(Command.SUBSCRIBE);
             listeners.keySet().forEach(subscribe::arg);
             Future<?> resubscribed = listeners.isEmpty() ? Future.succeededFuture() : conn.send(subscribe);
-            return resubscribed.map(x -> conn).onFailure(e -> conn.close());
+            return resubscribed.onFailure(e -> {
+                conn.close();
+                lost(conn, "could not resubscribe: " + e);
+            }).map(x -> conn);
         }).andThen(ar -> {
-            if (closed) {
-                if (ar.succeeded()) {
-                    ar.result().close();
+            if (ar.failed()) {
+                if (connection == null) {
+                    scheduleReconnect(ar.cause().toString());
                 }
                 return;
             }
-            if (ar.failed()) {
-                scheduleReconnect(ar.cause().toString());
-                return;
-            }
-            connection = ar.result();
             backoffMillis = MIN_BACKOFF_MILLIS;
             pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
             if (everConnected) {

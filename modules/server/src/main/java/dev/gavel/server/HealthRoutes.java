@@ -3,6 +3,7 @@ package dev.gavel.server;
 import dev.gavel.core.Audience;
 import dev.gavel.core.Engine;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 
 /**
@@ -22,11 +23,11 @@ final class HealthRoutes {
     }
 
     void mount(Router router) {
-        router.get("/health/live").handler(ctx -> ctx.json(new io.vertx.core.json.JsonObject().put("status", "UP")));
+        router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
         router.get("/health/ready").handler(ctx -> {
             boolean ready = state.isServing() && engine.isReady();
             ctx.response().setStatusCode(ready ? 200 : 503);
-            ctx.json(new io.vertx.core.json.JsonObject()
+            ctx.json(new JsonObject()
                     .put("status", ready ? "UP" : "DOWN")
                     .put("engine", engine.isReady() ? "UP" : "DOWN"));
         });
