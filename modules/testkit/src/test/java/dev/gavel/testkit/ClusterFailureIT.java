@@ -149,4 +149,23 @@ class ClusterFailureIT {
             viewer.awaitCurrent(4);
         }
     }
+
+    @Test
+    void aRedisThatStopsAnsweringIsNoticedAndTheNodeRecoversWhenItAnswersAgain() throws Exception {
+        startCluster(2000);
+        TestViewer a = watch(0, "paused");
+        TestViewer b = watch(1, "paused");
+        a.awaitCount(2, 2);
+
+        // The socket stays open but nothing is answered: only the PING watchdog can tell.
+        redis.command("CLIENT PAUSE 5000 ALL");
+        int port = cluster.port(0);
+        await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 503);
+        await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 200);
+
+        assertFalse(a.isClosed() || b.isClosed(), "viewers stayed connected");
+        TestViewer c = watch(2, "paused");
+        a.awaitCount(3, 3);
+        c.awaitCount(3, 3);
+    }
 }
