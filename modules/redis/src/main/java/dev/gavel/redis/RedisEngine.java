@@ -29,14 +29,16 @@ public final class RedisEngine implements Engine {
     private RedisEngine(Vertx vertx, String redisUrl, Clock clock, long leaseMillis) {
         RedisOptions options = new RedisOptions()
                 .setConnectionString(redisUrl)
-                .setMaxPoolSize(8)
+                .setMaxPoolSize(1)
                 .setMaxPoolWaiting(1024)
                 .setMaxWaitingHandlers(16384);
+        // One connection each for counts, publishes and subscriptions. Requests on one connection are
+        // answered in order, so a replica's writes reach Redis in the order it made them (a report that timed
+        // out can never land after a newer one), and events of an auction are published in the order they
+        // were handed over, even when several are in flight.
         this.commands = Redis.createClient(vertx, options);
-        // One connection for all publishes: requests on one connection are answered in order, so events
-        // of an auction are published in the order they were handed over, even when several are in flight.
-        this.publisher = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1));
-        this.subscriber = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1));
+        this.publisher = Redis.createClient(vertx, new RedisOptions(options));
+        this.subscriber = Redis.createClient(vertx, new RedisOptions(options));
         this.presence = new RedisPresenceStore(commands, clock, leaseMillis);
         this.broker = new RedisEventBroker(vertx, publisher, subscriber);
     }
