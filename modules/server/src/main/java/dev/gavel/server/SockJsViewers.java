@@ -34,6 +34,8 @@ final class SockJsViewers {
     private static final Logger LOG = LoggerFactory.getLogger(SockJsViewers.class);
     /** A frame over this is answered like a WebSocket frame over it: closed with 1009 (Message Too Big). */
     private static final short MESSAGE_TOO_BIG = 1009;
+    /** The receiving requests of the HTTP transports, which vertx-web answers and then disconnects. */
+    private static final List<String> CLOSING_TRANSPORTS = List.of("/xhr", "/xhr_streaming", "/eventsource", "/htmlfile", "/jsonp");
 
     private final ViewerAdmission admission;
     private final Audience audience;
@@ -63,6 +65,12 @@ final class SockJsViewers {
         }
         if (!"websocket".equalsIgnoreCase(ctx.request().getHeader(HttpHeaders.UPGRADE))) {
             ctx.response().addCookie(StickyCookie.forNode(nodeId));
+        }
+        String path = ctx.request().path();
+        if (CLOSING_TRANSPORTS.stream().anyMatch(path::endsWith)) {
+            // vertx-web closes the connection after each answer of these; saying so keeps a keep-alive client
+            // or proxy from sending its next request on it (Node's agent does, and that request fails)
+            ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
         }
         ctx.next();
     }

@@ -76,9 +76,13 @@ public final class JsViewer implements AutoCloseable {
     private static JsViewer start(String name, String script, String url, JsonObject options) {
         requireInstalled();
         try {
-            Process process = new ProcessBuilder("node", script, url, options.encode())
-                    .directory(SCRIPTS.toFile())
-                    .start();
+            ProcessBuilder builder = new ProcessBuilder("node", script, url, options.encode()).directory(SCRIPTS.toFile());
+            String debug = System.getenv("GAVEL_JS_DEBUG");
+            if (debug != null) {
+                // the clients' own debug logs (e.g. "sockjs-client:*" or "engine.io-client:*") end up in failure messages
+                builder.environment().put("DEBUG", debug);
+            }
+            Process process = builder.start();
             return new JsViewer(name, process);
         } catch (IOException e) {
             throw new IllegalStateException("could not run node (Node 20 must be on PATH): " + e.getMessage(), e);
