@@ -1,0 +1,76 @@
+package dev.gavel.testkit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One viewer is one viewer, whatever its transport and replica: three nodes on one real Redis, a
+ * {@code socket.io-client} with default options on the first, a {@code sockjs-client} on XHR on the second, a plain
+ * WebSocket on the third.
+ */
+class MixedTransportsIT {
+
+    private static RedisFixture redis;
+    private Cluster cluster;
+    private final List<AutoCloseable> clients = new ArrayList<>();
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisFixture.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable client : clients) {
+            client.close();
+        }
+        cluster.close();
+    }
+
+    private <T extends AutoCloseable> T track(T client) {
+        clients.add(client);
+        return client;
+    }
+
+    @Test
+    void socketIoSockJsAndWebSocketViewersOnThreeNodesAllSeeThree() {
+        redis.command("FLUSHALL");
+        cluster = Cluster.start(redis, 3, Map.of());
+        JsViewer socketIo = track(JsViewer.socketIo(cluster.port(0), JsViewer.teamOptions("auction-mixed")));
+        JsViewer sockJs = track(JsViewer.sockJs(cluster.port(1), "auction-mixed", "xhr-streaming"));
+        TestViewer plain = track(TestViewer.watch(cluster.port(2), "mixed"));
+
+        socketIo.awaitCount(3, 3);
+        sockJs.awaitCount(3, 3);
+        plain.awaitCount(3, 3);
+
+        socketIo.close();
+        sockJs.awaitCount(2, 3);
+        plain.awaitCount(2, 3);
+
+        sockJs.close();
+        plain.awaitCount(1, 3);
+    }
+
+    @Test
+    void socketIoBehindTwoReplicasSeesTheSameCountAsAWebSocketViewer() {
+        redis.command("FLUSHALL");
+        cluster = Cluster.start(redis, 2, Map.of());
+        JsViewer socketIo = track(JsViewer.socketIo(cluster.port(0), JsViewer.teamOptions("auction-pair")));
+        socketIo.awaitRecord("upgrade");
+        TestViewer plain = track(TestViewer.watch(cluster.port(1), "pair"));
+        socketIo.awaitCount(2, 2);
+        plain.awaitCount(2, 2);
+    }
+}
