@@ -24,6 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.awaitility.Awaitility.await;
 
 /** The official {@code sockjs-client} 1.6 against a real node, forced onto each of its transports. */
 class SockJsClientIT {
@@ -109,6 +110,26 @@ class SockJsClientIT {
         assertEquals("bad_frame", error.getString("code"));
         viewer.send("{\"event\":\"heartbeat\"}");
         assertTrue(viewer.awaitEvents(ViewerEvent.HEARTBEAT_ACK, 2).stream().allMatch(data -> data == null));
+    }
+
+    /**
+     * vertx-web's SockJS sessions close with SockJS's own {@code 3000 "Go away!"} whatever code is asked for, and on
+     * the SockJS WebSocket transport the node's 4 KiB frame limit closes the WebSocket itself (the client reports
+     * 1006); either way the sender is closed and no longer counted.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"websocket", "xhr-streaming", "xhr-polling"})
+    void aFrameOver4KiBClosesTheConnection(String transport) {
+        String auction = newAuction(transport);
+        JsViewer viewer = connect(transport, "auction-" + auction);
+        viewer.awaitCount(1, 1);
+        viewer.send("{\"event\":\"heartbeat\",\"padding\":\"" + "x".repeat(5000) + "\"}");
+        int code = viewer.awaitRecord("close").getInteger("code");
+        assertTrue(code == 3000 || code == 1006, viewer::toString);
+        assertTrue(viewer.events(ViewerEvent.HEARTBEAT_ACK).isEmpty(), viewer::toString);
+        AuctionId id = AuctionId.of(auction);
+        await().atMost(TestViewer.PATIENCE).until(() ->
+                cluster.node(0).audience().localRooms().await(10, TimeUnit.SECONDS).getOrDefault(id, 0) == 0);
     }
 
     @ParameterizedTest
