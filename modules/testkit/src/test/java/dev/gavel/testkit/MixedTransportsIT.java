@@ -1,5 +1,6 @@
 package dev.gavel.testkit;
 
+import io.vertx.core.json.JsonArray;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -8,6 +9,9 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * One viewer is one viewer, whatever its transport and replica: three nodes on one real Redis, a
@@ -72,5 +76,25 @@ class MixedTransportsIT {
         TestViewer plain = track(TestViewer.watch(cluster.port(1), "pair"));
         socketIo.awaitCount(2, 2);
         plain.awaitCount(2, 2);
+    }
+
+    @Test
+    void aStoppingReplicaTakesItsSocketIoViewersOutAndClosesThem() {
+        redis.command("FLUSHALL");
+        cluster = Cluster.start(redis, 2, Map.of());
+        JsViewer upgraded = track(JsViewer.socketIo(cluster.port(0), JsViewer.teamOptions("auction-stop")));
+        JsViewer polling = track(JsViewer.socketIo(cluster.port(0),
+                JsViewer.teamOptions("auction-stop").put("transports", new JsonArray().add("polling"))));
+        upgraded.awaitRecord("upgrade");
+        TestViewer plain = track(TestViewer.watch(cluster.port(1), "stop"));
+        plain.awaitCount(3, 3);
+
+        cluster.stop(0);
+
+        plain.awaitCount(1, 3);
+        assertEquals("transport close", upgraded.awaitRecord("disconnect").getString("reason"));
+        // told by its held poll, or by its next one; a poll that finds the replica already gone ends in an error
+        assertTrue(List.of("transport close", "transport error").contains(polling.awaitRecord("disconnect").getString("reason")),
+                polling::toString);
     }
 }

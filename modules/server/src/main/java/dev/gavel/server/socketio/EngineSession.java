@@ -83,6 +83,7 @@ final class EngineSession {
     private long nextPingAt;
     private long pongDeadline = Long.MAX_VALUE;
     private boolean closed;
+    private boolean closeOwed;
 
     private EngineSession(String sid, EngineSettings settings, Clock clock, Listener listener, Socket socket) {
         this.sid = sid;
@@ -129,11 +130,16 @@ final class EngineSession {
 
     /** A long-polling GET: answered now when packets wait, else held until some do. */
     Answer poll(Poll poll) {
+        if (closed && closeOwed) {
+            closeOwed = false;
+            poll.answer(EnginePacket.CLOSE_PACKET.encode());
+            return Answer.OK;
+        }
         if (closed || socket != null) {
             return Answer.BAD_REQUEST;
         }
         if (pendingPoll != null) {
-            close(PROTOCOL_ERROR, "overlapping polls");
+            fail(PROTOCOL_ERROR, "overlapping polls");
             return Answer.BAD_REQUEST;
         }
         pendingPoll = poll;
@@ -163,7 +169,7 @@ final class EngineSession {
         try {
             packets = EnginePacket.decodePayload(body);
         } catch (ProtocolException e) {
-            close(PROTOCOL_ERROR, "bad packet: " + e.getMessage());
+            fail(PROTOCOL_ERROR, "bad packet: " + e.getMessage());
             return Answer.BAD_REQUEST;
         }
         for (EnginePacket packet : packets) {
@@ -204,7 +210,7 @@ final class EngineSession {
             if (from == probe) {
                 dropProbe("bad packet: " + e.getMessage());
             } else if (from == socket) {
-                close(PROTOCOL_ERROR, "bad packet: " + e.getMessage());
+                fail(PROTOCOL_ERROR, "bad packet: " + e.getMessage());
             }
             return;
         }
@@ -220,7 +226,7 @@ final class EngineSession {
         if (from == probe) {
             dropProbe("binary packets are not taken");
         } else if (from == socket) {
-            close(PROTOCOL_ERROR, "binary packets are not taken");
+            fail(PROTOCOL_ERROR, "binary packets are not taken");
         }
     }
 
@@ -251,10 +257,23 @@ final class EngineSession {
     }
 
     /**
-     * Closes the session from the server side: a held poll gets a CLOSE packet, a WebSocket is closed with
-     * {@code code}. Does nothing when already closed.
+     * Closes the session from the server side in good order (e.g. the replica is stopping): a held poll gets a
+     * CLOSE packet, or else the next poll does (see {@link #owesClose()}); a WebSocket is closed with {@code code}.
+     * Does nothing when already closed.
      */
     void close(short code, String reason) {
+        shutDown(code, reason, true);
+    }
+
+    /**
+     * Ends the session because the client broke the protocol or stopped answering: like {@link #close}, but a
+     * client that has no poll held learns it from its next request, which finds the session unknown.
+     */
+    void fail(short code, String reason) {
+        shutDown(code, reason, false);
+    }
+
+    private void shutDown(short code, String reason, boolean oweClose) {
         if (closed) {
             return;
         }
@@ -263,8 +282,18 @@ final class EngineSession {
         } else if (pendingPoll != null) {
             buffer.add(EnginePacket.CLOSE_PACKET.encode());
             flushToPoll();
+        } else {
+            closeOwed = oweClose;
         }
         end(reason);
+    }
+
+    /**
+     * True when the server closed this long-polling session between two polls: the client's next poll is answered
+     * with a CLOSE packet, so its owner should keep the session findable for a while after it ended.
+     */
+    boolean owesClose() {
+        return closeOwed;
     }
 
     /** Sends a due ping, ends a session whose pong is late, drops a probe that took too long. */
@@ -277,7 +306,7 @@ final class EngineSession {
             dropProbe("upgrade timeout");
         }
         if (now >= pongDeadline) {
-            close(NORMAL_CLOSURE, "ping timeout");
+            fail(NORMAL_CLOSURE, "ping timeout");
         } else if (pongDeadline == Long.MAX_VALUE && now >= nextPingAt) {
             pongDeadline = now + settings.pingTimeoutMillis();
             send(EnginePacket.PING_PACKET.encode());
@@ -314,7 +343,7 @@ final class EngineSession {
                 // nothing to do
             }
             default -> {
-                close(PROTOCOL_ERROR, "unexpected " + packet.type() + " packet from the client");
+                fail(PROTOCOL_ERROR, "unexpected " + packet.type() + " packet from the client");
                 return false;
             }
         }

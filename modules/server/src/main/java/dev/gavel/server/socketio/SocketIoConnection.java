@@ -26,6 +26,8 @@ import java.util.Map;
 final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket.Host, Viewer {
 
     private static final Logger LOG = LoggerFactory.getLogger(SocketIoConnection.class);
+    /** How long a session closed between two polls waits for the poll that is told so. */
+    private static final long CLOSE_GRACE_MILLIS = 10_000;
 
     private final Vertx vertx;
     private final Context context;
@@ -122,10 +124,15 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     @Override
     public void onClose(String reason) {
-        registry.remove(session.sid(), this);
         if (timerId != -1) {
             vertx.cancelTimer(timerId);
             timerId = -1;
+        }
+        if (session.owesClose()) {
+            // the client polls again within moments; it is told the session is closed rather than that it is unknown
+            vertx.setTimer(CLOSE_GRACE_MILLIS, t -> registry.remove(session.sid(), this));
+        } else {
+            registry.remove(session.sid(), this);
         }
         if (joined) {
             joined = false;
@@ -161,7 +168,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     @Override
     public void fail(String reason) {
         LOG.debug("Socket.IO session {} broke the protocol: {}", session.sid(), reason);
-        session.close(EngineSession.PROTOCOL_ERROR, reason);
+        session.fail(EngineSession.PROTOCOL_ERROR, reason);
     }
 
     private void register() {

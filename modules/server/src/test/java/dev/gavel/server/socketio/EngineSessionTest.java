@@ -313,4 +313,25 @@ class EngineSessionTest {
         assertEquals(EngineSession.PROTOCOL_ERROR, ws.closedWith);
         assertTrue(session.isClosed());
     }
+
+    @Test
+    void aSessionClosedBetweenPollsTellsTheNextPoll() {
+        EngineSession session = polling();
+        session.close((short) 1012, "server stopping");
+        assertTrue(session.owesClose());
+        assertEquals(List.of("server stopping"), closes);
+        HeldPoll next = new HeldPoll();
+        assertEquals(EngineSession.Answer.OK, session.poll(next));
+        assertEquals("1", next.answer);
+        assertFalse(session.owesClose());
+        assertEquals(EngineSession.Answer.BAD_REQUEST, session.poll(new HeldPoll()));
+    }
+
+    @Test
+    void aSessionFailedBetweenPollsIsUnknownToTheNextPoll() {
+        EngineSession session = polling();
+        session.fail(EngineSession.PROTOCOL_ERROR, "bad packet");
+        assertFalse(session.owesClose());
+        assertEquals(EngineSession.Answer.BAD_REQUEST, session.poll(new HeldPoll()));
+    }
 }
