@@ -1,6 +1,7 @@
 // A viewer with the official socket.io-client, as the auction team's front end connects.
 // Usage: node socketio-viewer.js <url> <options as JSON>   (options go to io(url, options) as they are)
-// Prints JSON lines: connect, upgrade, event, connect_error, disconnect. Reads commands:
+// Prints JSON lines: open (the Engine.IO session, with its first transport), connect, upgrade, event,
+// connect_error, disconnect. Reads commands:
 // {"cmd":"emit","name":...} and {"cmd":"close"}.
 "use strict";
 const { io } = require("socket.io-client");
@@ -10,6 +11,7 @@ const [url, options] = process.argv.slice(2);
 const socket = io(url, JSON.parse(options || "{}"));
 
 socket.io.on("open", () => {
+  out({ type: "open", transport: socket.io.engine.transport.name });
   socket.io.engine.on("upgrade", (transport) => out({ type: "upgrade", transport: transport.name }));
 });
 socket.on("connect", () => out({ type: "connect", transport: socket.io.engine.transport.name }));

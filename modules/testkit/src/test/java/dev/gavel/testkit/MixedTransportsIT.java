@@ -57,14 +57,14 @@ class MixedTransportsIT {
 
         socketIo.awaitCount(3, 3);
         sockJs.awaitCount(3, 3);
-        plain.awaitCount(3, 3);
+        PlainCounts.await(plain, 3, 3);
 
         socketIo.close();
         sockJs.awaitCount(2, 3);
-        plain.awaitCount(2, 3);
+        PlainCounts.await(plain, 2, 3);
 
         sockJs.close();
-        plain.awaitCount(1, 3);
+        PlainCounts.await(plain, 1, 3);
     }
 
     @Test
@@ -75,7 +75,7 @@ class MixedTransportsIT {
         socketIo.awaitRecord("upgrade");
         TestViewer plain = track(TestViewer.watch(cluster.port(1), "pair"));
         socketIo.awaitCount(2, 2);
-        plain.awaitCount(2, 2);
+        PlainCounts.await(plain, 2, 2);
     }
 
     @Test
@@ -87,11 +87,11 @@ class MixedTransportsIT {
                 JsViewer.teamOptions("auction-stop").put("transports", new JsonArray().add("polling"))));
         upgraded.awaitRecord("upgrade");
         TestViewer plain = track(TestViewer.watch(cluster.port(1), "stop"));
-        plain.awaitCount(3, 3);
+        PlainCounts.await(plain, 3, 3);
 
         cluster.stop(0);
 
-        plain.awaitCount(1, 3);
+        PlainCounts.await(plain, 1, 3);
         assertEquals("transport close", upgraded.awaitRecord("disconnect").getString("reason"));
         // told by its held poll, or by its next one; a poll that finds the replica already gone ends in an error
         assertTrue(List.of("transport close", "transport error").contains(polling.awaitRecord("disconnect").getString("reason")),

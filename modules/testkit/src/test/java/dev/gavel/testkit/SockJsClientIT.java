@@ -74,10 +74,10 @@ class SockJsClientIT {
         viewer.awaitCount(1, 1);
         TestViewer plain = TestViewer.watch(cluster.port(0), auction);
         clients.add(plain);
-        plain.awaitCount(2, 2);
+        PlainCounts.await(plain, 2, 2);
         viewer.awaitCount(2, 2);
         viewer.close();
-        plain.awaitCount(1, 2);
+        PlainCounts.await(plain, 1, 2);
     }
 
     @ParameterizedTest

@@ -91,16 +91,17 @@ class SocketIoClientIT {
     void countsOnJoinAndOnLeave(Client client) {
         String auction = newAuction(client);
         JsViewer viewer = connect(client, auction);
-        assertEquals(client.firstTransport, viewer.awaitRecord("connect").getString("transport"));
+        assertEquals(client.firstTransport, viewer.awaitRecord("open").getString("transport"));
+        viewer.awaitRecord("connect");
         viewer.awaitCount(1, 1);
         if (client == Client.DEFAULT) {
             assertEquals("websocket", viewer.awaitRecord("upgrade").getString("transport"));
         }
         TestViewer plain = track(TestViewer.watch(cluster.port(0), auction));
-        plain.awaitCount(2, 2);
+        PlainCounts.await(plain, 2, 2);
         viewer.awaitCount(2, 2);
         viewer.close();
-        plain.awaitCount(1, 2);
+        PlainCounts.await(plain, 1, 2);
     }
 
     @ParameterizedTest
@@ -160,7 +161,7 @@ class SocketIoClientIT {
         JsonObject error = viewer.awaitRecord("connect_error");
         assertTrue(String.valueOf(error.getValue("description")).contains("403"), error::encode);
         TestViewer plain = track(TestViewer.watch(cluster.port(0), auction));
-        plain.awaitCount(1, 1);
+        PlainCounts.await(plain, 1, 1, viewer);
     }
 
     private static void publish(String auction, ViewerEvent event) throws Exception {

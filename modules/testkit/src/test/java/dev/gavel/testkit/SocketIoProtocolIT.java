@@ -129,14 +129,14 @@ class SocketIoProtocolIT {
     @Test
     void aLongPollingClientThatStopsPollingIsRemovedFromTheCount() throws Exception {
         try (TestViewer plain = TestViewer.watch(cluster.port(0), "stops")) {
-            plain.awaitCount(1, 1);
+            PlainCounts.await(plain, 1, 1);
             String sid = handshake("stops");
             assertEquals("ok", await(post(BASE + "&sid=" + sid).sendBuffer(Buffer.buffer("40"))).bodyAsString());
             String polled = await(get(BASE + "&sid=" + sid).send()).bodyAsString();
             assertTrue(polled.startsWith("40{\"sid\":"), polled);
-            plain.awaitCount(2, 2);
+            PlainCounts.await(plain, 2, 2);
             // no more polls and no pong: gone after pingInterval + pingTimeout
-            plain.awaitCount(1, 2);
+            PlainCounts.await(plain, 1, 2);
             assertEquals(1, await(get(BASE + "&sid=" + sid).send()).bodyAsJsonObject().getInteger("code"));
         }
     }
