@@ -2,11 +2,15 @@ package dev.gavel.server;
 
 import dev.gavel.core.Audience;
 import dev.gavel.core.Engine;
+import dev.gavel.server.socketio.EngineSettings;
+import dev.gavel.server.socketio.SocketIoViewers;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+
+import java.time.Clock;
 
 /** Serves everything of a node on one port: viewer transports, health and metrics. */
 final class HttpVerticle extends VerticleBase {
@@ -32,9 +36,14 @@ final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        ViewerAdmission admission = new ViewerAdmission(new OriginPolicy(config.allowedOrigins()));
+        OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
+        ViewerAdmission admission = new ViewerAdmission(origins);
         Router router = Router.router(vertx);
         router.route("/ws").handler(new WebSocketViewers(admission, audience));
+        router.route("/auction/").handler(new SocketIoViewers(admission, origins, audience, new EngineSettings(
+                config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), MAX_VIEWER_FRAME_BYTES,
+                EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), Clock.systemUTC()));
+        new SockJsViewers(admission, audience, config.nodeId(), MAX_VIEWER_FRAME_BYTES).mount(vertx, router);
         new HealthRoutes(engine, audience, state).mount(router);
         HttpServerOptions options = new HttpServerOptions()
                 .setPort(config.port())

@@ -1,0 +1,89 @@
+package dev.gavel.server.socketio;
+
+import dev.gavel.core.Json;
+
+/**
+ * The Socket.IO v5 side of one Engine.IO session, for the default namespace only. A CONNECT to {@code "/"} is
+ * answered {@code 40{"sid":...}} and makes the client a viewer; a DISCONNECT, or the end of the session, ends
+ * that. Any other namespace is refused with a CONNECT_ERROR. Events are handed to the host by name;
+ * acknowledgements that a client asks for are not sent. A packet that breaks the protocol fails the session.
+ *
+ * <p>No I/O of its own and not thread-safe, like {@link EngineSession}.
+ */
+final class SocketIoSocket {
+
+    /** What the socket asks of the session it runs on. */
+    interface Host {
+
+        /** Sends an Engine.IO packet (a Socket.IO packet with the MESSAGE prefix {@code 4}). */
+        void send(String enginePacket);
+
+        /** The client connected to the default namespace: it is a viewer from now on. */
+        void connected();
+
+        /** The client left the default namespace: it is no longer a viewer. */
+        void disconnected();
+
+        /** The client emitted an event in the default namespace. */
+        void event(String name);
+
+        /** The client broke the protocol; the session should be closed. */
+        void fail(String reason);
+    }
+
+    private static final char MESSAGE = EnginePacket.Type.MESSAGE.code();
+
+    private final String id;
+    private final Host host;
+    private boolean connected;
+
+    SocketIoSocket(String id, Host host) {
+        this.id = id;
+        this.host = host;
+    }
+
+    boolean isConnected() {
+        return connected;
+    }
+
+    /** Takes the data of one Engine.IO MESSAGE from the client. */
+    void receive(String message) {
+        SocketIoPacket packet;
+        try {
+            packet = SocketIoPacket.decode(message);
+        } catch (ProtocolException e) {
+            host.fail(e.getMessage());
+            return;
+        }
+        boolean defaultNamespace = SocketIoPacket.DEFAULT_NAMESPACE.equals(packet.namespace());
+        switch (packet.type()) {
+            case CONNECT -> {
+                if (!defaultNamespace) {
+                    host.send(MESSAGE + "4" + packet.namespace() + ",{\"message\":\"Invalid namespace\"}");
+                    return;
+                }
+                host.send(MESSAGE + "0{\"sid\":" + Json.quote(id) + "}");
+                if (!connected) {
+                    connected = true;
+                    host.connected();
+                }
+            }
+            case DISCONNECT -> {
+                if (defaultNamespace && connected) {
+                    connected = false;
+                    host.disconnected();
+                }
+            }
+            case EVENT -> {
+                // like socket.io, packets for a namespace the client has not joined are ignored
+                if (defaultNamespace && connected) {
+                    host.event(packet.eventName());
+                }
+            }
+            case ACK -> {
+                // the server never asks for acknowledgements; a stray one changes nothing
+            }
+            default -> host.fail("a client may not send " + packet.type());
+        }
+    }
+}

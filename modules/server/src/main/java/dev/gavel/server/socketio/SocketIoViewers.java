@@ -1,0 +1,226 @@
+package dev.gavel.server.socketio;
+
+import dev.gavel.core.AuctionId;
+import dev.gavel.core.Audience;
+import dev.gavel.server.OriginPolicy;
+import dev.gavel.server.Refusal;
+import dev.gavel.server.StickyCookie;
+import dev.gavel.server.ViewerAdmission;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Viewers over Socket.IO (Engine.IO protocol v4, Socket.IO protocol v5, default namespace), as
+ * {@code socket.io-client} v4 connects with {@code path: "/auction/"} and {@code query: {slug: "auction-<id>"}}:
+ * long-polling, WebSocket, and the upgrade from the one to the other.
+ *
+ * <p>The handshake (the first request, without {@code sid}) passes {@link ViewerAdmission}: a disallowed
+ * {@code Origin} is answered 403 and a bad slug 400, with {@code {"error": ...}}, before anything is counted.
+ * A client is counted from its CONNECT to the default namespace until its session ends. Engine.IO's own errors
+ * are answered as Engine.IO answers them: HTTP 400 with {@code {"code": n, "message": ...}}.
+ *
+ * <p>Sessions live in this node's memory: every request of a long-polling session must reach this node (see
+ * {@link StickyCookie}). All requests of a session must arrive on the context that opened it, as they do with
+ * the node's single HTTP server verticle.
+ */
+public final class SocketIoViewers implements Handler<RoutingContext> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SocketIoViewers.class);
+    private static final String TEXT = "text/plain; charset=UTF-8";
+
+    private final ViewerAdmission admission;
+    private final OriginPolicy origins;
+    private final Audience audience;
+    private final EngineSettings settings;
+    private final String nodeId;
+    private final Clock clock;
+    private final Map<String, SocketIoConnection> connections = new ConcurrentHashMap<>();
+
+    public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, EngineSettings settings,
+                           String nodeId, Clock clock) {
+        this.admission = admission;
+        this.origins = origins;
+        this.audience = audience;
+        this.settings = settings;
+        this.nodeId = nodeId;
+        this.clock = clock;
+    }
+
+    /** Open Engine.IO sessions on this node, counted or not yet. */
+    public int sessions() {
+        return connections.size();
+    }
+
+    @Override
+    public void handle(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        HttpServerResponse response = ctx.response();
+        String sid = request.getParam("sid");
+        AuctionId auction = null;
+        try {
+            if (sid == null) {
+                auction = admission.admit(request);
+            } else if (!origins.allows(request)) {
+                throw new Refusal(403, "origin not allowed: " + request.getHeader(HttpHeaders.ORIGIN));
+            }
+        } catch (Refusal refusal) {
+            refusal.send(response);
+            return;
+        }
+        boolean upgrade = "websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE));
+        if (!upgrade) {
+            allowCrossOrigin(request, response);
+        }
+        if (request.method() == HttpMethod.OPTIONS) {
+            preflight(request, response);
+            return;
+        }
+        if (!"4".equals(request.getParam("EIO"))) {
+            engineError(response, 5, "Unsupported protocol version");
+            return;
+        }
+        String transport = request.getParam("transport");
+        if (!"polling".equals(transport) && !"websocket".equals(transport)) {
+            engineError(response, 0, "Transport unknown");
+            return;
+        }
+        if ("websocket".equals(transport) != upgrade) {
+            engineError(response, 3, "Bad request");
+            return;
+        }
+        if (sid == null) {
+            handshake(ctx.vertx(), request, response, auction, upgrade);
+            return;
+        }
+        SocketIoConnection connection = connections.get(sid);
+        if (connection == null) {
+            engineError(response, 1, "Session ID unknown");
+        } else if (upgrade) {
+            upgrade(request, response, connection);
+        } else if (request.method() == HttpMethod.GET) {
+            poll(response, connection);
+        } else if (request.method() == HttpMethod.POST) {
+            post(request, response, connection);
+        } else {
+            engineError(response, 3, "Bad request");
+        }
+    }
+
+    private void handshake(Vertx vertx, HttpServerRequest request, HttpServerResponse response, AuctionId auction, boolean upgrade) {
+        if (request.method() != HttpMethod.GET) {
+            engineError(response, 2, "Bad handshake method");
+            return;
+        }
+        if (upgrade) {
+            request.toWebSocket()
+                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, auction,
+                            audience, connections, ws))
+                    .onFailure(e -> LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString()));
+            return;
+        }
+        SocketIoConnection connection = SocketIoConnection.overPolling(
+                vertx, clock, settings, auction, audience, connections);
+        response.addCookie(StickyCookie.forNode(nodeId))
+                .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
+                .end(connection.openPacket());
+    }
+
+    private void upgrade(HttpServerRequest request, HttpServerResponse response, SocketIoConnection connection) {
+        if (!connection.canUpgrade()) {
+            engineError(response, 3, "Bad request");
+            return;
+        }
+        request.toWebSocket()
+                .onSuccess(connection::probe)
+                .onFailure(e -> LOG.debug("Socket.IO WebSocket upgrade failed: {}", e.toString()));
+    }
+
+    private void poll(HttpServerResponse response, SocketIoConnection connection) {
+        EngineSession.Poll poll = payload -> {
+            if (!response.ended() && !response.closed()) {
+                response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT).end(payload);
+            }
+        };
+        if (connection.poll(poll)) {
+            if (!response.ended()) {
+                response.closeHandler(v -> connection.pollAborted(poll));
+            }
+        } else {
+            engineError(response, 3, "Bad request");
+        }
+    }
+
+    private void post(HttpServerRequest request, HttpServerResponse response, SocketIoConnection connection) {
+        Buffer body = Buffer.buffer();
+        boolean[] tooLarge = {false};
+        request.handler(chunk -> {
+            if (tooLarge[0]) {
+                return;
+            }
+            body.appendBuffer(chunk);
+            if (body.length() > settings.maxPayloadBytes()) {
+                tooLarge[0] = true;
+                connection.fail("body over maxPayload");
+                engineError(response, 413, 3, "Payload too large");
+            }
+        });
+        request.endHandler(v -> {
+            if (tooLarge[0]) {
+                return;
+            }
+            if (connection.post(body.toString(StandardCharsets.UTF_8))) {
+                response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT).end("ok");
+            } else {
+                engineError(response, 3, "Bad request");
+            }
+        });
+        request.resume();
+    }
+
+    private void allowCrossOrigin(HttpServerRequest request, HttpServerResponse response) {
+        String origin = request.getHeader(HttpHeaders.ORIGIN);
+        if (origin != null) {
+            response.putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_ORIGIN, origin)
+                    .putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_CREDENTIALS, "true")
+                    .putHeader(HttpHeaders.VARY, "Origin");
+        }
+    }
+
+    private void preflight(HttpServerRequest request, HttpServerResponse response) {
+        String headers = request.getHeader(HttpHeaders.ACCESS_CONTROL_REQUEST_HEADERS);
+        if (headers != null) {
+            response.putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_HEADERS, headers);
+        }
+        response.putHeader(HttpHeaders.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS")
+                .putHeader(HttpHeaders.ACCESS_CONTROL_MAX_AGE, "86400")
+                .setStatusCode(204)
+                .end();
+    }
+
+    private static void engineError(HttpServerResponse response, int code, String message) {
+        engineError(response, 400, code, message);
+    }
+
+    /** Engine.IO's error answer: {@code {"code": n, "message": ...}}. */
+    private static void engineError(HttpServerResponse response, int status, int code, String message) {
+        if (response.ended() || response.closed()) {
+            return;
+        }
+        response.setStatusCode(status)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .end("{\"code\":" + code + ",\"message\":\"" + message + "\"}");
+    }
+}

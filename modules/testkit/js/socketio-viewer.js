@@ -1,0 +1,37 @@
+// A viewer with the official socket.io-client, as the auction team's front end connects.
+// Usage: node socketio-viewer.js <url> <options as JSON>   (options go to io(url, options) as they are)
+// Prints JSON lines: open (the Engine.IO session, with its first transport), connect, upgrade, event,
+// connect_error, disconnect. Reads commands:
+// {"cmd":"emit","name":...} and {"cmd":"close"}.
+"use strict";
+const { io } = require("socket.io-client");
+const { out, commands, exitSoon, describe } = require("./lines");
+
+const [url, options] = process.argv.slice(2);
+const socket = io(url, JSON.parse(options || "{}"));
+
+socket.io.on("open", () => {
+  out({ type: "open", transport: socket.io.engine.transport.name });
+  socket.io.engine.on("upgrade", (transport) => out({ type: "upgrade", transport: transport.name }));
+});
+socket.on("connect", () => out({ type: "connect", transport: socket.io.engine.transport.name }));
+socket.on("connect_error", (err) => {
+  const context = err.context;
+  out({
+    type: "connect_error",
+    message: describe(err),
+    description: describe(err.description),
+    body: context && typeof context.responseText === "string" ? context.responseText : null,
+  });
+});
+socket.on("disconnect", (reason) => out({ type: "disconnect", reason }));
+socket.onAny((name, ...args) => out({ type: "event", name, data: args.length === 0 ? null : args[0] }));
+
+commands((command) => {
+  if (command.cmd === "emit") {
+    socket.emit(command.name);
+  } else if (command.cmd === "close") {
+    socket.close();
+    exitSoon();
+  }
+});
