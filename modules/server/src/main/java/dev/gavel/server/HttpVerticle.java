@@ -41,9 +41,9 @@ final class HttpVerticle extends VerticleBase {
         Router router = Router.router(vertx);
         router.route("/ws").handler(new WebSocketViewers(admission, audience));
         router.route("/auction/").handler(new SocketIoViewers(admission, origins, audience, new EngineSettings(
-                config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), MAX_VIEWER_FRAME_BYTES,
+                config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), ViewerFrames.MAX_FRAME_BYTES,
                 EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), Clock.systemUTC()));
-        new SockJsViewers(admission, audience, config.nodeId(), MAX_VIEWER_FRAME_BYTES).mount(vertx, router);
+        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES).mount(vertx, router);
         new HealthRoutes(engine, audience, state).mount(router);
         HttpServerOptions options = new HttpServerOptions()
                 .setPort(config.port())

@@ -180,6 +180,10 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private void wire(WebSocketTransport transport) {
         ServerWebSocket ws = transport.ws();
         ws.textMessageHandler(text -> {
+            if (ViewerFrames.isTooBig(text)) {
+                ws.close(ViewerFrames.TOO_BIG, "frame over " + ViewerFrames.MAX_FRAME_BYTES + " bytes");
+                return;
+            }
             session.socketMessage(transport, text);
             armTimer();
         });
