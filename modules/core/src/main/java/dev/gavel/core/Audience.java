@@ -44,6 +44,7 @@ public final class Audience {
     private final Clock clock;
     private final Map<AuctionId, Room> rooms = new HashMap<>();
     private final AtomicInteger localViewers = new AtomicInteger();
+    private final NewViewerIds newViewerIds;
 
     private long flushTimer = -1;
     private long lastHeartbeatAt = Long.MIN_VALUE;
@@ -59,6 +60,7 @@ public final class Audience {
         this.nodeId = nodeId;
         this.settings = settings;
         this.clock = clock;
+        this.newViewerIds = new NewViewerIds(engine.stats(), clock);
     }
 
     /**
@@ -73,15 +75,26 @@ public final class Audience {
                     .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS)
                     .onFailure(e -> LOG.warn("Could not clear earlier entries of node {}: {}", nodeId, e.toString()))
                     .onComplete(x -> {
-                        flushTimer = vertx.setPeriodic(settings.flushMillis(), t -> flush());
+                        flushTimer = vertx.setPeriodic(settings.flushMillis(), t -> {
+                            flush();
+                            flushViewerIds();
+                        });
                         started.complete();
                     });
         });
         return started.future();
     }
 
-    /** Adds a viewer to an auction's room and sends it the auction's count. */
+    /** Adds a viewer to an auction's room and sends it the auction's count; it counts as its own unique viewer. */
     public void join(AuctionId auction, Viewer viewer) {
+        join(auction, viewer, ViewerId.random());
+    }
+
+    /**
+     * Adds a viewer to an auction's room and sends it the auction's count. {@code viewerId} names who is behind
+     * the connection: connections with one id count as one unique viewer, on every replica.
+     */
+    public void join(AuctionId auction, Viewer viewer, String viewerId) {
         context.runOnContext(v -> {
             if (stopping) {
                 viewer.close(Viewer.SERVICE_RESTART, "server stopping");
@@ -96,6 +109,7 @@ public final class Audience {
             if (room.viewers.add(viewer)) {
                 localViewers.incrementAndGet();
                 room.dirty = true;
+                newViewerIds.add(auction, viewerId);
                 if (room.known != null) {
                     viewer.send(room.estimate().toEvent());
                 }
@@ -176,6 +190,13 @@ public final class Audience {
             room.subscription = ar.result();
             flush();
         });
+    }
+
+    /** Writes the viewer ids that joined since the last flush to the stats, in one batch. */
+    private void flushViewerIds() {
+        if (!stopping && engine.isReady()) {
+            newViewerIds.flush(settings.requestTimeoutMillis());
+        }
     }
 
     /** After the store was lost: every entry may be gone, and changes may have been missed. */
