@@ -8,7 +8,9 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 
-/** Serves everything of a node on one port: viewer transports, health and metrics. */
+import java.time.Clock;
+
+/** Serves everything of a node on one port: viewer transports, health and metrics, and the HTTP API. */
 final class HttpVerticle extends VerticleBase {
 
     /** The largest frame a viewer may send; a bigger one closes its connection with 1009. */
@@ -29,7 +31,8 @@ final class HttpVerticle extends VerticleBase {
 
     @Override
     public Future<?> start() {
-        ViewerAdmission admission = new ViewerAdmission(new OriginPolicy(config.allowedOrigins()));
+        OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
+        ViewerAdmission admission = new ViewerAdmission(origins);
         Router router = Router.router(vertx);
         router.route("/ws").handler(new WebSocketViewers(admission, audience));
         new HealthRoutes(engine, audience, state).mount(router);
@@ -37,7 +40,13 @@ final class HttpVerticle extends VerticleBase {
                 .setPort(config.port())
                 .setMaxWebSocketFrameSize(MAX_VIEWER_FRAME_BYTES)
                 .setMaxWebSocketMessageSize(MAX_VIEWER_FRAME_BYTES);
-        return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+        return ApiRoutes.load(vertx, config.adminToken(), origins, new AuctionApi(engine, Clock.systemUTC()))
+                .compose(api -> {
+                    // Last: the API router is mounted on /* and passes on what it does not route.
+                    api.mount(vertx, router);
+                    return vertx.createHttpServer(options).requestHandler(router).listen();
+                })
+                .onSuccess(s -> server = s);
     }
 
     int actualPort() {
