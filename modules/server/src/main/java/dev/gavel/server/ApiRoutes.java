@@ -101,7 +101,8 @@ final class ApiRoutes {
     }
 
     private void serveDocument(RoutingContext ctx) {
-        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/yaml; charset=utf-8").end(document);
+        // YAML, announced as text/plain as the document says: vertx-openapi takes no YAML media type.
+        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8").end(document);
     }
 
     private static byte[] readDocument() {
