@@ -47,7 +47,7 @@ public final class Audience {
     private final NewViewerIds newViewerIds;
 
     private long flushTimer = -1;
-    private long lastHeartbeatAt = Long.MIN_VALUE;
+    private long lastHeartbeatAt;
     private Future<?> inFlight = Future.succeededFuture();
     private boolean flushing;
     private boolean storeFailing;
@@ -60,7 +60,7 @@ public final class Audience {
         this.nodeId = nodeId;
         this.settings = settings;
         this.clock = clock;
-        this.newViewerIds = new NewViewerIds(engine.stats(), clock);
+        this.newViewerIds = new NewViewerIds(vertx, engine, clock, settings);
     }
 
     /**
@@ -75,10 +75,7 @@ public final class Audience {
                     .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS)
                     .onFailure(e -> LOG.warn("Could not clear earlier entries of node {}: {}", nodeId, e.toString()))
                     .onComplete(x -> {
-                        flushTimer = vertx.setPeriodic(settings.flushMillis(), t -> {
-                            flush();
-                            flushViewerIds();
-                        });
+                        flushTimer = vertx.setPeriodic(settings.flushMillis(), t -> flush());
                         started.complete();
                     });
         });
@@ -190,13 +187,6 @@ public final class Audience {
             room.subscription = ar.result();
             flush();
         });
-    }
-
-    /** Writes the viewer ids that joined since the last flush to the stats, in one batch. */
-    private void flushViewerIds() {
-        if (!stopping && engine.isReady()) {
-            newViewerIds.flush(settings.requestTimeoutMillis());
-        }
     }
 
     /** After the store was lost: every entry may be gone, and changes may have been missed. */
