@@ -8,6 +8,7 @@ import dev.gavel.core.InMemoryEngine;
 import dev.gavel.redis.RedisEngine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,6 +80,11 @@ public final class GavelNode {
 
     public int port() {
         return http.actualPort();
+    }
+
+    /** The node's HTTP routes; tests compare them with the OpenAPI document. */
+    Router router() {
+        return http.router();
     }
 
     public GavelConfig config() {

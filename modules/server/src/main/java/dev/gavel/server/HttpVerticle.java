@@ -21,6 +21,7 @@ final class HttpVerticle extends VerticleBase {
     private final Audience audience;
     private final NodeState state;
     private HttpServer server;
+    private Router router;
 
     HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state) {
         this.config = config;
@@ -33,7 +34,7 @@ final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
         ViewerAdmission admission = new ViewerAdmission(origins);
-        Router router = Router.router(vertx);
+        router = Router.router(vertx);
         router.route("/ws").handler(new WebSocketViewers(admission, audience));
         new HealthRoutes(engine, audience, state).mount(router);
         HttpServerOptions options = new HttpServerOptions()
@@ -47,6 +48,11 @@ final class HttpVerticle extends VerticleBase {
                     return vertx.createHttpServer(options).requestHandler(router).listen();
                 })
                 .onSuccess(s -> server = s);
+    }
+
+    /** The node's routes; tests compare them with the OpenAPI document. */
+    Router router() {
+        return router;
     }
 
     int actualPort() {
