@@ -36,9 +36,9 @@ public final class RedisEngine implements Engine {
                 .setMaxWaitingHandlers(16384);
         this.commands = Redis.createClient(vertx, options);
         this.subscriber = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1));
+        this.stats = new RedisViewerStats(commands, historyIntervalMillis, historyRetentionMillis);
         this.presence = new RedisPresenceStore(commands, clock, leaseMillis);
         this.broker = new RedisEventBroker(vertx, commands, subscriber);
-        this.stats = new RedisViewerStats(commands, historyIntervalMillis, historyRetentionMillis);
     }
 
     /**
