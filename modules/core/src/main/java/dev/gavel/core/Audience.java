@@ -193,7 +193,7 @@ public final class Audience {
     private void rewriteAll() {
         LOG.info("Store connection restored; rewriting entries of {} auctions", rooms.size());
         rooms.values().forEach(room -> room.dirty = true);
-        lastHeartbeatAt = Long.MIN_VALUE;
+        lastHeartbeatAt = 0;
         flush();
     }
 
