@@ -11,6 +11,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,7 @@ final class RedisEventBroker implements EventBroker {
     private volatile RedisConnection connection;
     private long backoffMillis = MIN_BACKOFF_MILLIS;
     private long pingTimer = -1;
+    private volatile long lastHeardNanos = System.nanoTime();
     private boolean everConnected;
     private boolean closed;
 
@@ -90,7 +92,11 @@ final class RedisEventBroker implements EventBroker {
             // Already subscribed, or not connected: the reconnect subscribes to every channel with listeners.
             return Future.succeededFuture(subscription);
         }
-        return conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).map(subscription);
+        // Not waiting for the reply: vertx-redis-client 5.0.7 drops the promise of a command whose reply is
+        // preceded by a pub/sub push, so it may never complete. A SUBSCRIBE that is lost with the connection
+        // is sent again by the reconnect, which subscribes to every channel with listeners.
+        conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel));
+        return Future.succeededFuture(subscription);
     }
 
     private Future<Void> unsubscribe(String channel, Listening listening) {
@@ -104,7 +110,9 @@ final class RedisEventBroker implements EventBroker {
         if (!last[0] || conn == null) {
             return Future.succeededFuture();
         }
-        return conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel)).mapEmpty();
+        // Not waiting for the reply, for the reason given in subscribe.
+        conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel));
+        return Future.succeededFuture();
     }
 
     Future<Void> close() {
@@ -151,9 +159,14 @@ final class RedisEventBroker implements EventBroker {
     }
 
     private void ping(RedisConnection conn) {
+        long sentAt = System.nanoTime();
         conn.send(Request.cmd(Command.PING))
                 .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onFailure(error -> {
+                    // A push can swallow the PING's promise (see subscribe); anything heard since means alive.
+                    if (lastHeardNanos - sentAt > 0) {
+                        return;
+                    }
                     conn.close();
                     lost(conn, "no answer to PING: " + error);
                 });
@@ -182,6 +195,11 @@ final class RedisEventBroker implements EventBroker {
     }
 
     private void onPush(Response push) {
+        lastHeardNanos = System.nanoTime();
+        if (push == null || (push.type() != ResponseType.PUSH && push.type() != ResponseType.MULTI)) {
+            // A reply whose command's promise was dropped (see subscribe), e.g. a PONG.
+            return;
+        }
         if (push.size() < 3 || !"message".equals(push.get(0).toString())) {
             return;
         }
