@@ -43,7 +43,8 @@ public final class TestViewer implements AutoCloseable {
     }
 
     public static TestViewer connect(int port, String uri, String origin) {
-        return new TestViewer(result(open(port, uri, origin)));
+        // Handlers are set on the connection's own context before it reads a frame, so none is missed.
+        return result(open(port, uri, origin).map(TestViewer::new));
     }
 
     /** The HTTP status of a refused upgrade; fails if the upgrade was accepted. */
