@@ -92,11 +92,17 @@ final class RedisEventBroker implements EventBroker {
             // Already subscribed, or not connected: the reconnect subscribes to every channel with listeners.
             return Future.succeededFuture(subscription);
         }
-        // Not waiting for the reply: vertx-redis-client 5.0.7 drops the promise of a command whose reply is
-        // preceded by a pub/sub push, so it may never complete. A SUBSCRIBE that is lost with the connection
-        // is sent again by the reconnect, which subscribes to every channel with listeners.
-        conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel));
-        return Future.succeededFuture(subscription);
+        return settled(conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel))).map(subscription);
+    }
+
+    /**
+     * Completes when the reply came, or after {@link #PING_TIMEOUT_MILLIS} in any case: vertx-redis-client
+     * 5.0.7 drops the promise of a command when a pub/sub push arrives while it waits, so the reply may never be
+     * seen. A (UN)SUBSCRIBE that was really lost went with its connection, and the reconnect subscribes again to
+     * every channel with listeners.
+     */
+    private static Future<Void> settled(Future<Response> reply) {
+        return reply.timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
     }
 
     private Future<Void> unsubscribe(String channel, Listening listening) {
@@ -110,9 +116,7 @@ final class RedisEventBroker implements EventBroker {
         if (!last[0] || conn == null) {
             return Future.succeededFuture();
         }
-        // Not waiting for the reply, for the reason given in subscribe.
-        conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel));
-        return Future.succeededFuture();
+        return settled(conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel)));
     }
 
     Future<Void> close() {
@@ -163,7 +167,7 @@ final class RedisEventBroker implements EventBroker {
         conn.send(Request.cmd(Command.PING))
                 .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onFailure(error -> {
-                    // A push can swallow the PING's promise (see subscribe); anything heard since means alive.
+                    // A push can swallow the PING's promise (see settled); anything heard since means alive.
                     if (lastHeardNanos - sentAt > 0) {
                         return;
                     }
@@ -197,7 +201,7 @@ final class RedisEventBroker implements EventBroker {
     private void onPush(Response push) {
         lastHeardNanos = System.nanoTime();
         if (push == null || (push.type() != ResponseType.PUSH && push.type() != ResponseType.MULTI)) {
-            // A reply whose command's promise was dropped (see subscribe), e.g. a PONG.
+            // A reply whose command's promise was dropped (see settled), e.g. a PONG.
             return;
         }
         if (push.size() < 3 || !"message".equals(push.get(0).toString())) {
