@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * A plain WebSocket viewer for tests, with a real Vert.x WebSocket client: it records every frame it gets
@@ -94,14 +95,20 @@ public final class TestViewer implements AutoCloseable {
 
     /** Waits until the latest count shows {@code current} viewers. */
     public TestViewer awaitCurrent(long current) {
-        await().atMost(PATIENCE).until(() -> lastCount() != null && lastCount().getLong("current") == current);
+        await().atMost(PATIENCE).untilAsserted(() -> assertEquals(current, lastCurrent(), "current; counts seen: " + events("viewerCountUpdate")));
         return this;
+    }
+
+    private Long lastCurrent() {
+        JsonObject count = lastCount();
+        return count == null ? null : count.getLong("current");
     }
 
     /** Waits until the latest count shows {@code current} and {@code peak}. */
     public TestViewer awaitCount(long current, long peak) {
-        await().atMost(PATIENCE).until(() -> lastCount() != null
-                && lastCount().getLong("current") == current && lastCount().getLong("peak") == peak);
+        await().atMost(PATIENCE).untilAsserted(() -> assertEquals(new JsonObject().put("current", current).put("peak", peak),
+                lastCount() == null ? null : new JsonObject().put("current", lastCount().getLong("current")).put("peak", lastCount().getLong("peak")),
+                "counts seen: " + events("viewerCountUpdate")));
         return this;
     }
 
