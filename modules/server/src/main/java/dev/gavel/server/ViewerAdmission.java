@@ -24,7 +24,10 @@ public final class ViewerAdmission {
         }
         try {
             AuctionId auction = AuctionId.fromSlug(request.getParam("slug"));
-            viewerId(request);
+            String viewerId = request.getParam("viewerId");
+            if (viewerId != null) {
+                ViewerId.orRandom(viewerId);
+            }
             return auction;
         } catch (IllegalArgumentException e) {
             throw new Refusal(400, e.getMessage());
