@@ -44,6 +44,7 @@ public final class Audience {
     private final Clock clock;
     private final Map<AuctionId, Room> rooms = new HashMap<>();
     private final AtomicInteger localViewers = new AtomicInteger();
+    private final NewViewerIds newViewerIds;
 
     private long flushTimer = -1;
     private long lastHeartbeatAt;
@@ -61,6 +62,7 @@ public final class Audience {
         this.nodeId = nodeId;
         this.settings = settings;
         this.clock = clock;
+        this.newViewerIds = new NewViewerIds(vertx, engine, clock, settings);
     }
 
     /**
@@ -98,8 +100,16 @@ public final class Audience {
         halted = true;
     }
 
-    /** Adds a viewer to an auction's room and sends it the auction's count. */
+    /** Adds a viewer to an auction's room and sends it the auction's count; it counts as its own unique viewer. */
     public void join(AuctionId auction, Viewer viewer) {
+        join(auction, viewer, ViewerId.random());
+    }
+
+    /**
+     * Adds a viewer to an auction's room and sends it the auction's count. {@code viewerId} names who is behind
+     * the connection: connections with one id count as one unique viewer, on every replica.
+     */
+    public void join(AuctionId auction, Viewer viewer, String viewerId) {
         context.runOnContext(v -> {
             if (stopping) {
                 viewer.close(Viewer.SERVICE_RESTART, "server stopping");
@@ -114,6 +124,7 @@ public final class Audience {
             if (room.viewers.add(viewer)) {
                 localViewers.incrementAndGet();
                 room.dirty = true;
+                newViewerIds.add(auction, viewerId);
                 if (room.known != null) {
                     viewer.send(room.estimate().toEvent());
                 }

@@ -12,6 +12,9 @@ public interface Engine {
 
     EventBroker broker();
 
+    /** Unique viewers, audience history and watched auctions, on the same backend. */
+    ViewerStats stats();
+
     /** True while the backend answers; a replica is ready to take viewers only then. */
     boolean isReady();
 

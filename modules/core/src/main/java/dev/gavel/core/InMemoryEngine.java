@@ -10,10 +10,21 @@ public final class InMemoryEngine implements Engine {
 
     private final InMemoryEventBroker broker;
     private final InMemoryPresenceStore presence;
+    private final InMemoryViewerStats stats;
 
+    /** An engine whose stats sample every {@link ViewerStats#DEFAULT_INTERVAL_MILLIS} and keep the default retention. */
     public InMemoryEngine(Vertx vertx, Clock clock, long leaseMillis) {
+        this(vertx, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
+    }
+
+    /**
+     * @param historyIntervalMillis  one audience history sample per auction per this interval
+     * @param historyRetentionMillis how long samples and unique viewer tallies are kept
+     */
+    public InMemoryEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis, long historyRetentionMillis) {
         this.broker = new InMemoryEventBroker(vertx);
         this.presence = new InMemoryPresenceStore(clock, leaseMillis, broker);
+        this.stats = new InMemoryViewerStats(presence, historyIntervalMillis, historyRetentionMillis);
     }
 
     @Override
@@ -24,6 +35,11 @@ public final class InMemoryEngine implements Engine {
     @Override
     public EventBroker broker() {
         return broker;
+    }
+
+    @Override
+    public ViewerStats stats() {
+        return stats;
     }
 
     @Override

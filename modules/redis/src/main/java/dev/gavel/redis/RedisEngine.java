@@ -3,6 +3,7 @@ package dev.gavel.redis;
 import dev.gavel.core.Engine;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.PresenceStore;
+import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
@@ -25,8 +26,10 @@ public final class RedisEngine implements Engine {
     private final Redis subscriber;
     private final RedisPresenceStore presence;
     private final RedisEventBroker broker;
+    private final RedisViewerStats stats;
 
-    private RedisEngine(Vertx vertx, String redisUrl, Clock clock, long leaseMillis) {
+    private RedisEngine(Vertx vertx, String redisUrl, Clock clock, long leaseMillis, long historyIntervalMillis,
+                        long historyRetentionMillis) {
         RedisOptions options = new RedisOptions()
                 .setConnectionString(redisUrl)
                 .setMaxPoolSize(1)
@@ -39,13 +42,28 @@ public final class RedisEngine implements Engine {
         this.commands = Redis.createClient(vertx, options);
         this.publisher = Redis.createClient(vertx, new RedisOptions(options));
         this.subscriber = Redis.createClient(vertx, new RedisOptions(options));
+        this.stats = new RedisViewerStats(commands, historyIntervalMillis, historyRetentionMillis);
         this.presence = new RedisPresenceStore(commands, clock, leaseMillis);
         this.broker = new RedisEventBroker(vertx, publisher, subscriber);
     }
 
-    /** Creates the engine; it does not connect before {@link #connect()}. */
+    /**
+     * Creates the engine, with the default audience history interval and retention; it does not connect
+     * before {@link #connect()}.
+     */
     public static RedisEngine create(Vertx vertx, String redisUrl, Clock clock, long leaseMillis) {
-        return new RedisEngine(vertx, redisUrl, clock, leaseMillis);
+        return create(vertx, redisUrl, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
+    }
+
+    /**
+     * Creates the engine; it does not connect before {@link #connect()}.
+     *
+     * @param historyIntervalMillis  one audience history sample per auction per this interval
+     * @param historyRetentionMillis how long samples and unique viewer tallies are kept
+     */
+    public static RedisEngine create(Vertx vertx, String redisUrl, Clock clock, long leaseMillis,
+                                     long historyIntervalMillis, long historyRetentionMillis) {
+        return new RedisEngine(vertx, redisUrl, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis);
     }
 
     /**
@@ -64,6 +82,11 @@ public final class RedisEngine implements Engine {
     @Override
     public EventBroker broker() {
         return broker;
+    }
+
+    @Override
+    public ViewerStats stats() {
+        return stats;
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +45,7 @@ final class RedisEventBroker implements EventBroker {
     private volatile RedisConnection connection;
     private long backoffMillis = MIN_BACKOFF_MILLIS;
     private long pingTimer = -1;
+    private volatile long lastHeardNanos = System.nanoTime();
     private boolean everConnected;
     private boolean closed;
 
@@ -90,7 +92,17 @@ final class RedisEventBroker implements EventBroker {
             // Already subscribed, or not connected: the reconnect subscribes to every channel with listeners.
             return Future.succeededFuture(subscription);
         }
-        return conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel)).map(subscription);
+        return settled(conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel))).map(subscription);
+    }
+
+    /**
+     * Completes when the reply came, or after {@link #PING_TIMEOUT_MILLIS} in any case: vertx-redis-client
+     * 5.0.7 drops the promise of a command when a pub/sub push arrives while it waits, so the reply may never be
+     * seen. A (UN)SUBSCRIBE that was really lost went with its connection, and the reconnect subscribes again to
+     * every channel with listeners.
+     */
+    private static Future<Void> settled(Future<Response> reply) {
+        return reply.timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
     }
 
     private Future<Void> unsubscribe(String channel, Listening listening) {
@@ -104,7 +116,7 @@ final class RedisEventBroker implements EventBroker {
         if (!last[0] || conn == null) {
             return Future.succeededFuture();
         }
-        return conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel)).mapEmpty();
+        return settled(conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel)));
     }
 
     Future<Void> close() {
@@ -131,11 +143,8 @@ final class RedisEventBroker implements EventBroker {
             connection = conn;
             Request subscribe = Request.cmd(Command.SUBSCRIBE);
             listeners.keySet().forEach(subscribe::arg);
-            Future<?> resubscribed = listeners.isEmpty() ? Future.succeededFuture() : conn.send(subscribe);
-            return resubscribed.onFailure(e -> {
-                conn.close();
-                lost(conn, "could not resubscribe: " + e);
-            }).map(x -> conn);
+            Future<Void> resubscribed = listeners.isEmpty() ? Future.succeededFuture() : settled(conn.send(subscribe));
+            return resubscribed.map(x -> conn);
         }).andThen(ar -> {
             if (ar.failed()) {
                 if (connection == null) {
@@ -156,9 +165,14 @@ final class RedisEventBroker implements EventBroker {
     }
 
     private void ping(RedisConnection conn) {
+        long sentAt = System.nanoTime();
         conn.send(Request.cmd(Command.PING))
                 .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onFailure(error -> {
+                    // A push can swallow the PING's promise (see settled); anything heard since means alive.
+                    if (lastHeardNanos - sentAt > 0) {
+                        return;
+                    }
                     conn.close();
                     lost(conn, "no answer to PING: " + error);
                 });
@@ -187,6 +201,11 @@ final class RedisEventBroker implements EventBroker {
     }
 
     private void onPush(Response push) {
+        lastHeardNanos = System.nanoTime();
+        if (push == null || (push.type() != ResponseType.PUSH && push.type() != ResponseType.MULTI)) {
+            // A reply whose command's promise was dropped (see settled), e.g. a PONG.
+            return;
+        }
         if (push.size() < 3 || !"message".equals(push.get(0).toString())) {
             return;
         }

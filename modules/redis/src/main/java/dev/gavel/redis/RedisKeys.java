@@ -32,6 +32,29 @@ final class RedisKeys {
         return AuctionId.of(channel.substring(AUCTION_PREFIX.length(), channel.length() - CHANNEL_SUFFIX.length() - 1));
     }
 
+    /** The HyperLogLog of an auction's distinct viewer ids. */
+    static String uniqueViewers(AuctionId auction) {
+        return AUCTION_PREFIX + auction.value() + "}:viewers";
+    }
+
+    /** The sorted set of an auction's audience history samples. */
+    static String history(AuctionId auction) {
+        return AUCTION_PREFIX + auction.value() + "}:history";
+    }
+
+    /** The number of the last sampling interval that has a sample in the auction's history. */
+    static String lastSample(AuctionId auction) {
+        return AUCTION_PREFIX + auction.value() + "}:sampled";
+    }
+
+    /**
+     * The sorted set of watched auctions: member = auction id, score = when the mark runs out (ms). One key for
+     * all auctions, each command on it touches only it.
+     */
+    static String watchedAuctions() {
+        return "gavel:watched";
+    }
+
     /** The set of auctions where a node holds entries, so that the node can remove them all when it restarts. */
     static String nodeAuctions(String nodeId) {
         return "gavel:node:{" + nodeId + "}:auctions";

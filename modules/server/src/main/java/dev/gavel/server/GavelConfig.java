@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
  *
  * @param redisUrl            null for the in-memory engine
  * @param adminTokenGenerated true when no {@code ADMIN_TOKEN} was given and {@code adminToken} was made up
+ * @param historyIntervalMillis  {@code HISTORY_INTERVAL_MS}: one audience history sample per auction per this interval
+ * @param historyRetentionMillis {@code HISTORY_RETENTION_MS}: how long history samples and unique viewer tallies are kept
  */
 public record GavelConfig(
         int port,
@@ -26,7 +28,9 @@ public record GavelConfig(
         String nodeId,
         long nodeTtlMillis,
         long socketIoPingIntervalMillis,
-        long socketIoPingTimeoutMillis) {
+        long socketIoPingTimeoutMillis,
+        long historyIntervalMillis,
+        long historyRetentionMillis) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -50,13 +54,21 @@ public record GavelConfig(
         long ttl = number(env, "NODE_TTL_MS", 10_000, 500, 3_600_000);
         long pingInterval = number(env, "SOCKETIO_PING_INTERVAL_MS", 25_000, 1, 3_600_000);
         long pingTimeout = number(env, "SOCKETIO_PING_TIMEOUT_MS", 20_000, 1, 3_600_000);
-        return new GavelConfig(port, redisUrl, origins, token, generated, nodeId, ttl, pingInterval, pingTimeout);
+        long historyInterval = number(env, "HISTORY_INTERVAL_MS", 10_000, 100, 3_600_000);
+        long historyRetention = number(env, "HISTORY_RETENTION_MS", 86_400_000, 1000, 31L * 86_400_000);
+        if (historyRetention < historyInterval) {
+            throw new ConfigException("HISTORY_RETENTION_MS", "must be at least HISTORY_INTERVAL_MS (" + historyInterval
+                    + "), got " + historyRetention);
+        }
+        return new GavelConfig(port, redisUrl, origins, token, generated, nodeId, ttl, pingInterval, pingTimeout,
+                historyInterval, historyRetention);
     }
 
     /** A copy listening on another port; tests use it to start several nodes. */
     public GavelConfig withPort(int newPort) {
         return new GavelConfig(newPort, redisUrl, allowedOrigins, adminToken, adminTokenGenerated, nodeId,
-                nodeTtlMillis, socketIoPingIntervalMillis, socketIoPingTimeoutMillis);
+                nodeTtlMillis, socketIoPingIntervalMillis, socketIoPingTimeoutMillis, historyIntervalMillis,
+                historyRetentionMillis);
     }
 
     private static long number(Map<String, String> env, String name, long defaultValue, long min, long max) {

@@ -3,10 +3,12 @@ package dev.gavel.server;
 import dev.gavel.core.Audience;
 import dev.gavel.core.AudienceSettings;
 import dev.gavel.core.Engine;
+import dev.gavel.core.HistorySampler;
 import dev.gavel.core.InMemoryEngine;
 import dev.gavel.redis.RedisEngine;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,14 +28,16 @@ public final class GavelNode {
     private final Vertx vertx;
     private final Engine engine;
     private final Audience audience;
+    private final HistorySampler sampler;
     private final NodeState state = new NodeState();
     private HttpVerticle http;
 
-    private GavelNode(GavelConfig config, Vertx vertx, Engine engine, Audience audience) {
+    private GavelNode(GavelConfig config, Vertx vertx, Engine engine, Audience audience, HistorySampler sampler) {
         this.config = config;
         this.vertx = vertx;
         this.engine = engine;
         this.audience = audience;
+        this.sampler = sampler;
     }
 
     /** Starts a node. A Redis that is not reachable yet does not stop it: it is not ready until Redis is. */
@@ -44,10 +48,11 @@ public final class GavelNode {
         Engine engine;
         Future<Void> connected;
         if (config.redisUrl() == null) {
-            engine = new InMemoryEngine(vertx, clock, lease);
+            engine = new InMemoryEngine(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis());
             connected = Future.succeededFuture();
         } else {
-            RedisEngine redis = RedisEngine.create(vertx, config.redisUrl(), clock, lease);
+            RedisEngine redis = RedisEngine.create(vertx, config.redisUrl(), clock, lease,
+                    config.historyIntervalMillis(), config.historyRetentionMillis());
             engine = redis;
             connected = redis.connect().recover(e -> {
                 LOG.warn("Redis is not reachable yet ({}); the node is not ready until it is", e.toString());
@@ -56,9 +61,10 @@ public final class GavelNode {
         }
         Audience audience = new Audience(vertx, engine, config.nodeId(),
                 AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock);
-        GavelNode node = new GavelNode(config, vertx, engine, audience);
+        GavelNode node = new GavelNode(config, vertx, engine, audience, new HistorySampler(vertx, audience, engine, clock));
         return connected
                 .compose(v -> audience.start())
+                .onSuccess(v -> node.sampler.start())
                 .compose(v -> {
                     node.http = new HttpVerticle(config, engine, audience, node.state);
                     return vertx.deployVerticle(node.http);
@@ -74,6 +80,11 @@ public final class GavelNode {
 
     public int port() {
         return http.actualPort();
+    }
+
+    /** The node's HTTP routes; tests compare them with the OpenAPI document. */
+    Router router() {
+        return http.router();
     }
 
     public GavelConfig config() {
@@ -95,6 +106,7 @@ public final class GavelNode {
     public Future<Void> stop() {
         state.stopping();
         LOG.info("Gavel node {} stopping", config.nodeId());
+        sampler.stop();
         return audience.shutdown()
                 .eventually(engine::close)
                 .eventually(vertx::close);

@@ -12,7 +12,7 @@ import io.vertx.ext.web.Router;
 
 import java.time.Clock;
 
-/** Serves everything of a node on one port: viewer transports, health and metrics. */
+/** Serves everything of a node on one port: viewer transports, health and metrics, and the HTTP API. */
 final class HttpVerticle extends VerticleBase {
 
     /**
@@ -26,6 +26,7 @@ final class HttpVerticle extends VerticleBase {
     private final Audience audience;
     private final NodeState state;
     private HttpServer server;
+    private Router router;
 
     HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state) {
         this.config = config;
@@ -38,7 +39,7 @@ final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
         ViewerAdmission admission = new ViewerAdmission(origins);
-        Router router = Router.router(vertx);
+        router = Router.router(vertx);
         router.route("/ws").handler(new WebSocketViewers(admission, audience));
         router.route("/auction/").handler(new SocketIoViewers(admission, origins, audience, new EngineSettings(
                 config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), ViewerFrames.MAX_FRAME_BYTES,
@@ -49,7 +50,18 @@ final class HttpVerticle extends VerticleBase {
                 .setPort(config.port())
                 .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME_BYTES)
                 .setMaxWebSocketMessageSize(MAX_WEBSOCKET_FRAME_BYTES);
-        return vertx.createHttpServer(options).requestHandler(router).listen().onSuccess(s -> server = s);
+        return ApiRoutes.load(vertx, config.adminToken(), origins, new AuctionApi(engine, Clock.systemUTC()))
+                .compose(api -> {
+                    // Last: the API router is mounted on /* and passes on what it does not route.
+                    api.mount(vertx, router);
+                    return vertx.createHttpServer(options).requestHandler(router).listen();
+                })
+                .onSuccess(s -> server = s);
+    }
+
+    /** The node's routes; tests compare them with the OpenAPI document. */
+    Router router() {
+        return router;
     }
 
     int actualPort() {

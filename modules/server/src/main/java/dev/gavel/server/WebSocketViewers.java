@@ -38,12 +38,13 @@ final class WebSocketViewers implements Handler<RoutingContext> {
             Refusal.sendError(ctx.response(), 400, "expected a WebSocket upgrade");
             return;
         }
+        String viewerId = admission.viewerId(request);
         request.toWebSocket()
-                .onSuccess(ws -> accept(auction, ws))
+                .onSuccess(ws -> accept(auction, viewerId, ws))
                 .onFailure(e -> LOG.debug("WebSocket upgrade failed: {}", e.toString()));
     }
 
-    private void accept(AuctionId auction, ServerWebSocket ws) {
+    private void accept(AuctionId auction, String viewerId, ServerWebSocket ws) {
         Viewer viewer = new WebSocketViewer(ws);
         ws.textMessageHandler(text -> ViewerFrames.handle(text, viewer));
         ws.binaryMessageHandler(data -> {
@@ -55,7 +56,7 @@ final class WebSocketViewers implements Handler<RoutingContext> {
         });
         ws.exceptionHandler(e -> LOG.debug("Viewer WebSocket error: {}", e.toString()));
         ws.closeHandler(v -> audience.leave(auction, viewer));
-        audience.join(auction, viewer);
+        audience.join(auction, viewer, viewerId);
     }
 
     private record WebSocketViewer(ServerWebSocket ws) implements Viewer {

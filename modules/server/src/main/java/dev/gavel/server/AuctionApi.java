@@ -1,0 +1,170 @@
+package dev.gavel.server;
+
+import dev.gavel.core.AuctionId;
+import dev.gavel.core.Engine;
+import dev.gavel.core.HistorySample;
+import dev.gavel.core.Json;
+import dev.gavel.core.ViewerCount;
+import dev.gavel.core.ViewerEvent;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.validation.ValidatedRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The handlers of the API's operations; requests reach them already authorised and validated against the
+ * OpenAPI document (see {@link ApiRoutes}).
+ *
+ * <p>Publishing answers 202 only once the engine's broker said the event was handed on (Redis: the PUBLISH
+ * was acknowledged), and 503 when the engine is not connected or the broker did not say so within
+ * {@value #BACKEND_TIMEOUT_MILLIS} ms. A publish that timed out may still reach viewers later; one that was
+ * answered 202 was never dropped by this node.
+ */
+final class AuctionApi {
+
+    /** How long a call waits for the backend (Redis) before answering 503. */
+    static final long BACKEND_TIMEOUT_MILLIS = 2000;
+
+    private static final Logger LOG = LoggerFactory.getLogger(AuctionApi.class);
+
+    private final Engine engine;
+    private final Clock clock;
+
+    AuctionApi(Engine engine, Clock clock) {
+        this.engine = engine;
+        this.clock = clock;
+    }
+
+    void publishBidding(RoutingContext ctx) {
+        JsonObject player = validated(ctx).getBody().getJsonObject();
+        publish(ctx, ViewerEvent.PLAYER_BIDDING_UPDATE, player.encode());
+    }
+
+    void publishSold(RoutingContext ctx) {
+        String message = validated(ctx).getBody().getJsonObject().getString("message");
+        publish(ctx, ViewerEvent.PLAYER_SOLD_UPDATE, Json.quote(message));
+    }
+
+    private void publish(RoutingContext ctx, String event, String dataJson) {
+        AuctionId auction = auction(ctx);
+        if (!engine.isReady()) {
+            unavailable(ctx, "the event broker is not connected; nothing was published");
+            return;
+        }
+        engine.broker().publish(auction, ViewerEvent.of(event, dataJson))
+                .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onSuccess(v -> {
+                    LOG.debug("Published {} to auction {}", event, auction);
+                    ctx.response().setStatusCode(202);
+                    ctx.json(new JsonObject().put("auctionId", auction.value()).put("event", event));
+                })
+                .onFailure(e -> {
+                    LOG.debug("Could not publish {} to auction {}: {}", event, auction, e.toString());
+                    unavailable(ctx, "could not hand the event on: " + e.getMessage());
+                });
+    }
+
+    void viewerCount(RoutingContext ctx) {
+        AuctionId auction = auction(ctx);
+        engine.presence().read(auction)
+                .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onSuccess(count -> ctx.json(countJson(count)))
+                .onFailure(e -> unavailable(ctx, "could not read the count: " + e.getMessage()));
+    }
+
+    void viewerStats(RoutingContext ctx) {
+        AuctionId auction = auction(ctx);
+        long from;
+        long to;
+        try {
+            from = instant(ctx, "from", Long.MIN_VALUE);
+            to = instant(ctx, "to", Long.MAX_VALUE);
+        } catch (IllegalArgumentException e) {
+            Refusal.sendError(ctx.response(), 400, e.getMessage());
+            return;
+        }
+        Future<ViewerCount> count = engine.presence().read(auction);
+        Future<Long> unique = engine.stats().uniqueViewers(auction);
+        Future<List<HistorySample>> history = engine.stats().history(auction, from, to);
+        Future.all(count, unique, history)
+                .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onSuccess(all -> {
+                    JsonArray samples = new JsonArray();
+                    history.result().forEach(sample -> samples.add(new JsonObject()
+                            .put("timestamp", Instant.ofEpochMilli(sample.timestampMillis()).toString())
+                            .put("count", sample.count())));
+                    ctx.json(countJson(count.result())
+                            .put("uniqueViewers", unique.result())
+                            .put("history", samples));
+                })
+                .onFailure(e -> unavailable(ctx, "could not read the stats: " + e.getMessage()));
+    }
+
+    void watchedAuctions(RoutingContext ctx) {
+        engine.stats().activeAuctions(clock.millis())
+                .compose(auctions -> {
+                    List<Future<ViewerCount>> reads = new ArrayList<>();
+                    auctions.forEach(auction -> reads.add(engine.presence().read(auction)));
+                    return Future.all(reads).map(all -> reads.stream()
+                            .map(Future::result)
+                            .filter(count -> count.current() > 0)
+                            .sorted(Comparator.comparingLong(ViewerCount::current).reversed()
+                                    .thenComparing(count -> count.auctionId().value()))
+                            .toList());
+                })
+                .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onSuccess(counts -> {
+                    JsonArray list = new JsonArray();
+                    counts.forEach(count -> list.add(countJson(count)));
+                    ctx.json(list);
+                })
+                .onFailure(e -> unavailable(ctx, "could not list the auctions: " + e.getMessage()));
+    }
+
+    private static JsonObject countJson(ViewerCount count) {
+        return new JsonObject()
+                .put("auctionId", count.auctionId().value())
+                .put("current", count.current())
+                .put("peak", count.peak());
+    }
+
+    private static AuctionId auction(RoutingContext ctx) {
+        return AuctionId.of(ctx.pathParam("id"));
+    }
+
+    private static ValidatedRequest validated(RoutingContext ctx) {
+        return ctx.get(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST);
+    }
+
+    /** An ISO-8601 instant query parameter in ms, or {@code absent} when it is not given. */
+    private static long instant(RoutingContext ctx, String name, long absent) {
+        String raw = ctx.queryParams().get(name);
+        if (raw == null || raw.isEmpty()) {
+            return absent;
+        }
+        try {
+            return OffsetDateTime.parse(raw).toInstant().toEpochMilli();
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException(name + " is not an ISO-8601 date-time with offset (e.g. 2026-01-01T10:00:00Z): '" + raw + "'");
+        }
+    }
+
+    private static void unavailable(RoutingContext ctx, String message) {
+        if (!ctx.response().ended()) {
+            Refusal.sendError(ctx.response(), 503, message);
+        }
+    }
+}
