@@ -4,6 +4,7 @@ import dev.gavel.core.AuctionId;
 import dev.gavel.core.Audience;
 import dev.gavel.core.Viewer;
 import dev.gavel.core.ViewerEvent;
+import dev.gavel.core.ViewerId;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -18,6 +19,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * Viewers over SockJS at {@code /sockjs?slug=auction-<id>}, with vertx-web's SockJS server: every transport that
@@ -77,9 +79,13 @@ final class SockJsViewers {
 
     private void accept(SockJSSocket socket) {
         AuctionId auction;
+        String viewerId;
         try {
-            List<String> slug = new QueryStringDecoder(socket.uri()).parameters().get("slug");
+            Map<String, List<String>> query = new QueryStringDecoder(socket.uri()).parameters();
+            List<String> slug = query.get("slug");
+            List<String> viewerIds = query.get("viewerId");
             auction = AuctionId.fromSlug(slug == null ? null : slug.get(0));
+            viewerId = ViewerId.orRandom(viewerIds == null ? null : viewerIds.get(0));
         } catch (IllegalArgumentException e) {
             // admit() let the request through, so this cannot happen; refuse anyway rather than count it
             socket.close(1008, e.getMessage());
@@ -99,7 +105,7 @@ final class SockJsViewers {
             audience.leave(auction, viewer);
         });
         LOG.debug("SockJS viewer joined auction {}", auction);
-        audience.join(auction, viewer);
+        audience.join(auction, viewer, viewerId);
     }
 
     /** A SockJS session as a viewer; writes happen on the session's own context. */

@@ -68,9 +68,18 @@ public final class JsViewer implements AutoCloseable {
 
     /** A {@code sockjs-client} viewer on one transport: {@code new SockJS(".../sockjs?slug=<slug>", null, {transports})}. */
     public static JsViewer sockJs(int port, String slug, String transport) {
+        return open(port, "slug=" + slug, transport, "");
+    }
+
+    /** A {@code sockjs-client} viewer on one transport that says who it is: {@code /sockjs?slug=<slug>&viewerId=<id>}. */
+    public static JsViewer sockJs(int port, String slug, String viewerId, String transport) {
+        return open(port, "slug=" + slug + "&viewerId=" + viewerId, transport, " as " + viewerId);
+    }
+
+    private static JsViewer open(int port, String query, String transport, String who) {
         JsonObject options = new JsonObject().put("transports", List.of(transport));
-        return start("sockjs-client " + transport, "sockjs-viewer.js",
-                "http://127.0.0.1:" + port + "/sockjs?slug=" + slug, options);
+        return start("sockjs-client " + transport + who, "sockjs-viewer.js",
+                "http://127.0.0.1:" + port + "/sockjs?" + query, options);
     }
 
     private static JsViewer start(String name, String script, String url, JsonObject options) {

@@ -158,6 +158,23 @@ class ViewerStatsIT {
     }
 
     @Test
+    void aViewerIdCountsOnceWhateverTheTransportAndNode() {
+        JsonObject aliceOnSocketIo = JsViewer.teamOptions("auction-tabs");
+        aliceOnSocketIo.getJsonObject("query").put("viewerId", "alice");
+        JsonObject bobOnSocketIo = JsViewer.teamOptions("auction-tabs").put("transports", List.of("websocket"));
+        bobOnSocketIo.getJsonObject("query").put("viewerId", "bob");
+        try (JsViewer alice1 = JsViewer.socketIo(cluster.port(0), aliceOnSocketIo);
+             JsViewer alice2 = JsViewer.sockJs(cluster.port(1), "auction-tabs", "alice", "xhr-polling");
+             JsViewer bob = JsViewer.socketIo(cluster.port(1), bobOnSocketIo)) {
+            connect(2, "/ws?slug=auction-tabs&viewerId=alice").awaitCurrent(4);
+            alice1.awaitCurrent(4);
+            alice2.awaitCurrent(4);
+            bob.awaitCurrent(4);
+            await().atMost(TestViewer.PATIENCE).until(() -> stats("tabs", "").getLong("uniqueViewers") == 2);
+        }
+    }
+
+    @Test
     void aBadViewerIdIsRefusedBeforeTheUpgradeAndNotCounted() {
         TestViewer counted = watch(0, "strict");
         counted.awaitCurrent(1);

@@ -33,6 +33,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private final Context context;
     private final Clock clock;
     private final AuctionId auction;
+    private final String viewerId;
     private final Audience audience;
     private final Map<String, SocketIoConnection> registry;
     private final SocketIoSocket socket;
@@ -41,12 +42,13 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private long timerAt = Long.MAX_VALUE;
     private boolean joined;
 
-    private SocketIoConnection(Vertx vertx, Clock clock, AuctionId auction, Audience audience,
+    private SocketIoConnection(Vertx vertx, Clock clock, AuctionId auction, String viewerId, Audience audience,
                                Map<String, SocketIoConnection> registry, String socketId) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.clock = clock;
         this.auction = auction;
+        this.viewerId = viewerId;
         this.audience = audience;
         this.registry = registry;
         this.socket = new SocketIoSocket(socketId, this);
@@ -54,8 +56,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** Opens a long-polling session; the handshake's answer is {@link #openPacket()}. */
     static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, AuctionId auction,
-                                          Audience audience, Map<String, SocketIoConnection> registry) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, auction, audience, registry, Ids.next());
+                                          String viewerId, Audience audience, Map<String, SocketIoConnection> registry) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, auction, viewerId, audience, registry, Ids.next());
         connection.session = EngineSession.overPolling(Ids.next(), settings, clock, connection);
         connection.register();
         return connection;
@@ -63,8 +65,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** Opens a session on a WebSocket; the open packet is sent on it at once. */
     static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, AuctionId auction,
-                                            Audience audience, Map<String, SocketIoConnection> registry, ServerWebSocket ws) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, auction, audience, registry, Ids.next());
+                                            String viewerId, Audience audience, Map<String, SocketIoConnection> registry,
+                                            ServerWebSocket ws) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, auction, viewerId, audience, registry, Ids.next());
         WebSocketTransport transport = new WebSocketTransport(ws);
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, connection, transport);
         connection.wire(transport);
@@ -149,7 +152,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     @Override
     public void connected() {
         joined = true;
-        audience.join(auction, this);
+        audience.join(auction, this, viewerId);
         LOG.debug("Socket.IO session {} joined auction {}", session.sid(), auction);
     }
 

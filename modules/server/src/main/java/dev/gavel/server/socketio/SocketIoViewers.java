@@ -124,15 +124,16 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             engineError(response, 2, "Bad handshake method");
             return;
         }
+        String viewerId = admission.viewerId(request);
         if (upgrade) {
             request.toWebSocket()
-                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, auction,
+                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, auction, viewerId,
                             audience, connections, ws))
                     .onFailure(e -> LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString()));
             return;
         }
         SocketIoConnection connection = SocketIoConnection.overPolling(
-                vertx, clock, settings, auction, audience, connections);
+                vertx, clock, settings, auction, viewerId, audience, connections);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());
