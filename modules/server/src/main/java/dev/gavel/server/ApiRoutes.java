@@ -23,8 +23,8 @@ import java.util.Map;
  * ({@value #DOCUMENT_RESOURCE}, served at {@code /api/v1/openapi.yaml}): only the operations of the document
  * are routed, and a request that does not match it is refused with 400 before any handler runs.
  *
- * <p>Every API request passes, in order: CORS ({@link ApiCors}), the admin token for operations whose document
- * entry requires {@code adminToken} (401), the 64 KiB body limit (413), then validation (400).
+ * <p>Every API request passes, in order: the 64 KiB body limit (413), CORS ({@link ApiCors}), the admin token
+ * for operations whose document entry requires {@code adminToken} (401), then validation (400).
  */
 final class ApiRoutes {
 
@@ -57,9 +57,11 @@ final class ApiRoutes {
      * {@code /*} (its routes carry their full paths) and passes on whatever it does not route.
      */
     void mount(Vertx vertx, Router router) {
+        // The body is read first, whatever is refused after: a request answered while its body is left unread
+        // would leave a keep-alive connection stuck. The 64 KiB limit bounds what an unauthenticated caller costs.
+        router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.route("/api/*").handler(cors);
         router.route("/api/*").handler(this::checkAdminToken);
-        router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.route("/*").subRouter(createApiRouter(vertx));
         router.route("/api/*").failureHandler(ApiErrors::handle);
         router.errorHandler(404, ctx -> Refusal.sendError(ctx.response(), 404,
@@ -83,7 +85,7 @@ final class ApiRoutes {
             if (handler == null) {
                 throw new IllegalStateException("the OpenAPI document has an operation without a handler: " + operationId);
             }
-            // The admin token is checked before the body is read (checkAdminToken), not by the builder.
+            // The admin token is checked by checkAdminToken, before validation, not by the builder.
             route.setDoSecurity(false).addHandler(handler);
         }
         return builder.createRouter();

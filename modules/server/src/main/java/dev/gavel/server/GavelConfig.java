@@ -64,11 +64,14 @@ public record GavelConfig(
                 historyInterval, historyRetention);
     }
 
-    /** A copy listening on another port; tests use it to start several nodes. */
-    public GavelConfig withPort(int newPort) {
-        return new GavelConfig(newPort, redisUrl, allowedOrigins, adminToken, adminTokenGenerated, nodeId,
-                nodeTtlMillis, socketIoPingIntervalMillis, socketIoPingTimeoutMillis, historyIntervalMillis,
-                historyRetentionMillis);
+    /** Everything but the secrets: the admin token and a password in the Redis URL are not shown. */
+    @Override
+    public String toString() {
+        return "GavelConfig[port=" + port + ", redisUrl=" + (redisUrl == null ? "none" : redisUrl.replaceAll("//[^@/]*@", "//***@"))
+                + ", allowedOrigins=" + allowedOrigins + ", adminToken=***, nodeId=" + nodeId
+                + ", nodeTtlMillis=" + nodeTtlMillis + ", socketIoPingIntervalMillis=" + socketIoPingIntervalMillis
+                + ", socketIoPingTimeoutMillis=" + socketIoPingTimeoutMillis + ", historyIntervalMillis="
+                + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis + "]";
     }
 
     private static long number(Map<String, String> env, String name, long defaultValue, long min, long max) {

@@ -23,7 +23,6 @@ class GavelConfigHistoryTest {
         GavelConfig config = GavelConfig.fromEnv(Map.of("HISTORY_INTERVAL_MS", "500", "HISTORY_RETENTION_MS", "3600000"));
         assertEquals(500, config.historyIntervalMillis());
         assertEquals(3_600_000, config.historyRetentionMillis());
-        assertEquals(500, config.withPort(1234).historyIntervalMillis());
     }
 
     @Test

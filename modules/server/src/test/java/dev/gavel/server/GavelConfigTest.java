@@ -69,4 +69,13 @@ class GavelConfigTest {
                 variable + "=" + value);
         assertTrue(e.getMessage().startsWith(variable + ": "), e.getMessage());
     }
+
+    @Test
+    void secretsStayOutOfItsText() {
+        GavelConfig config = GavelConfig.fromEnv(Map.of("ADMIN_TOKEN", "top-secret-token",
+                "REDIS_URL", "redis://user:hunter2@redis:6379"));
+        assertFalse(config.toString().contains("top-secret-token"), config.toString());
+        assertFalse(config.toString().contains("hunter2"), config.toString());
+        assertTrue(config.toString().contains("redis:6379"), config.toString());
+    }
 }
