@@ -70,6 +70,11 @@ public final class NodeProcess implements AutoCloseable {
         process.destroy();
     }
 
+    /** Sends SIGKILL: the process gets no chance to clean up. */
+    public void kill() {
+        process.destroyForcibly();
+    }
+
     /** Waits for the process to end; returns its exit code, or null if it is still running after the wait. */
     public Integer awaitExit(Duration wait) {
         try {

@@ -35,6 +35,30 @@ class NodeProcessIT {
     }
 
     @Test
+    void afterSigkillTheReplicasViewersStopCountingWithinTheTtl() {
+        long ttl = 3000;
+        try (RedisFixture redis = RedisFixture.start();
+             Cluster other = Cluster.start(redis, 1, Map.of("NODE_TTL_MS", String.valueOf(ttl)));
+             NodeProcess node = NodeProcess.start(Map.of("REDIS_URL", redis.url(), "NODE_ID", "doomed",
+                     "NODE_TTL_MS", String.valueOf(ttl)))) {
+            TestViewer onProcess = TestViewer.watch(node.port(), "sigkill");
+            TestViewer alsoOnProcess = TestViewer.watch(node.port(), "sigkill");
+            TestViewer onOther = TestViewer.watch(other.port(0), "sigkill");
+            onOther.awaitCount(3, 3);
+
+            long killedAt = System.nanoTime();
+            node.kill();
+            onProcess.awaitClosed();
+            alsoOnProcess.awaitClosed();
+
+            await().atMost(Duration.ofMillis(ttl + 1000)).until(() -> onOther.lastCount().getLong("current") == 1);
+            System.out.printf("a SIGKILLed replica stopped counting after %d ms (NODE_TTL_MS=%d)%n",
+                    (System.nanoTime() - killedAt) / 1_000_000, ttl);
+            onOther.close();
+        }
+    }
+
+    @Test
     void aBadValueStopsTheNodeWithOneLineNamingTheVariable() {
         for (Map.Entry<String, String> bad : Map.of(
                 "PORT", "eighty",
