@@ -2,13 +2,9 @@ package dev.gavel.testkit;
 
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,31 +23,8 @@ class ApiRefusalsIT {
     private static final String AUCTION = "quiet";
     private static final Map<String, String> JSON = Map.of("Content-Type", "application/json");
 
-    private static RedisFixture redis;
-    private Cluster cluster;
-    private final List<TestViewer> viewers = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisFixture.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
-
-    @BeforeEach
-    void startCluster() {
-        redis.command("FLUSHALL");
-        cluster = Cluster.start(redis, 3, Map.of("NODE_TTL_MS", "2000", "ALLOWED_ORIGIN", ALLOWED_ORIGIN));
-    }
-
-    @AfterEach
-    void stopCluster() {
-        viewers.forEach(TestViewer::close);
-        cluster.close();
-    }
+    @RegisterExtension
+    static final ClusterExtension gavel = new ClusterExtension(3, Map.of("NODE_TTL_MS", "2000", "ALLOWED_ORIGIN", ALLOWED_ORIGIN));
 
     private static Map<String, String> admin(Map<String, String> more) {
         Map<String, String> headers = new HashMap<>(more);
@@ -60,7 +33,7 @@ class ApiRefusalsIT {
     }
 
     private ApiClient.Answer send(HttpMethod method, String path, Map<String, String> headers, String body) {
-        return ApiClient.send(method, cluster.port(0), path, headers, body);
+        return ApiClient.send(method, gavel.cluster().port(0), path, headers, body);
     }
 
     private static void assertRefused(int status, ApiClient.Answer answer, String errorMentions) {
@@ -90,7 +63,7 @@ class ApiRefusalsIT {
     }
 
     @Test
-    void theTokenIsCheckedBeforeTheBody() {
+    void theTokenIsCheckedBeforeTheBodyIsValidated() {
         assertRefused(401, send(HttpMethod.POST, "/api/v1/auctions/" + AUCTION + "/sold", JSON, "not json"), "token");
         assertRefused(401, send(HttpMethod.POST, "/api/v1/auctions/bad.id/sold", JSON, "{}"), "token");
     }
@@ -147,12 +120,11 @@ class ApiRefusalsIT {
 
     @Test
     void noRefusedRequestChangesACountOrReachesAViewer() {
-        TestViewer viewer = TestViewer.watch(cluster.port(1), AUCTION);
-        viewers.add(viewer);
+        TestViewer viewer = gavel.watch(1, AUCTION);
         viewer.awaitCount(1, 1);
 
         adminCallsWithoutTheRightTokenAre401();
-        theTokenIsCheckedBeforeTheBody();
+        theTokenIsCheckedBeforeTheBodyIsValidated();
         aBodyThatIsNotJsonOrNotTheShapeIs400SayingWhatIsWrong();
         anUnknownRouteIs404AndAWrongMethod405();
         assertRefused(413, send(HttpMethod.POST, "/api/v1/auctions/" + AUCTION + "/bidding", admin(JSON),
@@ -161,12 +133,12 @@ class ApiRefusalsIT {
                 "application/json", "Authorization", "Bearer " + ApiClient.ADMIN_TOKEN), "{\"message\":\"evil\"}");
 
         // Events of one auction arrive in order: once the marker is in, anything refused before it would be too.
-        assertEquals(202, ApiClient.adminPost(cluster.port(2), "/api/v1/auctions/" + AUCTION + "/sold", "{\"message\":\"marker\"}").status());
+        assertEquals(202, ApiClient.adminPost(gavel.cluster().port(2), "/api/v1/auctions/" + AUCTION + "/sold", "{\"message\":\"marker\"}").status());
         viewer.awaitEvents("playerSoldUpdate", 1);
         List<String> seen = viewer.frames().stream().map(f -> f.getString("event")).filter(e -> !"viewerCountUpdate".equals(e)).toList();
         assertEquals(List.of("playerSoldUpdate"), seen);
         assertEquals(List.of("marker"), viewer.events("playerSoldUpdate"));
-        JsonObject count = ApiClient.get(cluster.port(0), "/api/v1/auctions/" + AUCTION + "/viewer-count").json();
+        JsonObject count = ApiClient.get(gavel.cluster().port(0), "/api/v1/auctions/" + AUCTION + "/viewer-count").json();
         assertEquals(new JsonObject().put("auctionId", AUCTION).put("current", 1).put("peak", 1), count);
         assertEquals(new JsonObject().put("auctionId", AUCTION).put("current", 1).put("peak", 1), viewer.lastCount());
     }
@@ -198,7 +170,7 @@ class ApiRefusalsIT {
         assertEquals(403, otherGet.status());
         assertNull(otherGet.headers().get("Access-Control-Allow-Origin"));
 
-        ApiClient.Answer noBrowser = ApiClient.get(cluster.port(0), "/api/v1/auctions/" + AUCTION + "/viewer-count");
+        ApiClient.Answer noBrowser = ApiClient.get(gavel.cluster().port(0), "/api/v1/auctions/" + AUCTION + "/viewer-count");
         assertEquals(200, noBrowser.status());
         assertNull(noBrowser.headers().get("Access-Control-Allow-Origin"));
     }

@@ -1,14 +1,10 @@
 package dev.gavel.testkit;
 
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
@@ -20,38 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Events published through the API on one node reach every viewer of the auction on every node, in order. */
 class AuctionEventsIT {
 
-    private static RedisFixture redis;
-    private Cluster cluster;
-    private final List<TestViewer> viewers = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisFixture.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
-
-    @BeforeEach
-    void startCluster() {
-        redis.bringBack();
-        redis.command("FLUSHALL");
-        cluster = Cluster.start(redis, 3, Map.of("NODE_TTL_MS", "2000"));
-    }
-
-    @AfterEach
-    void stopCluster() {
-        viewers.forEach(TestViewer::close);
-        cluster.close();
-    }
-
-    private TestViewer watch(int node, String auction) {
-        TestViewer viewer = TestViewer.watch(cluster.port(node), auction);
-        viewers.add(viewer);
-        return viewer;
-    }
+    @RegisterExtension
+    static final ClusterExtension gavel = new ClusterExtension(3, Map.of("NODE_TTL_MS", "2000"));
 
     /** Every viewer has joined and is subscribed once it sees the count of all of them. */
     private static void awaitJoined(long count, TestViewer... watching) {
@@ -62,14 +28,14 @@ class AuctionEventsIT {
 
     @Test
     void aBidPostedToOneNodeReachesViewersOnTheOthersAndNotViewersOfAnotherAuction() {
-        TestViewer onB = watch(1, "lot-1");
-        TestViewer onC = watch(2, "lot-1");
-        TestViewer otherOnA = watch(0, "lot-2");
-        TestViewer otherOnB = watch(1, "lot-2");
+        TestViewer onB = gavel.watch(1, "lot-1");
+        TestViewer onC = gavel.watch(2, "lot-1");
+        TestViewer otherOnA = gavel.watch(0, "lot-2");
+        TestViewer otherOnB = gavel.watch(1, "lot-2");
         awaitJoined(2, onB, onC, otherOnA, otherOnB);
 
         JsonObject player = new JsonObject().put("name", "Virat").put("basePrice", 200).put("currentBid", 450);
-        ApiClient.Answer answer = ApiClient.adminPost(cluster.port(0), "/api/v1/auctions/lot-1/bidding", player.encode());
+        ApiClient.Answer answer = ApiClient.adminPost(gavel.cluster().port(0), "/api/v1/auctions/lot-1/bidding", player.encode());
 
         assertEquals(202, answer.status(), answer.toString());
         assertEquals(new JsonObject().put("auctionId", "lot-1").put("event", "playerBiddingUpdate"), answer.json());
@@ -77,7 +43,7 @@ class AuctionEventsIT {
         assertEquals(List.of(player), onC.awaitEvents("playerBiddingUpdate", 1));
 
         // A later event to lot-2 arrives after any stray lot-1 event would have, on the same connections.
-        ApiClient.adminPost(cluster.port(0), "/api/v1/auctions/lot-2/sold", "{\"message\":\"marker\"}");
+        ApiClient.adminPost(gavel.cluster().port(0), "/api/v1/auctions/lot-2/sold", "{\"message\":\"marker\"}");
         otherOnA.awaitEvents("playerSoldUpdate", 1);
         otherOnB.awaitEvents("playerSoldUpdate", 1);
         assertEquals(List.of(), otherOnA.events("playerBiddingUpdate"));
@@ -86,13 +52,13 @@ class AuctionEventsIT {
 
     @Test
     void aSoldMessageReachesEveryViewerAsAString() {
-        TestViewer onA = watch(0, "lot-3");
-        TestViewer onB = watch(1, "lot-3");
-        TestViewer onC = watch(2, "lot-3");
+        TestViewer onA = gavel.watch(0, "lot-3");
+        TestViewer onB = gavel.watch(1, "lot-3");
+        TestViewer onC = gavel.watch(2, "lot-3");
         awaitJoined(3, onA, onB, onC);
 
         String message = "Sold to \"Mumbai\" for ₹ 4.5 Cr\n";
-        ApiClient.Answer answer = ApiClient.adminPost(cluster.port(1), "/api/v1/auctions/lot-3/sold",
+        ApiClient.Answer answer = ApiClient.adminPost(gavel.cluster().port(1), "/api/v1/auctions/lot-3/sold",
                 new JsonObject().put("message", message).encode());
 
         assertEquals(202, answer.status(), answer.toString());
@@ -104,12 +70,12 @@ class AuctionEventsIT {
 
     @Test
     void aThousandEventsPostedInSequenceArriveInOrderAtEveryViewer() {
-        List<TestViewer> watching = List.of(watch(0, "lot-4"), watch(1, "lot-4"), watch(2, "lot-4"), watch(2, "lot-4"));
+        List<TestViewer> watching = List.of(gavel.watch(0, "lot-4"), gavel.watch(1, "lot-4"), gavel.watch(2, "lot-4"), gavel.watch(2, "lot-4"));
         awaitJoined(4, watching.toArray(TestViewer[]::new));
 
         int events = 1000;
         for (int i = 0; i < events; i++) {
-            ApiClient.Answer answer = ApiClient.adminPost(cluster.port(i % 3), "/api/v1/auctions/lot-4/bidding",
+            ApiClient.Answer answer = ApiClient.adminPost(gavel.cluster().port(i % 3), "/api/v1/auctions/lot-4/bidding",
                     new JsonObject().put("seq", i).encode());
             assertEquals(202, answer.status(), answer.toString());
         }
@@ -122,24 +88,24 @@ class AuctionEventsIT {
 
     @Test
     void publishingWhileRedisIsDownAnswers503AndWorksAgainOnceItIsBack() {
-        TestViewer onA = watch(0, "lot-5");
-        TestViewer onB = watch(1, "lot-5");
+        TestViewer onA = gavel.watch(0, "lot-5");
+        TestViewer onB = gavel.watch(1, "lot-5");
         awaitJoined(2, onA, onB);
 
-        redis.takeDown();
+        gavel.redis().takeDown();
         try {
-            ApiClient.Answer answer = ApiClient.adminPost(cluster.port(2), "/api/v1/auctions/lot-5/sold", "{\"message\":\"lost\"}");
+            ApiClient.Answer answer = ApiClient.adminPost(gavel.cluster().port(2), "/api/v1/auctions/lot-5/sold", "{\"message\":\"lost\"}");
             assertEquals(503, answer.status(), answer.toString());
             assertTrue(answer.error() != null && !answer.error().isEmpty(), answer.toString());
         } finally {
-            redis.bringBack();
+            gavel.redis().bringBack();
         }
 
         // Once every node has reconnected and resubscribed, an event published on any node reaches everyone.
         int[] attempt = {0};
         await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
             String message = "back-" + attempt[0]++;
-            ApiClient.Answer answer = ApiClient.adminPost(cluster.port(2), "/api/v1/auctions/lot-5/sold",
+            ApiClient.Answer answer = ApiClient.adminPost(gavel.cluster().port(2), "/api/v1/auctions/lot-5/sold",
                     new JsonObject().put("message", message).encode());
             assertTrue(answer.status() == 202 || answer.status() == 503, answer.toString());
             return answer.status() == 202 && awaitedOn(onA, message) && awaitedOn(onB, message);

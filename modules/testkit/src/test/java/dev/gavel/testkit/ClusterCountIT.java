@@ -1,10 +1,7 @@
 package dev.gavel.testkit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,51 +13,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** Three nodes on one real Redis: viewers spread over them all see the same counts. */
 class ClusterCountIT {
 
-    private static RedisFixture redis;
-    private Cluster cluster;
-    private final List<TestViewer> viewers = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisFixture.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
-
-    @BeforeEach
-    void startCluster() {
-        redis.command("FLUSHALL");
-        cluster = Cluster.start(redis, 3, Map.of("NODE_TTL_MS", "2000"));
-    }
-
-    @AfterEach
-    void stopCluster() {
-        TestViewer.closeAll(viewers);
-        cluster.close();
-    }
-
-    private TestViewer watch(int node, String auction) {
-        TestViewer viewer = TestViewer.watch(cluster.port(node), auction);
-        viewers.add(viewer);
-        return viewer;
-    }
+    @RegisterExtension
+    static final ClusterExtension gavel = new ClusterExtension(3, Map.of("NODE_TTL_MS", "2000"));
 
     @Test
     void viewersSpreadOverNodesAllSeeTheSameCount() {
+        List<TestViewer> viewers = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
-            watch(i % 3, "spread");
+            viewers.add(gavel.watch(i % 3, "spread"));
         }
         viewers.forEach(v -> v.awaitCount(6, 6));
     }
 
     @Test
     void aViewerLeavingDropsTheCountEverywhereAndPeakHolds() {
-        TestViewer a = watch(0, "leave");
-        TestViewer b = watch(1, "leave");
-        TestViewer c = watch(2, "leave");
+        TestViewer a = gavel.watch(0, "leave");
+        TestViewer b = gavel.watch(1, "leave");
+        TestViewer c = gavel.watch(2, "leave");
         List.of(a, b, c).forEach(v -> v.awaitCount(3, 3));
         b.close();
         a.awaitCount(2, 3);
@@ -70,8 +39,8 @@ class ClusterCountIT {
     @Test
     void aReplicaIsSubscribedToAnAuctionOnlyWhileItHasViewersThere() {
         String channel = "gavel:{a:subs}:events";
-        TestViewer a = watch(0, "subs");
-        TestViewer b = watch(1, "subs");
+        TestViewer a = gavel.watch(0, "subs");
+        TestViewer b = gavel.watch(1, "subs");
         a.awaitCount(2, 2);
         await().atMost(TestViewer.PATIENCE).until(() -> subscribers(channel) == 2);
         a.close();
@@ -81,16 +50,16 @@ class ClusterCountIT {
 
     private static long subscribers(String channel) {
         // The reply is a RESP array [channel, count]; the count is the last line, as ":<n>".
-        String reply = redis.command("PUBSUB NUMSUB " + channel);
+        String reply = gavel.redis().command("PUBSUB NUMSUB " + channel);
         String[] lines = reply.split("\r\n");
         return Long.parseLong(lines[lines.length - 1].substring(1));
     }
 
     @Test
     void twoAuctionsCountIndependently() {
-        TestViewer x1 = watch(0, "x");
-        TestViewer x2 = watch(1, "x");
-        TestViewer y1 = watch(2, "y");
+        TestViewer x1 = gavel.watch(0, "x");
+        TestViewer x2 = gavel.watch(1, "x");
+        TestViewer y1 = gavel.watch(2, "y");
         x1.awaitCount(2, 2);
         x2.awaitCount(2, 2);
         y1.awaitCount(1, 1);

@@ -1,17 +1,13 @@
 package dev.gavel.testkit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -23,43 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 class ClusterFailureIT {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
-    private static RedisFixture redis;
-    private Cluster cluster;
-    private final List<TestViewer> viewers = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisFixture.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
-
-    @BeforeEach
-    void cleanRedis() {
-        redis.bringBack();
-        redis.command("FLUSHALL");
-    }
-
-    @AfterEach
-    void stopCluster() {
-        TestViewer.closeAll(viewers);
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
-
-    private void startCluster(long nodeTtlMillis) {
-        cluster = Cluster.start(redis, 3, Map.of("NODE_TTL_MS", String.valueOf(nodeTtlMillis)));
-    }
-
-    private TestViewer watch(int node, String auction) {
-        TestViewer viewer = TestViewer.watch(cluster.port(node), auction);
-        viewers.add(viewer);
-        return viewer;
-    }
+    @RegisterExtension
+    static final ClusterExtension gavel = new ClusterExtension(3, Map.of());
 
     private static int readiness(int port) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
@@ -69,15 +30,15 @@ class ClusterFailureIT {
     @Test
     void aKilledReplicaStopsCountingWithinTheTtlAndEveryoneIsTold() {
         long ttl = 2000;
-        startCluster(ttl);
-        TestViewer onDead = watch(0, "crash");
-        watch(0, "crash");
-        TestViewer onOne = watch(1, "crash");
-        TestViewer onTwo = watch(2, "crash");
+        gavel.start(3, Map.of("NODE_TTL_MS", String.valueOf(ttl)));
+        TestViewer onDead = gavel.watch(0, "crash");
+        gavel.watch(0, "crash");
+        TestViewer onOne = gavel.watch(1, "crash");
+        TestViewer onTwo = gavel.watch(2, "crash");
         onOne.awaitCount(4, 4);
         onTwo.awaitCount(4, 4);
 
-        cluster.crash(0);
+        gavel.cluster().crash(0);
         onDead.awaitClosed();
 
         // Nobody on nodes 1 and 2 changed: the sweep of their heartbeats must find the dead entry.
@@ -89,12 +50,12 @@ class ClusterFailureIT {
 
     @Test
     void aStoppedReplicaIsRemovedAtOnceAndItsViewersAreClosedWith1012() {
-        startCluster(60_000);
-        TestViewer leaving = watch(0, "graceful");
-        TestViewer staying = watch(1, "graceful");
+        gavel.start(3, Map.of("NODE_TTL_MS", "60000"));
+        TestViewer leaving = gavel.watch(0, "graceful");
+        TestViewer staying = gavel.watch(1, "graceful");
         staying.awaitCount(2, 2);
 
-        cluster.stop(0);
+        gavel.cluster().stop(0);
 
         assertEquals(1012, leaving.awaitClosed());
         // Far sooner than the 60 s lease: the stopping replica removed its entries itself.
@@ -103,48 +64,48 @@ class ClusterFailureIT {
 
     @Test
     void aReplicaRestartedUnderTheSameIdDoesNotCountTwice() {
-        startCluster(60_000);
-        watch(0, "restart");
-        watch(0, "restart");
-        TestViewer staying = watch(1, "restart");
+        gavel.start(3, Map.of("NODE_TTL_MS", "60000"));
+        gavel.watch(0, "restart");
+        gavel.watch(0, "restart");
+        TestViewer staying = gavel.watch(1, "restart");
         staying.awaitCount(3, 3);
 
-        cluster.crash(0);
-        int restarted = cluster.add("node-0");
+        gavel.cluster().crash(0);
+        int restarted = gavel.cluster().add("node-0");
 
         // The restarted node clears what its earlier run left, long before the lease would have run out.
         await().atMost(Duration.ofSeconds(5)).until(() -> staying.lastCount().getLong("current") == 1);
-        TestViewer back = watch(restarted, "restart");
+        TestViewer back = gavel.watch(restarted, "restart");
         back.awaitCount(2, 3);
         staying.awaitCount(2, 3);
     }
 
     @Test
     void whileRedisIsAwayViewersStayAndReadinessFailsThenCountsAreExactAgain() throws Exception {
-        startCluster(2000);
-        TestViewer a = watch(0, "outage");
-        TestViewer b = watch(1, "outage");
-        TestViewer c = watch(2, "outage");
-        TestViewer leaver = watch(2, "outage");
+        gavel.start(3, Map.of("NODE_TTL_MS", "2000"));
+        TestViewer a = gavel.watch(0, "outage");
+        TestViewer b = gavel.watch(1, "outage");
+        TestViewer c = gavel.watch(2, "outage");
+        TestViewer leaver = gavel.watch(2, "outage");
         a.awaitCount(4, 4);
-        assertEquals(200, readiness(cluster.port(0)));
+        assertEquals(200, readiness(gavel.cluster().port(0)));
 
-        redis.takeDown();
+        gavel.redis().takeDown();
         for (int i = 0; i < 3; i++) {
-            int port = cluster.port(i);
+            int port = gavel.cluster().port(i);
             await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 503);
         }
         leaver.close();
 
-        redis.bringBack();
+        gavel.redis().bringBack();
         for (int i = 0; i < 3; i++) {
-            int port = cluster.port(i);
+            int port = gavel.cluster().port(i);
             await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 200);
         }
         assertFalse(a.isClosed() || b.isClosed() || c.isClosed(), "viewers stayed connected");
         // Each replica rewrote its entries: the count is exact again, and new changes flow as before.
         a.awaitCurrent(3);
-        TestViewer late = watch(1, "outage");
+        TestViewer late = gavel.watch(1, "outage");
         for (TestViewer viewer : List.of(a, b, c, late)) {
             viewer.awaitCurrent(4);
         }
@@ -152,19 +113,19 @@ class ClusterFailureIT {
 
     @Test
     void aRedisThatStopsAnsweringIsNoticedAndTheNodeRecoversWhenItAnswersAgain() throws Exception {
-        startCluster(2000);
-        TestViewer a = watch(0, "paused");
-        TestViewer b = watch(1, "paused");
+        gavel.start(3, Map.of("NODE_TTL_MS", "2000"));
+        TestViewer a = gavel.watch(0, "paused");
+        TestViewer b = gavel.watch(1, "paused");
         a.awaitCount(2, 2);
 
         // The socket stays open but nothing is answered: only the PING watchdog can tell.
-        redis.command("CLIENT PAUSE 5000 ALL");
-        int port = cluster.port(0);
+        gavel.redis().command("CLIENT PAUSE 5000 ALL");
+        int port = gavel.cluster().port(0);
         await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 503);
         await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 200);
 
         assertFalse(a.isClosed() || b.isClosed(), "viewers stayed connected");
-        TestViewer c = watch(2, "paused");
+        TestViewer c = gavel.watch(2, "paused");
         a.awaitCount(3, 3);
         c.awaitCount(3, 3);
     }

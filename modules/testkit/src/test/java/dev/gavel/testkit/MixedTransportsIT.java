@@ -1,12 +1,9 @@
 package dev.gavel.testkit;
 
 import io.vertx.core.json.JsonArray;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -20,40 +17,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class MixedTransportsIT {
 
-    private static RedisFixture redis;
-    private Cluster cluster;
-    private final List<AutoCloseable> clients = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisFixture.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
-
-    @AfterEach
-    void stop() throws Exception {
-        for (AutoCloseable client : clients) {
-            client.close();
-        }
-        cluster.close();
-    }
-
-    private <T extends AutoCloseable> T track(T client) {
-        clients.add(client);
-        return client;
-    }
+    @RegisterExtension
+    static final ClusterExtension gavel = new ClusterExtension(3, Map.of());
 
     @Test
     void socketIoSockJsAndWebSocketViewersOnThreeNodesAllSeeThree() {
-        redis.command("FLUSHALL");
-        cluster = Cluster.start(redis, 3, Map.of());
-        JsViewer socketIo = track(JsViewer.socketIo(cluster.port(0), JsViewer.teamOptions("auction-mixed")));
-        JsViewer sockJs = track(JsViewer.sockJs(cluster.port(1), "auction-mixed", "xhr-streaming"));
-        TestViewer plain = track(TestViewer.watch(cluster.port(2), "mixed"));
+        gavel.start(3, Map.of());
+        JsViewer socketIo = gavel.track(JsViewer.socketIo(gavel.cluster().port(0), JsViewer.teamOptions("auction-mixed")));
+        JsViewer sockJs = gavel.track(JsViewer.sockJs(gavel.cluster().port(1), "auction-mixed", "xhr-streaming"));
+        TestViewer plain = gavel.track(TestViewer.watch(gavel.cluster().port(2), "mixed"));
 
         socketIo.awaitCount(3, 3);
         sockJs.awaitCount(3, 3);
@@ -69,27 +41,25 @@ class MixedTransportsIT {
 
     @Test
     void socketIoBehindTwoReplicasSeesTheSameCountAsAWebSocketViewer() {
-        redis.command("FLUSHALL");
-        cluster = Cluster.start(redis, 2, Map.of());
-        JsViewer socketIo = track(JsViewer.socketIo(cluster.port(0), JsViewer.teamOptions("auction-pair")));
+        gavel.start(2, Map.of());
+        JsViewer socketIo = gavel.track(JsViewer.socketIo(gavel.cluster().port(0), JsViewer.teamOptions("auction-pair")));
         socketIo.awaitRecord("upgrade");
-        TestViewer plain = track(TestViewer.watch(cluster.port(1), "pair"));
+        TestViewer plain = gavel.track(TestViewer.watch(gavel.cluster().port(1), "pair"));
         socketIo.awaitCount(2, 2);
         PlainCounts.await(plain, 2, 2);
     }
 
     @Test
     void aStoppingReplicaTakesItsSocketIoViewersOutAndClosesThem() {
-        redis.command("FLUSHALL");
-        cluster = Cluster.start(redis, 2, Map.of());
-        JsViewer upgraded = track(JsViewer.socketIo(cluster.port(0), JsViewer.teamOptions("auction-stop")));
-        JsViewer polling = track(JsViewer.socketIo(cluster.port(0),
+        gavel.start(2, Map.of());
+        JsViewer upgraded = gavel.track(JsViewer.socketIo(gavel.cluster().port(0), JsViewer.teamOptions("auction-stop")));
+        JsViewer polling = gavel.track(JsViewer.socketIo(gavel.cluster().port(0),
                 JsViewer.teamOptions("auction-stop").put("transports", new JsonArray().add("polling"))));
         upgraded.awaitRecord("upgrade");
-        TestViewer plain = track(TestViewer.watch(cluster.port(1), "stop"));
+        TestViewer plain = gavel.track(TestViewer.watch(gavel.cluster().port(1), "stop"));
         PlainCounts.await(plain, 3, 3);
 
-        cluster.stop(0);
+        gavel.cluster().stop(0);
 
         PlainCounts.await(plain, 1, 3);
         assertEquals("transport close", upgraded.awaitRecord("disconnect").getString("reason"));

@@ -2,15 +2,11 @@ package dev.gavel.testkit;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,44 +21,15 @@ class ViewerStatsIT {
 
     private static final long INTERVAL_MILLIS = 200;
 
-    private static RedisFixture redis;
-    private Cluster cluster;
-    private final List<TestViewer> viewers = new ArrayList<>();
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisFixture.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
-
-    @BeforeEach
-    void startCluster() {
-        redis.command("FLUSHALL");
-        cluster = Cluster.start(redis, 3, Map.of("NODE_TTL_MS", "2000", "HISTORY_INTERVAL_MS", String.valueOf(INTERVAL_MILLIS)));
-    }
-
-    @AfterEach
-    void stopCluster() {
-        viewers.forEach(TestViewer::close);
-        cluster.close();
-    }
-
-    private TestViewer watch(int node, String auction) {
-        return connect(node, "/ws?slug=auction-" + auction);
-    }
+    @RegisterExtension
+    static final ClusterExtension gavel = new ClusterExtension(3, Map.of("NODE_TTL_MS", "2000", "HISTORY_INTERVAL_MS", String.valueOf(INTERVAL_MILLIS)));
 
     private TestViewer connect(int node, String uri) {
-        TestViewer viewer = TestViewer.connect(cluster.port(node), uri, null);
-        viewers.add(viewer);
-        return viewer;
+        return gavel.track(TestViewer.connect(gavel.cluster().port(node), uri, null));
     }
 
     private JsonObject stats(String auction, String query) {
-        ApiClient.Answer answer = ApiClient.adminGet(cluster.port(0), "/api/v1/auctions/" + auction + "/viewer-stats" + query);
+        ApiClient.Answer answer = ApiClient.adminGet(gavel.cluster().port(0), "/api/v1/auctions/" + auction + "/viewer-stats" + query);
         assertEquals(200, answer.status(), answer.toString());
         return answer.json();
     }
@@ -73,7 +40,7 @@ class ViewerStatsIT {
 
     @Test
     void theHistoryHasOneSamplePerIntervalWhateverTheNumberOfNodes() {
-        List<TestViewer> watching = List.of(watch(0, "hist"), watch(1, "hist"), watch(2, "hist"));
+        List<TestViewer> watching = List.of(gavel.watch(0, "hist"), gavel.watch(1, "hist"), gavel.watch(2, "hist"));
         watching.forEach(v -> v.awaitCurrent(3));
 
         await().atMost(TestViewer.PATIENCE).until(() -> history("hist").size() >= 10);
@@ -94,17 +61,17 @@ class ViewerStatsIT {
         long intervals = (previous - first) / INTERVAL_MILLIS + 1;
         assertTrue(history.size() <= intervals);
         assertTrue(history.size() >= intervals * 3 / 4, "intervals without a sample: " + history);
-        assertEquals(3, history.getJsonObject(history.size() - 1).getLong("count"), history + " " + redis.command("HGETALL gavel:{a:hist}"));
-        assertEquals(history.size(), Integer.parseInt(redis.command("ZCARD gavel:{a:hist}:history").trim().substring(1)));
+        assertEquals(3, history.getJsonObject(history.size() - 1).getLong("count"), history + " " + gavel.redis().command("HGETALL gavel:{a:hist}"));
+        assertEquals(history.size(), Integer.parseInt(gavel.redis().command("ZCARD gavel:{a:hist}:history").trim().substring(1)));
     }
 
     @Test
     void theHistoryStopsGrowingWhenTheAuctionHasNoViewers() {
-        TestViewer viewer = watch(1, "brief");
+        TestViewer viewer = gavel.watch(1, "brief");
         viewer.awaitCurrent(1);
         await().atMost(TestViewer.PATIENCE).until(() -> history("brief").size() >= 3);
         viewer.close();
-        await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.get(cluster.port(2),
+        await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.get(gavel.cluster().port(2),
                 "/api/v1/auctions/brief/viewer-count").json().getLong("current") == 0);
         int[] size = {history("brief").size()};
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() -> {
@@ -119,7 +86,7 @@ class ViewerStatsIT {
 
     @Test
     void fromAndToNarrowTheHistory() {
-        watch(0, "range").awaitCurrent(1);
+        gavel.watch(0, "range").awaitCurrent(1);
         await().atMost(TestViewer.PATIENCE).until(() -> history("range").size() >= 5);
         JsonArray all = history("range");
         String second = all.getJsonObject(1).getString("timestamp");
@@ -137,12 +104,13 @@ class ViewerStatsIT {
 
     @Test
     void uniqueViewersCountAViewerIdOnceOnEveryNode() {
-        connect(0, "/ws?slug=auction-uniq&viewerId=alice");
-        connect(0, "/ws?slug=auction-uniq&viewerId=alice");
-        connect(1, "/ws?slug=auction-uniq&viewerId=alice");
-        connect(2, "/ws?slug=auction-uniq&viewerId=bob_2");
-        connect(1, "/ws?slug=auction-uniq");
-        connect(2, "/ws?slug=auction-uniq");
+        List<TestViewer> viewers = List.of(
+                connect(0, "/ws?slug=auction-uniq&viewerId=alice"),
+                connect(0, "/ws?slug=auction-uniq&viewerId=alice"),
+                connect(1, "/ws?slug=auction-uniq&viewerId=alice"),
+                connect(2, "/ws?slug=auction-uniq&viewerId=bob_2"),
+                connect(1, "/ws?slug=auction-uniq"),
+                connect(2, "/ws?slug=auction-uniq"));
         viewers.forEach(v -> v.awaitCurrent(6));
 
         await().atMost(TestViewer.PATIENCE).until(() -> stats("uniq", "").getLong("uniqueViewers") == 4);
@@ -163,9 +131,9 @@ class ViewerStatsIT {
         aliceOnSocketIo.getJsonObject("query").put("viewerId", "alice");
         JsonObject bobOnSocketIo = JsViewer.teamOptions("auction-tabs").put("transports", List.of("websocket"));
         bobOnSocketIo.getJsonObject("query").put("viewerId", "bob");
-        try (JsViewer alice1 = JsViewer.socketIo(cluster.port(0), aliceOnSocketIo);
-             JsViewer alice2 = JsViewer.sockJs(cluster.port(1), "auction-tabs", "alice", "xhr-polling");
-             JsViewer bob = JsViewer.socketIo(cluster.port(1), bobOnSocketIo)) {
+        try (JsViewer alice1 = JsViewer.socketIo(gavel.cluster().port(0), aliceOnSocketIo);
+             JsViewer alice2 = JsViewer.sockJs(gavel.cluster().port(1), "auction-tabs", "alice", "xhr-polling");
+             JsViewer bob = JsViewer.socketIo(gavel.cluster().port(1), bobOnSocketIo)) {
             connect(2, "/ws?slug=auction-tabs&viewerId=alice").awaitCurrent(4);
             alice1.awaitCurrent(4);
             alice2.awaitCurrent(4);
@@ -176,11 +144,11 @@ class ViewerStatsIT {
 
     @Test
     void aBadViewerIdIsRefusedBeforeTheUpgradeAndNotCounted() {
-        TestViewer counted = watch(0, "strict");
+        TestViewer counted = gavel.watch(0, "strict");
         counted.awaitCurrent(1);
-        assertEquals(400, TestViewer.refusalStatus(cluster.port(1), "/ws?slug=auction-strict&viewerId=bad.id", null));
-        assertEquals(400, TestViewer.refusalStatus(cluster.port(1), "/ws?slug=auction-strict&viewerId=", null));
-        assertEquals(400, TestViewer.refusalStatus(cluster.port(2), "/ws?slug=auction-strict&viewerId=" + "a".repeat(65), null));
+        assertEquals(400, TestViewer.refusalStatus(gavel.cluster().port(1), "/ws?slug=auction-strict&viewerId=bad.id", null));
+        assertEquals(400, TestViewer.refusalStatus(gavel.cluster().port(1), "/ws?slug=auction-strict&viewerId=", null));
+        assertEquals(400, TestViewer.refusalStatus(gavel.cluster().port(2), "/ws?slug=auction-strict&viewerId=" + "a".repeat(65), null));
         connect(2, "/ws?slug=auction-strict&viewerId=" + "a".repeat(64)).awaitCurrent(2);
         counted.awaitCount(2, 2);
         await().atMost(TestViewer.PATIENCE).until(() -> stats("strict", "").getLong("uniqueViewers") == 2);
@@ -188,32 +156,32 @@ class ViewerStatsIT {
 
     @Test
     void theViewerCountIsPublic() {
-        watch(0, "open").awaitCurrent(1);
-        watch(1, "open").awaitCurrent(2);
-        ApiClient.Answer answer = ApiClient.get(cluster.port(2), "/api/v1/auctions/open/viewer-count");
+        gavel.watch(0, "open").awaitCurrent(1);
+        gavel.watch(1, "open").awaitCurrent(2);
+        ApiClient.Answer answer = ApiClient.get(gavel.cluster().port(2), "/api/v1/auctions/open/viewer-count");
         assertEquals(200, answer.status());
         assertEquals(new JsonObject().put("auctionId", "open").put("current", 2).put("peak", 2), answer.json());
         assertEquals(new JsonObject().put("auctionId", "never").put("current", 0).put("peak", 0),
-                ApiClient.get(cluster.port(2), "/api/v1/auctions/never/viewer-count").json());
+                ApiClient.get(gavel.cluster().port(2), "/api/v1/auctions/never/viewer-count").json());
     }
 
     @Test
     void theWatchedAuctionsAreListedMostWatchedFirst() {
-        watch(0, "big");
-        watch(1, "big");
-        watch(2, "big");
-        TestViewer small = watch(1, "small");
-        watch(0, "middle");
-        watch(2, "middle");
+        gavel.watch(0, "big");
+        gavel.watch(1, "big");
+        gavel.watch(2, "big");
+        TestViewer small = gavel.watch(1, "small");
+        gavel.watch(0, "middle");
+        gavel.watch(2, "middle");
 
         JsonArray expected = new JsonArray()
                 .add(new JsonObject().put("auctionId", "big").put("current", 3).put("peak", 3))
                 .add(new JsonObject().put("auctionId", "middle").put("current", 2).put("peak", 2))
                 .add(new JsonObject().put("auctionId", "small").put("current", 1).put("peak", 1));
-        await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.adminGet(cluster.port(1), "/api/v1/auctions").jsonArray().equals(expected));
+        await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.adminGet(gavel.cluster().port(1), "/api/v1/auctions").jsonArray().equals(expected));
 
         small.close();
         expected.remove(2);
-        await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.adminGet(cluster.port(2), "/api/v1/auctions").jsonArray().equals(expected));
+        await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.adminGet(gavel.cluster().port(2), "/api/v1/auctions").jsonArray().equals(expected));
     }
 }
