@@ -156,11 +156,12 @@ final class RedisEventBroker implements EventBroker {
             pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
             if (everConnected) {
                 LOG.info("Reconnected to Redis; resubscribed to {} auction channels", listeners.size());
-                reconnectedActions.forEach(Runnable::run);
             } else {
                 LOG.info("Connected to Redis");
             }
             everConnected = true;
+            // Also after a first connection that came late: whatever was meant for Redis meanwhile is written now.
+            reconnectedActions.forEach(Runnable::run);
         }).mapEmpty();
     }
 

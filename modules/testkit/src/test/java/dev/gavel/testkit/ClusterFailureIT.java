@@ -129,4 +129,22 @@ class ClusterFailureIT {
         a.awaitCount(3, 3);
         c.awaitCount(3, 3);
     }
+
+    @Test
+    void aNodeStartedWhileRedisIsDownTakesViewersAndCountsThemOnceRedisIsUp() throws Exception {
+        gavel.redis().takeDown();
+        Cluster cluster = Cluster.start(gavel.redis(), 1, Map.of("NODE_TTL_MS", "2000"));
+        try {
+            assertEquals(503, readiness(cluster.port(0)));
+            TestViewer early = gavel.track(TestViewer.watch(cluster.port(0), "late"));
+
+            gavel.redis().bringBack();
+            await().atMost(TestViewer.PATIENCE).until(() -> readiness(cluster.port(0)) == 200);
+            early.awaitCount(1, 1);
+            gavel.track(TestViewer.watch(cluster.port(0), "late"));
+            early.awaitCount(2, 2);
+        } finally {
+            cluster.close();
+        }
+    }
 }
