@@ -23,7 +23,7 @@ public final class ClusterExtension implements BeforeAllCallback, AfterAllCallba
     private final int size;
     private final Map<String, String> env;
     private final List<AutoCloseable> clients = new ArrayList<>();
-    private RedisFixture redis;
+    private final RedisExtension redis = new RedisExtension();
     private Cluster cluster;
 
     /**
@@ -37,7 +37,7 @@ public final class ClusterExtension implements BeforeAllCallback, AfterAllCallba
 
     @Override
     public void beforeAll(ExtensionContext context) {
-        redis = RedisFixture.start();
+        redis.beforeAll(context);
     }
 
     @Override
@@ -60,11 +60,11 @@ public final class ClusterExtension implements BeforeAllCallback, AfterAllCallba
 
     @Override
     public void afterAll(ExtensionContext context) {
-        redis.close();
+        redis.afterAll(context);
     }
 
     public RedisFixture redis() {
-        return redis;
+        return redis.fixture();
     }
 
     /** This test's cluster, as configured for the class. */
@@ -77,9 +77,9 @@ public final class ClusterExtension implements BeforeAllCallback, AfterAllCallba
         if (cluster != null) {
             throw new IllegalStateException("this test's cluster is already running");
         }
-        redis.bringBack();
-        redis.command("FLUSHALL");
-        cluster = Cluster.start(redis, nodes, nodeEnv);
+        redis().bringBack();
+        redis().command("FLUSHALL");
+        cluster = Cluster.start(redis(), nodes, nodeEnv);
         return cluster;
     }
 

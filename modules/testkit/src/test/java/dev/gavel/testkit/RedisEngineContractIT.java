@@ -1,36 +1,20 @@
 package dev.gavel.testkit;
 
 import dev.gavel.core.Engine;
-import dev.gavel.redis.RedisEngine;
+import dev.gavel.core.ViewerStats;
 import io.vertx.core.Vertx;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.time.Clock;
-import java.util.concurrent.TimeUnit;
 
 class RedisEngineContractIT extends EngineContract {
 
-    private static RedisFixture redis;
-
-    @BeforeAll
-    static void startRedis() {
-        redis = RedisFixture.start();
-    }
-
-    @AfterAll
-    static void stopRedis() {
-        redis.close();
-    }
+    @RegisterExtension
+    static final RedisExtension redis = new RedisExtension();
 
     @Override
     protected Engine createEngine(Vertx vertx, Clock clock, long leaseMillis) {
-        RedisEngine engine = RedisEngine.create(vertx, redis.url(), clock, leaseMillis);
-        try {
-            engine.connect().await(10, TimeUnit.SECONDS);
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-        return engine;
+        return redis.connectedEngine(vertx, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS,
+                ViewerStats.DEFAULT_RETENTION_MILLIS);
     }
 }

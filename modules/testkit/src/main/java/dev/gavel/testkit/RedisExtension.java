@@ -1,0 +1,50 @@
+package dev.gavel.testkit;
+
+import dev.gavel.redis.RedisEngine;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Redis for a test class ({@link RedisFixture}), started before its first test and stopped after its last:
+ *
+ * <pre>
+ * &#64;RegisterExtension
+ * static final RedisExtension redis = new RedisExtension();
+ * </pre>
+ */
+public final class RedisExtension implements BeforeAllCallback, AfterAllCallback {
+
+    private RedisFixture redis;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        redis = RedisFixture.start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        redis.close();
+    }
+
+    public RedisFixture fixture() {
+        return redis;
+    }
+
+    /** A Redis engine on this Redis, connected. */
+    public RedisEngine connectedEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis,
+                                       long historyRetentionMillis) {
+        RedisEngine engine = RedisEngine.create(vertx, redis.url(), clock, leaseMillis, historyIntervalMillis,
+                historyRetentionMillis);
+        try {
+            engine.connect().await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not connect to the test Redis", e);
+        }
+        return engine;
+    }
+}
