@@ -1,7 +1,6 @@
 package dev.gavel.core;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,14 +18,14 @@ import java.util.concurrent.TimeUnit;
  * put back and offered again a flush interval later; at most {@link #MAX_PENDING} ids wait, so an outage cannot
  * grow memory without bound (ids over it are not counted as unique viewers).
  *
- * <p>Confined to the audience's context.
+ * <p>Confined to the reporter's context.
  */
 final class NewViewerIds {
 
     static final int MAX_PENDING = 100_000;
     private static final Logger LOG = LoggerFactory.getLogger(NewViewerIds.class);
 
-    private final Vertx vertx;
+    private final Timers timers;
     private final Engine engine;
     private final Clock clock;
     private final AudienceSettings settings;
@@ -37,8 +36,8 @@ final class NewViewerIds {
     private boolean failing;
     private boolean overflowing;
 
-    NewViewerIds(Vertx vertx, Engine engine, Clock clock, AudienceSettings settings) {
-        this.vertx = vertx;
+    NewViewerIds(Timers timers, Engine engine, Clock clock, AudienceSettings settings) {
+        this.timers = timers;
         this.engine = engine;
         this.clock = clock;
         this.settings = settings;
@@ -61,7 +60,7 @@ final class NewViewerIds {
     private void schedule() {
         if (!scheduled) {
             scheduled = true;
-            vertx.setTimer(settings.flushMillis(), t -> {
+            timers.schedule(settings.flushMillis(), () -> {
                 scheduled = false;
                 flush();
             });

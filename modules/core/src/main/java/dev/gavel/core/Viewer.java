@@ -1,13 +1,15 @@
 package dev.gavel.core;
 
 /**
- * One open viewer connection, whatever its transport. Both methods may be called from any thread and never
- * block: a transport queues what it cannot write at once.
+ * One open viewer connection, whatever its transport. Both methods are called on the connection's own context
+ * and never block.
  */
 public interface Viewer {
 
     /** Close code for a viewer sent away because its replica is stopping (WebSocket 1012, Service Restart). */
     short SERVICE_RESTART = 1012;
+    /** Close code for a viewer that fell too far behind on what it was sent (WebSocket 1013, Try Again Later). */
+    short TRY_AGAIN_LATER = 1013;
 
     void send(ViewerEvent event);
 

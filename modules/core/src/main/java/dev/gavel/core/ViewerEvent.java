@@ -39,6 +39,16 @@ public final class ViewerEvent {
         return name;
     }
 
+    /** True for a {@code viewerCountUpdate}: a newer one makes it worthless. */
+    public boolean isCount() {
+        return VIEWER_COUNT_UPDATE.equals(name);
+    }
+
+    /** Roughly what the event weighs on any wire, in characters. */
+    public int weight() {
+        return name.length() + dataJson.length() + 16;
+    }
+
     public String dataJson() {
         return dataJson;
     }

@@ -1,5 +1,8 @@
 package dev.gavel.server;
 
+import com.sun.management.UnixOperatingSystemMXBean;
+
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -8,6 +11,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -18,6 +22,9 @@ import java.util.regex.Pattern;
  * @param adminTokenGenerated true when no {@code ADMIN_TOKEN} was given and {@code adminToken} was made up
  * @param historyIntervalMillis  {@code HISTORY_INTERVAL_MS}: one audience history sample per auction per this interval
  * @param historyRetentionMillis {@code HISTORY_RETENTION_MS}: how long history samples and unique viewer tallies are kept
+ * @param wsCompression       {@code WS_COMPRESSION}: accept permessage-deflate (bounded: no context takeover, fast level)
+ * @param eventLoops          {@code EVENT_LOOPS}: event-loop threads, each serving its own share of viewers and HTTP
+ * @param maxViewers          {@code MAX_VIEWERS}: viewers this replica takes before refusing new ones with 503
  */
 public record GavelConfig(
         int port,
@@ -30,7 +37,10 @@ public record GavelConfig(
         long socketIoPingIntervalMillis,
         long socketIoPingTimeoutMillis,
         long historyIntervalMillis,
-        long historyRetentionMillis) {
+        long historyRetentionMillis,
+        boolean wsCompression,
+        int eventLoops,
+        int maxViewers) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -60,8 +70,11 @@ public record GavelConfig(
             throw new ConfigException("HISTORY_RETENTION_MS", "must be at least HISTORY_INTERVAL_MS (" + historyInterval
                     + "), got " + historyRetention);
         }
+        boolean compression = onOff(env, "WS_COMPRESSION", false);
+        int eventLoops = (int) number(env, "EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 1024);
+        int maxViewers = (int) number(env, "MAX_VIEWERS", defaultMaxViewers(), 1, Integer.MAX_VALUE);
         return new GavelConfig(port, redisUrl, origins, token, generated, nodeId, ttl, pingInterval, pingTimeout,
-                historyInterval, historyRetention);
+                historyInterval, historyRetention, compression, eventLoops, maxViewers);
     }
 
     /** Everything but the secrets: the admin token and a password in the Redis URL are not shown. */
@@ -71,7 +84,33 @@ public record GavelConfig(
                 + ", allowedOrigins=" + allowedOrigins + ", adminToken=***, nodeId=" + nodeId
                 + ", nodeTtlMillis=" + nodeTtlMillis + ", socketIoPingIntervalMillis=" + socketIoPingIntervalMillis
                 + ", socketIoPingTimeoutMillis=" + socketIoPingTimeoutMillis + ", historyIntervalMillis="
-                + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis + "]";
+                + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
+                + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers + "]";
+    }
+
+    private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {
+        String raw = blankToNull(env.get(name));
+        if (raw == null) {
+            return defaultValue;
+        }
+        return switch (raw.trim().toLowerCase(Locale.ROOT)) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new ConfigException(name, "must be 'on' or 'off', got '" + raw + "'");
+        };
+    }
+
+    /**
+     * Every viewer holds an open file (its socket): the process's open-file limit less a reserve for Redis, HTTP
+     * calls and the JVM's own files, so a full replica refuses viewers instead of failing to accept anything.
+     */
+    private static int defaultMaxViewers() {
+        long limit = 1_000_000;
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof UnixOperatingSystemMXBean unix) {
+            limit = unix.getMaxFileDescriptorCount();
+        }
+        long reserve = Math.max(256, limit / 20);
+        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, limit - reserve));
     }
 
     private static long number(Map<String, String> env, String name, long defaultValue, long min, long max) {

@@ -6,13 +6,18 @@ import dev.gavel.core.Engine;
 import dev.gavel.core.HistorySampler;
 import dev.gavel.core.InMemoryEngine;
 import dev.gavel.redis.RedisEngine;
+import dev.gavel.server.socketio.SocketIoViewers;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One running replica: its Vert.x instance, engine, audience and HTTP server. {@link Main} starts one per
@@ -29,8 +34,8 @@ public final class GavelNode {
     private final Engine engine;
     private final Audience audience;
     private final HistorySampler sampler;
-    private final NodeState state = new NodeState();
-    private HttpVerticle http;
+    private final NodeState state;
+    private final List<HttpVerticle> http = new ArrayList<>();
 
     private GavelNode(GavelConfig config, Vertx vertx, Engine engine, Audience audience, HistorySampler sampler) {
         this.config = config;
@@ -38,11 +43,12 @@ public final class GavelNode {
         this.engine = engine;
         this.audience = audience;
         this.sampler = sampler;
+        this.state = new NodeState(config.maxViewers(), config.eventLoops(), audience::localViewers);
     }
 
     /** Starts a node. A Redis that is not reachable yet does not stop it: it is not ready until Redis is. */
     public static Future<GavelNode> start(GavelConfig config) {
-        Vertx vertx = Vertx.vertx();
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
         Clock clock = Clock.systemUTC();
         long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
         Engine engine;
@@ -66,25 +72,30 @@ public final class GavelNode {
                 .compose(v -> audience.start())
                 .onSuccess(v -> node.sampler.start())
                 .compose(v -> {
-                    node.http = new HttpVerticle(config, engine, audience, node.state);
-                    return vertx.deployVerticle(node.http);
+                    SocketIoViewers.Sessions sessions = new SocketIoViewers.Sessions();
+                    return vertx.deployVerticle(() -> {
+                        HttpVerticle instance = new HttpVerticle(config, engine, audience, node.state, sessions, node.http.size());
+                        node.http.add(instance);
+                        return instance;
+                    }, new DeploymentOptions().setInstances(config.eventLoops()));
                 })
                 .map(id -> {
                     node.state.started();
-                    LOG.info("Gavel node {} listening on port {} with the {} engine", config.nodeId(), node.port(),
-                            config.redisUrl() == null ? "in-memory" : "Redis");
+                    LOG.info("Gavel node {} listening on port {} with the {} engine, {} event loops, compression {}",
+                            config.nodeId(), node.port(), config.redisUrl() == null ? "in-memory" : "Redis",
+                            config.eventLoops(), config.wsCompression() ? "on" : "off");
                     return node;
                 })
                 .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
     }
 
     public int port() {
-        return http.actualPort();
+        return http.get(0).actualPort();
     }
 
     /** The node's HTTP routes; tests compare them with the OpenAPI document. */
     Router router() {
-        return http.router();
+        return http.get(0).router();
     }
 
     public GavelConfig config() {

@@ -8,7 +8,7 @@ import io.vertx.ext.web.Router;
 
 /**
  * {@code /health/live} (the process answers), {@code /health/ready} (it takes viewers: started, not stopping,
- * and its engine's backend reachable), and {@code /metrics} in Prometheus text format.
+ * not full or overloaded, and its engine's backend reachable), and {@code /metrics} in Prometheus text format.
  */
 final class HealthRoutes {
 
@@ -25,7 +25,7 @@ final class HealthRoutes {
     void mount(Router router) {
         router.get("/health/live").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
         router.get("/health/ready").handler(ctx -> {
-            boolean ready = state.isServing() && engine.isReady();
+            boolean ready = state.whyNoViewers() == null && engine.isReady();
             ctx.response().setStatusCode(ready ? 200 : 503);
             ctx.json(new JsonObject()
                     .put("status", ready ? "UP" : "DOWN")
@@ -38,6 +38,6 @@ final class HealthRoutes {
                         + "gavel_viewers " + audience.localViewers() + "\n"
                         + "# HELP gavel_ready 1 when this replica takes viewers.\n"
                         + "# TYPE gavel_ready gauge\n"
-                        + "gavel_ready " + (state.isServing() && engine.isReady() ? 1 : 0) + "\n"));
+                        + "gavel_ready " + (state.whyNoViewers() == null && engine.isReady() ? 1 : 0) + "\n"));
     }
 }

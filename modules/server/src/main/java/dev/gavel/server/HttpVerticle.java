@@ -12,7 +12,10 @@ import io.vertx.ext.web.Router;
 
 import java.time.Clock;
 
-/** Serves everything of a node on one port: viewer transports, health and metrics, and the HTTP API. */
+/**
+ * Serves everything of a node on one port: viewer transports, health and metrics, and the HTTP API. A node
+ * deploys one instance per event loop; they share the port, and each serves the connections it accepts.
+ */
 final class HttpVerticle extends VerticleBase {
 
     /**
@@ -25,38 +28,59 @@ final class HttpVerticle extends VerticleBase {
     private final Engine engine;
     private final Audience audience;
     private final NodeState state;
+    private final SocketIoViewers.Sessions socketIoSessions;
+    private final int loop;
     private HttpServer server;
     private Router router;
 
-    HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state) {
+    /** @param loop which of the node's event loops this instance serves, from 0 */
+    HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state,
+                 SocketIoViewers.Sessions socketIoSessions, int loop) {
         this.config = config;
         this.engine = engine;
         this.audience = audience;
         this.state = state;
+        this.socketIoSessions = socketIoSessions;
+        this.loop = loop;
     }
 
     @Override
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-        ViewerAdmission admission = new ViewerAdmission(origins);
+        ViewerAdmission admission = new ViewerAdmission(origins, state);
+        Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
-        router.route("/ws").handler(new WebSocketViewers(admission, audience));
+        router.route("/ws").handler(new WebSocketViewers(admission, audience, clock));
         router.route("/auction/").handler(new SocketIoViewers(admission, origins, audience, new EngineSettings(
                 config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), ViewerFrames.MAX_FRAME_BYTES,
-                EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), Clock.systemUTC()));
-        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES).mount(vertx, router);
+                EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions));
+        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, clock).mount(vertx, router);
         new HealthRoutes(engine, audience, state).mount(router);
-        HttpServerOptions options = new HttpServerOptions()
-                .setPort(config.port())
-                .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME_BYTES)
-                .setMaxWebSocketMessageSize(MAX_WEBSOCKET_FRAME_BYTES);
-        return ApiRoutes.load(vertx, config.adminToken(), origins, new AuctionApi(engine, Clock.systemUTC()))
+        vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
+        return ApiRoutes.load(vertx, config.adminToken(), origins, new AuctionApi(engine, clock))
                 .compose(api -> {
                     // Last: the API router is mounted on /* and passes on what it does not route.
                     api.mount(vertx, router);
-                    return vertx.createHttpServer(options).requestHandler(router).listen();
+                    return vertx.createHttpServer(serverOptions(config)).requestHandler(router).listen();
                 })
                 .onSuccess(s -> server = s);
+    }
+
+    /**
+     * Port 0 asks for a free port; the instances of one node must still share it, which Vert.x does for a
+     * negative port. Compression is off unless asked for: frames are small, and deflate keeps a zlib state per
+     * connection. When on, it is bounded: the fastest level, and no context takeover wherever the client agrees.
+     */
+    static HttpServerOptions serverOptions(GavelConfig config) {
+        return new HttpServerOptions()
+                .setPort(config.port() == 0 ? -1 : config.port())
+                .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME_BYTES)
+                .setMaxWebSocketMessageSize(MAX_WEBSOCKET_FRAME_BYTES)
+                .setPerMessageWebSocketCompressionSupported(config.wsCompression())
+                .setPerFrameWebSocketCompressionSupported(config.wsCompression())
+                .setWebSocketCompressionLevel(1)
+                .setWebSocketAllowServerNoContext(true)
+                .setWebSocketPreferredClientNoContext(true);
     }
 
     /** The node's routes; tests compare them with the OpenAPI document. */

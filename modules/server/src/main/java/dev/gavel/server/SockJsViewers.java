@@ -1,12 +1,7 @@
 package dev.gavel.server;
 
-import dev.gavel.core.AuctionId;
 import dev.gavel.core.Audience;
-import dev.gavel.core.Viewer;
 import dev.gavel.core.ViewerEvent;
-import dev.gavel.core.ViewerId;
-import io.netty.handler.codec.http.QueryStringDecoder;
-import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -18,8 +13,8 @@ import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Viewers over SockJS at {@code /sockjs?slug=auction-<id>}, with vertx-web's SockJS server: every transport that
@@ -43,9 +38,11 @@ final class SockJsViewers {
     private final Audience audience;
     private final String nodeId;
     private final int maxFrameBytes;
+    private final Clock clock;
 
-    SockJsViewers(ViewerAdmission admission, Audience audience, String nodeId, int maxFrameBytes) {
+    SockJsViewers(ViewerAdmission admission, Audience audience, String nodeId, int maxFrameBytes, Clock clock) {
         this.admission = admission;
+        this.clock = clock;
         this.audience = audience;
         this.nodeId = nodeId;
         this.maxFrameBytes = maxFrameBytes;
@@ -59,8 +56,13 @@ final class SockJsViewers {
     }
 
     private void admit(RoutingContext ctx) {
+        String path = ctx.request().path();
         try {
             admission.admit(ctx.request());
+            if (path.endsWith("/info") || path.endsWith("/websocket")) {
+                // a client's first request, or a WebSocket session: a new viewer
+                admission.refuseWhenFull();
+            }
         } catch (Refusal refusal) {
             refusal.send(ctx.response());
             return;
@@ -68,7 +70,6 @@ final class SockJsViewers {
         if (!"websocket".equalsIgnoreCase(ctx.request().getHeader(HttpHeaders.UPGRADE))) {
             ctx.response().addCookie(StickyCookie.forNode(nodeId));
         }
-        String path = ctx.request().path();
         if (CLOSING_TRANSPORTS.stream().anyMatch(path::endsWith)) {
             // vertx-web closes the connection after each answer of these; saying so keeps a keep-alive client
             // or proxy from sending its next request on it (Node's agent does, and that request fails)
@@ -78,47 +79,47 @@ final class SockJsViewers {
     }
 
     private void accept(SockJSSocket socket) {
-        AuctionId auction;
-        String viewerId;
+        ViewerAdmission.Admitted admitted;
         try {
-            Map<String, List<String>> query = new QueryStringDecoder(socket.uri()).parameters();
-            List<String> slug = query.get("slug");
-            List<String> viewerIds = query.get("viewerId");
-            auction = AuctionId.fromSlug(slug == null ? null : slug.get(0));
-            viewerId = ViewerId.orRandom(viewerIds == null ? null : viewerIds.get(0));
+            admitted = ViewerAdmission.fromUri(socket.uri());
         } catch (IllegalArgumentException e) {
             // admit() let the request through, so this cannot happen; refuse anyway rather than count it
             socket.close(1008, e.getMessage());
             return;
         }
-        Viewer viewer = new SockJsViewer(socket, Vertx.currentContext());
+        AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new SockJsFrames(socket), clock);
         socket.handler(data -> {
             if (data.length() > maxFrameBytes) {
                 viewer.close(MESSAGE_TOO_BIG, "frame over " + maxFrameBytes + " bytes");
             } else {
-                ViewerFrames.handle(data.toString(), viewer);
+                viewer.receiveText(data.toString());
             }
         });
-        socket.exceptionHandler(e -> LOG.debug("SockJS viewer of auction {} failed: {}", auction, e.toString()));
-        socket.closeHandler(v -> {
-            LOG.debug("SockJS viewer left auction {}", auction);
-            audience.leave(auction, viewer);
-        });
-        LOG.debug("SockJS viewer joined auction {}", auction);
-        audience.join(auction, viewer, viewerId);
+        socket.exceptionHandler(e -> LOG.debug("SockJS viewer of auction {} failed: {}", admitted.auction(), e.toString()));
+        socket.closeHandler(v -> viewer.detach());
     }
 
-    /** A SockJS session as a viewer; writes happen on the session's own context. */
-    private record SockJsViewer(SockJSSocket socket, Context context) implements Viewer {
+    /** The SockJS wire: the same JSON frames as {@code /ws}, in SockJS's framing. */
+    private record SockJsFrames(SockJSSocket socket) implements ViewerWire {
 
         @Override
-        public void send(ViewerEvent event) {
-            context.runOnContext(v -> socket.write(event.jsonFrame()));
+        public void write(ViewerEvent event) {
+            socket.write(event.jsonFrame());
+        }
+
+        @Override
+        public boolean congested() {
+            return socket.writeQueueFull();
+        }
+
+        @Override
+        public void onDrained(Runnable action) {
+            socket.drainHandler(v -> action.run());
         }
 
         @Override
         public void close(short code, String reason) {
-            context.runOnContext(v -> socket.close(code, reason));
+            socket.close(code, reason);
         }
     }
 }

@@ -2,45 +2,72 @@ package dev.gavel.server;
 
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.ViewerId;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.http.HttpServerRequest;
+
+import java.util.List;
+import java.util.Map;
 
 /** The checks every viewer connection passes before it is counted, whatever its transport. */
 public final class ViewerAdmission {
 
-    private final OriginPolicy origins;
+    /** A connection that may become a viewer: the auction it watches and who is behind it. */
+    public record Admitted(AuctionId auction, String viewerId) {
+    }
 
-    public ViewerAdmission(OriginPolicy origins) {
+    private final OriginPolicy origins;
+    private final NodeState state;
+
+    ViewerAdmission(OriginPolicy origins, NodeState state) {
         this.origins = origins;
+        this.state = state;
     }
 
     /**
-     * The auction the request asks to watch.
+     * The auction the request asks to watch, and its {@code viewerId} (a random one when it has none, so that it
+     * counts as its own viewer).
      *
      * @throws Refusal 403 for an origin that is not allowed, 400 for a missing or bad slug or a bad {@code viewerId}
      */
-    public AuctionId admit(HttpServerRequest request) {
+    public Admitted admit(HttpServerRequest request) {
         if (!origins.allows(request)) {
             throw new Refusal(403, "origin not allowed: " + request.getHeader("Origin"));
         }
+        Admitted admitted;
         try {
-            AuctionId auction = AuctionId.fromSlug(request.getParam("slug"));
-            String viewerId = request.getParam("viewerId");
-            if (viewerId != null) {
-                ViewerId.orRandom(viewerId);
-            }
-            return auction;
+            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")));
         } catch (IllegalArgumentException e) {
             throw new Refusal(400, e.getMessage());
+        }
+        return admitted;
+    }
+
+    /**
+     * Refuses a connection that would add a viewer while the replica takes no more (stopping, full or overloaded).
+     * Requests of sessions that already exist are not refused: the viewers the replica holds are kept.
+     *
+     * @throws Refusal 503, saying why
+     */
+    public void refuseWhenFull() {
+        String busy = state.whyNoViewers();
+        if (busy != null) {
+            throw new Refusal(503, busy);
         }
     }
 
     /**
-     * Who is behind the connection, for unique viewers: its {@code viewerId} query parameter, or a random id when
-     * it has none, so that it counts as its own viewer.
+     * The same checks on the query of a URI that an earlier request of the connection already passed with
+     * {@link #admit} (SockJS hands its socket over with only the URI).
      *
-     * @throws IllegalArgumentException for a {@code viewerId} that is not 1 to 64 characters of {@code [A-Za-z0-9_-]}
+     * @throws IllegalArgumentException for a bad slug or {@code viewerId}
      */
-    public String viewerId(HttpServerRequest request) {
-        return ViewerId.orRandom(request.getParam("viewerId"));
+    static Admitted fromUri(String uri) {
+        Map<String, List<String>> query = new QueryStringDecoder(uri).parameters();
+        return new Admitted(AuctionId.fromSlug(first(query, "slug")), ViewerId.orRandom(first(query, "viewerId")));
+    }
+
+    private static String first(Map<String, List<String>> query, String name) {
+        List<String> values = query.get(name);
+        return values == null ? null : values.get(0);
     }
 }

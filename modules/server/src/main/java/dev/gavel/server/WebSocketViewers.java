@@ -1,8 +1,6 @@
 package dev.gavel.server;
 
 import dev.gavel.core.Audience;
-import dev.gavel.core.AuctionId;
-import dev.gavel.core.Viewer;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
@@ -11,6 +9,8 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Clock;
+
 /** Viewers over plain WebSocket at {@code /ws?slug=auction-<id>}, one JSON text per frame. */
 final class WebSocketViewers implements Handler<RoutingContext> {
 
@@ -18,18 +18,21 @@ final class WebSocketViewers implements Handler<RoutingContext> {
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final Clock clock;
 
-    WebSocketViewers(ViewerAdmission admission, Audience audience) {
+    WebSocketViewers(ViewerAdmission admission, Audience audience, Clock clock) {
         this.admission = admission;
         this.audience = audience;
+        this.clock = clock;
     }
 
     @Override
     public void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        AuctionId auction;
+        ViewerAdmission.Admitted admitted;
         try {
-            auction = admission.admit(request);
+            admitted = admission.admit(request);
+            admission.refuseWhenFull();
         } catch (Refusal refusal) {
             refusal.send(ctx.response());
             return;
@@ -38,39 +41,44 @@ final class WebSocketViewers implements Handler<RoutingContext> {
             Refusal.sendError(ctx.response(), 400, "expected a WebSocket upgrade");
             return;
         }
-        String viewerId = admission.viewerId(request);
         request.toWebSocket()
-                .onSuccess(ws -> accept(auction, viewerId, ws))
+                .onSuccess(ws -> accept(admitted, ws))
                 .onFailure(e -> LOG.debug("WebSocket upgrade failed: {}", e.toString()));
     }
 
-    private void accept(AuctionId auction, String viewerId, ServerWebSocket ws) {
-        Viewer viewer = new WebSocketViewer(ws);
-        ws.textMessageHandler(text -> ViewerFrames.handle(text, viewer));
-        ws.binaryMessageHandler(data -> {
-            if (data.length() > ViewerFrames.MAX_FRAME_BYTES) {
-                viewer.close(ViewerFrames.TOO_BIG, "frame over " + ViewerFrames.MAX_FRAME_BYTES + " bytes");
-            } else {
-                viewer.send(ViewerEvent.badFrame("binary frames are not taken"));
-            }
-        });
+    private void accept(ViewerAdmission.Admitted admitted, ServerWebSocket ws) {
+        AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new JsonFrames(ws), clock);
+        ws.textMessageHandler(viewer::receiveText);
+        ws.binaryMessageHandler(data -> viewer.receiveBinary(data.length()));
         ws.exceptionHandler(e -> LOG.debug("Viewer WebSocket error: {}", e.toString()));
-        ws.closeHandler(v -> audience.leave(auction, viewer));
-        audience.join(auction, viewer, viewerId);
+        ws.closeHandler(v -> viewer.detach());
     }
 
-    private record WebSocketViewer(ServerWebSocket ws) implements Viewer {
+    /** The plain WebSocket wire: one {@code {"event":..,"data":..}} text frame per event. */
+    private record JsonFrames(ServerWebSocket ws) implements ViewerWire {
 
         @Override
-        public void send(ViewerEvent event) {
+        public void write(ViewerEvent event) {
             if (!ws.isClosed()) {
                 ws.writeTextMessage(event.jsonFrame());
             }
         }
 
         @Override
+        public boolean congested() {
+            return !ws.isClosed() && ws.writeQueueFull();
+        }
+
+        @Override
+        public void onDrained(Runnable action) {
+            ws.drainHandler(v -> action.run());
+        }
+
+        @Override
         public void close(short code, String reason) {
-            ws.close(code, reason);
+            if (!ws.isClosed()) {
+                ws.close(code, reason);
+            }
         }
     }
 }

@@ -25,6 +25,9 @@ class GavelConfigTest {
         assertEquals(10_000, config.nodeTtlMillis());
         assertEquals(25_000, config.socketIoPingIntervalMillis());
         assertEquals(20_000, config.socketIoPingTimeoutMillis());
+        assertFalse(config.wsCompression());
+        assertEquals(Runtime.getRuntime().availableProcessors(), config.eventLoops());
+        assertTrue(config.maxViewers() > 0, "from the open-file limit: " + config.maxViewers());
     }
 
     @Test
@@ -37,7 +40,10 @@ class GavelConfigTest {
                 "NODE_ID", "replica-1",
                 "NODE_TTL_MS", "5000",
                 "SOCKETIO_PING_INTERVAL_MS", "1000",
-                "SOCKETIO_PING_TIMEOUT_MS", "2000"));
+                "SOCKETIO_PING_TIMEOUT_MS", "2000",
+                "WS_COMPRESSION", "on",
+                "EVENT_LOOPS", "8",
+                "MAX_VIEWERS", "1234"));
         assertEquals(9000, config.port());
         assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
         assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
@@ -47,6 +53,9 @@ class GavelConfigTest {
         assertEquals(5000, config.nodeTtlMillis());
         assertEquals(1000, config.socketIoPingIntervalMillis());
         assertEquals(2000, config.socketIoPingTimeoutMillis());
+        assertTrue(config.wsCompression());
+        assertEquals(8, config.eventLoops());
+        assertEquals(1234, config.maxViewers());
     }
 
     @Test
@@ -62,6 +71,9 @@ class GavelConfigTest {
         assertRefused("NODE_TTL_MS", "-5");
         assertRefused("SOCKETIO_PING_INTERVAL_MS", "soon");
         assertRefused("SOCKETIO_PING_TIMEOUT_MS", "0");
+        assertRefused("WS_COMPRESSION", "yes");
+        assertRefused("EVENT_LOOPS", "0");
+        assertRefused("MAX_VIEWERS", "none");
     }
 
     private static void assertRefused(String variable, String value) {

@@ -74,6 +74,7 @@ final class EngineSession {
     private final Clock clock;
     private final Listener listener;
     private final List<String> buffer = new ArrayList<>();
+    private int bufferedChars;
 
     private Socket socket;
     private Socket probe;
@@ -112,6 +113,11 @@ final class EngineSession {
 
     boolean isClosed() {
         return closed;
+    }
+
+    /** Characters of packets waiting for the next poll. */
+    int bufferedChars() {
+        return bufferedChars;
     }
 
     /** True while the session runs on long-polling (also during an upgrade that has not completed). */
@@ -250,6 +256,7 @@ final class EngineSession {
             socket.send(packet);
         } else {
             buffer.add(packet);
+            bufferedChars += packet.length();
             if (pendingPoll != null) {
                 flushToPoll();
             }
@@ -367,6 +374,7 @@ final class EngineSession {
             }
             List<String> waiting = List.copyOf(buffer);
             buffer.clear();
+            bufferedChars = 0;
             waiting.forEach(socket::send);
         } else {
             dropProbe("unexpected " + packet.type() + " packet during the upgrade");
@@ -384,6 +392,7 @@ final class EngineSession {
     private void flushToPoll() {
         String payload = EnginePacket.encodePayload(buffer);
         buffer.clear();
+        bufferedChars = 0;
         answerPoll(payload);
     }
 
@@ -396,6 +405,7 @@ final class EngineSession {
     private void end(String reason) {
         closed = true;
         buffer.clear();
+        bufferedChars = 0;
         if (probe != null) {
             dropProbe(reason);
         }

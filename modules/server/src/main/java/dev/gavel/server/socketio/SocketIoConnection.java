@@ -1,10 +1,11 @@
 package dev.gavel.server.socketio;
 
-import dev.gavel.core.AuctionId;
 import dev.gavel.core.Audience;
-import dev.gavel.core.Viewer;
 import dev.gavel.core.ViewerEvent;
+import dev.gavel.server.AttachedViewer;
+import dev.gavel.server.ViewerAdmission;
 import dev.gavel.server.ViewerFrames;
+import dev.gavel.server.ViewerWire;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
@@ -16,59 +17,60 @@ import java.util.Map;
 
 /**
  * One Socket.IO client on this node: its {@link EngineSession} and {@link SocketIoSocket}, bound to the Vert.x
- * context that opened it, and the {@link Viewer} that the audience counts once the client has connected to
- * the default namespace.
+ * context (event loop) that took its handshake, and the viewer it is once the client has connected to the
+ * default namespace.
  *
- * <p>Every call into the session runs on that context: the HTTP requests and WebSocket frames of the session
- * arrive there (the node's HTTP server runs on one context), and {@link #send} and {@link #close}, which the
- * audience calls from its own context, are handed over to it.
+ * <p>Every call into the session runs on that context. A long-polling request or an upgrade WebSocket of the
+ * session may arrive on another event loop; its owner hands it over with {@link #onContext}.
  */
-final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket.Host, Viewer {
+final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket.Host {
 
     private static final Logger LOG = LoggerFactory.getLogger(SocketIoConnection.class);
     /** How long a session closed between two polls waits for the poll that is told so. */
     private static final long CLOSE_GRACE_MILLIS = 10_000;
+    /** Packets waiting for a poll beyond this many characters hold back further events (see {@link ViewerWire}). */
+    private static final int POLL_BUFFER_CHARS = 64 * 1024;
 
     private final Vertx vertx;
     private final Context context;
     private final Clock clock;
-    private final AuctionId auction;
-    private final String viewerId;
+    private final ViewerAdmission.Admitted admitted;
     private final Audience audience;
     private final Map<String, SocketIoConnection> registry;
     private final SocketIoSocket socket;
+    private final EngineWire wire = new EngineWire();
     private EngineSession session;
+    private WebSocketTransport transport;
+    private AttachedViewer viewer;
     private long timerId = -1;
     private long timerAt = Long.MAX_VALUE;
-    private boolean joined;
 
-    private SocketIoConnection(Vertx vertx, Clock clock, AuctionId auction, String viewerId, Audience audience,
+    private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission.Admitted admitted, Audience audience,
                                Map<String, SocketIoConnection> registry, String socketId) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.clock = clock;
-        this.auction = auction;
-        this.viewerId = viewerId;
+        this.admitted = admitted;
         this.audience = audience;
         this.registry = registry;
         this.socket = new SocketIoSocket(socketId, this);
     }
 
     /** Opens a long-polling session; the handshake's answer is {@link #openPacket()}. */
-    static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, AuctionId auction,
-                                          String viewerId, Audience audience, Map<String, SocketIoConnection> registry) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, auction, viewerId, audience, registry, Ids.next());
+    static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
+                                          Audience audience, Map<String, SocketIoConnection> registry) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, registry, Ids.next());
         connection.session = EngineSession.overPolling(Ids.next(), settings, clock, connection);
         connection.register();
         return connection;
     }
 
     /** Opens a session on a WebSocket; the open packet is sent on it at once. */
-    static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, AuctionId auction,
-                                            String viewerId, Audience audience, Map<String, SocketIoConnection> registry,
-                                            ServerWebSocket ws) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, auction, viewerId, audience, registry, Ids.next());
+    static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
+                                            Audience audience, Map<String, SocketIoConnection> registry, ServerWebSocket ws) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, registry, Ids.next());
         WebSocketTransport transport = new WebSocketTransport(ws);
+        connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, connection, transport);
         connection.wire(transport);
         connection.register();
@@ -79,10 +81,25 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         return session.openPacket();
     }
 
+    /** Runs {@code action} on this session's context: at once when called there, else handed over. */
+    void onContext(Runnable action) {
+        if (Vertx.currentContext() == context) {
+            action.run();
+            armTimer();
+        } else {
+            context.runOnContext(v -> {
+                action.run();
+                armTimer();
+            });
+        }
+    }
+
     /** A long-polling GET; false when it must be answered 400 (the session may have been closed for it). */
     boolean poll(EngineSession.Poll poll) {
         EngineSession.Answer answer = session.poll(poll);
-        armTimer();
+        if (session.bufferedChars() == 0) {
+            wire.drained();
+        }
         return answer == EngineSession.Answer.OK;
     }
 
@@ -93,9 +110,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** A long-polling POST's body; false when it must be answered 400. */
     boolean post(String body) {
-        EngineSession.Answer answer = session.post(body);
-        armTimer();
-        return answer == EngineSession.Answer.OK;
+        return session.post(body) == EngineSession.Answer.OK;
     }
 
     boolean canUpgrade() {
@@ -104,20 +119,15 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** A WebSocket that the client opened to upgrade this session. */
     void probe(ServerWebSocket ws) {
-        WebSocketTransport transport = new WebSocketTransport(ws);
-        wire(transport);
-        session.probe(transport);
-        armTimer();
+        WebSocketTransport candidate = new WebSocketTransport(ws);
+        wire(candidate);
+        session.probe(candidate);
     }
 
     @Override
-    public void send(ViewerEvent event) {
-        onContext(() -> session.send(event.socketIoPacket()));
-    }
-
-    @Override
-    public void close(short code, String reason) {
-        onContext(() -> session.close(code, reason));
+    public void fail(String reason) {
+        LOG.debug("Socket.IO session {} broke the protocol: {}", session.sid(), reason);
+        session.fail(EngineSession.PROTOCOL_ERROR, reason);
     }
 
     @Override
@@ -137,11 +147,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         } else {
             registry.remove(session.sid(), this);
         }
-        if (joined) {
-            joined = false;
-            audience.leave(auction, this);
-        }
-        LOG.debug("Socket.IO session {} of auction {} closed: {}", session.sid(), auction, reason);
+        detach();
+        LOG.debug("Socket.IO session {} of auction {} closed: {}", session.sid(), admitted.auction(), reason);
     }
 
     @Override
@@ -151,48 +158,61 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     @Override
     public void connected() {
-        joined = true;
-        audience.join(auction, this, viewerId);
-        LOG.debug("Socket.IO session {} joined auction {}", session.sid(), auction);
+        viewer = AttachedViewer.attach(audience, admitted, wire, clock);
+        LOG.debug("Socket.IO session {} joined auction {}", session.sid(), admitted.auction());
     }
 
     @Override
     public void disconnected() {
-        joined = false;
-        audience.leave(auction, this);
-        LOG.debug("Socket.IO session {} left auction {}", session.sid(), auction);
+        detach();
+        LOG.debug("Socket.IO session {} left auction {}", session.sid(), admitted.auction());
     }
 
     @Override
     public void event(String name) {
-        ViewerFrames.handleEvent(name, this);
+        if (viewer != null) {
+            viewer.receiveEvent(name);
+        }
     }
 
-    @Override
-    public void fail(String reason) {
-        LOG.debug("Socket.IO session {} broke the protocol: {}", session.sid(), reason);
-        session.fail(EngineSession.PROTOCOL_ERROR, reason);
+    private void detach() {
+        if (viewer != null) {
+            viewer.detach();
+            viewer = null;
+        }
     }
 
     private void register() {
         registry.put(session.sid(), this);
         armTimer();
-        LOG.debug("Socket.IO session {} opened for auction {}", session.sid(), auction);
+        LOG.debug("Socket.IO session {} opened for auction {}", session.sid(), admitted.auction());
     }
 
-    private void wire(WebSocketTransport transport) {
-        ServerWebSocket ws = transport.ws();
-        ws.textMessageHandler(text -> {
+    private void wire(WebSocketTransport candidate) {
+        ServerWebSocket ws = candidate.ws();
+        ws.textMessageHandler(text -> onContext(() -> {
             if (ViewerFrames.isTooBig(text)) {
                 ws.close(ViewerFrames.TOO_BIG, "frame over " + ViewerFrames.MAX_FRAME_BYTES + " bytes");
                 return;
             }
-            session.socketMessage(transport, text);
-            armTimer();
-        });
-        ws.binaryMessageHandler(data -> session.socketBinary(transport));
+            if (session.isPolling()) {
+                session.socketMessage(candidate, text);
+                if (!session.isPolling()) {
+                    transport = candidate;
+                    wire.drained();
+                }
+            } else {
+                session.socketMessage(candidate, text);
+            }
+        }));
+        ws.binaryMessageHandler(data -> onContext(() -> session.socketBinary(candidate)));
         ws.exceptionHandler(e -> LOG.debug("Socket.IO WebSocket of session {} failed: {}", session.sid(), e.toString()));
-        ws.closeHandler(v -> session.socketClosed(transport));
+        ws.closeHandler(v -> onContext(() -> session.socketClosed(candidate)));
+        ws.drainHandler(v -> onContext(() -> {
+            if (transport == candidate) {
+                wire.drained();
+            }
+        }));
     }
 
     /** Keeps one timer, due no later than the session's next deadline; a timer that fires early re-arms. */
@@ -213,15 +233,37 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         });
     }
 
-    private void onContext(Runnable action) {
-        if (Vertx.currentContext() == context) {
-            action.run();
+    /** The Socket.IO wire: events as Socket.IO EVENT packets, on whichever transport the session runs. */
+    private final class EngineWire implements ViewerWire {
+        private Runnable onDrained = () -> { };
+
+        @Override
+        public void write(ViewerEvent event) {
+            session.send(event.socketIoPacket());
             armTimer();
-        } else {
-            context.runOnContext(v -> {
-                action.run();
-                armTimer();
-            });
+        }
+
+        @Override
+        public boolean congested() {
+            if (session.isPolling()) {
+                return session.bufferedChars() > POLL_BUFFER_CHARS;
+            }
+            return transport != null && !transport.ws().isClosed() && transport.ws().writeQueueFull();
+        }
+
+        @Override
+        public void onDrained(Runnable action) {
+            onDrained = action;
+        }
+
+        void drained() {
+            onDrained.run();
+        }
+
+        @Override
+        public void close(short code, String reason) {
+            session.close(code, reason);
+            armTimer();
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.gavel.server.socketio;
 
-import dev.gavel.core.AuctionId;
 import dev.gavel.core.Audience;
 import dev.gavel.server.OriginPolicy;
 import dev.gavel.server.Refusal;
@@ -33,8 +32,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * are answered as Engine.IO answers them: HTTP 400 with {@code {"code": n, "message": ...}}.
  *
  * <p>Sessions live in this node's memory: every request of a long-polling session must reach this node (see
- * {@link StickyCookie}). All requests of a session must arrive on the context that opened it, as they do with
- * the node's single HTTP server verticle.
+ * {@link StickyCookie}). Within the node they may arrive on any event loop: each is handed to the context that
+ * holds the session.
  */
 public final class SocketIoViewers implements Handler<RoutingContext> {
 
@@ -47,21 +46,30 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
     private final EngineSettings settings;
     private final String nodeId;
     private final Clock clock;
-    private final Map<String, SocketIoConnection> connections = new ConcurrentHashMap<>();
+    private final Map<String, SocketIoConnection> connections;
 
+    /**
+     * @param sessions the node's open sessions, shared by every event loop's handler: a session's requests may land
+     *                 on any loop
+     */
     public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, EngineSettings settings,
-                           String nodeId, Clock clock) {
+                           String nodeId, Clock clock, Sessions sessions) {
         this.admission = admission;
         this.origins = origins;
         this.audience = audience;
         this.settings = settings;
         this.nodeId = nodeId;
         this.clock = clock;
+        this.connections = sessions.open;
     }
 
-    /** Open Engine.IO sessions on this node, counted or not yet. */
-    public int sessions() {
-        return connections.size();
+    /** The open Engine.IO sessions of a node, counted or not yet, whichever event loop holds them. */
+    public static final class Sessions {
+        private final Map<String, SocketIoConnection> open = new ConcurrentHashMap<>();
+
+        public int size() {
+            return open.size();
+        }
     }
 
     @Override
@@ -69,10 +77,11 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         HttpServerRequest request = ctx.request();
         HttpServerResponse response = ctx.response();
         String sid = request.getParam("sid");
-        AuctionId auction = null;
+        ViewerAdmission.Admitted admitted = null;
         try {
             if (sid == null) {
-                auction = admission.admit(request);
+                admitted = admission.admit(request);
+                admission.refuseWhenFull();
             } else if (!origins.allows(request)) {
                 throw new Refusal(403, "origin not allowed: " + request.getHeader(HttpHeaders.ORIGIN));
             }
@@ -102,7 +111,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             return;
         }
         if (sid == null) {
-            handshake(ctx.vertx(), request, response, auction, upgrade);
+            handshake(ctx.vertx(), request, response, admitted, upgrade);
             return;
         }
         SocketIoConnection connection = connections.get(sid);
@@ -111,7 +120,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         } else if (upgrade) {
             upgrade(request, response, connection);
         } else if (request.method() == HttpMethod.GET) {
-            poll(response, connection);
+            connection.onContext(() -> poll(response, connection));
         } else if (request.method() == HttpMethod.POST) {
             post(request, response, connection);
         } else {
@@ -119,33 +128,33 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
     }
 
-    private void handshake(Vertx vertx, HttpServerRequest request, HttpServerResponse response, AuctionId auction, boolean upgrade) {
+    private void handshake(Vertx vertx, HttpServerRequest request, HttpServerResponse response,
+                           ViewerAdmission.Admitted admitted, boolean upgrade) {
         if (request.method() != HttpMethod.GET) {
             engineError(response, 2, "Bad handshake method");
             return;
         }
-        String viewerId = admission.viewerId(request);
         if (upgrade) {
             request.toWebSocket()
-                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, auction, viewerId,
-                            audience, connections, ws))
+                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, connections, ws))
                     .onFailure(e -> LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString()));
             return;
         }
-        SocketIoConnection connection = SocketIoConnection.overPolling(
-                vertx, clock, settings, auction, viewerId, audience, connections);
+        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, connections);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());
     }
 
     private void upgrade(HttpServerRequest request, HttpServerResponse response, SocketIoConnection connection) {
+        // asked from this request's loop, which may not be the session's: if the answer changes meanwhile,
+        // probe() on the session's context refuses the WebSocket instead
         if (!connection.canUpgrade()) {
             engineError(response, 3, "Bad request");
             return;
         }
         request.toWebSocket()
-                .onSuccess(connection::probe)
+                .onSuccess(ws -> connection.onContext(() -> connection.probe(ws)))
                 .onFailure(e -> LOG.debug("Socket.IO WebSocket upgrade failed: {}", e.toString()));
     }
 
@@ -157,7 +166,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         };
         if (connection.poll(poll)) {
             if (!response.ended()) {
-                response.closeHandler(v -> connection.pollAborted(poll));
+                response.closeHandler(v -> connection.onContext(() -> connection.pollAborted(poll)));
             }
         } else {
             engineError(response, 3, "Bad request");
@@ -174,7 +183,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             body.appendBuffer(chunk);
             if (body.length() > settings.maxPayloadBytes()) {
                 tooLarge[0] = true;
-                connection.fail("body over maxPayload");
+                connection.onContext(() -> connection.fail("body over maxPayload"));
                 engineError(response, 413, 3, "Payload too large");
             }
         });
@@ -182,11 +191,14 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             if (tooLarge[0]) {
                 return;
             }
-            if (connection.post(body.toString(StandardCharsets.UTF_8))) {
-                response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT).end("ok");
-            } else {
-                engineError(response, 3, "Bad request");
-            }
+            String text = body.toString(StandardCharsets.UTF_8);
+            connection.onContext(() -> {
+                if (connection.post(text)) {
+                    response.putHeader(HttpHeaders.CONTENT_TYPE, TEXT).end("ok");
+                } else {
+                    engineError(response, 3, "Bad request");
+                }
+            });
         });
         request.resume();
     }

@@ -1,0 +1,171 @@
+package dev.gavel.core;
+
+import io.vertx.core.Context;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The viewers of one event loop, one room per auction, and the fan-out to them: a count or an event reaches the
+ * loop once and is written to each of its viewers of the auction from this loop, the one that owns their
+ * connections.
+ *
+ * <p>Joins and leaves are summed per auction and handed to the {@link PresenceReporter} once per turn of the
+ * loop, however many viewers joined in it.
+ *
+ * <p>Every method runs on the loop's context.
+ */
+final class LocalRooms {
+
+    /** What the loop tells the replica: its change of viewers per auction, and the ids of those who joined. */
+    interface Changes {
+
+        void changed(int loop, Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds);
+    }
+
+    private final int index;
+    private final Context context;
+    private final Changes changes;
+    private final Map<AuctionId, Room> rooms = new HashMap<>();
+    private Map<AuctionId, Integer> deltas = new HashMap<>();
+    private Map<AuctionId, Set<String>> newViewerIds = new HashMap<>();
+    private boolean shipScheduled;
+    private boolean closed;
+    private int viewers;
+
+    LocalRooms(int index, Context context, Changes changes) {
+        this.index = index;
+        this.context = context;
+        this.changes = changes;
+    }
+
+    int index() {
+        return index;
+    }
+
+    Context context() {
+        return context;
+    }
+
+    /** True once {@link #closeAll} ran: no more joins. */
+    boolean isClosed() {
+        return closed;
+    }
+
+    /** Viewers on this loop. */
+    int viewers() {
+        return viewers;
+    }
+
+    /**
+     * Adds a viewer and sends it the auction's count at once when one is known: the last count shown here (or
+     * the replica's newest, {@code known}) with this loop's joins and leaves since then applied. The exact count
+     * follows after the next flush. False when the viewer was here already.
+     */
+    boolean join(AuctionId auction, Viewer viewer, String viewerId, ViewerCount known) {
+        Room room = rooms.computeIfAbsent(auction, Room::new);
+        if (!room.viewers.add(viewer)) {
+            return false;
+        }
+        viewers++;
+        change(auction, 1);
+        newViewerIds.computeIfAbsent(auction, a -> new HashSet<>()).add(viewerId);
+        if (room.lastCount == null && known != null) {
+            room.lastCount = known;
+            room.sizeAtLastCount = room.viewers.size() - 1;
+        }
+        if (room.lastCount != null) {
+            viewer.send(room.estimate().toEvent());
+        }
+        return true;
+    }
+
+    /** Removes a viewer; unknown viewers are ignored. */
+    boolean leave(AuctionId auction, Viewer viewer) {
+        Room room = rooms.get(auction);
+        if (room == null || !room.viewers.remove(viewer)) {
+            return false;
+        }
+        viewers--;
+        change(auction, -1);
+        if (room.viewers.isEmpty()) {
+            rooms.remove(auction);
+        }
+        return true;
+    }
+
+    /** Sends the auction's new count to its viewers here. */
+    void count(ViewerCount count) {
+        Room room = rooms.get(count.auctionId());
+        if (room != null) {
+            room.lastCount = count;
+            room.sizeAtLastCount = room.viewers.size();
+            room.forEach(count.toEvent());
+        }
+    }
+
+    /** Sends an event to the auction's viewers here, in the order events arrive. */
+    void event(AuctionId auction, ViewerEvent event) {
+        Room room = rooms.get(auction);
+        if (room != null) {
+            room.forEach(event);
+        }
+    }
+
+    /** Closes every viewer here with {@code code}; from now on joins are refused and changes not reported. */
+    void closeAll(short code, String reason) {
+        closed = true;
+        List<Viewer> all = new ArrayList<>();
+        rooms.values().forEach(room -> all.addAll(room.viewers));
+        rooms.clear();
+        viewers = 0;
+        all.forEach(viewer -> viewer.close(code, reason));
+    }
+
+    private void change(AuctionId auction, int delta) {
+        deltas.merge(auction, delta, Integer::sum);
+        if (!shipScheduled) {
+            shipScheduled = true;
+            // after whatever else this turn of the loop brings: one message for a burst of joins
+            context.runOnContext(v -> ship());
+        }
+    }
+
+    private void ship() {
+        shipScheduled = false;
+        if (closed) {
+            return;
+        }
+        Map<AuctionId, Integer> shipped = deltas;
+        Map<AuctionId, Set<String>> ids = newViewerIds;
+        deltas = new HashMap<>();
+        newViewerIds = new HashMap<>();
+        changes.changed(index, shipped, ids);
+    }
+
+    private static final class Room {
+        final AuctionId auction;
+        final Set<Viewer> viewers = new HashSet<>();
+        ViewerCount lastCount;
+        int sizeAtLastCount;
+
+        Room(AuctionId auction) {
+            this.auction = auction;
+        }
+
+        ViewerCount estimate() {
+            long current = Math.max(0, lastCount.current() + viewers.size() - sizeAtLastCount);
+            return new ViewerCount(auction, current, Math.max(lastCount.peak(), current), lastCount.version());
+        }
+
+        void forEach(ViewerEvent event) {
+            for (Viewer viewer : viewers) {
+                viewer.send(event);
+            }
+        }
+    }
+}

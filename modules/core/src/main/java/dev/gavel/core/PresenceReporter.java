@@ -1,0 +1,341 @@
+package dev.gavel.core;
+
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps one replica's share of the counts in the {@link PresenceStore}, and brings the cluster's counts and the
+ * auctions' events back to the event loops that hold viewers.
+ *
+ * <p>The event loops tell it how their rooms changed ({@link #changed}); it sums them per auction, so the store
+ * sees one entry per auction and replica however many loops there are. Every flush interval it writes the
+ * auctions whose local count changed, in one batch; every heartbeat interval all of them, which renews their
+ * leases and sweeps entries of dead replicas. An auction is subscribed on the {@link EventBroker} once per
+ * replica, while the replica has viewers there; what arrives goes once to each loop with viewers of the auction.
+ * Count broadcasts are coalesced per auction to one per broadcast interval, always ending on the latest count.
+ *
+ * <p>Confined to one thread (a Vert.x context in a node); time comes from the injected clock and timers.
+ */
+final class PresenceReporter {
+
+    /** Where the viewers are: the event loops, by index. Calls return at once; the work happens on each loop. */
+    interface Loops {
+
+        /** The auction's count changed: tell the loop's viewers of the auction. */
+        void count(int loop, ViewerCount count);
+
+        /** An event of the auction: deliver it to the loop's viewers of the auction. */
+        void event(int loop, AuctionId auction, ViewerEvent event);
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(PresenceReporter.class);
+
+    private final Engine engine;
+    private final String nodeId;
+    private final AudienceSettings settings;
+    private final Clock clock;
+    private final Timers timers;
+    private final Loops loops;
+    private final NewViewerIds newViewerIds;
+    private final Map<AuctionId, Tally> tallies = new HashMap<>();
+    /** The newest count of each auction with a tally, for viewers joining on any loop. */
+    private final Map<AuctionId, ViewerCount> knownCounts = new ConcurrentHashMap<>();
+
+    private long flushTimer = -1;
+    private long lastHeartbeatAt;
+    private Future<?> inFlight = Future.succeededFuture();
+    private boolean flushing;
+    private boolean storeFailing;
+    private boolean stopping;
+    private boolean earlierEntriesCleared;
+    private volatile boolean halted;
+
+    PresenceReporter(Engine engine, String nodeId, AudienceSettings settings, Clock clock, Timers timers, Loops loops) {
+        this.engine = engine;
+        this.nodeId = nodeId;
+        this.settings = settings;
+        this.clock = clock;
+        this.timers = timers;
+        this.loops = loops;
+        this.newViewerIds = new NewViewerIds(timers, engine, clock, settings);
+    }
+
+    /**
+     * Removes whatever an earlier run under the same node id left in the store, then starts flushing. A store
+     * that is away is not fatal: the entries are written once it is back ({@link #rewriteAll}).
+     */
+    Future<Void> start() {
+        return clearEarlierEntries().otherwiseEmpty().onComplete(x -> scheduleFlush()).mapEmpty();
+    }
+
+    private void scheduleFlush() {
+        flushTimer = timers.schedule(settings.flushMillis(), () -> {
+            flush();
+            if (!stopping) {
+                scheduleFlush();
+            }
+        });
+    }
+
+    private Future<Void> clearEarlierEntries() {
+        return engine.presence().removeNode(nodeId)
+                .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS)
+                .onSuccess(v -> earlierEntriesCleared = true)
+                .onFailure(e -> LOG.warn("Could not clear earlier entries of node {} yet: {}", nodeId, e.toString()));
+    }
+
+    /** Stops all writing to the store at once and for good, leaving the entries there, as a killed process does. */
+    void halt() {
+        halted = true;
+    }
+
+    /**
+     * A loop's rooms changed: {@code deltas} is the change of its viewers per auction, {@code newViewerIds} the
+     * ids of the viewers that joined.
+     */
+    void changed(int loop, Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds) {
+        if (stopping) {
+            return;
+        }
+        deltas.forEach((auction, delta) -> {
+            if (delta == 0) {
+                return;
+            }
+            Tally tally = tallies.get(auction);
+            boolean opened = tally == null;
+            if (opened) {
+                tally = new Tally(auction);
+                tallies.put(auction, tally);
+            }
+            tally.add(loop, delta);
+            if (opened) {
+                subscribe(tally);
+            }
+        });
+        newViewerIds.forEach((auction, ids) -> ids.forEach(id -> this.newViewerIds.add(auction, id)));
+    }
+
+    /** This replica's viewers per auction, as the loops last reported them. */
+    Map<AuctionId, Integer> localRooms() {
+        Map<AuctionId, Integer> sizes = new LinkedHashMap<>();
+        tallies.forEach((id, tally) -> sizes.put(id, (int) tally.viewers));
+        return sizes;
+    }
+
+    /** The newest count known of an auction this replica has viewers in, or null. Any thread. */
+    ViewerCount known(AuctionId auction) {
+        return knownCounts.get(auction);
+    }
+
+    /**
+     * Stops reporting and removes this replica's entries from the store at once, so the other replicas count
+     * without it. Completes when the entries are gone or the store did not answer in time.
+     */
+    Future<Void> stop() {
+        stopping = true;
+        timers.cancel(flushTimer);
+        return inFlight.transform(x -> engine.presence().removeNode(nodeId))
+                .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS)
+                .onFailure(e -> LOG.warn("Could not remove node {} from the counts: {}", nodeId, e.toString()))
+                .otherwiseEmpty()
+                .mapEmpty();
+    }
+
+    /** Ends every subscription; after {@link #stop}. */
+    Future<Void> unsubscribeAll() {
+        List<Future<Void>> unsubscribed = new ArrayList<>();
+        for (Tally tally : tallies.values()) {
+            tally.cancelBroadcast();
+            if (tally.subscription != null) {
+                unsubscribed.add(tally.subscription.unsubscribe());
+            }
+        }
+        tallies.clear();
+        knownCounts.clear();
+        return Future.join(unsubscribed).otherwiseEmpty().mapEmpty();
+    }
+
+    /** After the store was lost: every entry may be gone, and changes may have been missed. */
+    void rewriteAll() {
+        LOG.info("Store connection restored; rewriting entries of {} auctions", tallies.size());
+        Future<Void> cleared = earlierEntriesCleared ? Future.succeededFuture() : clearEarlierEntries();
+        cleared.onComplete(x -> {
+            tallies.values().forEach(tally -> tally.dirty = true);
+            lastHeartbeatAt = 0;
+            flush();
+        });
+    }
+
+    private void subscribe(Tally tally) {
+        tally.subscribing = true;
+        engine.broker().subscribe(tally.auction, tally).onComplete(ar -> {
+            tally.subscribing = false;
+            if (ar.failed()) {
+                LOG.warn("Could not subscribe to auction {}: {}", tally.auction, ar.cause().toString());
+                return;
+            }
+            if (tallies.get(tally.auction) != tally || stopping) {
+                ar.result().unsubscribe();
+                return;
+            }
+            tally.subscription = ar.result();
+            flush();
+        });
+    }
+
+    /** Writes changed auctions (all of them when a heartbeat is due) to the store in one batch. */
+    void flush() {
+        if (flushing || stopping || halted || !engine.isReady()) {
+            return;
+        }
+        long now = clock.millis();
+        boolean heartbeat = now - lastHeartbeatAt >= settings.heartbeatMillis();
+        Map<AuctionId, Long> batch = new HashMap<>();
+        for (Tally tally : tallies.values()) {
+            if (tally.subscription == null) {
+                if (!tally.subscribing) {
+                    subscribe(tally);
+                }
+            } else if (heartbeat || tally.dirty) {
+                tally.dirty = false;
+                batch.put(tally.auction, tally.viewers);
+            }
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        flushing = true;
+        Future<Map<AuctionId, ViewerCount>> reported = engine.presence().report(nodeId, batch)
+                .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS);
+        inFlight = reported;
+        reported.onComplete(ar -> {
+            flushing = false;
+            if (ar.succeeded()) {
+                if (heartbeat) {
+                    lastHeartbeatAt = now;
+                }
+                if (storeFailing) {
+                    storeFailing = false;
+                    LOG.info("Writing counts to the store works again");
+                }
+                ar.result().forEach((auction, count) -> reported(auction, batch.get(auction), count));
+            } else {
+                if (!storeFailing) {
+                    storeFailing = true;
+                    LOG.warn("Could not write counts to the store, will retry: {}", ar.cause().toString());
+                }
+                batch.keySet().forEach(auction -> {
+                    Tally tally = tallies.get(auction);
+                    if (tally != null) {
+                        tally.dirty = true;
+                    }
+                });
+            }
+        });
+    }
+
+    private void reported(AuctionId auction, long viewers, ViewerCount count) {
+        Tally tally = tallies.get(auction);
+        if (tally == null) {
+            return;
+        }
+        tally.onCount(count);
+        if (tally.viewers == 0 && viewers == 0 && !tally.dirty) {
+            tallies.remove(auction);
+            knownCounts.remove(auction);
+            tally.cancelBroadcast();
+            if (tally.subscription != null) {
+                tally.subscription.unsubscribe();
+            }
+        }
+    }
+
+    /** One auction's viewers on this replica: how many on each loop, and what they were last shown. */
+    private final class Tally implements EventBroker.AuctionListener {
+        final AuctionId auction;
+        final BroadcastThrottle throttle = new BroadcastThrottle(settings.broadcastMillis());
+        int[] perLoop = new int[0];
+        long viewers;
+        EventBroker.Subscription subscription;
+        boolean subscribing;
+        boolean dirty;
+        ViewerCount known;
+        ViewerCount shown;
+        long broadcastTimer = -1;
+
+        Tally(AuctionId auction) {
+            this.auction = auction;
+        }
+
+        void add(int loop, int delta) {
+            if (loop >= perLoop.length) {
+                perLoop = Arrays.copyOf(perLoop, loop + 1);
+            }
+            perLoop[loop] += delta;
+            viewers += delta;
+            dirty = true;
+        }
+
+        @Override
+        public void onEvent(ViewerEvent event) {
+            for (int loop = 0; loop < perLoop.length; loop++) {
+                if (perLoop[loop] > 0) {
+                    loops.event(loop, auction, event);
+                }
+            }
+        }
+
+        @Override
+        public void onCount(ViewerCount count) {
+            if (!count.isNewerThan(known)) {
+                return;
+            }
+            known = count;
+            knownCounts.put(auction, count);
+            if (broadcastTimer != -1) {
+                return;
+            }
+            long delay = throttle.delayBeforeNext(clock.millis());
+            if (delay == 0) {
+                broadcast();
+            } else {
+                broadcastTimer = timers.schedule(delay, () -> {
+                    broadcastTimer = -1;
+                    broadcast();
+                });
+            }
+        }
+
+        private void broadcast() {
+            if (shown != null && shown.current() == known.current() && shown.peak() == known.peak()) {
+                return;
+            }
+            shown = known;
+            throttle.sent(clock.millis());
+            for (int loop = 0; loop < perLoop.length; loop++) {
+                if (perLoop[loop] > 0) {
+                    loops.count(loop, known);
+                }
+            }
+        }
+
+        void cancelBroadcast() {
+            if (broadcastTimer != -1) {
+                timers.cancel(broadcastTimer);
+                broadcastTimer = -1;
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+package dev.gavel.core;
+
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * The reporter on the in-memory engine, with a manual clock and timers: everything runs on one Vert.x context
+ * (the broker delivers there), and time moves only when the test says so.
+ */
+class PresenceReporterTest {
+
+    private static final AuctionId A = AuctionId.of("a");
+    private static final AuctionId B = AuctionId.of("b");
+    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
+
+    private final ManualTimers timers = new ManualTimers();
+    private final List<String> deliveries = new ArrayList<>();
+    private Vertx vertx;
+    private Context context;
+    private InMemoryEngine engine;
+    private PresenceReporter reporter;
+
+    @BeforeEach
+    void start() {
+        vertx = Vertx.vertx();
+        context = vertx.getOrCreateContext();
+        engine = new InMemoryEngine(vertx, timers, 6000);
+        reporter = onContext(() -> new PresenceReporter(engine, "node-1", SETTINGS, timers, timers, new PresenceReporter.Loops() {
+            @Override
+            public void count(int loop, ViewerCount count) {
+                deliveries.add("loop " + loop + ": " + count.auctionId().value() + " " + count.current() + "/" + count.peak());
+            }
+
+            @Override
+            public void event(int loop, AuctionId auction, ViewerEvent event) {
+                deliveries.add("loop " + loop + ": " + auction.value() + " " + event.name());
+            }
+        }));
+        onContext(() -> reporter.start());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        vertx.close().await(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void twoLoopsAreReportedAsOneEntryOfTheirSum() throws Exception {
+        onContext(() -> {
+            reporter.changed(0, Map.of(A, 3), Map.of(A, Set.of("x", "y", "z")));
+            reporter.changed(1, Map.of(A, 2), Map.of());
+            return null;
+        });
+        flushAndDeliver();
+        onContext(() -> {
+            timers.advance(Duration.ofMillis(200));
+            return null;
+        });
+        drain();
+
+        assertEquals(5, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertEquals(Map.of(A, 5), onContext(() -> reporter.localRooms()));
+        // the first subscriber's count goes out at once (loop 1 had not been added yet), the sum once the interval is over
+        assertEquals(List.of("loop 0: a 3/3", "loop 0: a 5/5", "loop 1: a 5/5"), deliveries);
+    }
+
+    @Test
+    void countsReachOnlyLoopsWithViewersAndAreCoalescedPerBroadcastInterval() throws Exception {
+        onContext(() -> {
+            reporter.changed(0, Map.of(A, 1), Map.of());
+            reporter.changed(1, Map.of(A, 1), Map.of());
+            return null;
+        });
+        flushAndDeliver();
+        deliveries.clear();
+
+        // loop 1's viewer leaves, then three more join on loop 0 over two flushes: one broadcast, the latest
+        onContext(() -> {
+            reporter.changed(1, Map.of(A, -1), Map.of());
+            return null;
+        });
+        flushAndDeliver();
+        onContext(() -> {
+            reporter.changed(0, Map.of(A, 3), Map.of());
+            return null;
+        });
+        flushAndDeliver();
+        assertEquals(List.of(), deliveries, "nothing before the broadcast interval is over");
+
+        onContext(() -> {
+            timers.advance(Duration.ofMillis(200));
+            return null;
+        });
+        drain();
+        assertEquals(List.of("loop 0: a 4/4"), deliveries);
+    }
+
+    @Test
+    void eventsGoOnceToEachLoopWithViewersOfTheAuction() throws Exception {
+        onContext(() -> {
+            reporter.changed(0, Map.of(A, 1), Map.of());
+            reporter.changed(1, Map.of(B, 1), Map.of());
+            return null;
+        });
+        flushAndDeliver();
+        deliveries.clear();
+
+        engine.broker().publish(A, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold\"")).await(1, TimeUnit.SECONDS);
+        drain();
+
+        assertEquals(List.of("loop 0: a playerSoldUpdate"), deliveries);
+    }
+
+    @Test
+    void anAuctionWithoutViewersIsWrittenAsZeroThenForgotten() throws Exception {
+        onContext(() -> {
+            reporter.changed(0, Map.of(A, 2), Map.of());
+            return null;
+        });
+        flushAndDeliver();
+        onContext(() -> {
+            reporter.changed(0, Map.of(A, -2), Map.of());
+            return null;
+        });
+        flushAndDeliver();
+
+        assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertEquals(Map.of(), onContext(() -> reporter.localRooms()));
+        assertNull(reporter.known(A));
+        deliveries.clear();
+        engine.broker().publish(A, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold\"")).await(1, TimeUnit.SECONDS);
+        drain();
+        assertEquals(List.of(), deliveries, "unsubscribed");
+    }
+
+    @Test
+    void heartbeatsKeepTheEntryAliveAndAHaltedReplicaLapses() throws Exception {
+        onContext(() -> {
+            reporter.changed(0, Map.of(A, 4), Map.of());
+            return null;
+        });
+        flushAndDeliver();
+
+        // ten heartbeats later the lease (6 s) would long have run out without them
+        for (int i = 0; i < 10; i++) {
+            onContext(() -> {
+                timers.advance(Duration.ofMillis(2000));
+                return null;
+            });
+            drain();
+        }
+        assertEquals(4, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+
+        reporter.halt();
+        onContext(() -> {
+            timers.advance(Duration.ofMillis(7000));
+            return null;
+        });
+        drain();
+        assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+    }
+
+    @Test
+    void stopRemovesTheReplicasEntries() throws Exception {
+        onContext(() -> {
+            reporter.changed(0, Map.of(A, 4, B, 1), Map.of());
+            return null;
+        });
+        flushAndDeliver();
+
+        CompletableFuture<Void> stopped = new CompletableFuture<>();
+        context.runOnContext(v -> reporter.stop().onComplete(ar -> stopped.complete(null)));
+        stopped.get(5, TimeUnit.SECONDS);
+
+        assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertEquals(0, engine.presence().read(B).await(1, TimeUnit.SECONDS).current());
+    }
+
+    /** One flush interval passes; what the broker then delivers on the context has arrived. */
+    private void flushAndDeliver() throws Exception {
+        onContext(() -> {
+            timers.advance(Duration.ofMillis(50));
+            return null;
+        });
+        drain();
+    }
+
+    /** Waits until everything queued on the context so far has run (the broker delivers with runOnContext). */
+    private void drain() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            onContext(() -> null);
+        }
+    }
+
+    private <T> T onContext(Supplier<T> action) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        context.runOnContext(v -> {
+            try {
+                result.complete(action.get());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        });
+        try {
+            return result.get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package dev.gavel.server;
+
+import dev.gavel.core.Audience;
+import dev.gavel.core.Viewer;
+import dev.gavel.core.ViewerEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.ArrayDeque;
+
+/**
+ * A connection attached to the audience as a viewer, whatever its transport: the one place that joins and leaves,
+ * takes the viewer's frames (with the frame limit and its close code), and bounds what waits to be sent to it.
+ *
+ * <p>A viewer that does not read is never allowed to hold memory without bound or to delay the others: while its
+ * transport is congested, count updates collapse to the newest, and events wait in order; once more than
+ * {@link #MAX_BEHIND_CHARS} of events wait, or the oldest has waited {@link #MAX_BEHIND_MILLIS}, it is closed with
+ * 1013 (Try Again Later) and its client reconnects. Events are never dropped or reordered for a viewer that stays.
+ *
+ * <p>Confined to the connection's context.
+ */
+public final class AttachedViewer implements Viewer {
+
+    static final int MAX_BEHIND_CHARS = 256 * 1024;
+    static final long MAX_BEHIND_MILLIS = 5_000;
+    private static final Logger LOG = LoggerFactory.getLogger(AttachedViewer.class);
+
+    private final Audience audience;
+    private final ViewerAdmission.Admitted admitted;
+    private final ViewerWire wire;
+    private final Clock clock;
+    /** Events held back while the transport is congested, and when each arrived; made only when needed. */
+    private ArrayDeque<ViewerEvent> waiting;
+    private ArrayDeque<Long> waitingSince;
+    private ViewerEvent waitingCount;
+    private long waitingChars;
+    private boolean attached;
+    private boolean closed;
+
+    private AttachedViewer(Audience audience, ViewerAdmission.Admitted admitted, ViewerWire wire, Clock clock) {
+        this.audience = audience;
+        this.admitted = admitted;
+        this.wire = wire;
+        this.clock = clock;
+    }
+
+    /** Makes the connection a viewer of its auction: it is counted from now on, until {@link #detach}. */
+    public static AttachedViewer attach(Audience audience, ViewerAdmission.Admitted admitted, ViewerWire wire, Clock clock) {
+        AttachedViewer viewer = new AttachedViewer(audience, admitted, wire, clock);
+        wire.onDrained(viewer::drain);
+        viewer.attached = true;
+        audience.join(admitted.auction(), viewer, admitted.viewerId());
+        return viewer;
+    }
+
+    /** The connection ended, or left the auction: it is no longer counted. Idempotent. */
+    public void detach() {
+        closed = true;
+        waiting = null;
+        waitingSince = null;
+        waitingCount = null;
+        waitingChars = 0;
+        if (attached) {
+            attached = false;
+            audience.leave(admitted.auction(), this);
+        }
+    }
+
+    /** A text frame from the viewer (plain WebSocket and SockJS). */
+    void receiveText(String text) {
+        ViewerFrames.handle(text, this);
+    }
+
+    /** A binary frame from the viewer: refused like text, closed with 1009 when over the frame limit. */
+    void receiveBinary(int length) {
+        if (length > ViewerFrames.MAX_FRAME_BYTES) {
+            close(ViewerFrames.TOO_BIG, "frame over " + ViewerFrames.MAX_FRAME_BYTES + " bytes");
+        } else {
+            send(ViewerEvent.badFrame("binary frames are not taken"));
+        }
+    }
+
+    /** A named event from the viewer (Socket.IO). */
+    public void receiveEvent(String name) {
+        ViewerFrames.handleEvent(name, this);
+    }
+
+    @Override
+    public void send(ViewerEvent event) {
+        if (closed) {
+            return;
+        }
+        if (waitingCount == null && (waiting == null || waiting.isEmpty()) && !wire.congested()) {
+            wire.write(event);
+            return;
+        }
+        if (event.isCount()) {
+            waitingCount = event;
+            return;
+        }
+        if (waiting == null) {
+            waiting = new ArrayDeque<>();
+            waitingSince = new ArrayDeque<>();
+        }
+        long now = clock.millis();
+        waiting.add(event);
+        waitingSince.add(now);
+        waitingChars += event.weight();
+        if (waitingChars > MAX_BEHIND_CHARS || now - waitingSince.peek() > MAX_BEHIND_MILLIS) {
+            LOG.debug("Viewer of auction {} fell behind by {} chars; closing it", admitted.auction(), waitingChars);
+            close(TRY_AGAIN_LATER, "too far behind");
+        }
+    }
+
+    /** Closes the connection; it stops counting at once, not only once the client has answered the close. */
+    @Override
+    public void close(short code, String reason) {
+        if (closed) {
+            return;
+        }
+        detach();
+        wire.close(code, reason);
+    }
+
+    /** Writes what waits, in order, while the transport takes it. */
+    private void drain() {
+        while (!closed && !wire.congested()) {
+            ViewerEvent next = waiting == null ? null : waiting.poll();
+            if (next != null) {
+                waitingSince.poll();
+                waitingChars -= next.weight();
+                wire.write(next);
+            } else if (waitingCount != null) {
+                ViewerEvent count = waitingCount;
+                waitingCount = null;
+                wire.write(count);
+            } else {
+                return;
+            }
+        }
+    }
+}

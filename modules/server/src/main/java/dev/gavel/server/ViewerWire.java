@@ -1,0 +1,21 @@
+package dev.gavel.server;
+
+import dev.gavel.core.ViewerEvent;
+
+/**
+ * What a viewer's transport offers: one implementation per wire format. Called on the connection's context only.
+ */
+public interface ViewerWire {
+
+    /** Writes the event in this wire's format. */
+    void write(ViewerEvent event);
+
+    /** True while the transport holds as much unsent data as it should: more is kept back until it drains. */
+    boolean congested();
+
+    /** Runs {@code action} (on the connection's context) each time the transport stops being congested. */
+    void onDrained(Runnable action);
+
+    /** Closes the connection with a WebSocket close code (or the transport's nearest equivalent). */
+    void close(short code, String reason);
+}

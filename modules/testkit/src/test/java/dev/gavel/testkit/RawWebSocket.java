@@ -1,0 +1,119 @@
+package dev.gavel.testkit;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A WebSocket client on a bare socket, for what ordinary clients hide: the exact upgrade request and answer
+ * (which extensions were offered and accepted), and a client that stops reading altogether.
+ */
+final class RawWebSocket implements AutoCloseable {
+
+    /** What a browser offers. */
+    static final String BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits";
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final int status;
+    private final Map<String, String> headers;
+
+    private RawWebSocket(Socket socket, DataInputStream in, int status, Map<String, String> headers) {
+        this.socket = socket;
+        this.in = in;
+        this.status = status;
+        this.headers = headers;
+    }
+
+    /**
+     * Sends the upgrade request and reads the answer's head.
+     *
+     * @param extensions the {@code Sec-WebSocket-Extensions} offered, or null
+     * @param receiveBuffer the socket's receive buffer in bytes (small: a client that stops reading fills it soon)
+     */
+    static RawWebSocket open(int port, String uri, String extensions, int receiveBuffer) throws IOException {
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(receiveBuffer);
+        socket.setSoTimeout((int) TestViewer.PATIENCE.toMillis());
+        socket.connect(new InetSocketAddress("127.0.0.1", port));
+        String key = Base64.getEncoder().encodeToString("gavel-raw-client".getBytes(StandardCharsets.US_ASCII));
+        String request = "GET " + uri + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
+                + (extensions == null ? "" : "Sec-WebSocket-Extensions: " + extensions + "\r\n") + "\r\n";
+        OutputStream out = socket.getOutputStream();
+        out.write(request.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        String statusLine = line(in);
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String header = line(in); !header.isEmpty(); header = line(in)) {
+            int colon = header.indexOf(':');
+            headers.put(header.substring(0, colon).trim().toLowerCase(), header.substring(colon + 1).trim());
+        }
+        return new RawWebSocket(socket, in, Integer.parseInt(statusLine.split(" ")[1]), headers);
+    }
+
+    int status() {
+        return status;
+    }
+
+    /** A header of the upgrade answer, by lower-case name, or null. */
+    String header(String name) {
+        return headers.get(name);
+    }
+
+    /**
+     * Reads frames until the server's close frame and returns its code, counting the text frames before it.
+     *
+     * @param textFrames receives the number of text frames read before the close
+     */
+    short readUntilClose(int[] textFrames) throws IOException {
+        while (true) {
+            int first = in.readUnsignedByte();
+            int second = in.readUnsignedByte();
+            long length = second & 0x7f;
+            if (length == 126) {
+                length = in.readUnsignedShort();
+            } else if (length == 127) {
+                length = in.readLong();
+            }
+            byte[] payload = new byte[(int) length];
+            in.readFully(payload);
+            int opcode = first & 0x0f;
+            if (opcode == 0x8) {
+                return payload.length >= 2 ? (short) (((payload[0] & 0xff) << 8) | (payload[1] & 0xff)) : -1;
+            }
+            if (opcode == 0x1) {
+                textFrames[0]++;
+            }
+        }
+    }
+
+    private static String line(InputStream in) throws IOException {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        int b;
+        while ((b = in.read()) != '\n') {
+            if (b == -1) {
+                throw new EOFException("connection closed in the upgrade answer");
+            }
+            if (b != '\r') {
+                line.write(b);
+            }
+        }
+        return line.toString(StandardCharsets.US_ASCII);
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
