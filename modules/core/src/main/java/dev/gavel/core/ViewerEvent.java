@@ -1,8 +1,12 @@
 package dev.gavel.core;
 
+import java.nio.charset.StandardCharsets;
+
 /**
  * One event sent to viewers: a name and its payload as JSON text. An event fanned out to many viewers is
- * encoded once per wire format, not once per viewer; the encodings are memoised here.
+ * encoded once per wire format, not once per viewer; the encodings are memoised here. The event loops of a
+ * replica share one event: a memo computed twice by two loops at once is the same value, and its fields are
+ * immutable (String, or a byte array that nobody modifies), so the race is harmless.
  */
 public final class ViewerEvent {
 
@@ -16,6 +20,8 @@ public final class ViewerEvent {
     private final String dataJson;
     private String jsonFrame;
     private String socketIoPacket;
+    private byte[] jsonFrameBytes;
+    private byte[] socketIoPacketBytes;
 
     private ViewerEvent(String name, String dataJson) {
         this.name = name;
@@ -71,6 +77,26 @@ public final class ViewerEvent {
             socketIoPacket = packet;
         }
         return packet;
+    }
+
+    /** {@link #jsonFrame()} in UTF-8, encoded once however many viewers it is written to. Do not modify. */
+    public byte[] jsonFrameBytes() {
+        byte[] bytes = jsonFrameBytes;
+        if (bytes == null) {
+            bytes = jsonFrame().getBytes(StandardCharsets.UTF_8);
+            jsonFrameBytes = bytes;
+        }
+        return bytes;
+    }
+
+    /** {@link #socketIoPacket()} in UTF-8, encoded once however many viewers it is written to. Do not modify. */
+    public byte[] socketIoPacketBytes() {
+        byte[] bytes = socketIoPacketBytes;
+        if (bytes == null) {
+            bytes = socketIoPacket().getBytes(StandardCharsets.UTF_8);
+            socketIoPacketBytes = bytes;
+        }
+        return bytes;
     }
 
     @Override

@@ -46,22 +46,20 @@ final class WebSocketViewers implements Handler<RoutingContext> {
                 .onFailure(e -> LOG.debug("WebSocket upgrade failed: {}", e.toString()));
     }
 
-    private void accept(ViewerAdmission.Admitted admitted, ServerWebSocket ws) {
+    private void accept(ViewerAdmission.Admitted admitted, ServerWebSocket upgraded) {
+        LeanWebSocket ws = LeanWebSocket.take(upgraded);
         AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new JsonFrames(ws), clock);
-        ws.textMessageHandler(viewer::receiveText);
-        ws.binaryMessageHandler(data -> viewer.receiveBinary(data.length()));
-        ws.exceptionHandler(e -> LOG.debug("Viewer WebSocket error: {}", e.toString()));
-        ws.closeHandler(v -> viewer.detach());
+        ws.textHandler(viewer::receiveText)
+                .binaryHandler(viewer::receiveBinary)
+                .closeHandler(v -> viewer.detach());
     }
 
     /** The plain WebSocket wire: one {@code {"event":..,"data":..}} text frame per event. */
-    private record JsonFrames(ServerWebSocket ws) implements ViewerWire {
+    private record JsonFrames(LeanWebSocket ws) implements ViewerWire {
 
         @Override
         public void write(ViewerEvent event) {
-            if (!ws.isClosed()) {
-                ws.writeTextMessage(event.jsonFrame());
-            }
+            ws.writeText(event.jsonFrameBytes());
         }
 
         @Override
@@ -76,9 +74,7 @@ final class WebSocketViewers implements Handler<RoutingContext> {
 
         @Override
         public void close(short code, String reason) {
-            if (!ws.isClosed()) {
-                ws.close(code, reason);
-            }
+            ws.close(code, reason);
         }
     }
 }

@@ -32,18 +32,18 @@ class GavelConfigTest {
 
     @Test
     void readsEveryVariable() {
-        GavelConfig config = GavelConfig.fromEnv(Map.of(
-                "PORT", "9000",
-                "REDIS_URL", "redis://user:secret@redis.internal:6380/2",
-                "ALLOWED_ORIGIN", "https://a.example, https://b.example:8443",
-                "ADMIN_TOKEN", "s3cret",
-                "NODE_ID", "replica-1",
-                "NODE_TTL_MS", "5000",
-                "SOCKETIO_PING_INTERVAL_MS", "1000",
-                "SOCKETIO_PING_TIMEOUT_MS", "2000",
-                "WS_COMPRESSION", "on",
-                "EVENT_LOOPS", "8",
-                "MAX_VIEWERS", "1234"));
+        GavelConfig config = GavelConfig.fromEnv(Map.ofEntries(
+                Map.entry("PORT", "9000"),
+                Map.entry("REDIS_URL", "redis://user:secret@redis.internal:6380/2"),
+                Map.entry("ALLOWED_ORIGIN", "https://a.example, https://b.example:8443"),
+                Map.entry("ADMIN_TOKEN", "s3cret"),
+                Map.entry("NODE_ID", "replica-1"),
+                Map.entry("NODE_TTL_MS", "5000"),
+                Map.entry("SOCKETIO_PING_INTERVAL_MS", "1000"),
+                Map.entry("SOCKETIO_PING_TIMEOUT_MS", "2000"),
+                Map.entry("WS_COMPRESSION", "on"),
+                Map.entry("EVENT_LOOPS", "8"),
+                Map.entry("MAX_VIEWERS", "1234")));
         assertEquals(9000, config.port());
         assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
         assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());

@@ -71,6 +71,24 @@ final class RawWebSocket implements AutoCloseable {
         return headers.get(name);
     }
 
+    /** Sends one text frame with these payload bytes as they are (valid UTF-8 or not), masked as a client must. */
+    void sendText(byte[] payload) throws IOException {
+        if (payload.length > 125) {
+            throw new IllegalArgumentException("short frames only");
+        }
+        byte[] mask = {1, 2, 3, 4};
+        byte[] frame = new byte[6 + payload.length];
+        frame[0] = (byte) 0x81;
+        frame[1] = (byte) (0x80 | payload.length);
+        System.arraycopy(mask, 0, frame, 2, 4);
+        for (int i = 0; i < payload.length; i++) {
+            frame[6 + i] = (byte) (payload[i] ^ mask[i % 4]);
+        }
+        OutputStream out = socket.getOutputStream();
+        out.write(frame);
+        out.flush();
+    }
+
     /**
      * Reads frames until the server's close frame and returns its code, counting the text frames before it.
      *

@@ -62,6 +62,19 @@ class ViewerPlaneIT {
     }
 
     @Test
+    void aTextFrameThatIsNotUtf8IsClosedWith1007AndOthersStay() throws Exception {
+        int port = start(Map.of());
+        TestViewer other = track(TestViewer.watch(port, "utf8"));
+        RawWebSocket ws = track(RawWebSocket.open(port, "/ws?slug=auction-utf8", null, 65536));
+        other.awaitCount(2, 2);
+        ws.sendText(new byte[] {'{', '"', (byte) 0xc3, (byte) 0x28, '"', '}'});
+        assertEquals(1007, ws.readUntilClose(new int[1]));
+        other.awaitCount(1, 2);
+        other.send("{\"event\":\"heartbeat\"}");
+        other.awaitEvents(ViewerEvent.HEARTBEAT_ACK, 1);
+    }
+
+    @Test
     void viewersOnEveryEventLoopCountOnceAndGetEachEventOnce() {
         int port = start(Map.of("EVENT_LOOPS", "4"));
         List<TestViewer> viewers = IntStream.range(0, 12).mapToObj(i -> track(TestViewer.watch(port, "loops"))).toList();

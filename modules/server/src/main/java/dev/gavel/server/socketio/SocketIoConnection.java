@@ -3,6 +3,7 @@ package dev.gavel.server.socketio;
 import dev.gavel.core.Audience;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.server.AttachedViewer;
+import dev.gavel.server.LeanWebSocket;
 import dev.gavel.server.ViewerAdmission;
 import dev.gavel.server.ViewerFrames;
 import dev.gavel.server.ViewerWire;
@@ -69,7 +70,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
                                             Audience audience, Map<String, SocketIoConnection> registry, ServerWebSocket ws) {
         SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, registry, Ids.next());
-        WebSocketTransport transport = new WebSocketTransport(ws);
+        WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws));
         connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, connection, transport);
         connection.wire(transport);
@@ -117,8 +118,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         return session.canUpgrade();
     }
 
-    /** A WebSocket that the client opened to upgrade this session. */
-    void probe(ServerWebSocket ws) {
+    /** A WebSocket that the client opened to upgrade this session; taken over on its own context already. */
+    void probe(LeanWebSocket ws) {
         WebSocketTransport candidate = new WebSocketTransport(ws);
         wire(candidate);
         session.probe(candidate);
@@ -189,8 +190,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     }
 
     private void wire(WebSocketTransport candidate) {
-        ServerWebSocket ws = candidate.ws();
-        ws.textMessageHandler(text -> onContext(() -> {
+        LeanWebSocket ws = candidate.ws();
+        ws.textHandler(text -> onContext(() -> {
             if (ViewerFrames.isTooBig(text)) {
                 ws.close(ViewerFrames.TOO_BIG, "frame over " + ViewerFrames.MAX_FRAME_BYTES + " bytes");
                 return;
@@ -205,8 +206,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
                 session.socketMessage(candidate, text);
             }
         }));
-        ws.binaryMessageHandler(data -> onContext(() -> session.socketBinary(candidate)));
-        ws.exceptionHandler(e -> LOG.debug("Socket.IO WebSocket of session {} failed: {}", session.sid(), e.toString()));
+        ws.binaryHandler(length -> onContext(() -> session.socketBinary(candidate)));
         ws.closeHandler(v -> onContext(() -> session.socketClosed(candidate)));
         ws.drainHandler(v -> onContext(() -> {
             if (transport == candidate) {
@@ -239,8 +239,13 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
         @Override
         public void write(ViewerEvent event) {
-            session.send(event.socketIoPacket());
-            armTimer();
+            if (session.isPolling() || transport == null) {
+                session.send(event.socketIoPacket());
+                armTimer();
+            } else {
+                // the session is on its WebSocket: the packet's bytes, encoded once for every viewer
+                transport.ws().writeText(event.socketIoPacketBytes());
+            }
         }
 
         @Override
@@ -248,7 +253,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
             if (session.isPolling()) {
                 return session.bufferedChars() > POLL_BUFFER_CHARS;
             }
-            return transport != null && !transport.ws().isClosed() && transport.ws().writeQueueFull();
+            return transport != null && transport.ws().writeQueueFull();
         }
 
         @Override
@@ -268,20 +273,16 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     }
 
     /** A WebSocket as an Engine.IO transport. */
-    private record WebSocketTransport(ServerWebSocket ws) implements EngineSession.Socket {
+    private record WebSocketTransport(LeanWebSocket ws) implements EngineSession.Socket {
 
         @Override
         public void send(String packet) {
-            if (!ws.isClosed()) {
-                ws.writeTextMessage(packet);
-            }
+            ws.writeText(packet);
         }
 
         @Override
         public void close(short code, String reason) {
-            if (!ws.isClosed()) {
-                ws.close(code, reason);
-            }
+            ws.close(code, reason);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.gavel.server.socketio;
 
 import dev.gavel.core.Audience;
+import dev.gavel.server.LeanWebSocket;
 import dev.gavel.server.OriginPolicy;
 import dev.gavel.server.Refusal;
 import dev.gavel.server.StickyCookie;
@@ -154,6 +155,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             return;
         }
         request.toWebSocket()
+                .map(LeanWebSocket::take)
                 .onSuccess(ws -> connection.onContext(() -> connection.probe(ws)))
                 .onFailure(e -> LOG.debug("Socket.IO WebSocket upgrade failed: {}", e.toString()));
     }
