@@ -4,6 +4,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -133,11 +134,17 @@ public final class Audience {
                 .compose(v -> onReporter(reporter::unsubscribeAll));
     }
 
-    /** The rooms of the calling context's loop; a caller on no Vert.x context uses the reporter's. */
+    /**
+     * The rooms of the calling context's event loop; a caller on no Vert.x context uses the reporter's. Vert.x runs
+     * each connection on a context of its own that duplicates its server's: the rooms go by the one underneath, so
+     * that every connection a server verticle accepted shares its loop's rooms.
+     */
     private LocalRooms roomsHere() {
         Context context = Vertx.currentContext();
         if (context == null) {
             context = reporterContext;
+        } else if (context instanceof ContextInternal internal) {
+            context = internal.unwrap();
         }
         LocalRooms rooms = loopsByContext.get(context);
         return rooms != null ? rooms : register(context);
@@ -153,7 +160,8 @@ public final class Audience {
     }
 
     private static void onLoop(LocalRooms rooms, Runnable action) {
-        if (Vertx.currentContext() == rooms.context()) {
+        Context current = Vertx.currentContext();
+        if (current instanceof ContextInternal internal && internal.unwrap() == rooms.context()) {
             action.run();
         } else {
             rooms.context().runOnContext(v -> action.run());

@@ -51,9 +51,11 @@ final class HttpVerticle extends VerticleBase {
         Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
         router.route("/ws").handler(new WebSocketViewers(admission, audience, clock));
-        router.route("/auction/").handler(new SocketIoViewers(admission, origins, audience, new EngineSettings(
+        SocketIoViewers socketIo = new SocketIoViewers(admission, origins, audience, new EngineSettings(
                 config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), ViewerFrames.MAX_FRAME_BYTES,
-                EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions));
+                EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions);
+        socketIo.startTicking(vertx);
+        router.route("/auction/").handler(socketIo);
         new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, clock).mount(vertx, router);
         new HealthRoutes(engine, audience, state).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));

@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * <p>What it does: text frames (fragmented ones joined, up to {@link ViewerFrames#MAX_FRAME_BYTES}, else 1009),
  * binary frames by length, invalid UTF-8 closed with 1007 (Netty's validator), pings answered, the close handshake
  * with a timeout. Writes take UTF-8 bytes that many connections may share, so a frame fanned out to many viewers is
- * encoded once. Handlers run on the Vert.x context of the upgrade, on the channel's event loop.
+ * encoded once. Handlers run on the context of the server that took the upgrade, on the channel's event loop.
  */
 public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
 
@@ -59,10 +59,12 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
 
     /** Takes over the WebSocket that Vert.x has just upgraded; call on its context, in the upgrade's callback. */
     public static LeanWebSocket take(ServerWebSocket ws) {
-        ContextInternal context = (ContextInternal) Vertx.currentContext();
-        if (context == null) {
+        ContextInternal current = (ContextInternal) Vertx.currentContext();
+        if (current == null) {
             throw new IllegalStateException("not on the WebSocket's context");
         }
+        // the server's context, not the connection's duplicate of it: nothing of the upgrade request stays reachable
+        ContextInternal context = current.unwrap();
         ChannelHandlerContext vertxHandler = unwrap(ws).channelHandlerContext();
         LeanWebSocket lean = new LeanWebSocket(context);
         vertxHandler.pipeline().addBefore(vertxHandler.name(), "gavel-utf8", new Utf8FrameValidator(true));

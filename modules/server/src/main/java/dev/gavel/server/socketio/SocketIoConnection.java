@@ -10,6 +10,7 @@ import dev.gavel.server.ViewerWire;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,24 +44,27 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private EngineSession session;
     private WebSocketTransport transport;
     private AttachedViewer viewer;
-    private long timerId = -1;
-    private long timerAt = Long.MAX_VALUE;
+    private final SessionTicker ticker;
+    /** Where {@link SessionTicker} keeps this session; -1 once it left. */
+    int tickerSlot = -1;
 
     private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission.Admitted admitted, Audience audience,
-                               Map<String, SocketIoConnection> registry, String socketId) {
+                               Map<String, SocketIoConnection> registry, SessionTicker ticker) {
         this.vertx = vertx;
-        this.context = vertx.getOrCreateContext();
+        // the server's context under the request's duplicate: every request of the session runs there, in order
+        this.context = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
         this.clock = clock;
         this.admitted = admitted;
         this.audience = audience;
         this.registry = registry;
-        this.socket = new SocketIoSocket(socketId, this);
+        this.ticker = ticker;
+        this.socket = new SocketIoSocket(this, Ids::next);
     }
 
     /** Opens a long-polling session; the handshake's answer is {@link #openPacket()}. */
     static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
-                                          Audience audience, Map<String, SocketIoConnection> registry) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, registry, Ids.next());
+                                          Audience audience, Map<String, SocketIoConnection> registry, SessionTicker ticker) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, registry, ticker);
         connection.session = EngineSession.overPolling(Ids.next(), settings, clock, connection);
         connection.register();
         return connection;
@@ -68,8 +72,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** Opens a session on a WebSocket; the open packet is sent on it at once. */
     static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
-                                            Audience audience, Map<String, SocketIoConnection> registry, ServerWebSocket ws) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, registry, Ids.next());
+                                            Audience audience, Map<String, SocketIoConnection> registry, SessionTicker ticker,
+                                            ServerWebSocket ws) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, registry, ticker);
         WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws));
         connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, connection, transport);
@@ -84,14 +89,10 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** Runs {@code action} on this session's context: at once when called there, else handed over. */
     void onContext(Runnable action) {
-        if (Vertx.currentContext() == context) {
+        if (Vertx.currentContext() instanceof ContextInternal current && current.unwrap() == context) {
             action.run();
-            armTimer();
         } else {
-            context.runOnContext(v -> {
-                action.run();
-                armTimer();
-            });
+            context.runOnContext(v -> action.run());
         }
     }
 
@@ -118,11 +119,15 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         return session.canUpgrade();
     }
 
-    /** A WebSocket that the client opened to upgrade this session; taken over on its own context already. */
+    /**
+     * A WebSocket that the client opened to upgrade this session. Called on the WebSocket's own context, which may
+     * be another loop's: its handlers are set at once, before a frame can be missed, and each hands what arrives
+     * over to the session's context, after the probe itself.
+     */
     void probe(LeanWebSocket ws) {
         WebSocketTransport candidate = new WebSocketTransport(ws);
         wire(candidate);
-        session.probe(candidate);
+        onContext(() -> session.probe(candidate));
     }
 
     @Override
@@ -136,12 +141,16 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         socket.receive(data);
     }
 
+    /** Called by the {@link SessionTicker} of this session's loop, every tick. */
+    void tickIfDue(long now) {
+        if (session.nextDeadline() <= now) {
+            session.tick();
+        }
+    }
+
     @Override
     public void onClose(String reason) {
-        if (timerId != -1) {
-            vertx.cancelTimer(timerId);
-            timerId = -1;
-        }
+        ticker.remove(this);
         if (session.owesClose()) {
             // the client polls again within moments; it is told the session is closed rather than that it is unknown
             vertx.setTimer(CLOSE_GRACE_MILLIS, t -> registry.remove(session.sid(), this));
@@ -185,7 +194,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     private void register() {
         registry.put(session.sid(), this);
-        armTimer();
+        ticker.add(this);
         LOG.debug("Socket.IO session {} opened for auction {}", session.sid(), admitted.auction());
     }
 
@@ -215,24 +224,6 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         }));
     }
 
-    /** Keeps one timer, due no later than the session's next deadline; a timer that fires early re-arms. */
-    private void armTimer() {
-        long deadline = session.nextDeadline();
-        if (deadline == Long.MAX_VALUE || (timerId != -1 && timerAt <= deadline)) {
-            return;
-        }
-        if (timerId != -1) {
-            vertx.cancelTimer(timerId);
-        }
-        timerAt = deadline;
-        timerId = vertx.setTimer(Math.max(1, deadline - clock.millis()), t -> {
-            timerId = -1;
-            timerAt = Long.MAX_VALUE;
-            session.tick();
-            armTimer();
-        });
-    }
-
     /** The Socket.IO wire: events as Socket.IO EVENT packets, on whichever transport the session runs. */
     private final class EngineWire implements ViewerWire {
         private Runnable onDrained = () -> { };
@@ -241,7 +232,6 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         public void write(ViewerEvent event) {
             if (session.isPolling() || transport == null) {
                 session.send(event.socketIoPacket());
-                armTimer();
             } else {
                 // the session is on its WebSocket: the packet's bytes, encoded once for every viewer
                 transport.ws().writeText(event.socketIoPacketBytes());
@@ -268,7 +258,6 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         @Override
         public void close(short code, String reason) {
             session.close(code, reason);
-            armTimer();
         }
     }
 

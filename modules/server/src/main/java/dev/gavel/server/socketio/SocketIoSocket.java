@@ -2,6 +2,8 @@ package dev.gavel.server.socketio;
 
 import dev.gavel.core.Json;
 
+import java.util.function.Supplier;
+
 /**
  * The Socket.IO v5 side of one Engine.IO session, for the default namespace only. A CONNECT to {@code "/"} is
  * answered {@code 40{"sid":...}} and makes the client a viewer; a DISCONNECT, or the end of the session, ends
@@ -33,13 +35,14 @@ final class SocketIoSocket {
 
     private static final char MESSAGE = EnginePacket.Type.MESSAGE.code();
 
-    private final String id;
     private final Host host;
+    private final Supplier<String> ids;
     private boolean connected;
 
-    SocketIoSocket(String id, Host host) {
-        this.id = id;
+    /** @param ids makes the id a CONNECT is answered with */
+    SocketIoSocket(Host host, Supplier<String> ids) {
         this.host = host;
+        this.ids = ids;
     }
 
     boolean isConnected() {
@@ -62,7 +65,8 @@ final class SocketIoSocket {
                     host.send(MESSAGE + "4" + packet.namespace() + ",{\"message\":\"Invalid namespace\"}");
                     return;
                 }
-                host.send(MESSAGE + "0{\"sid\":" + Json.quote(id) + "}");
+                // the socket's id is for the client's own bookkeeping: nothing here looks it up, so none is kept
+                host.send(MESSAGE + "0{\"sid\":" + Json.quote(ids.get()) + "}");
                 if (!connected) {
                     connected = true;
                     host.connected();

@@ -48,6 +48,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
     private final String nodeId;
     private final Clock clock;
     private final Map<String, SocketIoConnection> connections;
+    private final SessionTicker ticker = new SessionTicker();
 
     /**
      * @param sessions the node's open sessions, shared by every event loop's handler: a session's requests may land
@@ -62,6 +63,14 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         this.nodeId = nodeId;
         this.clock = clock;
         this.connections = sessions.open;
+    }
+
+    /**
+     * Starts ticking this handler's sessions; call once, on the context of the event loop it serves (its sessions
+     * live there).
+     */
+    public void startTicking(Vertx vertx) {
+        vertx.setPeriodic(SessionTicker.TICK_MILLIS, t -> ticker.tick(clock.millis()));
     }
 
     /** The open Engine.IO sessions of a node, counted or not yet, whichever event loop holds them. */
@@ -137,11 +146,13 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
         if (upgrade) {
             request.toWebSocket()
-                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, connections, ws))
+                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, connections,
+                            ticker, ws))
                     .onFailure(e -> LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString()));
             return;
         }
-        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, connections);
+        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, connections,
+                ticker);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());
@@ -156,7 +167,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
         request.toWebSocket()
                 .map(LeanWebSocket::take)
-                .onSuccess(ws -> connection.onContext(() -> connection.probe(ws)))
+                .onSuccess(connection::probe)
                 .onFailure(e -> LOG.debug("Socket.IO WebSocket upgrade failed: {}", e.toString()));
     }
 

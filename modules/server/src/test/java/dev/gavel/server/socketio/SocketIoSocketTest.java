@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SocketIoSocketTest {
 
     private final List<String> log = new ArrayList<>();
-    private final SocketIoSocket socket = new SocketIoSocket("abc", new SocketIoSocket.Host() {
+    private final SocketIoSocket socket = new SocketIoSocket(new SocketIoSocket.Host() {
         @Override
         public void send(String enginePacket) {
             log.add("send " + enginePacket);
@@ -37,7 +37,7 @@ class SocketIoSocketTest {
         public void fail(String reason) {
             log.add("fail");
         }
-    });
+    }, () -> "abc");
 
     @Test
     void connectIsAnsweredWithTheSocketIdAndCountsOnce() {
