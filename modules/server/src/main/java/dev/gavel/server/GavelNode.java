@@ -48,7 +48,7 @@ public final class GavelNode {
 
     /** Starts a node. A Redis that is not reachable yet does not stop it: it is not ready until Redis is. */
     public static Future<GavelNode> start(GavelConfig config) {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()));
+        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true));
         Clock clock = Clock.systemUTC();
         long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
         Engine engine;
@@ -81,9 +81,10 @@ public final class GavelNode {
                 })
                 .map(id -> {
                     node.state.started();
-                    LOG.info("Gavel node {} listening on port {} with the {} engine, {} event loops, compression {}",
+                    LOG.info("Gavel node {} listening on port {} with the {} engine, {} event loops ({}), compression {}",
                             config.nodeId(), node.port(), config.redisUrl() == null ? "in-memory" : "Redis",
-                            config.eventLoops(), config.wsCompression() ? "on" : "off");
+                            config.eventLoops(), vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
+                            config.wsCompression() ? "on" : "off");
                     return node;
                 })
                 .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
