@@ -62,9 +62,11 @@ final class LocalRooms {
     }
 
     /**
-     * Adds a viewer and sends it the auction's count at once when one is known: the last count shown here (or
-     * the replica's newest, {@code known}) with this loop's joins and leaves since then applied. The exact count
-     * follows after the next flush. False when the viewer was here already.
+     * Adds a viewer and sends it the auction's newest count at once when one is known (the replica's
+     * {@code known}, or the last one shown here if that is newer). It is the count before this viewer joined: the
+     * join changes the count, so the count with it follows after the next flush, to every viewer alike. Showing
+     * the joiner a count of its own making instead could leave it on a number that no later broadcast corrects.
+     * False when the viewer was here already.
      */
     boolean join(AuctionId auction, Viewer viewer, String viewerId, ViewerCount known) {
         Room room = rooms.computeIfAbsent(auction, Room::new);
@@ -74,12 +76,11 @@ final class LocalRooms {
         viewers++;
         change(auction, 1);
         newViewerIds.computeIfAbsent(auction, a -> new HashSet<>()).add(viewerId);
-        if (room.lastCount == null && known != null) {
+        if (known != null && known.isNewerThan(room.lastCount)) {
             room.lastCount = known;
-            room.sizeAtLastCount = room.viewers.size() - 1;
         }
         if (room.lastCount != null) {
-            viewer.send(room.estimate().toEvent());
+            viewer.send(room.lastCount.toEvent());
         }
         return true;
     }
@@ -103,7 +104,6 @@ final class LocalRooms {
         Room room = rooms.get(count.auctionId());
         if (room != null) {
             room.lastCount = count;
-            room.sizeAtLastCount = room.viewers.size();
             room.forEach(count.toEvent());
         }
     }
@@ -151,15 +151,9 @@ final class LocalRooms {
         final AuctionId auction;
         final Set<Viewer> viewers = new HashSet<>();
         ViewerCount lastCount;
-        int sizeAtLastCount;
 
         Room(AuctionId auction) {
             this.auction = auction;
-        }
-
-        ViewerCount estimate() {
-            long current = Math.max(0, lastCount.current() + viewers.size() - sizeAtLastCount);
-            return new ViewerCount(auction, current, Math.max(lastCount.peak(), current), lastCount.version());
         }
 
         void forEach(ViewerEvent event) {

@@ -73,6 +73,11 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Sends one text frame with these payload bytes as they are (valid UTF-8 or not), masked as a client must. */
     void sendText(byte[] payload) throws IOException {
+        sendTexts(payload, 1);
+    }
+
+    /** Sends the same short text frame {@code times} times, in as few writes as possible. */
+    void sendTexts(byte[] payload, int times) throws IOException {
         if (payload.length > 125) {
             throw new IllegalArgumentException("short frames only");
         }
@@ -85,7 +90,14 @@ final class RawWebSocket implements AutoCloseable {
             frame[6 + i] = (byte) (payload[i] ^ mask[i % 4]);
         }
         OutputStream out = socket.getOutputStream();
-        out.write(frame);
+        int perWrite = Math.max(1, 65536 / frame.length);
+        byte[] batch = new byte[frame.length * perWrite];
+        for (int i = 0; i < perWrite; i++) {
+            System.arraycopy(frame, 0, batch, i * frame.length, frame.length);
+        }
+        for (int sent = 0; sent < times; sent += perWrite) {
+            out.write(batch, 0, frame.length * Math.min(perWrite, times - sent));
+        }
         out.flush();
     }
 

@@ -144,6 +144,33 @@ class ViewerPlaneIT {
     }
 
     @Test
+    void aClientThatFloodsFramesAndNeverReadsTheAnswersIsClosedWith1013() throws Exception {
+        int port = start(Map.of());
+        TestViewer other = track(TestViewer.watch(port, "flood"));
+        RawWebSocket flooder = track(RawWebSocket.open(port, "/ws?slug=auction-flood", null, 4096));
+        other.awaitCount(2, 2);
+
+        // each frame is answered with an error event; 200,000 answers are far more than buffers and the bound hold
+        byte[] unknownEvent = "{\"event\":\"x\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        Thread sender = new Thread(() -> {
+            try {
+                flooder.sendTexts(unknownEvent, 200_000);
+            } catch (java.io.IOException e) {
+                // the node closed the connection while frames were still going out
+            }
+        });
+        sender.start();
+        await().atMost(TestViewer.PATIENCE).until(() -> cluster.node(0).audience().localViewers() == 1);
+        other.awaitCount(1, 2);
+        other.send("{\"event\":\"heartbeat\"}");
+        other.awaitEvents(ViewerEvent.HEARTBEAT_ACK, 1);
+
+        int[] textFrames = {0};
+        assertEquals(1013, flooder.readUntilClose(textFrames));
+        sender.join(TestViewer.PATIENCE.toMillis());
+    }
+
+    @Test
     void aFullReplicaRefusesNewViewersWith503AndIsNotReady() {
         int port = start(Map.of("MAX_VIEWERS", "2"));
         TestViewer first = track(TestViewer.watch(port, "full"));
