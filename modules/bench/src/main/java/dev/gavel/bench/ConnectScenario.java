@@ -32,10 +32,12 @@ final class ConnectScenario implements Scenario {
         try (Deployment deployment = Deployment.start(context, target, 1, target.env());
              Workers workers = context.workers(viewers, deployment)) {
             ServerProcess.sleep(2000);
+            CpuWindow window = CpuWindow.start(deployment, workers);
             long cpu0 = deployment.cpuMillis();
             long generatorCpu0 = workers.stats().generatorCpuMs();
             Workers.Opened opened = workers.open(viewers, "connect-*" + o.integer("auctions"), o.integer("concurrency"), 300_000);
             long cpu = deployment.cpuMillis() - cpu0;
+            window.finish(result);
             Workers.Stats stats = workers.stats();
             double seconds = (opened.lastOpenNs() - opened.firstStartNs()) / 1e9;
             result.put("viewers", viewers).put("opened", opened.opened()).put("failedToOpen", opened.failed())

@@ -31,6 +31,7 @@ class FanoutScenario implements Scenario {
                 new Options.Spec("bids", "200", "bids to publish"),
                 new Options.Spec("rate", "20", "bids per second"),
                 new Options.Spec("payload-bytes", "256", "size of a bid's JSON body"),
+                new Options.Spec("warmup-bids", "100", "bids published (at the same rate, up to 5 s) and waited for before measuring"),
                 new Options.Spec("replicas", "1", "server processes (more than 1: they share a Redis; viewers round-robin)"),
                 new Options.Spec("concurrency", "300", "connections being opened at once"),
                 new Options.Spec("jfr", null, "record a JFR profile of Gavel (first replica) while publishing"));
@@ -56,6 +57,12 @@ class FanoutScenario implements Scenario {
             }
             Workers.Opened opened = workers.open(viewers, AUCTION, o.integer("concurrency"), 600_000);
             workers.all("await-quiet 2000 300000", 300_000);
+            int warmup = (int) Math.min(o.integer("warmup-bids"), 5 * o.decimal("rate"));
+            if (warmup > 0) {
+                Publisher.Published warm = new Publisher(o.integer("payload-bytes"))
+                        .publish(deployment.ports().get(0), AUCTION, warmup, o.decimal("rate"), 64);
+                workers.all("await-events " + AUCTION + " " + warm.accepted() + " 60000", 60_000);
+            }
             workers.all("reset", 10_000);
             Path jfr = context.results.resolve(scenario + "-" + target.label() + ".jfr");
             boolean recording = o.flag("jfr") && target.gavel();
@@ -63,6 +70,7 @@ class FanoutScenario implements Scenario {
                 deployment.servers.get(0).startRecording(jfr);
             }
             Map<String, Long> threads0 = deployment.threadCpuMillis();
+            CpuWindow window = CpuWindow.start(deployment, workers);
             long cpu0 = deployment.cpuMillis();
             long redis0 = deployment.redisCpuMillis();
             Publisher.Published published = new Publisher(o.integer("payload-bytes"))
@@ -70,6 +78,7 @@ class FanoutScenario implements Scenario {
             List<com.fasterxml.jackson.databind.JsonNode> done = workers.all("await-events " + AUCTION + " " + published.accepted()
                     + " 120000", 120_000);
             long cpu = deployment.cpuMillis() - cpu0;
+            window.finish(result);
             long redisCpu = deployment.redisCpuMillis() - redis0;
             Map<String, Long> threads1 = deployment.threadCpuMillis();
             if (recording) {

@@ -49,6 +49,7 @@ final class HoldScenario implements Scenario {
                 if (o.flag("jfr") && target.gavel()) {
                     deployment.servers.get(0).startRecording(jfr);
                 }
+                CpuWindow window = CpuWindow.start(deployment, workers);
                 long cpu0 = deployment.cpuMillis();
                 long t0 = System.nanoTime();
                 long deadline = t0 + holdMs * 1_000_000;
@@ -56,6 +57,7 @@ final class HoldScenario implements Scenario {
                     ServerProcess.sleep(Math.min(1000, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)));
                 }
                 long restCpu = deployment.cpuMillis() - cpu0;
+                window.finish(result);
                 double seconds = (System.nanoTime() - t0) / 1e9;
                 long rssEnd = deployment.rssKb();
                 if (o.flag("jfr") && target.gavel()) {

@@ -39,11 +39,13 @@ final class JoinstormScenario implements Scenario {
         try (Deployment deployment = Deployment.start(context, target, 1, target.env());
              Workers workers = context.workers(viewers, deployment)) {
             ServerProcess.sleep(1000);
+            CpuWindow window = CpuWindow.start(deployment, workers);
             long cpu0 = deployment.cpuMillis();
             Workers.Opened opened = workers.open(viewers, AUCTION, o.integer("concurrency"), 300_000);
             long timeoutMs = o.number("converge-timeout-s") * 1000;
             List<JsonNode> counts = workers.all("await-count " + AUCTION + " " + opened.opened() + " " + timeoutMs, timeoutMs);
             long cpu = deployment.cpuMillis() - cpu0;
+            window.finish(result);
             boolean converged = counts.stream().allMatch(c -> c.get("reached").asBoolean());
             long reachedNs = Workers.max(counts, "reachedNs");
             long endNs = converged ? reachedNs : System.nanoTime();

@@ -53,6 +53,20 @@ final class ProcStats {
         return threads;
     }
 
+    /** CPU time the whole machine spent busy (every core, every process), in milliseconds. */
+    static long machineBusyMillis() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+                busy += Long.parseLong(f[i]);
+            }
+            return busy * 1000 / TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     private static long ticks(Path stat) {
         try {
             String text = Files.readString(stat);

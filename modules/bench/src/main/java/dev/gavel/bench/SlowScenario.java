@@ -48,9 +48,11 @@ final class SlowScenario implements Scenario {
             long rssBefore = deployment.rssKb();
             long stalled = Workers.sum(workers.all("stall " + AUCTION + " " + o.integer("stalled"), 10_000), "stalled");
             workers.all("reset", 10_000);
+            CpuWindow window = CpuWindow.start(deployment, workers);
             Publisher.Published published = new Publisher(o.integer("payload-bytes"))
                     .publish(deployment.ports().get(0), AUCTION, events, o.decimal("rate"), 64);
             List<JsonNode> done = workers.all("await-events " + AUCTION + " " + published.accepted() + " 120000", 120_000);
+            window.finish(result);
             long rssAfter = deployment.rssKb();
             long heapAfter = deployment.liveHeapKb();
             Workers.Stats others = workers.stats();
