@@ -105,7 +105,8 @@ class FanoutScenario implements Scenario {
                 result.put("redisCpuMs", redisCpu);
             }
             busiestThread(result, threads0, threads1, cpu);
-            result.put("disconnects", stats.disconnects()).put("generatorCpuMs", stats.generatorCpuMs());
+            result.put("disconnects", stats.disconnects()).put("generatorCpuMs", window.generatorCpuMs())
+                    .put("generatorCpuUsPerDelivery", stats.deliveries() == 0 ? 0 : window.generatorCpuMs() * 1000.0 / stats.deliveries());
             if (!published.statuses().isEmpty() && published.accepted() != published.sent()) {
                 result.note("publish statuses: " + published.statuses());
             }

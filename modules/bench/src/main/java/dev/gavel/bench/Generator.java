@@ -19,7 +19,6 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.websocketx.extensions.compression.WebSocketClientCompressionHandler;
 import org.HdrHistogram.Histogram;
 
 import java.io.BufferedReader;
@@ -49,10 +48,10 @@ final class Generator {
 
     static final long LATENCY_MAX_MICROS = 600_000_000L;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final long VIEWER_OPEN_TIMEOUT_MS = 30_000;
+    private static final long VIEWER_OPEN_TIMEOUT_MS = 120_000;
 
     private final Transport transport;
-    private final boolean deflate;
+    final boolean deflate;
     private final List<InetSocketAddress> targets;
     private final List<InetAddress> sources;
     private final int indexOffset;
@@ -99,9 +98,6 @@ final class Generator {
             @Override
             protected void initChannel(SocketChannel ch) {
                 ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1 << 16));
-                if (deflate) {
-                    ch.pipeline().addLast(new WebSocketClientCompressionHandler(0));
-                }
                 ch.pipeline().addLast(handler);
             }
         });

@@ -78,7 +78,7 @@ final class HoldScenario implements Scenario {
                         .put("restCpuMs", restCpu).put("restCpuPercent", restCpu / 10.0 / seconds)
                         .put("stillOpen", stats.open()).put("disconnects", stats.disconnects())
                         .put("pings", stats.pings()).put("maxPingGapMs", stats.maxPingGapMs())
-                        .put("generatorRssKb", stats.generatorRssKb()).put("generatorCpuMs", stats.generatorCpuMs());
+                        .put("generatorRssKb", stats.generatorRssKb()).put("generatorCpuMs", window.generatorCpuMs());
                 if (!stats.closeCodes().isEmpty()) {
                     result.note("close codes seen: " + stats.closeCodes());
                 }

@@ -62,7 +62,7 @@ final class JoinstormScenario implements Scenario {
                     .put("countMessagesPerViewerPerSecond", opened.opened() == 0 || stormSeconds <= 0 ? 0
                             : stats.countUpdates() / (double) opened.opened() / stormSeconds)
                     .put("serverCpuMs", cpu).put("disconnects", stats.disconnects())
-                    .put("generatorCpuMs", stats.generatorCpuMs());
+                    .put("generatorCpuMs", window.generatorCpuMs());
             if (!converged) {
                 result.note("not every viewer saw current=" + opened.opened() + " within " + o.number("converge-timeout-s") + " s");
             }

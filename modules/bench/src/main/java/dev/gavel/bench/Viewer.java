@@ -296,9 +296,13 @@ final class Viewer {
     final class WebSocketHandler extends SimpleChannelInboundHandler<Object> {
 
         private final WebSocketClientHandshaker handshaker;
+        private MessageInflater inflater;
 
         WebSocketHandler(URI uri) {
             HttpHeaders headers = new DefaultHttpHeaders();
+            if (generator.deflate) {
+                headers.set(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS, "permessage-deflate; client_max_window_bits");
+            }
             if (cookie != null) {
                 headers.set(HttpHeaderNames.COOKIE, cookie);
             }
@@ -313,6 +317,9 @@ final class Viewer {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
+            if (inflater != null) {
+                inflater.end();
+            }
             ended();
         }
 
@@ -322,6 +329,9 @@ final class Viewer {
                 FullHttpResponse response = (FullHttpResponse) msg;
                 String extensions = response.headers().get(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
                 deflateAccepted = extensions != null && extensions.contains("permessage-deflate");
+                if (deflateAccepted) {
+                    inflater = new MessageInflater(extensions.contains("server_no_context_takeover"));
+                }
                 try {
                     handshaker.finishHandshake(ctx.channel(), response);
                 } catch (Exception e) {
@@ -336,7 +346,15 @@ final class Viewer {
                 return;
             }
             if (msg instanceof TextWebSocketFrame text) {
-                onText(text.text());
+                if ((text.rsv() & MessageInflater.RSV1) != 0) {
+                    if (inflater == null) {
+                        fail("compressed frame without permessage-deflate");
+                        return;
+                    }
+                    onText(inflater.inflate(text.content()));
+                } else {
+                    onText(text.text());
+                }
             } else if (msg instanceof PingWebSocketFrame ping) {
                 ping();
                 ctx.writeAndFlush(new PongWebSocketFrame(ping.content().retain()));
