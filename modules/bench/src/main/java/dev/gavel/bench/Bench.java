@@ -35,6 +35,15 @@ public final class Bench {
                 Generator.runWorker(rest);
                 return 0;
             }
+            if (command.equals("profile-summary")) {
+                if (List.of(rest).contains("--help")) {
+                    System.out.println("profile-summary: hottest methods and most allocated classes of a JFR recording\n\nOptions:\n"
+                            + Options.help(ProfileSummary.OPTIONS));
+                    return 0;
+                }
+                ProfileSummary.run(rest);
+                return 0;
+            }
             if (command.equals("prepare-peer")) {
                 Options options = Options.parse(command, Context.COMMON, rest);
                 System.out.println("peer ready in " + new Context(command, options).peerDir());
@@ -85,6 +94,7 @@ public final class Bench {
             text.append(String.format("  %-12s %s%n", scenario.name(), scenario.description()));
         }
         text.append(String.format("  %-12s %s%n", "prepare-peer", "copy the Node.js peer to target/peer and npm ci it"));
+        text.append(String.format("  %-12s %s%n", "profile-summary", "top frames and allocations of a JFR recording"));
         text.append(String.format("  %-12s %s%n", "worker", "a generator JVM, driven by a scenario over stdin/stdout"));
         text.append("""
 
