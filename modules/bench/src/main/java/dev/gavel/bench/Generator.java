@@ -1,0 +1,542 @@
+package dev.gavel.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import org.HdrHistogram.Histogram;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The load generator: one JVM holding up to ~18,000 viewers on a single Netty event loop, driven by the
+ * coordinator through one-line commands on stdin, each answered by one JSON line on stdout. All viewer state is
+ * owned by the event loop; commands reach it with {@link #onLoop}. The worker ends when told to or when stdin
+ * closes (its coordinator is gone).
+ */
+final class Generator {
+
+    static final long LATENCY_MAX_MICROS = 600_000_000L;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final long VIEWER_OPEN_TIMEOUT_MS = 120_000;
+
+    private final Transport transport;
+    final boolean deflate;
+    private final List<InetSocketAddress> targets;
+    private final List<InetAddress> sources;
+    private final int indexOffset;
+    private final int indexStride;
+    private final EventLoopGroup group;
+    private final EventLoop loop;
+    private final Bootstrap bootstrap;
+    private final List<Viewer> viewers = new ArrayList<>();
+    private final Histogram latency = new Histogram(LATENCY_MAX_MICROS, 3);
+    private final Map<String, Integer> failures = new TreeMap<>();
+    private final Map<Integer, Integer> closeCodes = new TreeMap<>();
+
+    private int created;
+    private int failed;
+    private int disconnects;
+    private long deliveries;
+    private long unstamped;
+    long countUpdates;
+    long frameErrors;
+    long lastFrameNs = System.nanoTime();
+    private OpenBatch batch;
+
+    Generator(Transport transport, boolean deflate, List<InetSocketAddress> targets, List<InetAddress> sources,
+              int indexOffset, int indexStride) {
+        this.transport = transport;
+        this.deflate = deflate;
+        this.targets = targets;
+        this.sources = sources;
+        this.indexOffset = indexOffset;
+        this.indexStride = indexStride;
+        boolean epoll = Epoll.isAvailable();
+        this.group = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.loop = group.next();
+        this.bootstrap = new Bootstrap().group(loop)
+                .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000);
+    }
+
+    // ---- called on the event loop by viewers
+
+    void connectWebSocket(Viewer viewer, ChannelHandler handler) {
+        connect(viewer, new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1 << 16));
+                ch.pipeline().addLast(handler);
+            }
+        });
+    }
+
+    void connectHttp(Viewer viewer, ChannelHandler handler) {
+        connect(viewer, new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+                ch.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(1 << 20), handler);
+            }
+        });
+    }
+
+    private void connect(Viewer viewer, ChannelInitializer<SocketChannel> initializer) {
+        ChannelFuture future = bootstrap.clone().handler(initializer).connect(viewer.remote, viewer.local);
+        viewer.channel = future.channel();
+        future.addListener(f -> {
+            if (!f.isSuccess()) {
+                viewer.fail("connect: " + f.cause().getClass().getSimpleName() + " " + f.cause().getMessage());
+            }
+        });
+    }
+
+    void settled(Viewer viewer, String failure) {
+        if (failure != null) {
+            failed++;
+            failures.merge(failure.length() > 80 ? failure.substring(0, 80) : failure, 1, Integer::sum);
+        }
+        if (batch != null) {
+            batch.settled(viewer, failure == null);
+        }
+    }
+
+    void ended(Viewer viewer) {
+        closeCodes.merge(viewer.closeCode, 1, Integer::sum);
+        if (!viewer.closedByUs) {
+            disconnects++;
+        }
+    }
+
+    void bid(long latencyNs) {
+        deliveries++;
+        if (latencyNs < 0) {
+            unstamped++;
+        } else {
+            latency.recordValue(Math.min(latencyNs / 1000, LATENCY_MAX_MICROS));
+        }
+    }
+
+    // ---- commands, from the worker's main thread
+
+    private <T> T onLoop(Callable<T> task) throws Exception {
+        return loop.submit(task).get(60, TimeUnit.SECONDS);
+    }
+
+    /** Opens {@code count} viewers, at most {@code concurrency} connecting at once; answers when all settled. */
+    ObjectNode open(int count, List<String> auctions, int concurrency, long timeoutMs) throws Exception {
+        OpenBatch opening = new OpenBatch(count, auctions, concurrency);
+        onLoop(() -> {
+            batch = opening;
+            opening.pump();
+            return null;
+        });
+        boolean done = opening.done.await(timeoutMs, TimeUnit.MILLISECONDS);
+        return onLoop(() -> {
+            ObjectNode reply = JSON.createObjectNode();
+            reply.put("requested", count);
+            reply.put("opened", opening.opened);
+            reply.put("failed", opening.failedHere);
+            reply.put("pending", count - opening.opened - opening.failedHere);
+            reply.put("timedOut", !done);
+            reply.put("firstStartNs", opening.firstStartNs);
+            reply.put("lastOpenNs", opening.lastOpenNs);
+            reply.put("deflateAccepted", opening.deflateAccepted);
+            batch = null;
+            return reply;
+        });
+    }
+
+    /** Waits until every open viewer of {@code auction} saw {@code current == expected} as its latest count. */
+    ObjectNode awaitCount(String auction, int expected, long timeoutMs) throws Exception {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (true) {
+            ObjectNode state = onLoop(() -> {
+                int of = 0;
+                int matching = 0;
+                long reached = 0;
+                long firstCount = 0;
+                for (Viewer viewer : viewers) {
+                    if (viewer.open && viewer.auction.equals(auction)) {
+                        of++;
+                        if (viewer.lastCurrent == expected) {
+                            matching++;
+                            reached = Math.max(reached, viewer.lastCountChangeNs);
+                        }
+                        firstCount = Math.max(firstCount, viewer.firstCountNs);
+                    }
+                }
+                ObjectNode reply = JSON.createObjectNode();
+                reply.put("of", of);
+                reply.put("matching", matching);
+                reply.put("reached", of > 0 && matching == of);
+                reply.put("reachedNs", reached);
+                reply.put("lastFirstCountNs", firstCount);
+                return reply;
+            });
+            if (state.get("reached").asBoolean() || System.nanoTime() > deadline) {
+                return state;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Waits until every open, reading viewer of {@code auction} has received {@code expected} bids. */
+    ObjectNode awaitEvents(String auction, long expected, long timeoutMs) throws Exception {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (true) {
+            ObjectNode state = onLoop(() -> {
+                int of = 0;
+                int complete = 0;
+                long min = Long.MAX_VALUE;
+                long max = 0;
+                for (Viewer viewer : viewers) {
+                    if (viewer.auction.equals(auction) && !viewer.slow && viewer.openNs != 0) {
+                        of++;
+                        if (viewer.bids >= expected) {
+                            complete++;
+                        }
+                        min = Math.min(min, viewer.bids);
+                        max = Math.max(max, viewer.bids);
+                    }
+                }
+                ObjectNode reply = JSON.createObjectNode();
+                reply.put("of", of);
+                reply.put("complete", complete);
+                reply.put("minBids", of == 0 ? 0 : min);
+                reply.put("maxBids", max);
+                reply.put("lastFrameNs", lastFrameNs);
+                return reply;
+            });
+            if (state.get("complete").asInt() == state.get("of").asInt() || System.nanoTime() > deadline) {
+                return state;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Waits until no frame arrived for {@code quietMs}. */
+    ObjectNode awaitQuiet(long quietMs, long timeoutMs) throws Exception {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (true) {
+            long last = onLoop(() -> lastFrameNs);
+            boolean quiet = System.nanoTime() - last >= quietMs * 1_000_000;
+            if (quiet || System.nanoTime() > deadline) {
+                ObjectNode reply = JSON.createObjectNode();
+                reply.put("quiet", quiet);
+                reply.put("lastFrameNs", last);
+                return reply;
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Stops reading on {@code count} open viewers of {@code auction}, as a stalled browser tab does. */
+    ObjectNode stall(String auction, int count) throws Exception {
+        return onLoop(() -> {
+            int stalled = 0;
+            for (Viewer viewer : viewers) {
+                if (stalled < count && viewer.open && viewer.auction.equals(auction)) {
+                    viewer.slow = true;
+                    viewer.channel.config().setAutoRead(false);
+                    stalled++;
+                }
+            }
+            ObjectNode reply = JSON.createObjectNode();
+            reply.put("stalled", stalled);
+            return reply;
+        });
+    }
+
+    ObjectNode resume() throws Exception {
+        return onLoop(() -> {
+            for (Viewer viewer : viewers) {
+                if (viewer.slow && viewer.channel.isActive()) {
+                    viewer.channel.config().setAutoRead(true);
+                    viewer.channel.read();
+                }
+            }
+            return JSON.createObjectNode();
+        });
+    }
+
+    ObjectNode reset() throws Exception {
+        return onLoop(() -> {
+            latency.reset();
+            deliveries = 0;
+            unstamped = 0;
+            countUpdates = 0;
+            for (Viewer viewer : viewers) {
+                viewer.bids = 0;
+                viewer.countUpdates = 0;
+            }
+            return JSON.createObjectNode();
+        });
+    }
+
+    ObjectNode stats() throws Exception {
+        return onLoop(() -> {
+            ObjectNode reply = JSON.createObjectNode();
+            int open = 0;
+            int deflated = 0;
+            long pings = 0;
+            long maxGap = 0;
+            ObjectNode slowViewers = JSON.createObjectNode();
+            int slowIndex = 0;
+            for (Viewer viewer : viewers) {
+                if (viewer.open) {
+                    open++;
+                }
+                if (viewer.deflateAccepted) {
+                    deflated++;
+                }
+                pings += viewer.pings;
+                maxGap = Math.max(maxGap, viewer.maxPingGapNs);
+                if (viewer.slow) {
+                    ObjectNode slow = slowViewers.putObject(String.valueOf(slowIndex++));
+                    slow.put("bids", viewer.bids);
+                    slow.put("open", viewer.open);
+                    slow.put("closeCode", viewer.closeCode);
+                    slow.put("closeReason", viewer.closeReason);
+                }
+            }
+            reply.put("viewers", viewers.size());
+            reply.put("open", open);
+            reply.put("failed", failed);
+            reply.put("disconnects", disconnects);
+            reply.putPOJO("closeCodes", closeCodes);
+            reply.putPOJO("failures", failures);
+            reply.put("deflateAccepted", deflated);
+            reply.put("pings", pings);
+            reply.put("maxPingGapMs", maxGap / 1_000_000);
+            reply.put("deliveries", deliveries);
+            reply.put("unstamped", unstamped);
+            reply.put("countUpdates", countUpdates);
+            reply.put("frameErrors", frameErrors);
+            reply.put("latency", encode(latency));
+            reply.set("slow", slowViewers);
+            reply.put("cpuMs", ProcStats.cpuMillis(ProcessHandle.current().pid()));
+            reply.put("rssKb", ProcStats.rssKb(ProcessHandle.current().pid()));
+            return reply;
+        });
+    }
+
+    ObjectNode closeAll(long timeoutMs) throws Exception {
+        onLoop(() -> {
+            viewers.forEach(Viewer::close);
+            return null;
+        });
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        int active;
+        do {
+            Thread.sleep(50);
+            active = onLoop(() -> (int) viewers.stream().filter(v -> v.channel != null && v.channel.isActive()).count());
+        } while (active > 0 && System.nanoTime() < deadline);
+        ObjectNode reply = JSON.createObjectNode();
+        reply.put("stillActive", active);
+        return reply;
+    }
+
+    void shutdown() {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+    }
+
+    static String encode(Histogram histogram) {
+        ByteBuffer buffer = ByteBuffer.allocate(histogram.getNeededByteBufferCapacity());
+        int length = histogram.encodeIntoCompressedByteBuffer(buffer);
+        return Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buffer.array(), length));
+    }
+
+    static Histogram decode(String base64) {
+        try {
+            return Histogram.decodeFromCompressedByteBuffer(ByteBuffer.wrap(Base64.getDecoder().decode(base64)), 0);
+        } catch (java.util.zip.DataFormatException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** One {@code open} command: starts viewers as earlier ones settle, keeping {@code concurrency} in flight. */
+    private final class OpenBatch {
+        final int count;
+        final List<String> auctions;
+        final int concurrency;
+        final CountDownLatch done = new CountDownLatch(1);
+        int started;
+        int inFlight;
+        int opened;
+        int failedHere;
+        int deflateAccepted;
+        long firstStartNs;
+        long lastOpenNs;
+
+        OpenBatch(int count, List<String> auctions, int concurrency) {
+            this.count = count;
+            this.auctions = auctions;
+            this.concurrency = Math.max(1, concurrency);
+            if (count == 0) {
+                done.countDown();
+            }
+        }
+
+        void pump() {
+            while (inFlight < concurrency && started < count) {
+                int global = indexOffset + created * indexStride;
+                created++;
+                Viewer viewer = new Viewer(Generator.this, auctions.get(started % auctions.size()), transport,
+                        targets.get(global % targets.size()),
+                        new InetSocketAddress(sources.get(global % sources.size()), 0));
+                viewers.add(viewer);
+                started++;
+                inFlight++;
+                viewer.start();
+                if (firstStartNs == 0) {
+                    firstStartNs = viewer.startNs;
+                }
+                loop.schedule(() -> {
+                    if (!viewer.open) {
+                        viewer.fail("open timeout");
+                    }
+                }, VIEWER_OPEN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            }
+        }
+
+        void settled(Viewer viewer, boolean ok) {
+            inFlight--;
+            if (ok) {
+                opened++;
+                lastOpenNs = Math.max(lastOpenNs, viewer.openNs);
+                if (viewer.deflateAccepted) {
+                    deflateAccepted++;
+                }
+            } else {
+                failedHere++;
+            }
+            if (opened + failedHere == count) {
+                done.countDown();
+            } else {
+                pump();
+            }
+        }
+    }
+
+    // ---- the worker process
+
+    static final List<Options.Spec> OPTIONS = List.of(
+            new Options.Spec("targets", "127.0.0.1:8080", "host:port[,host:port...] viewers are spread over (round-robin)"),
+            new Options.Spec("transport", "sio-ws", "ws | sio-ws | sio-polling | sockjs"),
+            new Options.Spec("no-deflate", null, "do not offer permessage-deflate"),
+            new Options.Spec("sources", "8", "bind viewers round-robin to 127.0.0.1 .. 127.0.0.N"),
+            new Options.Spec("index-offset", "0", "this worker's first global viewer index"),
+            new Options.Spec("index-stride", "1", "distance between this worker's global viewer indexes (= workers)"));
+
+    static final String HELP = """
+            worker: one generator JVM, driven over stdin/stdout by a scenario (you do not normally start it yourself).
+            Commands, one per line, each answered by one JSON line:
+              open <count> <auction|prefix*K> <concurrency> <timeoutMs>   open viewers (K auctions prefix0..prefixK-1)
+              await-count <auction> <expected> <timeoutMs>                until every viewer's latest current == expected
+              await-events <auction> <expected> <timeoutMs>               until every reading viewer got expected bids
+              await-quiet <quietMs> <timeoutMs>                           until no frame arrived for quietMs
+              stall <auction> <count>    stop reading on count viewers      resume      read again
+              reset     clear latency and delivery counters                 stats       everything, as JSON
+              close <timeoutMs>          close every viewer and exit
+            Options:
+            """;
+
+    static void runWorker(String[] args) throws Exception {
+        Options options = Options.parse("worker", OPTIONS, args);
+        List<InetSocketAddress> targets = new ArrayList<>();
+        for (String target : options.string("targets").split(",")) {
+            String[] hostPort = target.split(":");
+            targets.add(new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1])));
+        }
+        Generator generator = new Generator(Transport.of(options.string("transport")), !options.flag("no-deflate"),
+                targets, sourceAddresses(options.integer("sources")), options.integer("index-offset"),
+                options.integer("index-stride"));
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        out.println("{\"ready\":true,\"pid\":" + ProcessHandle.current().pid() + "}");
+        String line;
+        try {
+            while ((line = in.readLine()) != null) {
+                String[] cmd = line.trim().split("\\s+");
+                ObjectNode reply;
+                try {
+                    reply = switch (cmd[0]) {
+                        case "open" -> generator.open(Integer.parseInt(cmd[1]), auctions(cmd[2]), Integer.parseInt(cmd[3]),
+                                Long.parseLong(cmd[4]));
+                        case "await-count" -> generator.awaitCount(cmd[1], Integer.parseInt(cmd[2]), Long.parseLong(cmd[3]));
+                        case "await-events" -> generator.awaitEvents(cmd[1], Long.parseLong(cmd[2]), Long.parseLong(cmd[3]));
+                        case "await-quiet" -> generator.awaitQuiet(Long.parseLong(cmd[1]), Long.parseLong(cmd[2]));
+                        case "stall" -> generator.stall(cmd[1], Integer.parseInt(cmd[2]));
+                        case "resume" -> generator.resume();
+                        case "reset" -> generator.reset();
+                        case "stats" -> generator.stats();
+                        case "close" -> generator.closeAll(Long.parseLong(cmd[1]));
+                        default -> throw new IllegalArgumentException("unknown command " + cmd[0]);
+                    };
+                } catch (Exception e) {
+                    reply = JSON.createObjectNode().put("error", String.valueOf(e));
+                }
+                out.println(JSON.writeValueAsString(reply));
+                if (cmd[0].equals("close")) {
+                    break;
+                }
+            }
+        } finally {
+            generator.shutdown();
+        }
+    }
+
+    static List<String> auctions(String spec) {
+        int star = spec.indexOf('*');
+        if (star < 0) {
+            return List.of(spec);
+        }
+        String prefix = spec.substring(0, star);
+        int count = Integer.parseInt(spec.substring(star + 1));
+        List<String> auctions = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            auctions.add(prefix + i);
+        }
+        return auctions;
+    }
+
+    static List<InetAddress> sourceAddresses(int count) throws UnknownHostException {
+        List<InetAddress> sources = new ArrayList<>();
+        for (int i = 1; i <= Math.max(1, count); i++) {
+            sources.add(InetAddress.getByAddress(new byte[] {127, 0, 0, (byte) i}));
+        }
+        return sources;
+    }
+}

@@ -1,0 +1,240 @@
+package dev.gavel.bench;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A server the bench started (a Gavel node, a peer process or a Redis), known by its PID and port. */
+final class ServerProcess {
+
+    static final String ADMIN_TOKEN = "gavel-bench-admin-token-0123456789";
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
+    private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
+
+    final String name;
+    final Process process;
+    final int port;
+    final Path log;
+
+    private ServerProcess(String name, Process process, int port, Path log) {
+        this.name = name;
+        this.process = process;
+        this.port = port;
+        this.log = log;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    /** Starts {@code java -jar gavel.jar} with the given environment on a free port, and waits until it is ready. */
+    static ServerProcess gavel(Path jar, String nodeId, Map<String, String> env, List<String> jvmOptions, Path logDir) {
+        int port = freePort();
+        List<String> command = new ArrayList<>();
+        command.add(javaBin("java"));
+        command.addAll(jvmOptions);
+        command.add("-jar");
+        command.add(jar.toString());
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("PORT", String.valueOf(port));
+        builder.environment().put("ADMIN_TOKEN", ADMIN_TOKEN);
+        builder.environment().put("NODE_ID", nodeId);
+        builder.environment().putAll(env);
+        ServerProcess server = start(nodeId, builder, port, logDir);
+        server.awaitStatus("/health/ready", 60);
+        return server;
+    }
+
+    /** Starts {@code node server.js} from {@code dir} on a free port, and waits until it answers. */
+    static ServerProcess peer(Path dir, String name, Map<String, String> env, Path logDir) {
+        int port = freePort();
+        ProcessBuilder builder = new ProcessBuilder("node", "server.js").directory(dir.toFile());
+        builder.environment().put("PORT", String.valueOf(port));
+        builder.environment().putAll(env);
+        ServerProcess server = start(name, builder, port, logDir);
+        server.awaitStatus("/api/v1/auctions/ready/viewer-count", 30);
+        return server;
+    }
+
+    /** Starts {@code redis-server} without persistence on a free loopback port, and waits until it answers PING. */
+    static ServerProcess redis(Path logDir) {
+        int port = freePort();
+        ProcessBuilder builder = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--protected-mode", "no", "--dir", logDir.toString());
+        ServerProcess redis = start("redis", builder, port, logDir);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
+                socket.setSoTimeout(1000);
+                OutputStream out = socket.getOutputStream();
+                out.write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                InputStream in = socket.getInputStream();
+                byte[] reply = new byte[7];
+                if (in.read(reply) > 0 && new String(reply, StandardCharsets.US_ASCII).startsWith("+PONG")) {
+                    return redis;
+                }
+            } catch (IOException notYet) {
+                // not listening yet
+            }
+            sleep(50);
+        }
+        redis.stop();
+        throw new IllegalStateException("redis-server did not answer PING within 20 s; see " + redis.log);
+    }
+
+    private static ServerProcess start(String name, ProcessBuilder builder, int port, Path logDir) {
+        try {
+            Files.createDirectories(logDir);
+            Path log = logDir.resolve(name + ".log");
+            builder.redirectErrorStream(true).redirectOutput(log.toFile());
+            Process process = Processes.track(builder.start());
+            return new ServerProcess(name, process, port, log);
+        } catch (IOException e) {
+            throw new IllegalStateException("could not start " + name + " (" + builder.command() + "): " + e.getMessage(), e);
+        }
+    }
+
+    private void awaitStatus(String path, int seconds) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException(name + " exited with " + process.exitValue() + "; see " + log + ":\n" + tail());
+            }
+            if (status(path) == 200) {
+                return;
+            }
+            sleep(100);
+        }
+        stop();
+        throw new IllegalStateException(name + " was not ready within " + seconds + " s; see " + log);
+    }
+
+    int status(String path) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                    .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    String tail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 20), lines.size()));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    long rssKb() {
+        return ProcStats.rssKb(pid());
+    }
+
+    long cpuMillis() {
+        return ProcStats.cpuMillis(pid());
+    }
+
+    /** The live heap: a full GC ({@code jcmd GC.run}), then the heap's used KiB from {@code GC.heap_info}. */
+    long liveHeapKb() {
+        jcmd("GC.run");
+        Matcher used = HEAP_USED.matcher(jcmd("GC.heap_info"));
+        return used.find() ? Long.parseLong(used.group(1)) : -1;
+    }
+
+    /** Starts a JFR recording with the profiling settings; {@link #stopRecording()} writes it to {@code file}. */
+    void startRecording(Path file) {
+        jcmd("JFR.start", "name=bench", "settings=profile", "filename=" + file.toAbsolutePath());
+    }
+
+    void stopRecording() {
+        jcmd("JFR.stop", "name=bench");
+    }
+
+    /** The top of {@code jmap -histo:live}, written to {@code file}. */
+    void writeClassHistogram(Path file, int lines) {
+        String histogram = run(List.of(javaBin("jmap"), "-histo:live", String.valueOf(pid())), 120);
+        String[] all = histogram.split("\n");
+        StringBuilder top = new StringBuilder();
+        for (int i = 0; i < Math.min(lines, all.length); i++) {
+            top.append(all[i]).append('\n');
+        }
+        top.append(all[all.length - 1]).append('\n');
+        try {
+            Files.writeString(file, top);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private String jcmd(String... args) {
+        List<String> command = new ArrayList<>(List.of(javaBin("jcmd"), String.valueOf(pid())));
+        command.addAll(List.of(args));
+        return run(command, 120);
+    }
+
+    private static String run(List<String> command, int seconds) {
+        try {
+            Process tool = Processes.track(new ProcessBuilder(command).redirectErrorStream(true).start());
+            byte[] output = tool.getInputStream().readAllBytes();
+            if (!tool.waitFor(seconds, TimeUnit.SECONDS)) {
+                Processes.stop(tool, 1000);
+            }
+            Processes.stop(tool, 1000);
+            return new String(output, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException(command + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    void stop() {
+        Processes.stop(process, 15_000);
+    }
+
+    static String javaBin(String tool) {
+        return Path.of(System.getProperty("java.home"), "bin", tool).toString();
+    }
+
+    static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
