@@ -61,16 +61,12 @@ class PresenceReporterTest {
 
     @Test
     void twoLoopsAreReportedAsOneEntryOfTheirSum() throws Exception {
-        onContext(() -> {
+        run(() -> {
             reporter.changed(0, Map.of(A, 3), Map.of(A, Set.of("x", "y", "z")));
             reporter.changed(1, Map.of(A, 2), Map.of());
-            return null;
         });
         flushAndDeliver();
-        onContext(() -> {
-            timers.advance(Duration.ofMillis(200));
-            return null;
-        });
+        run(() -> timers.advance(Duration.ofMillis(200)));
         drain();
 
         assertEquals(5, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
@@ -81,41 +77,30 @@ class PresenceReporterTest {
 
     @Test
     void countsReachOnlyLoopsWithViewersAndAreCoalescedPerBroadcastInterval() throws Exception {
-        onContext(() -> {
+        run(() -> {
             reporter.changed(0, Map.of(A, 1), Map.of());
             reporter.changed(1, Map.of(A, 1), Map.of());
-            return null;
         });
         flushAndDeliver();
         deliveries.clear();
 
         // loop 1's viewer leaves, then three more join on loop 0 over two flushes: one broadcast, the latest
-        onContext(() -> {
-            reporter.changed(1, Map.of(A, -1), Map.of());
-            return null;
-        });
+        run(() -> reporter.changed(1, Map.of(A, -1), Map.of()));
         flushAndDeliver();
-        onContext(() -> {
-            reporter.changed(0, Map.of(A, 3), Map.of());
-            return null;
-        });
+        run(() -> reporter.changed(0, Map.of(A, 3), Map.of()));
         flushAndDeliver();
         assertEquals(List.of(), deliveries, "nothing before the broadcast interval is over");
 
-        onContext(() -> {
-            timers.advance(Duration.ofMillis(200));
-            return null;
-        });
+        run(() -> timers.advance(Duration.ofMillis(200)));
         drain();
         assertEquals(List.of("loop 0: a 4/4"), deliveries);
     }
 
     @Test
     void eventsGoOnceToEachLoopWithViewersOfTheAuction() throws Exception {
-        onContext(() -> {
+        run(() -> {
             reporter.changed(0, Map.of(A, 1), Map.of());
             reporter.changed(1, Map.of(B, 1), Map.of());
-            return null;
         });
         flushAndDeliver();
         deliveries.clear();
@@ -128,15 +113,9 @@ class PresenceReporterTest {
 
     @Test
     void anAuctionWithoutViewersIsWrittenAsZeroThenForgotten() throws Exception {
-        onContext(() -> {
-            reporter.changed(0, Map.of(A, 2), Map.of());
-            return null;
-        });
+        run(() -> reporter.changed(0, Map.of(A, 2), Map.of()));
         flushAndDeliver();
-        onContext(() -> {
-            reporter.changed(0, Map.of(A, -2), Map.of());
-            return null;
-        });
+        run(() -> reporter.changed(0, Map.of(A, -2), Map.of()));
         flushAndDeliver();
 
         assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
@@ -150,37 +129,25 @@ class PresenceReporterTest {
 
     @Test
     void heartbeatsKeepTheEntryAliveAndAHaltedReplicaLapses() throws Exception {
-        onContext(() -> {
-            reporter.changed(0, Map.of(A, 4), Map.of());
-            return null;
-        });
+        run(() -> reporter.changed(0, Map.of(A, 4), Map.of()));
         flushAndDeliver();
 
         // ten heartbeats later the lease (6 s) would long have run out without them
         for (int i = 0; i < 10; i++) {
-            onContext(() -> {
-                timers.advance(Duration.ofMillis(2000));
-                return null;
-            });
+            run(() -> timers.advance(Duration.ofMillis(2000)));
             drain();
         }
         assertEquals(4, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
 
         reporter.halt();
-        onContext(() -> {
-            timers.advance(Duration.ofMillis(7000));
-            return null;
-        });
+        run(() -> timers.advance(Duration.ofMillis(7000)));
         drain();
         assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
     }
 
     @Test
     void stopRemovesTheReplicasEntries() throws Exception {
-        onContext(() -> {
-            reporter.changed(0, Map.of(A, 4, B, 1), Map.of());
-            return null;
-        });
+        run(() -> reporter.changed(0, Map.of(A, 4, B, 1), Map.of()));
         flushAndDeliver();
 
         CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -191,12 +158,17 @@ class PresenceReporterTest {
         assertEquals(0, engine.presence().read(B).await(1, TimeUnit.SECONDS).current());
     }
 
-    /** One flush interval passes; what the broker then delivers on the context has arrived. */
-    private void flushAndDeliver() throws Exception {
+    /** Runs {@code action} on the reporter's context and waits for it. */
+    private void run(Runnable action) {
         onContext(() -> {
-            timers.advance(Duration.ofMillis(50));
+            action.run();
             return null;
         });
+    }
+
+    /** One flush interval passes; what the broker then delivers on the context has arrived. */
+    private void flushAndDeliver() throws Exception {
+        run(() -> timers.advance(Duration.ofMillis(50)));
         drain();
     }
 

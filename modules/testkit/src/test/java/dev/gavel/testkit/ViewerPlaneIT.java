@@ -118,6 +118,23 @@ class ViewerPlaneIT {
     }
 
     @Test
+    void sockJsSessionsWorkWhenTheirRequestsLandOnOtherEventLoops() {
+        int port = start(Map.of("EVENT_LOOPS", "4"));
+        List<JsViewer> viewers = new ArrayList<>();
+        for (String transport : List.of("xhr-polling", "xhr-streaming", "xhr-polling", "websocket")) {
+            viewers.add(track(JsViewer.sockJs(port, "auction-sockjs", transport)));
+        }
+        viewers.forEach(viewer -> viewer.awaitCount(4, 4));
+
+        assertEquals(202, ApiClient.adminPost(port, "/api/v1/auctions/sockjs/sold", "{\"message\":\"gone\"}").status());
+        for (JsViewer viewer : viewers) {
+            assertEquals(List.of("gone"), viewer.awaitEvents(ViewerEvent.PLAYER_SOLD_UPDATE, 1));
+        }
+        viewers.get(0).close();
+        viewers.subList(1, 4).forEach(viewer -> viewer.awaitCount(3, 4));
+    }
+
+    @Test
     void aViewerThatStopsReadingIsClosedWith1013WhileTheOthersGetEveryEvent() throws Exception {
         int port = start(Map.of());
         TestViewer healthy = track(TestViewer.watch(port, "slow"));
