@@ -39,12 +39,12 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private final ViewerAdmission.Admitted admitted;
     private final Audience audience;
     private final Map<String, SocketIoConnection> registry;
+    private final SessionTicker ticker;
     private final SocketIoSocket socket;
     private final EngineWire wire = new EngineWire();
     private EngineSession session;
     private WebSocketTransport transport;
     private AttachedViewer viewer;
-    private final SessionTicker ticker;
     /** Where {@link SessionTicker} keeps this session; -1 once it left. */
     int tickerSlot = -1;
 
