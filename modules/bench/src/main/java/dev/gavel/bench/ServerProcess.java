@@ -27,7 +27,8 @@ final class ServerProcess {
     static final String ADMIN_TOKEN = "gavel-bench-admin-token-0123456789";
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(2)).build();
-    private static final Pattern HEAP_USED = Pattern.compile("heap\\s+total \\d+K, used (\\d+)K");
+    /** One line per generation (Serial, Parallel) or one for the whole heap (G1): their used KiB add up. */
+    private static final Pattern HEAP_USED = Pattern.compile("total \\d+K, used (\\d+)K");
 
     final String name;
     final Process process;
@@ -162,7 +163,11 @@ final class ServerProcess {
     long liveHeapKb() {
         jcmd("GC.run");
         Matcher used = HEAP_USED.matcher(jcmd("GC.heap_info"));
-        return used.find() ? Long.parseLong(used.group(1)) : -1;
+        long kb = -1;
+        while (used.find()) {
+            kb = Math.max(kb, 0) + Long.parseLong(used.group(1));
+        }
+        return kb;
     }
 
     /** Starts a JFR recording with the profiling settings; {@link #stopRecording()} writes it to {@code file}. */
