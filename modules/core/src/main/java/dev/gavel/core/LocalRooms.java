@@ -3,6 +3,8 @@ package dev.gavel.core;
 import io.vertx.core.Context;
 
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -149,7 +151,8 @@ final class LocalRooms {
 
     private static final class Room {
         final AuctionId auction;
-        final Set<Viewer> viewers = new HashSet<>();
+        /** By identity, in one flat table: no node per viewer, and a fan-out walks one array. */
+        final Set<Viewer> viewers = Collections.newSetFromMap(new IdentityHashMap<>());
         ViewerCount lastCount;
 
         Room(AuctionId auction) {

@@ -1,12 +1,12 @@
 package dev.gavel.core;
 
-import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Function;
 
 /**
  * One event sent to viewers: a name and its payload as JSON text. An event fanned out to many viewers is
  * encoded once per wire format, not once per viewer; the encodings are memoised here. The event loops of a
- * replica share one event: a memo computed twice by two loops at once is the same value, and its fields are
- * immutable (String, or a byte array that nobody modifies), so the race is harmless.
+ * replica share one event: the String memos are immutable, and {@link #encoding}s are published safely.
  */
 public final class ViewerEvent {
 
@@ -15,13 +15,15 @@ public final class ViewerEvent {
     public static final String PLAYER_SOLD_UPDATE = "playerSoldUpdate";
     public static final String HEARTBEAT_ACK = "heartbeat-ack";
     public static final String ERROR = "error";
+    /** How many wire formats may keep an {@link #encoding} of an event. */
+    public static final int WIRE_FORMATS = 4;
 
     private final String name;
     private final String dataJson;
     private String jsonFrame;
     private String socketIoPacket;
-    private byte[] jsonFrameBytes;
-    private byte[] socketIoPacketBytes;
+    /** Published safely: another event loop reads an encoding only once it is complete. */
+    private final AtomicReferenceArray<Object> encodings = new AtomicReferenceArray<>(WIRE_FORMATS);
 
     private ViewerEvent(String name, String dataJson) {
         this.name = name;
@@ -79,24 +81,22 @@ public final class ViewerEvent {
         return packet;
     }
 
-    /** {@link #jsonFrame()} in UTF-8, encoded once however many viewers it is written to. Do not modify. */
-    public byte[] jsonFrameBytes() {
-        byte[] bytes = jsonFrameBytes;
-        if (bytes == null) {
-            bytes = jsonFrame().getBytes(StandardCharsets.UTF_8);
-            jsonFrameBytes = bytes;
+    /**
+     * This event as a transport puts it on the wire, made by {@code encoder} the first time and kept: an event that
+     * goes to many viewers is encoded once per wire format, whichever event loop asks. {@code format} is the
+     * transport's own small number (0 to {@link #WIRE_FORMATS} - 1); the encoding must not be modified by its users.
+     */
+    @SuppressWarnings("unchecked")
+    public <T> T encoding(int format, Function<ViewerEvent, T> encoder) {
+        Object encoded = encodings.get(format);
+        if (encoded == null) {
+            Object made = encoder.apply(this);
+            encoded = encodings.compareAndExchange(format, null, made);
+            if (encoded == null) {
+                encoded = made;
+            }
         }
-        return bytes;
-    }
-
-    /** {@link #socketIoPacket()} in UTF-8, encoded once however many viewers it is written to. Do not modify. */
-    public byte[] socketIoPacketBytes() {
-        byte[] bytes = socketIoPacketBytes;
-        if (bytes == null) {
-            bytes = socketIoPacket().getBytes(StandardCharsets.UTF_8);
-            socketIoPacketBytes = bytes;
-        }
-        return bytes;
+        return (T) encoded;
     }
 
     @Override

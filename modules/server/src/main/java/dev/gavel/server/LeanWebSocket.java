@@ -1,7 +1,6 @@
 package dev.gavel.server;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -33,8 +32,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>What it does: text frames (fragmented ones joined, up to {@link ViewerFrames#MAX_FRAME_BYTES}, else 1009),
  * binary frames by length, invalid UTF-8 closed with 1007 (Netty's validator), pings answered, the close handshake
- * with a timeout. Writes take UTF-8 bytes that many connections may share, so a frame fanned out to many viewers is
- * encoded once. Handlers run on the context of the server that took the upgrade, on the channel's event loop.
+ * with a timeout. A frame fanned out to many viewers is written as one {@link SharedFrames} buffer: encoded once. Handlers run on the context of the server that took the upgrade, on the channel's event loop.
  */
 public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
 
@@ -126,15 +124,18 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
         return this;
     }
 
-    /** Writes one text frame of UTF-8 bytes; the bytes are not copied and may be shared by many connections. */
-    public void writeText(byte[] utf8) {
+    /** Writes a whole frame made by {@link SharedFrames}, shared with every other connection that gets it. */
+    public void writeFrame(ByteBuf sharedFrame) {
         if (!closeSent && !closed) {
-            chctx.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(utf8)), chctx.voidPromise());
+            chctx.writeAndFlush(sharedFrame.duplicate(), chctx.voidPromise());
         }
     }
 
+    /** Writes one text frame of this connection's own. */
     public void writeText(String text) {
-        writeText(text.getBytes(StandardCharsets.UTF_8));
+        if (!closeSent && !closed) {
+            chctx.writeAndFlush(new TextWebSocketFrame(text), chctx.voidPromise());
+        }
     }
 
     /** True while more is in flight than the channel's high water mark. */

@@ -59,7 +59,7 @@ final class WebSocketViewers implements Handler<RoutingContext> {
 
         @Override
         public void write(ViewerEvent event) {
-            ws.writeText(event.jsonFrameBytes());
+            ws.writeFrame(SharedFrames.jsonFrame(event));
         }
 
         @Override

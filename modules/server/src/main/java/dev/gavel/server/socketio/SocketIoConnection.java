@@ -4,6 +4,7 @@ import dev.gavel.core.Audience;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.server.AttachedViewer;
 import dev.gavel.server.LeanWebSocket;
+import dev.gavel.server.SharedFrames;
 import dev.gavel.server.ViewerAdmission;
 import dev.gavel.server.ViewerFrames;
 import dev.gavel.server.ViewerWire;
@@ -233,8 +234,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
             if (session.isPolling() || transport == null) {
                 session.send(event.socketIoPacket());
             } else {
-                // the session is on its WebSocket: the packet's bytes, encoded once for every viewer
-                transport.ws().writeText(event.socketIoPacketBytes());
+                // the session is on its WebSocket: the packet's frame, encoded once for every viewer
+                transport.ws().writeFrame(SharedFrames.socketIoPacket(event));
             }
         }
 
