@@ -7,6 +7,7 @@ import dev.gavel.core.HistorySampler;
 import dev.gavel.core.InMemoryEngine;
 import dev.gavel.redis.RedisEngine;
 import dev.gavel.server.socketio.SocketIoViewers;
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,6 +19,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * One running replica: its Vert.x instance, engine, audience and HTTP server. {@link Main} starts one per
@@ -73,8 +75,10 @@ public final class GavelNode {
                 .onSuccess(v -> node.sampler.start())
                 .compose(v -> {
                     SocketIoViewers.Sessions sessions = new SocketIoViewers.Sessions();
+                    AtomicReferenceArray<Context> loops = new AtomicReferenceArray<>(config.eventLoops());
                     return vertx.deployVerticle(() -> {
-                        HttpVerticle instance = new HttpVerticle(config, engine, audience, node.state, sessions, node.http.size());
+                        HttpVerticle instance = new HttpVerticle(config, engine, audience, node.state, sessions, loops,
+                                node.http.size());
                         node.http.add(instance);
                         return instance;
                     }, new DeploymentOptions().setInstances(config.eventLoops()));

@@ -4,6 +4,7 @@ import dev.gavel.core.Audience;
 import dev.gavel.core.Engine;
 import dev.gavel.server.socketio.EngineSettings;
 import dev.gavel.server.socketio.SocketIoViewers;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -11,6 +12,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 
 import java.time.Clock;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Serves everything of a node on one port: viewer transports, health and metrics, and the HTTP API. A node
@@ -29,18 +31,23 @@ final class HttpVerticle extends VerticleBase {
     private final Audience audience;
     private final NodeState state;
     private final SocketIoViewers.Sessions socketIoSessions;
+    private final AtomicReferenceArray<Context> loops;
     private final int loop;
     private HttpServer server;
     private Router router;
 
-    /** @param loop which of the node's event loops this instance serves, from 0 */
+    /**
+     * @param loops every instance's context, by loop; this one sets its own at start
+     * @param loop  which of the node's event loops this instance serves, from 0
+     */
     HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state,
-                 SocketIoViewers.Sessions socketIoSessions, int loop) {
+                 SocketIoViewers.Sessions socketIoSessions, AtomicReferenceArray<Context> loops, int loop) {
         this.config = config;
         this.engine = engine;
         this.audience = audience;
         this.state = state;
         this.socketIoSessions = socketIoSessions;
+        this.loops = loops;
         this.loop = loop;
     }
 
@@ -56,7 +63,8 @@ final class HttpVerticle extends VerticleBase {
                 EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions);
         socketIo.startTicking(vertx);
         router.route("/auction/").handler(socketIo);
-        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, clock).mount(vertx, router);
+        loops.set(loop, context);
+        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, clock).mount(vertx, router, loops);
         new HealthRoutes(engine, audience, state).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminToken(), origins, new AuctionApi(engine, clock))

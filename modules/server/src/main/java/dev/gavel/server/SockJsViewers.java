@@ -2,7 +2,9 @@ package dev.gavel.server;
 
 import dev.gavel.core.Audience;
 import dev.gavel.core.ViewerEvent;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -15,6 +17,7 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * Viewers over SockJS at {@code /sockjs?slug=auction-<id>}, with vertx-web's SockJS server: every transport that
@@ -48,11 +51,38 @@ final class SockJsViewers {
         this.maxFrameBytes = maxFrameBytes;
     }
 
-    void mount(Vertx vertx, Router router) {
+    /**
+     * @param loops the node's event loops (the server contexts of its HTTP verticles, by index; an entry may still
+     *              be null while the node starts)
+     */
+    void mount(Vertx vertx, Router router, AtomicReferenceArray<Context> loops) {
         router.route("/sockjs/*").handler(this::admit);
         // the XHR transports post their frames; a few frames fit, a flood is answered 413
         router.route("/sockjs/*").handler(BodyHandler.create(false).setBodyLimit(4L * maxFrameBytes));
+        router.route("/sockjs/*").handler(ctx -> toSessionLoop(ctx, loops));
         router.route("/sockjs/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions()).socketHandler(this::accept));
+    }
+
+    /**
+     * Hands every request of one SockJS session over HTTP to the same event loop, chosen by its session id. vertx-web's
+     * SockJS sessions are not safe when their requests run on several loops at once (a poll on one loop does not
+     * reliably cancel the session timeout that the previous poll set on another, and the session is dropped under a
+     * live client), and the node's connections land on any loop. A WebSocket session is one connection: it stays.
+     */
+    private static void toSessionLoop(RoutingContext ctx, AtomicReferenceArray<Context> loops) {
+        String[] segments = ctx.request().path().split("/");
+        // "", "sockjs", server, session, transport
+        if (segments.length != 5 || "websocket".equals(segments[4])) {
+            ctx.next();
+            return;
+        }
+        Context home = loops.get(Math.floorMod(segments[3].hashCode(), loops.length()));
+        Context current = Vertx.currentContext();
+        if (home == null || (current instanceof ContextInternal internal && internal.unwrap() == home)) {
+            ctx.next();
+        } else {
+            home.runOnContext(v -> ctx.next());
+        }
     }
 
     private void admit(RoutingContext ctx) {
