@@ -72,7 +72,7 @@ final class LocalRooms {
      */
     boolean join(AuctionId auction, Viewer viewer, String viewerId, ViewerCount known) {
         Room room = rooms.computeIfAbsent(auction, Room::new);
-        if (!room.viewers.add(viewer)) {
+        if (!room.add(viewer)) {
             return false;
         }
         viewers++;
@@ -90,7 +90,7 @@ final class LocalRooms {
     /** Removes a viewer; unknown viewers are ignored. */
     boolean leave(AuctionId auction, Viewer viewer) {
         Room room = rooms.get(auction);
-        if (room == null || !room.viewers.remove(viewer)) {
+        if (room == null || !room.remove(viewer)) {
             return false;
         }
         viewers--;
@@ -151,16 +151,38 @@ final class LocalRooms {
 
     private static final class Room {
         final AuctionId auction;
-        /** By identity, in one flat table: no node per viewer, and a fan-out walks one array. */
+        /** By identity, in one flat table: no node per viewer. */
         final Set<Viewer> viewers = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** The viewers as an array for fan-outs, made again after the room changed. */
+        Viewer[] snapshot;
         ViewerCount lastCount;
 
         Room(AuctionId auction) {
             this.auction = auction;
         }
 
+        boolean add(Viewer viewer) {
+            snapshot = null;
+            return viewers.add(viewer);
+        }
+
+        boolean remove(Viewer viewer) {
+            snapshot = null;
+            return viewers.remove(viewer);
+        }
+
+        /**
+         * Sends to every viewer of the room as it was when the fan-out began. A viewer may leave while it is being
+         * sent to (one that fell too far behind is closed and leaves at once); walking the set itself would then
+         * skip the viewers after it.
+         */
         void forEach(ViewerEvent event) {
-            for (Viewer viewer : viewers) {
+            Viewer[] all = snapshot;
+            if (all == null) {
+                all = viewers.toArray(new Viewer[0]);
+                snapshot = all;
+            }
+            for (Viewer viewer : all) {
                 viewer.send(event);
             }
         }
