@@ -45,10 +45,6 @@ final class LocalRooms {
         this.changes = changes;
     }
 
-    int index() {
-        return index;
-    }
-
     Context context() {
         return context;
     }

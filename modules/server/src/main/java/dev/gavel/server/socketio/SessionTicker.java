@@ -54,8 +54,4 @@ final class SessionTicker {
             }
         }
     }
-
-    int size() {
-        return size;
-    }
 }

@@ -76,10 +76,6 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
     /** The open Engine.IO sessions of a node, counted or not yet, whichever event loop holds them. */
     public static final class Sessions {
         private final Map<String, SocketIoConnection> open = new ConcurrentHashMap<>();
-
-        public int size() {
-            return open.size();
-        }
     }
 
     @Override
