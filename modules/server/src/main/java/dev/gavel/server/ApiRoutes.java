@@ -23,8 +23,10 @@ import java.util.Map;
  * ({@value #DOCUMENT_RESOURCE}, served at {@code /api/v1/openapi.yaml}): only the operations of the document
  * are routed, and a request that does not match it is refused with 400 before any handler runs.
  *
- * <p>Every API request passes, in order: the 64 KiB body limit (413), CORS ({@link ApiCors}), the admin token
- * for operations whose document entry requires {@code adminToken} (401), then validation (400).
+ * <p>Every API request passes, in order: exact path matching (404 for a path that only a lenient router would
+ * take for an operation's, such as one with a trailing slash), the 64 KiB body limit (413), CORS
+ * ({@link ApiCors}), the admin token (401), then validation (400). The token check fails closed: every request
+ * under {@code /api/} needs the token unless it is exactly one of the operations that the document leaves open.
  */
 final class ApiRoutes {
 
@@ -59,6 +61,7 @@ final class ApiRoutes {
     void mount(Vertx vertx, Router router) {
         // The body is read first, whatever is refused after: a request answered while its body is left unread
         // would leave a keep-alive connection stuck. The 64 KiB limit bounds what an unauthenticated caller costs.
+        router.route("/api/*").handler(ApiRoutes::refuseInexactPath);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.route("/api/*").handler(cors);
         router.route("/api/*").handler(this::checkAdminToken);
@@ -91,10 +94,23 @@ final class ApiRoutes {
         return builder.createRouter();
     }
 
+    /**
+     * Vert.x routes {@code /api/v1/auctions/} (and {@code //}, {@code /.}) to {@code /api/v1/auctions}, while the
+     * document knows only the exact path; an API path is answered only as the document spells it. Dot segments,
+     * doubled slashes and percent-encoded letters are normalized away before this check and before routing.
+     */
+    private static void refuseInexactPath(RoutingContext ctx) {
+        if (ctx.normalizedPath().endsWith("/")) {
+            Refusal.sendError(ctx.response(), 404, "no such route: " + ctx.request().method() + " " + ctx.normalizedPath());
+            return;
+        }
+        ctx.next();
+    }
+
     private void checkAdminToken(RoutingContext ctx) {
         Operation operation = contract.findOperation(ctx.normalizedPath(), ctx.request().method());
-        boolean adminOnly = operation != null && !operation.getSecurityRequirements().isEmpty();
-        if (adminOnly && !adminToken.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
+        boolean open = operation != null && operation.getSecurityRequirements().isEmpty();
+        if (!open && !adminToken.accepts(ctx.request().getHeader(HttpHeaders.AUTHORIZATION))) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
             Refusal.sendError(ctx.response(), 401, "missing or wrong admin token");
             return;
