@@ -3,29 +3,40 @@ package dev.gavel.server;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * The admin API's bearer token. A presented {@code Authorization} header is checked in constant time: both
- * tokens are hashed first, so neither their content nor their length shows in how long the check takes.
+ * The admin API's bearer tokens: {@code ADMIN_TOKEN} and, while a rotation overlaps, the {@code ADMIN_TOKENS}.
+ * A presented {@code Authorization} header is checked in constant time: every token is hashed first, so neither
+ * its content nor its length shows in how long the check takes, and it is compared with every accepted token,
+ * so neither does which one it matched.
  */
 final class AdminToken {
 
     private static final String BEARER = "bearer ";
 
-    private final byte[] expectedDigest;
+    private final List<byte[]> expectedDigests;
 
-    AdminToken(String token) {
-        this.expectedDigest = sha256(token);
+    AdminToken(List<String> tokens) {
+        if (tokens.isEmpty()) {
+            throw new IllegalArgumentException("no admin token");
+        }
+        this.expectedDigests = tokens.stream().map(AdminToken::sha256).toList();
     }
 
-    /** True when {@code authorization} is {@code Bearer <the token>}; the scheme is case-insensitive. */
+    /** True when {@code authorization} is {@code Bearer <an accepted token>}; the scheme is case-insensitive. */
     boolean accepts(String authorization) {
         if (authorization == null || authorization.length() <= BEARER.length()
                 || !authorization.substring(0, BEARER.length()).toLowerCase(Locale.ROOT).equals(BEARER)) {
             return false;
         }
-        return MessageDigest.isEqual(expectedDigest, sha256(authorization.substring(BEARER.length()).trim()));
+        byte[] presented = sha256(authorization.substring(BEARER.length()).trim());
+        boolean accepted = false;
+        for (byte[] expected : expectedDigests) {
+            accepted |= MessageDigest.isEqual(expected, presented);
+        }
+        return accepted;
     }
 
     private static byte[] sha256(String text) {

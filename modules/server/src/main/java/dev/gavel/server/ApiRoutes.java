@@ -16,6 +16,7 @@ import io.vertx.openapi.contract.Operation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -48,10 +49,10 @@ final class ApiRoutes {
     }
 
     /** Loads and checks the OpenAPI document; fails if it is missing or not a valid OpenAPI 3 document. */
-    static Future<ApiRoutes> load(Vertx vertx, String adminToken, OriginPolicy origins, AuctionApi api) {
+    static Future<ApiRoutes> load(Vertx vertx, List<String> adminTokens, OriginPolicy origins, AuctionApi api) {
         Buffer document = Buffer.buffer(readDocument());
         return OpenAPIContract.from(vertx, DOCUMENT_RESOURCE)
-                .map(contract -> new ApiRoutes(contract, document, new AdminToken(adminToken), new ApiCors(origins), api));
+                .map(contract -> new ApiRoutes(contract, document, new AdminToken(adminTokens), new ApiCors(origins), api));
     }
 
     /**

@@ -8,6 +8,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -19,7 +20,9 @@ import java.util.regex.Pattern;
  * A node's configuration, read once from the environment (see the contract's "Running a node").
  *
  * @param redisUrl            null for the in-memory engine
+ * @param adminToken          {@code ADMIN_TOKEN}, or a generated one
  * @param adminTokenGenerated true when no {@code ADMIN_TOKEN} was given and {@code adminToken} was made up
+ * @param moreAdminTokens     {@code ADMIN_TOKENS}: further accepted tokens, for rotation without downtime
  * @param historyIntervalMillis  {@code HISTORY_INTERVAL_MS}: one audience history sample per auction per this interval
  * @param historyRetentionMillis {@code HISTORY_RETENTION_MS}: how long history samples and unique viewer tallies are kept
  * @param wsCompression       {@code WS_COMPRESSION}: accept permessage-deflate (bounded: no context takeover, fast level)
@@ -32,6 +35,7 @@ public record GavelConfig(
         List<String> allowedOrigins,
         String adminToken,
         boolean adminTokenGenerated,
+        List<String> moreAdminTokens,
         String nodeId,
         long nodeTtlMillis,
         long socketIoPingIntervalMillis,
@@ -43,6 +47,9 @@ public record GavelConfig(
         int maxViewers) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
+    /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
+    private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x2B\\x2D-\\x7E]+");
+    static final int MIN_TOKEN_LENGTH = 16;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Reads the configuration, throwing {@link ConfigException} naming the first bad variable. */
@@ -50,11 +57,14 @@ public record GavelConfig(
         int port = (int) number(env, "PORT", 8080, 0, 65535);
         String redisUrl = redisUrl(blankToNull(env.get("REDIS_URL")));
         List<String> origins = origins(env.getOrDefault("ALLOWED_ORIGIN", "http://localhost:3000"));
-        String token = blankToNull(env.get("ADMIN_TOKEN"));
+        String token = env.get("ADMIN_TOKEN");
         boolean generated = token == null;
         if (generated) {
             token = randomHex(24);
+        } else {
+            checkToken("ADMIN_TOKEN", token);
         }
+        List<String> moreTokens = adminTokens(blankToNull(env.get("ADMIN_TOKENS")));
         String nodeId = blankToNull(env.get("NODE_ID"));
         if (nodeId == null) {
             nodeId = hostName() + "-" + randomHex(3);
@@ -73,15 +83,24 @@ public record GavelConfig(
         boolean compression = onOff(env, "WS_COMPRESSION", false);
         int eventLoops = (int) number(env, "EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 1024);
         int maxViewers = (int) number(env, "MAX_VIEWERS", defaultMaxViewers(), 1, Integer.MAX_VALUE);
-        return new GavelConfig(port, redisUrl, origins, token, generated, nodeId, ttl, pingInterval, pingTimeout,
+        return new GavelConfig(port, redisUrl, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers);
     }
 
-    /** Everything but the secrets: the admin token and a password in the Redis URL are not shown. */
+    /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
+    public List<String> adminTokens() {
+        List<String> tokens = new ArrayList<>(1 + moreAdminTokens.size());
+        tokens.add(adminToken);
+        tokens.addAll(moreAdminTokens);
+        return tokens;
+    }
+
+    /** Everything but the secrets: the admin tokens and a password in the Redis URL are not shown. */
     @Override
     public String toString() {
-        return "GavelConfig[port=" + port + ", redisUrl=" + (redisUrl == null ? "none" : redisUrl.replaceAll("//[^@/]*@", "//***@"))
-                + ", allowedOrigins=" + allowedOrigins + ", adminToken=***, nodeId=" + nodeId
+        return "GavelConfig[port=" + port + ", redisUrl=" + (redisUrl == null ? "none" : redacted(redisUrl))
+                + ", allowedOrigins=" + allowedOrigins + ", adminToken=***, moreAdminTokens=" + moreAdminTokens.size()
+                + ", nodeId=" + nodeId
                 + ", nodeTtlMillis=" + nodeTtlMillis + ", socketIoPingIntervalMillis=" + socketIoPingIntervalMillis
                 + ", socketIoPingTimeoutMillis=" + socketIoPingTimeoutMillis + ", historyIntervalMillis="
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
@@ -130,6 +149,35 @@ public record GavelConfig(
         return value;
     }
 
+    /**
+     * Refuses an empty or short token (a set but empty {@code ADMIN_TOKEN} is a mistake, not a request for a
+     * generated one), never echoing it.
+     */
+    private static void checkToken(String name, String token) {
+        if (token.length() < MIN_TOKEN_LENGTH) {
+            throw new ConfigException(name, "a token must be at least " + MIN_TOKEN_LENGTH + " characters, got "
+                    + token.length() + (token.isEmpty() ? " (set but empty)" : ""));
+        }
+        if (!TOKEN.matcher(token).matches()) {
+            throw new ConfigException(name, "a token must be visible ASCII characters without spaces or commas");
+        }
+    }
+
+    private static List<String> adminTokens(String raw) {
+        if (raw == null) {
+            return List.of();
+        }
+        List<String> tokens = Arrays.stream(raw.split(",", -1)).map(String::trim).toList();
+        tokens.forEach(token -> checkToken("ADMIN_TOKENS", token));
+        return tokens;
+    }
+
+    /** The URL with its user and password replaced: a Redis URL is never shown with its credentials. */
+    static String redacted(String url) {
+        // Up to the last '@': a password may hold an unencoded '@' or '/' in a URL that does not parse.
+        return url.replaceAll("(?<=//).*@", "***@");
+    }
+
     private static String redisUrl(String raw) {
         if (raw == null) {
             return null;
@@ -138,13 +186,15 @@ public record GavelConfig(
         try {
             uri = new URI(raw);
         } catch (URISyntaxException e) {
-            throw new ConfigException("REDIS_URL", "does not parse: " + e.getMessage());
+            // The exception's message quotes the whole input, credentials included.
+            throw new ConfigException("REDIS_URL", "does not parse (" + e.getReason() + " at index " + e.getIndex()
+                    + "): '" + redacted(raw) + "'");
         }
         if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
-            throw new ConfigException("REDIS_URL", "must start with redis:// or rediss://, got '" + raw + "'");
+            throw new ConfigException("REDIS_URL", "must start with redis:// or rediss://, got '" + redacted(raw) + "'");
         }
         if (uri.getHost() == null) {
-            throw new ConfigException("REDIS_URL", "has no host: '" + raw + "'");
+            throw new ConfigException("REDIS_URL", "has no host: '" + redacted(raw) + "'");
         }
         String path = uri.getPath();
         if (path != null && !path.isEmpty() && !path.equals("/") && !path.matches("/\\d+")) {

@@ -67,7 +67,7 @@ final class HttpVerticle extends VerticleBase {
         new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, clock).mount(vertx, router, loops);
         new HealthRoutes(engine, audience, state).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
-        return ApiRoutes.load(vertx, config.adminToken(), origins, new AuctionApi(engine, clock))
+        return ApiRoutes.load(vertx, config.adminTokens(), origins, new AuctionApi(engine, clock))
                 .compose(api -> {
                     // Last: the API router is mounted on /* and passes on what it does not route.
                     api.mount(vertx, router);

@@ -2,12 +2,14 @@ package dev.gavel.server;
 
 import org.junit.jupiter.api.Test;
 
+import java.util.List;
+
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AdminTokenTest {
 
-    private final AdminToken token = new AdminToken("s3cret-token");
+    private final AdminToken token = new AdminToken(List.of("s3cret-token"));
 
     @Test
     void theBearerTokenIsAccepted() {
@@ -27,5 +29,13 @@ class AdminTokenTest {
         assertFalse(token.accepts("Bearer S3CRET-TOKEN"));
         assertFalse(token.accepts("Basic s3cret-token"));
         assertFalse(token.accepts("s3cret-token"));
+    }
+
+    @Test
+    void duringARotationEveryListedTokenIsAccepted() {
+        AdminToken rotating = new AdminToken(List.of("the-old-admin-token", "the-new-admin-token"));
+        assertTrue(rotating.accepts("Bearer the-old-admin-token"));
+        assertTrue(rotating.accepts("Bearer the-new-admin-token"));
+        assertFalse(rotating.accepts("Bearer the-other-admin-token"));
     }
 }

@@ -36,7 +36,8 @@ class GavelConfigTest {
                 Map.entry("PORT", "9000"),
                 Map.entry("REDIS_URL", "redis://user:secret@redis.internal:6380/2"),
                 Map.entry("ALLOWED_ORIGIN", "https://a.example, https://b.example:8443"),
-                Map.entry("ADMIN_TOKEN", "s3cret"),
+                Map.entry("ADMIN_TOKEN", "s3cret-admin-token"),
+                Map.entry("ADMIN_TOKENS", "the-next-admin-token, the-last-admin-token"),
                 Map.entry("NODE_ID", "replica-1"),
                 Map.entry("NODE_TTL_MS", "5000"),
                 Map.entry("SOCKETIO_PING_INTERVAL_MS", "1000"),
@@ -47,8 +48,9 @@ class GavelConfigTest {
         assertEquals(9000, config.port());
         assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
         assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
-        assertEquals("s3cret", config.adminToken());
+        assertEquals("s3cret-admin-token", config.adminToken());
         assertFalse(config.adminTokenGenerated());
+        assertEquals(List.of("s3cret-admin-token", "the-next-admin-token", "the-last-admin-token"), config.adminTokens());
         assertEquals("replica-1", config.nodeId());
         assertEquals(5000, config.nodeTtlMillis());
         assertEquals(1000, config.socketIoPingIntervalMillis());
@@ -74,6 +76,31 @@ class GavelConfigTest {
         assertRefused("WS_COMPRESSION", "yes");
         assertRefused("EVENT_LOOPS", "0");
         assertRefused("MAX_VIEWERS", "none");
+        assertRefused("ADMIN_TOKEN", "");
+        assertRefused("ADMIN_TOKEN", "   ");
+        assertRefused("ADMIN_TOKEN", "eight-ch");
+        assertRefused("ADMIN_TOKEN", "fifteen-chars-x");
+        assertRefused("ADMIN_TOKEN", "sixteen chars ok");
+        assertRefused("ADMIN_TOKENS", "a-long-enough-token,");
+        assertRefused("ADMIN_TOKENS", "a-long-enough-token,short");
+    }
+
+    @Test
+    void aRefusedTokenIsNeverEchoed() {
+        ConfigException e = assertThrows(ConfigException.class, () -> GavelConfig.fromEnv(Map.of("ADMIN_TOKEN", "hunter2-secret")));
+        assertFalse(e.getMessage().contains("hunter2"), e.getMessage());
+        assertTrue(e.getMessage().contains("at least 16 characters"), e.getMessage());
+        assertEquals(16, GavelConfig.fromEnv(Map.of("ADMIN_TOKEN", "sixteen-chars-ok")).adminToken().length());
+    }
+
+    @Test
+    void aRefusedRedisUrlIsNeverEchoedWithItsPassword() {
+        for (String url : List.of("http://user:hunter2@redis:6379", "redis://user:hunter2@/0", "redis://user:hunter2@redis:6379/db",
+                "redis://user:hun ter2@redis:6379", "redis://user:hun/ter2@redis:6379/x", "redis://:hunter2@re dis")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> GavelConfig.fromEnv(Map.of("REDIS_URL", url)), url);
+            assertTrue(e.getMessage().startsWith("REDIS_URL: "), e.getMessage());
+            assertFalse(e.getMessage().contains("hunter2") || e.getMessage().contains("ter2"), e.getMessage());
+        }
     }
 
     private static void assertRefused(String variable, String value) {
