@@ -4,6 +4,7 @@ import dev.gavel.core.Audience;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
@@ -15,6 +16,9 @@ import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -34,6 +38,9 @@ final class SockJsViewers {
     private static final Logger LOG = LoggerFactory.getLogger(SockJsViewers.class);
     /** A frame over this is answered like a WebSocket frame over it: closed with 1009 (Message Too Big). */
     private static final short MESSAGE_TOO_BIG = 1009;
+    /** Where the node serves the sockjs-client bundle that SockJS's iframe page loads (never a public CDN). */
+    static final String LIBRARY_PATH = "/assets/sockjs-client/sockjs.min.js";
+    private static final String LIBRARY_RESOURCE = "META-INF/resources/webjars/sockjs-client/1.6.1/dist/sockjs.min.js";
     /** The receiving requests of the HTTP transports, which vertx-web answers and then disconnects. */
     private static final List<String> CLOSING_TRANSPORTS = List.of("/xhr", "/xhr_streaming", "/eventsource", "/htmlfile", "/jsonp");
 
@@ -56,11 +63,16 @@ final class SockJsViewers {
      *              be null while the node starts)
      */
     void mount(Vertx vertx, Router router, AtomicReferenceArray<Context> loops) {
+        Buffer library = Buffer.buffer(readLibrary());
+        router.get(LIBRARY_PATH).handler(ctx -> ctx.response()
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/javascript; charset=utf-8")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "public, max-age=86400")
+                .end(library));
         router.route("/sockjs/*").handler(this::admit);
         // the XHR transports post their frames; a few frames fit, a flood is answered 413
         router.route("/sockjs/*").handler(BodyHandler.create(false).setBodyLimit(4L * maxFrameBytes));
         router.route("/sockjs/*").handler(ctx -> toSessionLoop(ctx, loops));
-        router.route("/sockjs/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions()).socketHandler(this::accept));
+        router.route("/sockjs/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(LIBRARY_PATH)).socketHandler(this::accept));
     }
 
     /**
@@ -127,6 +139,17 @@ final class SockJsViewers {
         });
         socket.exceptionHandler(e -> LOG.debug("SockJS viewer of auction {} failed: {}", admitted.auction(), e.toString()));
         socket.closeHandler(v -> viewer.detach());
+    }
+
+    private static byte[] readLibrary() {
+        try (InputStream in = SockJsViewers.class.getClassLoader().getResourceAsStream(LIBRARY_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("missing resource " + LIBRARY_RESOURCE + " (the sockjs-client webjar)");
+            }
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The SockJS wire: the same JSON frames as {@code /ws}, in SockJS's framing. */

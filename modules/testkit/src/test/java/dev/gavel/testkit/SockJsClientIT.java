@@ -21,6 +21,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -160,5 +162,23 @@ class SockJsClientIT {
         assertEquals(403, badOrigin.statusCode());
         assertTrue(badOrigin.bodyAsJsonObject().containsKey("error"));
         assertEquals(0, cluster.node(0).audience().localViewers());
+    }
+
+    @Test
+    void theIframePageLoadsSockJsFromTheNodeNotACdn() throws Exception {
+        int port = cluster.port(0);
+        HttpResponse<Buffer> iframe = http.get(port, "127.0.0.1", "/sockjs/iframe.html?slug=auction-iframe").send()
+                .await(10, TimeUnit.SECONDS);
+        assertEquals(200, iframe.statusCode());
+        String page = iframe.bodyAsString();
+        Matcher script = Pattern.compile("<script src=\"([^\"]+)\"").matcher(page);
+        assertTrue(script.find(), page);
+        String library = script.group(1);
+        assertTrue(library.startsWith("/") && !library.startsWith("//"), "not served by the node: " + library);
+
+        HttpResponse<Buffer> served = http.get(port, "127.0.0.1", library).send().await(10, TimeUnit.SECONDS);
+        assertEquals(200, served.statusCode());
+        assertTrue(served.getHeader("Content-Type").startsWith("application/javascript"), served.headers()::toString);
+        assertTrue(served.bodyAsString().startsWith("/* sockjs-client v1.6.1 "), () -> served.bodyAsString().substring(0, 80));
     }
 }
