@@ -8,9 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=modules/bench/target/results/after
-JVM="-XX:+ExitOnOutOfMemoryError"
 BENCH=(java -jar modules/bench/target/gavel-bench.jar)
-run() { echo "+ ${BENCH[*]} $*"; "${BENCH[@]}" "$@" --server-jvm-opts "$JVM"; }
+# the bench starts every node with -XX:+ExitOnOutOfMemoryError (ServerProcess.gavel)
+run() { echo "+ ${BENCH[*]} $*"; "${BENCH[@]}" "$@"; }
 
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(fanout fanout10k joinstorm10k slow connect cores hold fanout3)

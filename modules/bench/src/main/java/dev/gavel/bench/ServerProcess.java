@@ -46,11 +46,15 @@ final class ServerProcess {
         return process.pid();
     }
 
-    /** Starts {@code java -jar gavel.jar} with the given environment on a free port, and waits until it is ready. */
+    /**
+     * Starts {@code java -jar gavel.jar} with the given environment on a free port, and waits until it is ready. The
+     * JVM exits on running out of memory, as every way of starting a node says.
+     */
     static ServerProcess gavel(Path jar, String nodeId, Map<String, String> env, List<String> jvmOptions, Path logDir) {
         int port = freePort();
         List<String> command = new ArrayList<>();
         command.add(javaBin("java"));
+        command.add("-XX:+ExitOnOutOfMemoryError");
         command.addAll(jvmOptions);
         command.add("-jar");
         command.add(jar.toString());

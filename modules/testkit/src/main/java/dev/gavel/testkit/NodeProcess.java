@@ -49,7 +49,7 @@ public final class NodeProcess implements AutoCloseable {
         try {
             Path log = Files.createTempFile("gavel-node", ".log");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            ProcessBuilder builder = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+            ProcessBuilder builder = new ProcessBuilder(List.of(java, "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
                     "dev.gavel.server.Main"))
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile());
