@@ -30,18 +30,23 @@ import java.util.function.Supplier;
  */
 public final class Audience {
 
+    /** A drain closes a batch of viewers this often. */
+    static final long DRAIN_STEP_MILLIS = 100;
+
     private final Context reporterContext;
     private final PresenceReporter reporter;
     private final Engine engine;
     private final Map<Context, LocalRooms> loopsByContext = new ConcurrentHashMap<>();
     private final List<LocalRooms> loops = new CopyOnWriteArrayList<>();
     private final AtomicInteger localViewers = new AtomicInteger();
+    private final Timers timers;
     private volatile boolean stopping;
 
     public Audience(Vertx vertx, Engine engine, String nodeId, AudienceSettings settings, Clock clock) {
         this.reporterContext = vertx.getOrCreateContext();
         this.engine = engine;
-        this.reporter = new PresenceReporter(engine, nodeId, settings, clock, Timers.of(vertx), new PresenceReporter.Loops() {
+        this.timers = Timers.of(vertx);
+        this.reporter = new PresenceReporter(engine, nodeId, settings, clock, timers, new PresenceReporter.Loops() {
             @Override
             public void count(int loop, ViewerCount count) {
                 LocalRooms rooms = loops.get(loop);
@@ -112,17 +117,29 @@ public final class Audience {
     }
 
     /**
-     * Stops: removes this replica's entries from the store at once (so the others count without it), then
-     * closes every viewer with 1012 (Service Restart).
+     * Stops, closing every viewer with 1012 (Service Restart) in batches spread over {@code drainMillis}, so that
+     * they do not all reconnect to the other replicas in the same second. From the first moment no viewer joins;
+     * while the drain runs the replica keeps reporting, so its share of the counts is the viewers it still holds.
+     * Then its entries are removed from the store and its subscriptions end. A drain of 0 closes every viewer at
+     * once.
      */
-    public Future<Void> shutdown() {
+    public Future<Void> shutdown(long drainMillis) {
         stopping = true;
-        return onReporter(reporter::stop)
+        long steps = Math.max(1, drainMillis / DRAIN_STEP_MILLIS);
+        List<Future<Void>> drained = new ArrayList<>();
+        for (LocalRooms rooms : loops) {
+            Promise<Void> done = Promise.promise();
+            rooms.context().runOnContext(x -> drainStep(rooms, rooms.viewers(), 0, 1, steps, drainMillis / steps, done));
+            drained.add(done.future());
+        }
+        return Future.join(drained)
+                .compose(v -> onReporter(reporter::stop))
                 .compose(v -> {
                     List<Future<Void>> closed = new ArrayList<>();
                     for (LocalRooms rooms : loops) {
                         Promise<Void> done = Promise.promise();
                         rooms.context().runOnContext(x -> {
+                            // viewers that joined while the drain began, if any
                             localViewers.addAndGet(-rooms.viewers());
                             rooms.closeAll(Viewer.SERVICE_RESTART, "server stopping");
                             done.complete();
@@ -132,6 +149,22 @@ public final class Audience {
                     return Future.join(closed);
                 })
                 .compose(v -> onReporter(reporter::unsubscribeAll));
+    }
+
+    /**
+     * Step {@code step} of {@code steps} of one loop's drain: closes as many of the loop's {@code total} viewers as
+     * bring the closed ones to the step's share of them, then waits {@code stepMillis} for the next step.
+     */
+    private void drainStep(LocalRooms rooms, int total, int closedSoFar, long step, long steps, long stepMillis,
+                           Promise<Void> done) {
+        int due = (int) Math.ceil((double) total * step / steps);
+        int closed = rooms.closeSome(due - closedSoFar, Viewer.SERVICE_RESTART, "server stopping");
+        localViewers.addAndGet(-closed);
+        if (step >= steps || rooms.viewers() == 0) {
+            done.complete();
+        } else {
+            timers.schedule(stepMillis, () -> drainStep(rooms, total, closedSoFar + closed, step + 1, steps, stepMillis, done));
+        }
     }
 
     /**

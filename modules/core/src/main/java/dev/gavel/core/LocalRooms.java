@@ -114,6 +114,27 @@ final class LocalRooms {
         }
     }
 
+    /**
+     * Closes up to {@code howMany} viewers here with {@code code}, taking them out of their rooms at once, so that
+     * the replica's count drops with them (a drain in batches: the others stay, counted, until their turn).
+     *
+     * @return how many were closed
+     */
+    int closeSome(int howMany, short code, String reason) {
+        List<Viewer> chosen = new ArrayList<>(Math.min(howMany, viewers));
+        for (Room room : new ArrayList<>(rooms.values())) {
+            for (Viewer viewer : room.snapshotOfViewers()) {
+                if (chosen.size() == howMany) {
+                    break;
+                }
+                leave(room.auction, viewer);
+                chosen.add(viewer);
+            }
+        }
+        chosen.forEach(viewer -> viewer.close(code, reason));
+        return chosen.size();
+    }
+
     /** Closes every viewer here with {@code code}; from now on joins are refused and changes not reported. */
     void closeAll(short code, String reason) {
         closed = true;
@@ -167,18 +188,22 @@ final class LocalRooms {
             return viewers.remove(viewer);
         }
 
+        Viewer[] snapshotOfViewers() {
+            Viewer[] all = snapshot;
+            if (all == null) {
+                all = viewers.toArray(new Viewer[0]);
+                snapshot = all;
+            }
+            return all;
+        }
+
         /**
          * Sends to every viewer of the room as it was when the fan-out began. A viewer may leave while it is being
          * sent to (one that fell too far behind is closed and leaves at once); walking the set itself would then
          * skip the viewers after it.
          */
         void forEach(ViewerEvent event) {
-            Viewer[] all = snapshot;
-            if (all == null) {
-                all = viewers.toArray(new Viewer[0]);
-                snapshot = all;
-            }
-            for (Viewer viewer : all) {
+            for (Viewer viewer : snapshotOfViewers()) {
                 viewer.send(event);
             }
         }

@@ -28,6 +28,7 @@ import java.util.regex.Pattern;
  * @param wsCompression       {@code WS_COMPRESSION}: accept permessage-deflate (bounded: no context takeover, fast level)
  * @param eventLoops          {@code EVENT_LOOPS}: event-loop threads, each serving its own share of viewers and HTTP
  * @param maxViewers          {@code MAX_VIEWERS}: viewers this replica takes before refusing new ones with 503
+ * @param drainMillis         {@code DRAIN_MS}: on stop, the window over which viewers are closed in batches
  */
 public record GavelConfig(
         int port,
@@ -44,7 +45,8 @@ public record GavelConfig(
         long historyRetentionMillis,
         boolean wsCompression,
         int eventLoops,
-        int maxViewers) {
+        int maxViewers,
+        long drainMillis) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
@@ -83,8 +85,9 @@ public record GavelConfig(
         boolean compression = onOff(env, "WS_COMPRESSION", false);
         int eventLoops = (int) number(env, "EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 1024);
         int maxViewers = (int) number(env, "MAX_VIEWERS", defaultMaxViewers(), 1, Integer.MAX_VALUE);
+        long drainMillis = number(env, "DRAIN_MS", 5000, 0, 600_000);
         return new GavelConfig(port, redisUrl, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
-                historyInterval, historyRetention, compression, eventLoops, maxViewers);
+                historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis);
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -104,7 +107,8 @@ public record GavelConfig(
                 + ", nodeTtlMillis=" + nodeTtlMillis + ", socketIoPingIntervalMillis=" + socketIoPingIntervalMillis
                 + ", socketIoPingTimeoutMillis=" + socketIoPingTimeoutMillis + ", historyIntervalMillis="
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
-                + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers + "]";
+                + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers
+                + ", drainMillis=" + drainMillis + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

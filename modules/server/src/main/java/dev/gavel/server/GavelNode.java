@@ -116,14 +116,16 @@ public final class GavelNode {
     }
 
     /**
-     * Stops gracefully: takes this replica's viewers out of the counts at once, closes them with 1012
-     * (Service Restart), and closes everything.
+     * Stops gracefully: refuses new viewers and turns unready at once, closes the viewers with 1012 (Service
+     * Restart) in batches over {@code DRAIN_MS} while their count stays exact, removes this replica from the counts,
+     * and closes everything.
      */
     public Future<Void> stop() {
         state.stopping();
-        LOG.info("Gavel node {} stopping", config.nodeId());
+        LOG.info("Gavel node {} stopping: draining {} viewers over {} ms", config.nodeId(), audience.localViewers(),
+                config.drainMillis());
         sampler.stop();
-        return audience.shutdown()
+        return audience.shutdown(config.drainMillis())
                 .eventually(engine::close)
                 .eventually(vertx::close);
     }

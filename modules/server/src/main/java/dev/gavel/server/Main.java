@@ -9,8 +9,8 @@ import java.util.concurrent.TimeUnit;
 public final class Main {
 
     private static final Logger LOG = LoggerFactory.getLogger(Main.class);
-    /** SIGTERM must end the process within 10 s; stopping gets most of that, the JVM the rest. */
-    private static final long STOP_TIMEOUT_SECONDS = 8;
+    /** SIGTERM must end the process within {@code DRAIN_MS} + 5 s; the drain and the cleanup get all but 1 s of it. */
+    private static final long STOP_MARGIN_MILLIS = 4000;
 
     private Main() {
     }
@@ -37,7 +37,7 @@ public final class Main {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
-                node.stop().await(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                node.stop().await(config.drainMillis() + STOP_MARGIN_MILLIS, TimeUnit.MILLISECONDS);
             } catch (Exception e) {
                 LOG.warn("Did not stop cleanly: {}", e.toString());
             }

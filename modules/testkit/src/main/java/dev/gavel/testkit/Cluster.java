@@ -74,6 +74,8 @@ public final class Cluster implements AutoCloseable {
         nodeEnv.put("PORT", "0");
         nodeEnv.put("NODE_ID", nodeId);
         nodeEnv.putIfAbsent("ADMIN_TOKEN", "test-admin-token");
+        // tests stop nodes often; the ones about the drain set it
+        nodeEnv.putIfAbsent("DRAIN_MS", "0");
         if (redis != null) {
             nodeEnv.put("REDIS_URL", redis.url());
         }

@@ -33,11 +33,15 @@ public final class TestViewer implements AutoCloseable {
     private final WebSocket ws;
     private final List<JsonObject> frames = new CopyOnWriteArrayList<>();
     private volatile Short closeStatus;
+    private volatile long closedAtNanos;
 
     private TestViewer(WebSocket ws) {
         this.ws = ws;
         ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
-        ws.closeHandler(v -> closeStatus = ws.closeStatusCode() == null ? -1 : ws.closeStatusCode());
+        ws.closeHandler(v -> {
+            closedAtNanos = System.nanoTime();
+            closeStatus = ws.closeStatusCode() == null ? -1 : ws.closeStatusCode();
+        });
     }
 
     /** Connects to {@code /ws?slug=auction-<auctionId>} on a node. */
@@ -124,6 +128,11 @@ public final class TestViewer implements AutoCloseable {
     public short awaitClosed() {
         await().atMost(PATIENCE).until(() -> closeStatus != null);
         return closeStatus;
+    }
+
+    /** When the connection closed, by {@link System#nanoTime()}; 0 while it is open. */
+    public long closedAtNanos() {
+        return closeStatus == null ? 0 : closedAtNanos;
     }
 
     public boolean isClosed() {

@@ -63,7 +63,9 @@ class NodeProcessIT {
         for (Map.Entry<String, String> bad : Map.of(
                 "PORT", "eighty",
                 "REDIS_URL", "http://localhost:6379",
-                "NODE_TTL_MS", "0").entrySet()) {
+                "NODE_TTL_MS", "0",
+                "ADMIN_TOKEN", "",
+                "DRAIN_MS", "-1").entrySet()) {
             try (NodeProcess node = NodeProcess.launch(Map.of(bad.getKey(), bad.getValue()), NodeProcess.freePort())) {
                 Integer exit = node.awaitExit(Duration.ofSeconds(30));
                 assertNotNull(exit, "exited");
