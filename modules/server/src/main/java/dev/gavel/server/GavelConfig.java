@@ -25,6 +25,9 @@ import java.util.regex.Pattern;
  * @param wsCompression       {@code WS_COMPRESSION}: accept permessage-deflate (bounded: no context takeover, fast level)
  * @param eventLoops          {@code EVENT_LOOPS}: event-loop threads, each serving its own share of viewers and HTTP
  * @param maxViewers          {@code MAX_VIEWERS}: viewers this replica takes before refusing new ones with 503
+ * @param wsPingIntervalMillis {@code WS_PING_INTERVAL_MS}: the server's WebSocket ping on {@code /ws} and SockJS, and
+ *                            SockJS's heartbeat; a viewer that does not answer within it is closed (see
+ *                            {@link WebSocketPings})
  */
 public record GavelConfig(
         int port,
@@ -40,7 +43,8 @@ public record GavelConfig(
         long historyRetentionMillis,
         boolean wsCompression,
         int eventLoops,
-        int maxViewers) {
+        int maxViewers,
+        long wsPingIntervalMillis) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -73,8 +77,10 @@ public record GavelConfig(
         boolean compression = onOff(env, "WS_COMPRESSION", false);
         int eventLoops = (int) number(env, "EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 1024);
         int maxViewers = (int) number(env, "MAX_VIEWERS", defaultMaxViewers(), 1, Integer.MAX_VALUE);
+        // no "off": a viewer whose link died would be counted until TCP gives up; below a second is only chatter
+        long wsPingInterval = number(env, "WS_PING_INTERVAL_MS", 25_000, 1000, 3_600_000);
         return new GavelConfig(port, redisUrl, origins, token, generated, nodeId, ttl, pingInterval, pingTimeout,
-                historyInterval, historyRetention, compression, eventLoops, maxViewers);
+                historyInterval, historyRetention, compression, eventLoops, maxViewers, wsPingInterval);
     }
 
     /** Everything but the secrets: the admin token and a password in the Redis URL are not shown. */
@@ -85,7 +91,8 @@ public record GavelConfig(
                 + ", nodeTtlMillis=" + nodeTtlMillis + ", socketIoPingIntervalMillis=" + socketIoPingIntervalMillis
                 + ", socketIoPingTimeoutMillis=" + socketIoPingTimeoutMillis + ", historyIntervalMillis="
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
-                + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers + "]";
+                + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers
+                + ", wsPingIntervalMillis=" + wsPingIntervalMillis + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

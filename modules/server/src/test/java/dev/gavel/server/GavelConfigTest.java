@@ -28,6 +28,7 @@ class GavelConfigTest {
         assertFalse(config.wsCompression());
         assertEquals(Runtime.getRuntime().availableProcessors(), config.eventLoops());
         assertTrue(config.maxViewers() > 0, "from the open-file limit: " + config.maxViewers());
+        assertEquals(25_000, config.wsPingIntervalMillis());
     }
 
     @Test
@@ -43,7 +44,8 @@ class GavelConfigTest {
                 Map.entry("SOCKETIO_PING_TIMEOUT_MS", "2000"),
                 Map.entry("WS_COMPRESSION", "on"),
                 Map.entry("EVENT_LOOPS", "8"),
-                Map.entry("MAX_VIEWERS", "1234")));
+                Map.entry("MAX_VIEWERS", "1234"),
+                Map.entry("WS_PING_INTERVAL_MS", "1000")));
         assertEquals(9000, config.port());
         assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
         assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
@@ -56,6 +58,7 @@ class GavelConfigTest {
         assertTrue(config.wsCompression());
         assertEquals(8, config.eventLoops());
         assertEquals(1234, config.maxViewers());
+        assertEquals(1000, config.wsPingIntervalMillis());
     }
 
     @Test
@@ -74,6 +77,10 @@ class GavelConfigTest {
         assertRefused("WS_COMPRESSION", "yes");
         assertRefused("EVENT_LOOPS", "0");
         assertRefused("MAX_VIEWERS", "none");
+        assertRefused("WS_PING_INTERVAL_MS", "0");
+        assertRefused("WS_PING_INTERVAL_MS", "999");
+        assertRefused("WS_PING_INTERVAL_MS", "3600001");
+        assertRefused("WS_PING_INTERVAL_MS", "often");
     }
 
     private static void assertRefused(String variable, String value) {
