@@ -160,7 +160,9 @@ final class WebSocketPings {
         private void tick() {
             if (!heard) {
                 remove(this);
-                ctx.channel().close();
+                // from here, not from the channel's tail: Vert.x's WebSocket would turn a close into a closing
+                // handshake that waits for the client's answer
+                ctx.close();
                 return;
             }
             heard = false;
