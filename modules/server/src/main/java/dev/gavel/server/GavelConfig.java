@@ -29,6 +29,9 @@ import java.util.regex.Pattern;
  * @param eventLoops          {@code EVENT_LOOPS}: event-loop threads, each serving its own share of viewers and HTTP
  * @param maxViewers          {@code MAX_VIEWERS}: viewers this replica takes before refusing new ones with 503
  * @param drainMillis         {@code DRAIN_MS}: on stop, the window over which viewers are closed in batches
+ * @param wsPingIntervalMillis {@code WS_PING_INTERVAL_MS}: the server's WebSocket ping on {@code /ws} and SockJS, and
+ *                            SockJS's heartbeat; a viewer that does not answer within it is closed (see
+ *                            {@link WebSocketPings})
  */
 public record GavelConfig(
         int port,
@@ -46,7 +49,8 @@ public record GavelConfig(
         boolean wsCompression,
         int eventLoops,
         int maxViewers,
-        long drainMillis) {
+        long drainMillis,
+        long wsPingIntervalMillis) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
@@ -86,8 +90,10 @@ public record GavelConfig(
         int eventLoops = (int) number(env, "EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 1024);
         int maxViewers = (int) number(env, "MAX_VIEWERS", defaultMaxViewers(), 1, Integer.MAX_VALUE);
         long drainMillis = number(env, "DRAIN_MS", 5000, 0, 600_000);
+        // no "off": a viewer whose link died would be counted until TCP gives up; below a second is only chatter
+        long wsPingInterval = number(env, "WS_PING_INTERVAL_MS", 25_000, 1000, 3_600_000);
         return new GavelConfig(port, redisUrl, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
-                historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis);
+                historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval);
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -108,7 +114,8 @@ public record GavelConfig(
                 + ", socketIoPingTimeoutMillis=" + socketIoPingTimeoutMillis + ", historyIntervalMillis="
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
                 + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers
-                + ", drainMillis=" + drainMillis + "]";
+                + ", drainMillis=" + drainMillis
+                + ", wsPingIntervalMillis=" + wsPingIntervalMillis + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

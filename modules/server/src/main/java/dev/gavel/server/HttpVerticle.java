@@ -57,14 +57,17 @@ final class HttpVerticle extends VerticleBase {
         ViewerAdmission admission = new ViewerAdmission(origins, state);
         Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
-        router.route("/ws").handler(new WebSocketViewers(admission, audience, clock));
+        WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
+        pings.start(vertx);
+        router.route("/ws").handler(new WebSocketViewers(admission, audience, pings, clock));
         SocketIoViewers socketIo = new SocketIoViewers(admission, origins, audience, new EngineSettings(
                 config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), ViewerFrames.MAX_FRAME_BYTES,
                 EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions);
         socketIo.startTicking(vertx);
         router.route("/auction/").handler(socketIo);
         loops.set(loop, context);
-        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, clock).mount(vertx, router, loops);
+        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock)
+                .mount(vertx, router, loops);
         new HealthRoutes(engine, audience, state).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminTokens(), origins, new AuctionApi(engine, clock))

@@ -32,6 +32,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@link ViewerAdmission} before SockJS sees it: a disallowed {@code Origin} is answered 403 and a bad slug 400,
  * with {@code {"error": ...}}; the client's first request ({@code /info}) is refused, and nothing is counted.
  * Every HTTP answer carries {@link StickyCookie}, since a SockJS session over HTTP lives on one replica.
+ *
+ * <p>A viewer whose link died is reclaimed within about two {@code WS_PING_INTERVAL_MS}: over WebSocket, by
+ * {@link WebSocketPings}; over HTTP, SockJS's heartbeat frame goes out every interval, a receiving connection whose
+ * data stays unacknowledged for the interval is ended by the kernel ({@code TCP_USER_TIMEOUT}, with epoll on Linux),
+ * and the session then times out as any whose client went away.
  */
 final class SockJsViewers {
 
@@ -48,10 +53,13 @@ final class SockJsViewers {
     private final Audience audience;
     private final String nodeId;
     private final int maxFrameBytes;
+    private final WebSocketPings pings;
     private final Clock clock;
 
-    SockJsViewers(ViewerAdmission admission, Audience audience, String nodeId, int maxFrameBytes, Clock clock) {
+    SockJsViewers(ViewerAdmission admission, Audience audience, String nodeId, int maxFrameBytes, WebSocketPings pings,
+                  Clock clock) {
         this.admission = admission;
+        this.pings = pings;
         this.clock = clock;
         this.audience = audience;
         this.nodeId = nodeId;
@@ -72,7 +80,9 @@ final class SockJsViewers {
         // the XHR transports post their frames; a few frames fit, a flood is answered 413
         router.route("/sockjs/*").handler(BodyHandler.create(false).setBodyLimit(4L * maxFrameBytes));
         router.route("/sockjs/*").handler(ctx -> toSessionLoop(ctx, loops));
-        router.route("/sockjs/*").subRouter(SockJSHandler.create(vertx, new SockJSHandlerOptions().setLibraryURL(LIBRARY_PATH)).socketHandler(this::accept));
+        SockJSHandlerOptions options = new SockJSHandlerOptions().setHeartbeatInterval(pings.intervalMillis())
+                .setLibraryURL(LIBRARY_PATH);
+        router.route("/sockjs/*").subRouter(SockJSHandler.create(vertx, options).socketHandler(this::accept));
     }
 
     /**
@@ -116,6 +126,9 @@ final class SockJsViewers {
             // vertx-web closes the connection after each answer of these; saying so keeps a keep-alive client
             // or proxy from sending its next request on it (Node's agent does, and that request fails)
             ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            // a streaming client whose link died never answers, and vertx-web's session lives while its connection
+            // does: the kernel ends one whose heartbeat stays unacknowledged rather than retrying for 15 minutes
+            pings.boundUnacknowledged(ctx.request());
         }
         ctx.next();
     }
@@ -130,6 +143,8 @@ final class SockJsViewers {
             return;
         }
         AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new SockJsFrames(socket), clock);
+        // the WebSocket transports' sessions are created on their upgrade's request; the others are not WebSockets
+        pings.watch(socket.routingContext().request());
         socket.handler(data -> {
             if (data.length() > maxFrameBytes) {
                 viewer.close(MESSAGE_TOO_BIG, "frame over " + maxFrameBytes + " bytes");

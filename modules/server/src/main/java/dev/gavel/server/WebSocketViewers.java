@@ -11,18 +11,23 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 
-/** Viewers over plain WebSocket at {@code /ws?slug=auction-<id>}, one JSON text per frame. */
+/**
+ * Viewers over plain WebSocket at {@code /ws?slug=auction-<id>}, one JSON text per frame; each is pinged by its
+ * loop's {@link WebSocketPings} and dropped when it stops answering.
+ */
 final class WebSocketViewers implements Handler<RoutingContext> {
 
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketViewers.class);
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final WebSocketPings pings;
     private final Clock clock;
 
-    WebSocketViewers(ViewerAdmission admission, Audience audience, Clock clock) {
+    WebSocketViewers(ViewerAdmission admission, Audience audience, WebSocketPings pings, Clock clock) {
         this.admission = admission;
         this.audience = audience;
+        this.pings = pings;
         this.clock = clock;
     }
 
@@ -42,12 +47,13 @@ final class WebSocketViewers implements Handler<RoutingContext> {
             return;
         }
         request.toWebSocket()
-                .onSuccess(ws -> accept(admitted, ws))
+                .onSuccess(ws -> accept(request, admitted, ws))
                 .onFailure(e -> LOG.debug("WebSocket upgrade failed: {}", e.toString()));
     }
 
-    private void accept(ViewerAdmission.Admitted admitted, ServerWebSocket upgraded) {
+    private void accept(HttpServerRequest request, ViewerAdmission.Admitted admitted, ServerWebSocket upgraded) {
         LeanWebSocket ws = LeanWebSocket.take(upgraded);
+        pings.watch(request);
         AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new JsonFrames(ws), clock);
         ws.textHandler(viewer::receiveText)
                 .binaryHandler(viewer::receiveBinary)

@@ -28,6 +28,7 @@ class GavelConfigTest {
         assertFalse(config.wsCompression());
         assertEquals(Runtime.getRuntime().availableProcessors(), config.eventLoops());
         assertTrue(config.maxViewers() > 0, "from the open-file limit: " + config.maxViewers());
+        assertEquals(25_000, config.wsPingIntervalMillis());
     }
 
     @Test
@@ -44,7 +45,8 @@ class GavelConfigTest {
                 Map.entry("SOCKETIO_PING_TIMEOUT_MS", "2000"),
                 Map.entry("WS_COMPRESSION", "on"),
                 Map.entry("EVENT_LOOPS", "8"),
-                Map.entry("MAX_VIEWERS", "1234")));
+                Map.entry("MAX_VIEWERS", "1234"),
+                Map.entry("WS_PING_INTERVAL_MS", "1000")));
         assertEquals(9000, config.port());
         assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
         assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
@@ -58,6 +60,7 @@ class GavelConfigTest {
         assertTrue(config.wsCompression());
         assertEquals(8, config.eventLoops());
         assertEquals(1234, config.maxViewers());
+        assertEquals(1000, config.wsPingIntervalMillis());
     }
 
     @Test
@@ -83,6 +86,11 @@ class GavelConfigTest {
         assertRefused("ADMIN_TOKEN", "sixteen chars ok");
         assertRefused("ADMIN_TOKENS", "a-long-enough-token,");
         assertRefused("ADMIN_TOKENS", "a-long-enough-token,short");
+        assertRefused("WS_PING_INTERVAL_MS", "0");
+        assertRefused("WS_PING_INTERVAL_MS", "999");
+        assertRefused("WS_PING_INTERVAL_MS", "3600001");
+        assertRefused("WS_PING_INTERVAL_MS", "often");
+        assertRefused("DRAIN_MS", "-1");
     }
 
     @Test

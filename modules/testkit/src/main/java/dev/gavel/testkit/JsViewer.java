@@ -12,6 +12,7 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -20,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A viewer driven by one of the official JavaScript clients, {@code socket.io-client} or {@code sockjs-client}, run
+ * A viewer driven by one of the official JavaScript clients, {@code socket.io-client}, {@code sockjs-client} or
+ * {@code ws}, run
  * by Node in its own process from the scripts in {@code modules/testkit/js}. The script prints one JSON line per
  * thing that happened to the client (connected, an event, closed); this class records them and waits, with a
  * deadline, for what a test expects. Commands go to the script as JSON lines on its standard input.
@@ -58,7 +60,8 @@ public final class JsViewer implements AutoCloseable {
      * end passes {@code {path: "/auction/", query: {slug: "auction-<id>"}}}; see {@link #teamOptions}.
      */
     public static JsViewer socketIo(int port, JsonObject options) {
-        return start("socket.io-client " + options.encode(), "socketio-viewer.js", "http://127.0.0.1:" + port, options);
+        return start("socket.io-client " + options.encode(), List.of(), "socketio-viewer.js", "http://127.0.0.1:" + port,
+                options);
     }
 
     /** The options of the auction team's front end, for an auction. */
@@ -78,14 +81,32 @@ public final class JsViewer implements AutoCloseable {
 
     private static JsViewer open(int port, String query, String transport, String who) {
         JsonObject options = new JsonObject().put("transports", List.of(transport));
-        return start("sockjs-client " + transport + who, "sockjs-viewer.js",
+        return start("sockjs-client " + transport + who, List.of(), "sockjs-viewer.js",
                 "http://127.0.0.1:" + port + "/sockjs?" + query, options);
     }
 
-    private static JsViewer start(String name, String script, String url, JsonObject options) {
+    /**
+     * A viewer run in a network namespace of its own ({@code ip netns exec <namespace> node ...}), reaching the node
+     * at {@code host}: a client whose link a test can cut. {@code transport} is {@code "ws"} for the {@code ws}
+     * package on {@code /ws}, or a {@code sockjs-client} transport on {@code /sockjs}.
+     */
+    public static JsViewer inNamespace(String namespace, String host, int port, String slug, String transport) {
+        List<String> launcher = List.of("ip", "netns", "exec", namespace);
+        String name = transport + " in " + namespace;
+        if ("ws".equals(transport)) {
+            return start(name, launcher, "ws-viewer.js", "ws://" + host + ":" + port + "/ws?slug=" + slug, new JsonObject());
+        }
+        return start(name, launcher, "sockjs-viewer.js", "http://" + host + ":" + port + "/sockjs?slug=" + slug,
+                new JsonObject().put("transports", List.of(transport)));
+    }
+
+    /** @param launcher what runs {@code node}, e.g. {@code ip netns exec <ns>}; empty to run it directly */
+    private static JsViewer start(String name, List<String> launcher, String script, String url, JsonObject options) {
         requireInstalled();
         try {
-            ProcessBuilder builder = new ProcessBuilder("node", script, url, options.encode()).directory(SCRIPTS.toFile());
+            List<String> command = new ArrayList<>(launcher);
+            command.addAll(List.of("node", script, url, options.encode()));
+            ProcessBuilder builder = new ProcessBuilder(command).directory(SCRIPTS.toFile());
             String debug = System.getenv("GAVEL_JS_DEBUG");
             if (debug != null) {
                 // the clients' own debug logs (e.g. "sockjs-client:*" or "engine.io-client:*") end up in failure messages
@@ -99,7 +120,7 @@ public final class JsViewer implements AutoCloseable {
     }
 
     private static void requireInstalled() {
-        for (String module : List.of("socket.io-client", "sockjs-client")) {
+        for (String module : List.of("socket.io-client", "sockjs-client", "ws")) {
             if (!Files.isDirectory(SCRIPTS.resolve("node_modules").resolve(module))) {
                 throw new IllegalStateException("the npm package " + module + " is not installed in " + SCRIPTS
                         + ": run `npm ci` in modules/testkit/js (CI's .ci/run does)");
