@@ -33,15 +33,18 @@ public final class Audience {
     private final Context reporterContext;
     private final PresenceReporter reporter;
     private final Engine engine;
+    private final AudienceMetrics metrics;
     private final Map<Context, LocalRooms> loopsByContext = new ConcurrentHashMap<>();
     private final List<LocalRooms> loops = new CopyOnWriteArrayList<>();
     private final AtomicInteger localViewers = new AtomicInteger();
     private volatile boolean stopping;
 
-    public Audience(Vertx vertx, Engine engine, String nodeId, AudienceSettings settings, Clock clock) {
+    public Audience(Vertx vertx, Engine engine, String nodeId, AudienceSettings settings, Clock clock,
+                    AudienceMetrics metrics) {
         this.reporterContext = vertx.getOrCreateContext();
         this.engine = engine;
-        this.reporter = new PresenceReporter(engine, nodeId, settings, clock, Timers.of(vertx), new PresenceReporter.Loops() {
+        this.metrics = metrics;
+        this.reporter = new PresenceReporter(engine, nodeId, settings, clock, Timers.of(vertx), metrics, new PresenceReporter.Loops() {
             @Override
             public void count(int loop, ViewerCount count) {
                 LocalRooms rooms = loops.get(loop);
@@ -87,6 +90,7 @@ public final class Audience {
                 viewer.close(Viewer.SERVICE_RESTART, "server stopping");
             } else if (rooms.join(auction, viewer, viewerId, reporter.known(auction))) {
                 localViewers.incrementAndGet();
+                metrics.joined();
             }
         });
     }
@@ -97,6 +101,7 @@ public final class Audience {
         onLoop(rooms, () -> {
             if (rooms.leave(auction, viewer)) {
                 localViewers.decrementAndGet();
+                metrics.left(1);
             }
         });
     }
@@ -104,6 +109,24 @@ public final class Audience {
     /** Viewer connections open on this replica. */
     public int localViewers() {
         return localViewers.get();
+    }
+
+    /** Auctions with viewers on this replica, as the loops last reported them. Any thread; may be a moment old. */
+    public int localAuctions() {
+        return reporter.auctionsWithViewers();
+    }
+
+    /** True while writing counts to the store fails (since the last write that worked). Any thread. */
+    public boolean storeFailing() {
+        return reporter.storeFailing();
+    }
+
+    /**
+     * When a heartbeat (the write of all of this replica's entries, which renews their leases) last worked, by the
+     * replica's clock; the start of the replica before the first one. Any thread.
+     */
+    public long lastGoodHeartbeatMillis() {
+        return reporter.lastGoodHeartbeatMillis();
     }
 
     /** Viewers per auction on this replica, as the loops last reported them. Any thread; may be a moment old. */
@@ -124,6 +147,7 @@ public final class Audience {
                         Promise<Void> done = Promise.promise();
                         rooms.context().runOnContext(x -> {
                             localViewers.addAndGet(-rooms.viewers());
+                            metrics.left(rooms.viewers());
                             rooms.closeAll(Viewer.SERVICE_RESTART, "server stopping");
                             done.complete();
                         });
@@ -153,7 +177,7 @@ public final class Audience {
     private synchronized LocalRooms register(Context context) {
         return loopsByContext.computeIfAbsent(context, c -> {
             LocalRooms rooms = new LocalRooms(loops.size(), c,
-                    (loop, deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(loop, deltas, ids)));
+                    (loop, deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(loop, deltas, ids)), metrics);
             loops.add(rooms);
             return rooms;
         });

@@ -40,7 +40,7 @@ class PresenceReporterTest {
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
         engine = new InMemoryEngine(vertx, timers, 6000);
-        reporter = onContext(() -> new PresenceReporter(engine, "node-1", SETTINGS, timers, timers, new PresenceReporter.Loops() {
+        reporter = onContext(() -> new PresenceReporter(engine, "node-1", SETTINGS, timers, timers, AudienceMetrics.NONE, new PresenceReporter.Loops() {
             @Override
             public void count(int loop, ViewerCount count) {
                 deliveries.add("loop " + loop + ": " + count.auctionId().value() + " " + count.current() + "/" + count.peak());

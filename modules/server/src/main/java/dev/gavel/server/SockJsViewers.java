@@ -32,21 +32,22 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 final class SockJsViewers {
 
     private static final Logger LOG = LoggerFactory.getLogger(SockJsViewers.class);
-    /** A frame over this is answered like a WebSocket frame over it: closed with 1009 (Message Too Big). */
-    private static final short MESSAGE_TOO_BIG = 1009;
     /** The receiving requests of the HTTP transports, which vertx-web answers and then disconnects. */
     private static final List<String> CLOSING_TRANSPORTS = List.of("/xhr", "/xhr_streaming", "/eventsource", "/htmlfile", "/jsonp");
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final GavelMetrics metrics;
     private final String nodeId;
     private final int maxFrameBytes;
     private final Clock clock;
 
-    SockJsViewers(ViewerAdmission admission, Audience audience, String nodeId, int maxFrameBytes, Clock clock) {
+    SockJsViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, String nodeId, int maxFrameBytes,
+                  Clock clock) {
         this.admission = admission;
         this.clock = clock;
         this.audience = audience;
+        this.metrics = metrics;
         this.nodeId = nodeId;
         this.maxFrameBytes = maxFrameBytes;
     }
@@ -117,10 +118,11 @@ final class SockJsViewers {
             socket.close(1008, e.getMessage());
             return;
         }
-        AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new SockJsFrames(socket), clock);
+        AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, new SockJsFrames(socket), clock);
         socket.handler(data -> {
             if (data.length() > maxFrameBytes) {
-                viewer.close(MESSAGE_TOO_BIG, "frame over " + maxFrameBytes + " bytes");
+                // answered like a WebSocket frame over the limit: closed with 1009 (Message Too Big)
+                viewer.close(ViewerFrames.TOO_BIG, "frame over " + maxFrameBytes + " bytes");
             } else {
                 viewer.receiveText(data.toString());
             }
@@ -131,6 +133,11 @@ final class SockJsViewers {
 
     /** The SockJS wire: the same JSON frames as {@code /ws}, in SockJS's framing. */
     private record SockJsFrames(SockJSSocket socket) implements ViewerWire {
+
+        @Override
+        public GavelMetrics.Transport transport() {
+            return GavelMetrics.Transport.SOCKJS;
+        }
 
         @Override
         public void write(ViewerEvent event) {

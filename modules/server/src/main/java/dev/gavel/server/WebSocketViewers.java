@@ -18,11 +18,13 @@ final class WebSocketViewers implements Handler<RoutingContext> {
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final GavelMetrics metrics;
     private final Clock clock;
 
-    WebSocketViewers(ViewerAdmission admission, Audience audience, Clock clock) {
+    WebSocketViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, Clock clock) {
         this.admission = admission;
         this.audience = audience;
+        this.metrics = metrics;
         this.clock = clock;
     }
 
@@ -38,6 +40,7 @@ final class WebSocketViewers implements Handler<RoutingContext> {
             return;
         }
         if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+            metrics.refused("bad_request");
             Refusal.sendError(ctx.response(), 400, "expected a WebSocket upgrade");
             return;
         }
@@ -47,8 +50,8 @@ final class WebSocketViewers implements Handler<RoutingContext> {
     }
 
     private void accept(ViewerAdmission.Admitted admitted, ServerWebSocket upgraded) {
-        LeanWebSocket ws = LeanWebSocket.take(upgraded);
-        AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new JsonFrames(ws), clock);
+        LeanWebSocket ws = LeanWebSocket.take(upgraded, metrics);
+        AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, new JsonFrames(ws), clock);
         ws.textHandler(viewer::receiveText)
                 .binaryHandler(viewer::receiveBinary)
                 .closeHandler(v -> viewer.detach());
@@ -56,6 +59,11 @@ final class WebSocketViewers implements Handler<RoutingContext> {
 
     /** The plain WebSocket wire: one {@code {"event":..,"data":..}} text frame per event. */
     private record JsonFrames(LeanWebSocket ws) implements ViewerWire {
+
+        @Override
+        public GavelMetrics.Transport transport() {
+            return GavelMetrics.Transport.WS;
+        }
 
         @Override
         public void write(ViewerEvent event) {
