@@ -9,7 +9,11 @@ import io.vertx.redis.client.Response;
 
 import java.util.List;
 
-/** A Redis client whose every command (or pipelined batch) is reported as one {@link EngineMetrics.Operation}. */
+/**
+ * A Redis client whose every command (or pipelined batch) is reported as one {@link EngineMetrics.Operation}. A
+ * {@code NOSCRIPT} answer is not reported as a failure: the callers load the script and send again (Redis forgets
+ * scripts when it restarts), so nothing failed.
+ */
 final class TimedRedis implements Redis {
 
     private final Redis redis;
@@ -24,12 +28,23 @@ final class TimedRedis implements Redis {
 
     @Override
     public Future<Response> send(Request command) {
-        return metrics.timed(operation, () -> redis.send(command));
+        long sentAt = System.nanoTime();
+        return timed(redis.send(command), sentAt);
     }
 
     @Override
     public Future<List<Response>> batch(List<Request> commands) {
-        return metrics.timed(operation, () -> redis.batch(commands));
+        long sentAt = System.nanoTime();
+        return timed(redis.batch(commands), sentAt);
+    }
+
+    private <T> Future<T> timed(Future<T> reply, long sentAt) {
+        return reply.andThen(ar -> metrics.command(operation, System.nanoTime() - sentAt,
+                ar.succeeded() || isNoScript(ar.cause())));
+    }
+
+    private static boolean isNoScript(Throwable error) {
+        return error.getMessage() != null && error.getMessage().contains("NOSCRIPT");
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.gavel.core.EngineMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -72,6 +73,10 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
 
     GavelMetrics(Clock clock) {
         this.clock = clock;
+        // Vert.x counts a connection down when its own handlers see it close; a viewer's WebSocket runs on
+        // LeanWebSocket's handler instead, so these two would only ever grow. gavel_viewers counts viewers exactly.
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("vertx.http.server.active.connections")
+                || id.getName().equals("vertx.http.server.active.ws.connections")));
         joins = counter("gavel.joins", "Viewers that joined an auction on this replica.");
         leaves = counter("gavel.leaves", "Viewers that left an auction on this replica, for any reason.");
         broadcasts = counter("gavel.count.broadcasts",
@@ -146,6 +151,8 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
                 .register(registry);
         Gauge.builder("gavel.ready", ready, r -> r.getAsBoolean() ? 1 : 0)
                 .description("1 while this replica takes viewers (as /health/ready), else 0.")
+                // a gauge holds its object weakly, and nothing else holds this lambda
+                .strongReference(true)
                 .register(registry);
         Gauge.builder("gavel.store.failing", audience, a -> a.storeFailing() ? 1 : 0)
                 .description("1 while writing counts to the store fails, else 0.")
