@@ -41,6 +41,11 @@ class MetricsIT {
 
         tooBig.send("x".repeat(5000));
         assertEquals(1009, tooBig.awaitClosed());
+        try (RawWebSocket invalid = RawWebSocket.open(port, "/ws?slug=auction-metrics-x", null, 65536)) {
+            assertEquals(101, invalid.status());
+            invalid.sendText(new byte[] {(byte) 0xC3, (byte) 0x28});
+            assertEquals(1007, invalid.readUntilClose(new int[1]));
+        }
         assertEquals(400, TestViewer.refusalStatus(port, "/ws?slug=123", null));
         assertEquals(400, TestViewer.refusalStatus(port, "/ws?slug=auction-a%20b", null));
         socketIo.awaitCount(1, 2);
@@ -52,9 +57,13 @@ class MetricsIT {
         ws2.awaitEvents("playerSoldUpdate", 3);
         sockJs.awaitEvents("playerSoldUpdate", 3);
 
-        // the heartbeat (every 400 ms) and the subscriber's PING (every second) have run at least once
-        await().atMost(TestViewer.PATIENCE).until(() -> Scrape.of(port).value("gavel_redis_command_seconds_count{operation=\"ping\"}") > 0
-                && Scrape.of(port).value("gavel_store_heartbeat_age_seconds") < 2);
+        // the heartbeat (every 400 ms) and the subscriber's PING (every second) have run at least once, and the viewers
+        // closed for what they sent have left
+        await().atMost(TestViewer.PATIENCE).until(() -> {
+            Scrape now = Scrape.of(port);
+            return now.value("gavel_redis_command_seconds_count{operation=\"ping\"}") > 0
+                    && now.value("gavel_store_heartbeat_age_seconds") < 2 && now.value("gavel_viewers") == 4;
+        });
         Scrape scrape = Scrape.of(port);
 
         // viewers: by transport, as connected; the total is the number the API and the audience report
@@ -67,12 +76,13 @@ class MetricsIT {
         assertEquals(scrape.value("gavel_viewers"), auctions.stream().mapToLong(a -> ((JsonObject) a).getLong("current")).sum(),
                 auctions::encode);
         assertEquals(2, scrape.value("gavel_auctions"));
-        assertEquals(5, scrape.value("gavel_joins_total"));
-        assertEquals(1, scrape.value("gavel_leaves_total"));
+        assertEquals(6, scrape.value("gavel_joins_total"));
+        assertEquals(2, scrape.value("gavel_leaves_total"));
 
         // refusals by reason, counted where each is decided
         assertEquals(2, scrape.value("gavel_refusals_total{reason=\"bad_request\"}"));
         assertEquals(1, scrape.value("gavel_refusals_total{reason=\"frame_too_big\"}"));
+        assertEquals(1, scrape.value("gavel_refusals_total{reason=\"invalid_frame\"}"));
         assertEquals(0, scrape.value("gavel_refusals_total{reason=\"origin\"}"));
 
         // events: published by the other node, delivered here to each of the 3 viewers of the auction, lag measured
