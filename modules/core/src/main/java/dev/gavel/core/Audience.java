@@ -36,17 +36,20 @@ public final class Audience {
     private final Context reporterContext;
     private final PresenceReporter reporter;
     private final Engine engine;
+    private final AudienceMetrics metrics;
     private final Map<Context, LocalRooms> loopsByContext = new ConcurrentHashMap<>();
     private final List<LocalRooms> loops = new CopyOnWriteArrayList<>();
     private final AtomicInteger localViewers = new AtomicInteger();
     private final Timers timers;
     private volatile boolean stopping;
 
-    public Audience(Vertx vertx, Engine engine, String nodeId, AudienceSettings settings, Clock clock) {
+    public Audience(Vertx vertx, Engine engine, String nodeId, AudienceSettings settings, Clock clock,
+                    AudienceMetrics metrics) {
         this.reporterContext = vertx.getOrCreateContext();
         this.engine = engine;
         this.timers = Timers.of(vertx);
-        this.reporter = new PresenceReporter(engine, nodeId, settings, clock, timers, new PresenceReporter.Loops() {
+        this.metrics = metrics;
+        this.reporter = new PresenceReporter(engine, nodeId, settings, clock, timers, metrics, new PresenceReporter.Loops() {
             @Override
             public void count(int loop, ViewerCount count) {
                 LocalRooms rooms = loops.get(loop);
@@ -92,6 +95,7 @@ public final class Audience {
                 viewer.close(Viewer.SERVICE_RESTART, "server stopping");
             } else if (rooms.join(auction, viewer, viewerId, reporter.known(auction))) {
                 localViewers.incrementAndGet();
+                metrics.joined();
             }
         });
     }
@@ -102,6 +106,7 @@ public final class Audience {
         onLoop(rooms, () -> {
             if (rooms.leave(auction, viewer)) {
                 localViewers.decrementAndGet();
+                metrics.left(1);
             }
         });
     }
@@ -109,6 +114,24 @@ public final class Audience {
     /** Viewer connections open on this replica. */
     public int localViewers() {
         return localViewers.get();
+    }
+
+    /** Auctions with viewers on this replica, as the loops last reported them. Any thread; may be a moment old. */
+    public int localAuctions() {
+        return reporter.auctionsWithViewers();
+    }
+
+    /** True while writing counts to the store fails (since the last write that worked). Any thread. */
+    public boolean storeFailing() {
+        return reporter.storeFailing();
+    }
+
+    /**
+     * When a heartbeat (the write of all of this replica's entries, which renews their leases) last worked, by the
+     * replica's clock; the start of the replica before the first one. Any thread.
+     */
+    public long lastGoodHeartbeatMillis() {
+        return reporter.lastGoodHeartbeatMillis();
     }
 
     /** Viewers per auction on this replica, as the loops last reported them. Any thread; may be a moment old. */
@@ -141,6 +164,7 @@ public final class Audience {
                         rooms.context().runOnContext(x -> {
                             // viewers that joined while the drain began, if any
                             localViewers.addAndGet(-rooms.viewers());
+                            metrics.left(rooms.viewers());
                             rooms.closeAll(Viewer.SERVICE_RESTART, "server stopping");
                             done.complete();
                         });
@@ -160,6 +184,7 @@ public final class Audience {
         int due = (int) Math.ceil((double) total * step / steps);
         int closed = rooms.closeSome(due - closedSoFar, Viewer.SERVICE_RESTART, "server stopping");
         localViewers.addAndGet(-closed);
+        metrics.left(closed);
         if (step >= steps || rooms.viewers() == 0) {
             done.complete();
         } else {
@@ -186,7 +211,7 @@ public final class Audience {
     private synchronized LocalRooms register(Context context) {
         return loopsByContext.computeIfAbsent(context, c -> {
             LocalRooms rooms = new LocalRooms(loops.size(), c,
-                    (loop, deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(loop, deltas, ids)));
+                    (loop, deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(loop, deltas, ids)), metrics);
             loops.add(rooms);
             return rooms;
         });

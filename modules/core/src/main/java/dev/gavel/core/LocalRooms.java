@@ -32,6 +32,7 @@ final class LocalRooms {
     private final int index;
     private final Context context;
     private final Changes changes;
+    private final AudienceMetrics metrics;
     private final Map<AuctionId, Room> rooms = new HashMap<>();
     private Map<AuctionId, Integer> deltas = new HashMap<>();
     private Map<AuctionId, Set<String>> newViewerIds = new HashMap<>();
@@ -39,10 +40,11 @@ final class LocalRooms {
     private boolean closed;
     private int viewers;
 
-    LocalRooms(int index, Context context, Changes changes) {
+    LocalRooms(int index, Context context, Changes changes, AudienceMetrics metrics) {
         this.index = index;
         this.context = context;
         this.changes = changes;
+        this.metrics = metrics;
     }
 
     Context context() {
@@ -79,6 +81,7 @@ final class LocalRooms {
         }
         if (room.lastCount != null) {
             viewer.send(room.lastCount.toEvent());
+            metrics.countsSent(1);
         }
         return true;
     }
@@ -102,7 +105,7 @@ final class LocalRooms {
         Room room = rooms.get(count.auctionId());
         if (room != null) {
             room.lastCount = count;
-            room.forEach(count.toEvent());
+            metrics.countsSent(room.forEach(count.toEvent()));
         }
     }
 
@@ -110,7 +113,7 @@ final class LocalRooms {
     void event(AuctionId auction, ViewerEvent event) {
         Room room = rooms.get(auction);
         if (room != null) {
-            room.forEach(event);
+            metrics.eventDelivered(room.forEach(event), event.publishedAtMillis());
         }
     }
 
@@ -200,12 +203,14 @@ final class LocalRooms {
         /**
          * Sends to every viewer of the room as it was when the fan-out began. A viewer may leave while it is being
          * sent to (one that fell too far behind is closed and leaves at once); walking the set itself would then
-         * skip the viewers after it.
+         * skip the viewers after it. Returns how many viewers it was sent to.
          */
-        void forEach(ViewerEvent event) {
-            for (Viewer viewer : snapshotOfViewers()) {
+        int forEach(ViewerEvent event) {
+            Viewer[] all = snapshotOfViewers();
+            for (Viewer viewer : all) {
                 viewer.send(event);
             }
+            return all.length;
         }
     }
 }

@@ -48,6 +48,7 @@ final class PresenceReporter {
     private final Clock clock;
     private final Timers timers;
     private final Loops loops;
+    private final AudienceMetrics metrics;
     private final NewViewerIds newViewerIds;
     private final Map<AuctionId, Tally> tallies = new HashMap<>();
     /** The newest count of each auction with a tally, for viewers joining on any loop. */
@@ -57,18 +58,24 @@ final class PresenceReporter {
     private long lastHeartbeatAt;
     private Future<?> inFlight = Future.succeededFuture();
     private boolean flushing;
-    private boolean storeFailing;
+    /** Read from any thread by metrics and health, so volatile; written on the reporter's thread only. */
+    private volatile boolean storeFailing;
+    private volatile long lastGoodHeartbeatAt;
+    private volatile int auctionsWithViewers;
     private boolean stopping;
     private boolean earlierEntriesCleared;
     private volatile boolean halted;
 
-    PresenceReporter(Engine engine, String nodeId, AudienceSettings settings, Clock clock, Timers timers, Loops loops) {
+    PresenceReporter(Engine engine, String nodeId, AudienceSettings settings, Clock clock, Timers timers,
+                     AudienceMetrics metrics, Loops loops) {
         this.engine = engine;
         this.nodeId = nodeId;
         this.settings = settings;
         this.clock = clock;
         this.timers = timers;
+        this.metrics = metrics;
         this.loops = loops;
+        this.lastGoodHeartbeatAt = clock.millis();
         this.newViewerIds = new NewViewerIds(timers, engine, clock, settings);
     }
 
@@ -134,6 +141,21 @@ final class PresenceReporter {
         return sizes;
     }
 
+    /** Auctions with viewers on this replica. Any thread. */
+    int auctionsWithViewers() {
+        return auctionsWithViewers;
+    }
+
+    /** True while writing counts to the store fails. Any thread. */
+    boolean storeFailing() {
+        return storeFailing;
+    }
+
+    /** When a heartbeat last reached the store (the reporter's start before the first one). Any thread. */
+    long lastGoodHeartbeatMillis() {
+        return lastGoodHeartbeatAt;
+    }
+
     /** The newest count known of an auction this replica has viewers in, or null. Any thread. */
     ViewerCount known(AuctionId auction) {
         return knownCounts.get(auction);
@@ -163,6 +185,7 @@ final class PresenceReporter {
             }
         }
         tallies.clear();
+        auctionsWithViewers = 0;
         knownCounts.clear();
         return Future.join(unsubscribed).otherwiseEmpty().mapEmpty();
     }
@@ -225,6 +248,7 @@ final class PresenceReporter {
             if (ar.succeeded()) {
                 if (heartbeat) {
                     lastHeartbeatAt = now;
+                    lastGoodHeartbeatAt = now;
                 }
                 if (storeFailing) {
                     storeFailing = false;
@@ -284,8 +308,14 @@ final class PresenceReporter {
                 perLoop = Arrays.copyOf(perLoop, loop + 1);
             }
             perLoop[loop] += delta;
+            long before = viewers;
             viewers += delta;
             dirty = true;
+            if (before <= 0 && viewers > 0) {
+                auctionsWithViewers++;
+            } else if (before > 0 && viewers <= 0) {
+                auctionsWithViewers--;
+            }
         }
 
         @Override
@@ -324,6 +354,7 @@ final class PresenceReporter {
             }
             shown = known;
             throttle.sent(clock.millis());
+            metrics.broadcast();
             for (int loop = 0; loop < perLoop.length; loop++) {
                 if (perLoop[loop] > 0) {
                     loops.count(loop, known);

@@ -20,22 +20,35 @@ public final class ViewerEvent {
 
     private final String name;
     private final String dataJson;
+    private final long publishedAtMillis;
     private String jsonFrame;
     private String socketIoPacket;
     /** Published safely: another event loop reads an encoding only once it is complete. */
     private final AtomicReferenceArray<Object> encodings = new AtomicReferenceArray<>(WIRE_FORMATS);
 
-    private ViewerEvent(String name, String dataJson) {
+    private ViewerEvent(String name, String dataJson, long publishedAtMillis) {
         this.name = name;
         this.dataJson = dataJson;
+        this.publishedAtMillis = publishedAtMillis;
     }
 
     /**
+     * An event made on this replica for its own viewers (a count, an answer to a viewer's frame): it was not
+     * published, so it has no {@link #publishedAtMillis}.
+     *
      * @param name     an event name of the contract; it is put into JSON unescaped, so it must not need escaping
      * @param dataJson the payload, already valid JSON text
      */
     public static ViewerEvent of(String name, String dataJson) {
-        return new ViewerEvent(name, dataJson);
+        return new ViewerEvent(name, dataJson, 0);
+    }
+
+    /**
+     * An event published for an auction's viewers, with the time it was published (wall clock, milliseconds since
+     * the epoch): the replicas that deliver it measure the publish-to-delivery lag from it.
+     */
+    public static ViewerEvent published(String name, String dataJson, long publishedAtMillis) {
+        return new ViewerEvent(name, dataJson, publishedAtMillis);
     }
 
     /** An {@code error} event with code {@code bad_frame}. */
@@ -59,6 +72,11 @@ public final class ViewerEvent {
 
     public String dataJson() {
         return dataJson;
+    }
+
+    /** When the event was published, by the publishing replica's clock; 0 for an event that was not published. */
+    public long publishedAtMillis() {
+        return publishedAtMillis;
     }
 
     /** The WebSocket and SockJS frame: {@code {"event":NAME,"data":PAYLOAD}}. */

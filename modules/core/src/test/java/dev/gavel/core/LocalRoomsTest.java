@@ -28,7 +28,7 @@ class LocalRoomsTest {
     @Test
     void aViewerLeavingDuringAFanOutDoesNotCostTheOthersTheEvent() throws Exception {
         Context context = vertx.getOrCreateContext();
-        LocalRooms rooms = new LocalRooms(0, context, (loop, deltas, ids) -> { });
+        LocalRooms rooms = new LocalRooms(0, context, (loop, deltas, ids) -> { }, AudienceMetrics.NONE);
         List<String> received = new ArrayList<>();
         CompletableFuture<Void> done = new CompletableFuture<>();
         context.runOnContext(v -> {

@@ -13,10 +13,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The reporter on the in-memory engine, with a manual clock and timers: everything runs on one Vert.x context
@@ -30,6 +33,7 @@ class PresenceReporterTest {
 
     private final ManualTimers timers = new ManualTimers();
     private final List<String> deliveries = new ArrayList<>();
+    private final AtomicInteger broadcasts = new AtomicInteger();
     private Vertx vertx;
     private Context context;
     private InMemoryEngine engine;
@@ -40,7 +44,7 @@ class PresenceReporterTest {
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
         engine = new InMemoryEngine(vertx, timers, 6000);
-        reporter = onContext(() -> new PresenceReporter(engine, "node-1", SETTINGS, timers, timers, new PresenceReporter.Loops() {
+        reporter = onContext(() -> new PresenceReporter(engine, "node-1", SETTINGS, timers, timers, countingBroadcasts(), new PresenceReporter.Loops() {
             @Override
             public void count(int loop, ViewerCount count) {
                 deliveries.add("loop " + loop + ": " + count.auctionId().value() + " " + count.current() + "/" + count.peak());
@@ -91,9 +95,11 @@ class PresenceReporterTest {
         flushAndDeliver();
         assertEquals(List.of(), deliveries, "nothing before the broadcast interval is over");
 
+        broadcasts.set(0);
         run(() -> timers.advance(Duration.ofMillis(200)));
         drain();
         assertEquals(List.of("loop 0: a 4/4"), deliveries);
+        assertEquals(1, broadcasts.get(), "one broadcast, however many loops it reached");
     }
 
     @Test
@@ -114,8 +120,13 @@ class PresenceReporterTest {
     @Test
     void anAuctionWithoutViewersIsWrittenAsZeroThenForgotten() throws Exception {
         run(() -> reporter.changed(0, Map.of(A, 2), Map.of()));
+        run(() -> reporter.changed(1, Map.of(A, 1, B, 1), Map.of()));
         flushAndDeliver();
+        assertEquals(2, reporter.auctionsWithViewers());
         run(() -> reporter.changed(0, Map.of(A, -2), Map.of()));
+        assertEquals(2, reporter.auctionsWithViewers(), "a viewer of a is left on loop 1");
+        run(() -> reporter.changed(1, Map.of(A, -1, B, -1), Map.of()));
+        assertEquals(0, reporter.auctionsWithViewers());
         flushAndDeliver();
 
         assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
@@ -134,15 +145,21 @@ class PresenceReporterTest {
 
         // ten heartbeats later the lease (6 s) would long have run out without them
         for (int i = 0; i < 10; i++) {
+            long before = reporter.lastGoodHeartbeatMillis();
             run(() -> timers.advance(Duration.ofMillis(2000)));
             drain();
+            assertTrue(reporter.lastGoodHeartbeatMillis() > before);
+            assertTrue(timers.millis() - reporter.lastGoodHeartbeatMillis() < SETTINGS.heartbeatMillis());
         }
         assertEquals(4, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertFalse(reporter.storeFailing());
 
         reporter.halt();
+        long lastHeartbeat = reporter.lastGoodHeartbeatMillis();
         run(() -> timers.advance(Duration.ofMillis(7000)));
         drain();
         assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertEquals(lastHeartbeat, reporter.lastGoodHeartbeatMillis());
     }
 
     @Test
@@ -156,6 +173,31 @@ class PresenceReporterTest {
 
         assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
         assertEquals(0, engine.presence().read(B).await(1, TimeUnit.SECONDS).current());
+    }
+
+    private AudienceMetrics countingBroadcasts() {
+        return new AudienceMetrics() {
+            @Override
+            public void joined() {
+            }
+
+            @Override
+            public void left(int viewers) {
+            }
+
+            @Override
+            public void broadcast() {
+                broadcasts.incrementAndGet();
+            }
+
+            @Override
+            public void countsSent(int viewers) {
+            }
+
+            @Override
+            public void eventDelivered(int viewers, long publishedAtMillis) {
+            }
+        };
     }
 
     /** Runs {@code action} on the reporter's context and waits for it. */

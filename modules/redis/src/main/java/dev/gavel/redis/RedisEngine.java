@@ -1,6 +1,7 @@
 package dev.gavel.redis;
 
 import dev.gavel.core.Engine;
+import dev.gavel.core.EngineMetrics;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.PresenceStore;
 import dev.gavel.core.ViewerStats;
@@ -29,7 +30,7 @@ public final class RedisEngine implements Engine {
     private final RedisViewerStats stats;
 
     private RedisEngine(Vertx vertx, String redisUrl, Clock clock, long leaseMillis, long historyIntervalMillis,
-                        long historyRetentionMillis) {
+                        long historyRetentionMillis, EngineMetrics metrics) {
         RedisOptions options = new RedisOptions()
                 .setConnectionString(redisUrl)
                 .setMaxPoolSize(1)
@@ -42,9 +43,11 @@ public final class RedisEngine implements Engine {
         this.commands = Redis.createClient(vertx, options);
         this.publisher = Redis.createClient(vertx, new RedisOptions(options));
         this.subscriber = Redis.createClient(vertx, new RedisOptions(options));
-        this.stats = new RedisViewerStats(commands, historyIntervalMillis, historyRetentionMillis);
-        this.presence = new RedisPresenceStore(commands, clock, leaseMillis);
-        this.broker = new RedisEventBroker(vertx, publisher, subscriber);
+        this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, EngineMetrics.Operation.STATS),
+                historyIntervalMillis, historyRetentionMillis);
+        this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, EngineMetrics.Operation.REPORT), clock, leaseMillis);
+        this.broker = new RedisEventBroker(vertx, new TimedRedis(publisher, metrics, EngineMetrics.Operation.PUBLISH),
+                subscriber, metrics);
     }
 
     /**
@@ -52,7 +55,8 @@ public final class RedisEngine implements Engine {
      * before {@link #connect()}.
      */
     public static RedisEngine create(Vertx vertx, String redisUrl, Clock clock, long leaseMillis) {
-        return create(vertx, redisUrl, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
+        return create(vertx, redisUrl, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS,
+                EngineMetrics.NONE);
     }
 
     /**
@@ -60,10 +64,11 @@ public final class RedisEngine implements Engine {
      *
      * @param historyIntervalMillis  one audience history sample per auction per this interval
      * @param historyRetentionMillis how long samples and unique viewer tallies are kept
+     * @param metrics                told the latency and outcome of every command, by operation, and each reconnect
      */
     public static RedisEngine create(Vertx vertx, String redisUrl, Clock clock, long leaseMillis,
-                                     long historyIntervalMillis, long historyRetentionMillis) {
-        return new RedisEngine(vertx, redisUrl, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis);
+                                     long historyIntervalMillis, long historyRetentionMillis, EngineMetrics metrics) {
+        return new RedisEngine(vertx, redisUrl, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, metrics);
     }
 
     /**

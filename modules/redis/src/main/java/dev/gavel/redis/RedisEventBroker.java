@@ -1,6 +1,7 @@
 package dev.gavel.redis;
 
 import dev.gavel.core.AuctionId;
+import dev.gavel.core.EngineMetrics;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Context;
@@ -39,6 +40,7 @@ final class RedisEventBroker implements EventBroker {
     private final Context context;
     private final Redis publisher;
     private final Redis subscriber;
+    private final EngineMetrics metrics;
     private final Map<String, List<Listening>> listeners = new ConcurrentHashMap<>();
     private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
 
@@ -49,11 +51,13 @@ final class RedisEventBroker implements EventBroker {
     private boolean everConnected;
     private boolean closed;
 
-    RedisEventBroker(Vertx vertx, Redis publisher, Redis subscriber) {
+    /** @param publisher a client that reports its commands as {@link EngineMetrics.Operation#PUBLISH} */
+    RedisEventBroker(Vertx vertx, Redis publisher, Redis subscriber, EngineMetrics metrics) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.publisher = publisher;
         this.subscriber = subscriber;
+        this.metrics = metrics;
     }
 
     /** Connects the subscriber; completes when first connected, or fails, while it keeps trying. */
@@ -92,7 +96,7 @@ final class RedisEventBroker implements EventBroker {
             // Already subscribed, or not connected: the reconnect subscribes to every channel with listeners.
             return Future.succeededFuture(subscription);
         }
-        return settled(conn.send(Request.cmd(Command.SUBSCRIBE).arg(channel))).map(subscription);
+        return settled(subscriptionCommand(conn, Request.cmd(Command.SUBSCRIBE).arg(channel))).map(subscription);
     }
 
     /**
@@ -116,7 +120,12 @@ final class RedisEventBroker implements EventBroker {
         if (!last[0] || conn == null) {
             return Future.succeededFuture();
         }
-        return settled(conn.send(Request.cmd(Command.UNSUBSCRIBE).arg(channel)));
+        return settled(subscriptionCommand(conn, Request.cmd(Command.UNSUBSCRIBE).arg(channel)));
+    }
+
+    /** A reply whose promise the client dropped (see {@link #settled}) is never reported: neither late nor failed. */
+    private Future<Response> subscriptionCommand(RedisConnection conn, Request command) {
+        return metrics.timed(EngineMetrics.Operation.SUBSCRIBE, () -> conn.send(command));
     }
 
     Future<Void> close() {
@@ -143,7 +152,7 @@ final class RedisEventBroker implements EventBroker {
             connection = conn;
             Request subscribe = Request.cmd(Command.SUBSCRIBE);
             listeners.keySet().forEach(subscribe::arg);
-            Future<Void> resubscribed = listeners.isEmpty() ? Future.succeededFuture() : settled(conn.send(subscribe));
+            Future<Void> resubscribed = listeners.isEmpty() ? Future.succeededFuture() : settled(subscriptionCommand(conn, subscribe));
             return resubscribed.map(x -> conn);
         }).andThen(ar -> {
             if (ar.failed()) {
@@ -155,6 +164,7 @@ final class RedisEventBroker implements EventBroker {
             backoffMillis = MIN_BACKOFF_MILLIS;
             pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
             if (everConnected) {
+                metrics.reconnected();
                 LOG.info("Reconnected to Redis; resubscribed to {} auction channels", listeners.size());
             } else {
                 LOG.info("Connected to Redis");
@@ -167,7 +177,8 @@ final class RedisEventBroker implements EventBroker {
 
     private void ping(RedisConnection conn) {
         long sentAt = System.nanoTime();
-        conn.send(Request.cmd(Command.PING))
+        // timed before the timeout: a PING whose promise a push swallowed is never reported, not reported as failed
+        metrics.timed(EngineMetrics.Operation.PING, () -> conn.send(Request.cmd(Command.PING)))
                 .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onFailure(error -> {
                     // A push can swallow the PING's promise (see settled); anything heard since means alive.

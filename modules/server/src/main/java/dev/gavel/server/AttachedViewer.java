@@ -27,6 +27,7 @@ public final class AttachedViewer implements Viewer {
     private static final Logger LOG = LoggerFactory.getLogger(AttachedViewer.class);
 
     private final Audience audience;
+    private final GavelMetrics metrics;
     private final ViewerAdmission.Admitted admitted;
     private final ViewerWire wire;
     private final Clock clock;
@@ -38,18 +39,22 @@ public final class AttachedViewer implements Viewer {
     private boolean attached;
     private boolean closed;
 
-    private AttachedViewer(Audience audience, ViewerAdmission.Admitted admitted, ViewerWire wire, Clock clock) {
+    private AttachedViewer(Audience audience, GavelMetrics metrics, ViewerAdmission.Admitted admitted, ViewerWire wire,
+                           Clock clock) {
         this.audience = audience;
+        this.metrics = metrics;
         this.admitted = admitted;
         this.wire = wire;
         this.clock = clock;
     }
 
     /** Makes the connection a viewer of its auction: it is counted from now on, until {@link #detach}. */
-    public static AttachedViewer attach(Audience audience, ViewerAdmission.Admitted admitted, ViewerWire wire, Clock clock) {
-        AttachedViewer viewer = new AttachedViewer(audience, admitted, wire, clock);
+    public static AttachedViewer attach(Audience audience, GavelMetrics metrics, ViewerAdmission.Admitted admitted,
+                                        ViewerWire wire, Clock clock) {
+        AttachedViewer viewer = new AttachedViewer(audience, metrics, admitted, wire, clock);
         wire.onDrained(viewer::drain);
         viewer.attached = true;
+        metrics.attached(wire.transport());
         audience.join(admitted.auction(), viewer, admitted.viewerId());
         return viewer;
     }
@@ -63,6 +68,7 @@ public final class AttachedViewer implements Viewer {
         waitingChars = 0;
         if (attached) {
             attached = false;
+            metrics.detached(wire.transport());
             audience.leave(admitted.auction(), this);
         }
     }
@@ -109,15 +115,23 @@ public final class AttachedViewer implements Viewer {
         waitingChars += event.weight();
         if (waitingChars > MAX_BEHIND_CHARS || now - waitingSince.peek() > MAX_BEHIND_MILLIS) {
             LOG.debug("Viewer of auction {} fell behind by {} chars; closing it", admitted.auction(), waitingChars);
+            metrics.slowViewerClosed();
             close(TRY_AGAIN_LATER, "too far behind");
         }
     }
 
-    /** Closes the connection; it stops counting at once, not only once the client has answered the close. */
+    /**
+     * Closes the connection; it stops counting at once, not only once the client has answered the close. A close with
+     * 1009 is where every transport's "frame too big" ends ({@link ViewerFrames}, binary frames, SockJS), so it is
+     * counted here.
+     */
     @Override
     public void close(short code, String reason) {
         if (closed) {
             return;
+        }
+        if (code == ViewerFrames.TOO_BIG) {
+            metrics.refused("frame_too_big");
         }
         detach();
         wire.close(code, reason);

@@ -42,10 +42,12 @@ final class AuctionApi {
 
     private final Engine engine;
     private final Clock clock;
+    private final GavelMetrics metrics;
 
-    AuctionApi(Engine engine, Clock clock) {
+    AuctionApi(Engine engine, Clock clock, GavelMetrics metrics) {
         this.engine = engine;
         this.clock = clock;
+        this.metrics = metrics;
     }
 
     void publishBidding(RoutingContext ctx) {
@@ -64,10 +66,11 @@ final class AuctionApi {
             unavailable(ctx, "the event broker is not connected; nothing was published");
             return;
         }
-        engine.broker().publish(auction, ViewerEvent.of(event, dataJson))
+        engine.broker().publish(auction, ViewerEvent.published(event, dataJson, clock.millis()))
                 .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onSuccess(v -> {
                     LOG.debug("Published {} to auction {}", event, auction);
+                    metrics.eventPublished();
                     ctx.response().setStatusCode(202);
                     ctx.json(new JsonObject().put("auctionId", auction.value()).put("event", event));
                 })

@@ -13,6 +13,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.micrometer.MicrometerMetricsFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,19 +40,27 @@ public final class GavelNode {
     private final NodeState state;
     private final List<HttpVerticle> http = new ArrayList<>();
 
-    private GavelNode(GavelConfig config, Vertx vertx, Engine engine, Audience audience, HistorySampler sampler) {
+    private GavelNode(GavelConfig config, Vertx vertx, Engine engine, Audience audience, HistorySampler sampler,
+                      GavelMetrics metrics) {
         this.config = config;
         this.vertx = vertx;
         this.engine = engine;
         this.audience = audience;
         this.sampler = sampler;
         this.state = new NodeState(config.maxViewers(), config.eventLoops(), audience::localViewers);
+        metrics.watch(audience, () -> HealthRoutes.isReady(state, engine));
     }
 
     /** Starts a node. A Redis that is not reachable yet does not stop it: it is not ready until Redis is. */
     public static Future<GavelNode> start(GavelConfig config) {
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true));
         Clock clock = Clock.systemUTC();
+        // a registry of its own per node: tests run several nodes in one JVM
+        GavelMetrics metrics = new GavelMetrics(clock);
+        Vertx vertx = Vertx.builder()
+                .with(new VertxOptions().setEventLoopPoolSize(config.eventLoops()).setPreferNativeTransport(true)
+                        .setMetricsOptions(metrics.vertxOptions()))
+                .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
+                .build();
         long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
         Engine engine;
         Future<Void> connected;
@@ -60,7 +69,7 @@ public final class GavelNode {
             connected = Future.succeededFuture();
         } else {
             RedisEngine redis = RedisEngine.create(vertx, config.redisUrl(), clock, lease,
-                    config.historyIntervalMillis(), config.historyRetentionMillis());
+                    config.historyIntervalMillis(), config.historyRetentionMillis(), metrics);
             engine = redis;
             connected = redis.connect().recover(e -> {
                 LOG.warn("Redis is not reachable yet ({}); the node is not ready until it is", e.toString());
@@ -68,8 +77,9 @@ public final class GavelNode {
             });
         }
         Audience audience = new Audience(vertx, engine, config.nodeId(),
-                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock);
-        GavelNode node = new GavelNode(config, vertx, engine, audience, new HistorySampler(vertx, audience, engine, clock));
+                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, metrics);
+        GavelNode node = new GavelNode(config, vertx, engine, audience, new HistorySampler(vertx, audience, engine, clock),
+                metrics);
         return connected
                 .compose(v -> audience.start())
                 .onSuccess(v -> node.sampler.start())
@@ -77,8 +87,8 @@ public final class GavelNode {
                     SocketIoViewers.Sessions sessions = new SocketIoViewers.Sessions();
                     AtomicReferenceArray<Context> loops = new AtomicReferenceArray<>(config.eventLoops());
                     return vertx.deployVerticle(() -> {
-                        HttpVerticle instance = new HttpVerticle(config, engine, audience, node.state, sessions, loops,
-                                node.http.size());
+                        HttpVerticle instance = new HttpVerticle(config, engine, audience, node.state, metrics, sessions,
+                                loops, node.http.size());
                         node.http.add(instance);
                         return instance;
                     }, new DeploymentOptions().setInstances(config.eventLoops()));

@@ -30,6 +30,7 @@ final class HttpVerticle extends VerticleBase {
     private final Engine engine;
     private final Audience audience;
     private final NodeState state;
+    private final GavelMetrics metrics;
     private final SocketIoViewers.Sessions socketIoSessions;
     private final AtomicReferenceArray<Context> loops;
     private final int loop;
@@ -40,12 +41,13 @@ final class HttpVerticle extends VerticleBase {
      * @param loops every instance's context, by loop; this one sets its own at start
      * @param loop  which of the node's event loops this instance serves, from 0
      */
-    HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state,
+    HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state, GavelMetrics metrics,
                  SocketIoViewers.Sessions socketIoSessions, AtomicReferenceArray<Context> loops, int loop) {
         this.config = config;
         this.engine = engine;
         this.audience = audience;
         this.state = state;
+        this.metrics = metrics;
         this.socketIoSessions = socketIoSessions;
         this.loops = loops;
         this.loop = loop;
@@ -54,23 +56,23 @@ final class HttpVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-        ViewerAdmission admission = new ViewerAdmission(origins, state);
+        ViewerAdmission admission = new ViewerAdmission(origins, state, metrics);
         Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
         pings.start(vertx);
-        router.route("/ws").handler(new WebSocketViewers(admission, audience, pings, clock));
-        SocketIoViewers socketIo = new SocketIoViewers(admission, origins, audience, new EngineSettings(
+        router.route("/ws").handler(new WebSocketViewers(admission, audience, metrics, pings, clock));
+        SocketIoViewers socketIo = new SocketIoViewers(admission, origins, audience, metrics, new EngineSettings(
                 config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), ViewerFrames.MAX_FRAME_BYTES,
                 EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions);
         socketIo.startTicking(vertx);
         router.route("/auction/").handler(socketIo);
         loops.set(loop, context);
-        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock)
+        new SockJsViewers(admission, audience, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock)
                 .mount(vertx, router, loops);
-        new HealthRoutes(engine, audience, state).mount(router);
+        new HealthRoutes(engine, state, metrics).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
-        return ApiRoutes.load(vertx, config.adminTokens(), origins, new AuctionApi(engine, clock))
+        return ApiRoutes.load(vertx, config.adminTokens(), origins, new AuctionApi(engine, clock, metrics))
                 .compose(api -> {
                     // Last: the API router is mounted on /* and passes on what it does not route.
                     api.mount(vertx, router);

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -40,6 +41,7 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
     static final long CLOSING_TIMEOUT_MILLIS = 10_000;
 
     private final ContextInternal context;
+    private final GavelMetrics metrics;
     private ChannelHandlerContext chctx;
     private Handler<String> textHandler = text -> { };
     private Handler<Integer> binaryHandler = length -> { };
@@ -51,12 +53,13 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
     private boolean closed;
     private ScheduledFuture<?> closingTimeout;
 
-    private LeanWebSocket(ContextInternal context) {
+    private LeanWebSocket(ContextInternal context, GavelMetrics metrics) {
         this.context = context;
+        this.metrics = metrics;
     }
 
     /** Takes over the WebSocket that Vert.x has just upgraded; call on its context, in the upgrade's callback. */
-    public static LeanWebSocket take(ServerWebSocket ws) {
+    public static LeanWebSocket take(ServerWebSocket ws, GavelMetrics metrics) {
         ContextInternal current = (ContextInternal) Vertx.currentContext();
         if (current == null) {
             throw new IllegalStateException("not on the WebSocket's context");
@@ -64,7 +67,7 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
         // the server's context, not the connection's duplicate of it: nothing of the upgrade request stays reachable
         ContextInternal context = current.unwrap();
         ChannelHandlerContext vertxHandler = unwrap(ws).channelHandlerContext();
-        LeanWebSocket lean = new LeanWebSocket(context);
+        LeanWebSocket lean = new LeanWebSocket(context, metrics);
         vertxHandler.pipeline().addBefore(vertxHandler.name(), "gavel-utf8", new Utf8FrameValidator(true));
         vertxHandler.pipeline().replace(vertxHandler.handler(), "gavel-viewer", lean);
         return lean;
@@ -214,6 +217,7 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
         }
         fragments.release();
         fragments = null;
+        metrics.refused("frame_too_big");
         close(ViewerFrames.TOO_BIG, "frame over " + ViewerFrames.MAX_FRAME_BYTES + " bytes");
         return false;
     }
@@ -249,8 +253,15 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * A frame that breaks the protocol (invalid UTF-8 is answered 1007 by Netty's validator, before this handler) ends
+     * here, as does any other failure of the channel.
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof CorruptedWebSocketFrameException) {
+            metrics.refused("invalid_frame");
+        }
         ctx.close();
     }
 }

@@ -48,16 +48,20 @@ final class NodeState {
         return started && !stopping;
     }
 
+    /** Why a replica takes no more viewers: a reason for metrics (a constant) and a message for the client. */
+    record Busy(String reason, String message) {
+    }
+
     /** Null when a new viewer is welcome, else why not. */
-    String whyNoViewers() {
+    Busy whyNoViewers() {
         if (!isServing()) {
-            return "replica is not serving (starting or stopping)";
+            return new Busy("not_serving", "replica is not serving (starting or stopping)");
         }
         if (viewers.getAsInt() >= maxViewers) {
-            return "replica is full (" + maxViewers + " viewers)";
+            return new Busy("full", "replica is full (" + maxViewers + " viewers)");
         }
         if (isOverloaded()) {
-            return "replica is overloaded";
+            return new Busy("overloaded", "replica is overloaded");
         }
         return null;
     }

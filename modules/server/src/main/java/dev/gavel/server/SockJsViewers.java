@@ -41,8 +41,6 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
 final class SockJsViewers {
 
     private static final Logger LOG = LoggerFactory.getLogger(SockJsViewers.class);
-    /** A frame over this is answered like a WebSocket frame over it: closed with 1009 (Message Too Big). */
-    private static final short MESSAGE_TOO_BIG = 1009;
     /** Where the node serves the sockjs-client bundle that SockJS's iframe page loads (never a public CDN). */
     static final String LIBRARY_PATH = "/assets/sockjs-client/sockjs.min.js";
     private static final String LIBRARY_RESOURCE = "META-INF/resources/webjars/sockjs-client/1.6.1/dist/sockjs.min.js";
@@ -51,17 +49,20 @@ final class SockJsViewers {
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final GavelMetrics metrics;
     private final String nodeId;
     private final int maxFrameBytes;
     private final WebSocketPings pings;
     private final Clock clock;
 
-    SockJsViewers(ViewerAdmission admission, Audience audience, String nodeId, int maxFrameBytes, WebSocketPings pings,
+    SockJsViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, String nodeId, int maxFrameBytes,
+                  WebSocketPings pings,
                   Clock clock) {
         this.admission = admission;
         this.pings = pings;
         this.clock = clock;
         this.audience = audience;
+        this.metrics = metrics;
         this.nodeId = nodeId;
         this.maxFrameBytes = maxFrameBytes;
     }
@@ -142,12 +143,13 @@ final class SockJsViewers {
             socket.close(1008, e.getMessage());
             return;
         }
-        AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new SockJsFrames(socket), clock);
+        AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, new SockJsFrames(socket), clock);
         // the WebSocket transports' sessions are created on their upgrade's request; the others are not WebSockets
         pings.watch(socket.routingContext().request());
         socket.handler(data -> {
             if (data.length() > maxFrameBytes) {
-                viewer.close(MESSAGE_TOO_BIG, "frame over " + maxFrameBytes + " bytes");
+                // answered like a WebSocket frame over the limit: closed with 1009 (Message Too Big)
+                viewer.close(ViewerFrames.TOO_BIG, "frame over " + maxFrameBytes + " bytes");
             } else {
                 viewer.receiveText(data.toString());
             }
@@ -169,6 +171,11 @@ final class SockJsViewers {
 
     /** The SockJS wire: the same JSON frames as {@code /ws}, in SockJS's framing. */
     private record SockJsFrames(SockJSSocket socket) implements ViewerWire {
+
+        @Override
+        public GavelMetrics.Transport transport() {
+            return GavelMetrics.Transport.SOCKJS;
+        }
 
         @Override
         public void write(ViewerEvent event) {

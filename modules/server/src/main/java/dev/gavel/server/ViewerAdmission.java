@@ -17,10 +17,12 @@ public final class ViewerAdmission {
 
     private final OriginPolicy origins;
     private final NodeState state;
+    private final GavelMetrics metrics;
 
-    ViewerAdmission(OriginPolicy origins, NodeState state) {
+    ViewerAdmission(OriginPolicy origins, NodeState state, GavelMetrics metrics) {
         this.origins = origins;
         this.state = state;
+        this.metrics = metrics;
     }
 
     /**
@@ -30,16 +32,27 @@ public final class ViewerAdmission {
      * @throws Refusal 403 for an origin that is not allowed, 400 for a missing or bad slug or a bad {@code viewerId}
      */
     public Admitted admit(HttpServerRequest request) {
-        if (!origins.allows(request)) {
-            throw new Refusal(403, "origin not allowed: " + request.getHeader("Origin"));
-        }
+        checkOrigin(request);
         Admitted admitted;
         try {
             admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")));
         } catch (IllegalArgumentException e) {
+            metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
         }
         return admitted;
+    }
+
+    /**
+     * The origin check alone, for requests of a connection that {@link #admit} already let in.
+     *
+     * @throws Refusal 403 for an origin that is not allowed
+     */
+    public void checkOrigin(HttpServerRequest request) {
+        if (!origins.allows(request)) {
+            metrics.refused("origin");
+            throw new Refusal(403, "origin not allowed: " + request.getHeader("Origin"));
+        }
     }
 
     /**
@@ -49,9 +62,10 @@ public final class ViewerAdmission {
      * @throws Refusal 503, saying why
      */
     public void refuseWhenFull() {
-        String busy = state.whyNoViewers();
+        NodeState.Busy busy = state.whyNoViewers();
         if (busy != null) {
-            throw new Refusal(503, busy);
+            metrics.refused(busy.reason());
+            throw new Refusal(503, busy.message());
         }
     }
 

@@ -7,6 +7,9 @@ import dev.gavel.core.ViewerEvent;
  */
 public interface ViewerWire {
 
+    /** The transport this wire belongs to, for metrics. */
+    GavelMetrics.Transport transport();
+
     /** Writes the event in this wire's format. */
     void write(ViewerEvent event);
 

@@ -21,12 +21,14 @@ final class WebSocketViewers implements Handler<RoutingContext> {
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final GavelMetrics metrics;
     private final WebSocketPings pings;
     private final Clock clock;
 
-    WebSocketViewers(ViewerAdmission admission, Audience audience, WebSocketPings pings, Clock clock) {
+    WebSocketViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, WebSocketPings pings, Clock clock) {
         this.admission = admission;
         this.audience = audience;
+        this.metrics = metrics;
         this.pings = pings;
         this.clock = clock;
     }
@@ -43,6 +45,7 @@ final class WebSocketViewers implements Handler<RoutingContext> {
             return;
         }
         if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+            metrics.refused("bad_request");
             Refusal.sendError(ctx.response(), 400, "expected a WebSocket upgrade");
             return;
         }
@@ -52,9 +55,9 @@ final class WebSocketViewers implements Handler<RoutingContext> {
     }
 
     private void accept(HttpServerRequest request, ViewerAdmission.Admitted admitted, ServerWebSocket upgraded) {
-        LeanWebSocket ws = LeanWebSocket.take(upgraded);
+        LeanWebSocket ws = LeanWebSocket.take(upgraded, metrics);
         pings.watch(request);
-        AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new JsonFrames(ws), clock);
+        AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, new JsonFrames(ws), clock);
         ws.textHandler(viewer::receiveText)
                 .binaryHandler(viewer::receiveBinary)
                 .closeHandler(v -> viewer.detach());
@@ -62,6 +65,11 @@ final class WebSocketViewers implements Handler<RoutingContext> {
 
     /** The plain WebSocket wire: one {@code {"event":..,"data":..}} text frame per event. */
     private record JsonFrames(LeanWebSocket ws) implements ViewerWire {
+
+        @Override
+        public GavelMetrics.Transport transport() {
+            return GavelMetrics.Transport.WS;
+        }
 
         @Override
         public void write(ViewerEvent event) {

@@ -1,5 +1,6 @@
 package dev.gavel.testkit;
 
+import dev.gavel.core.EngineMetrics;
 import dev.gavel.redis.RedisEngine;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -39,7 +40,7 @@ public final class RedisExtension implements BeforeAllCallback, AfterAllCallback
     public RedisEngine connectedEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis,
                                        long historyRetentionMillis) {
         RedisEngine engine = RedisEngine.create(vertx, redis.url(), clock, leaseMillis, historyIntervalMillis,
-                historyRetentionMillis);
+                historyRetentionMillis, EngineMetrics.NONE);
         try {
             engine.connect().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -3,6 +3,7 @@ package dev.gavel.server.socketio;
 import dev.gavel.core.Audience;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.server.AttachedViewer;
+import dev.gavel.server.GavelMetrics;
 import dev.gavel.server.LeanWebSocket;
 import dev.gavel.server.SharedFrames;
 import dev.gavel.server.ViewerAdmission;
@@ -39,6 +40,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private final Clock clock;
     private final ViewerAdmission.Admitted admitted;
     private final Audience audience;
+    private final GavelMetrics metrics;
     private final Map<String, SocketIoConnection> registry;
     private final SessionTicker ticker;
     private final SocketIoSocket socket;
@@ -50,13 +52,14 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     int tickerSlot = -1;
 
     private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission.Admitted admitted, Audience audience,
-                               Map<String, SocketIoConnection> registry, SessionTicker ticker) {
+                               GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker) {
         this.vertx = vertx;
         // the server's context under the request's duplicate: every request of the session runs there, in order
         this.context = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
         this.clock = clock;
         this.admitted = admitted;
         this.audience = audience;
+        this.metrics = metrics;
         this.registry = registry;
         this.ticker = ticker;
         this.socket = new SocketIoSocket(this, Ids::next);
@@ -64,8 +67,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** Opens a long-polling session; the handshake's answer is {@link #openPacket()}. */
     static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
-                                          Audience audience, Map<String, SocketIoConnection> registry, SessionTicker ticker) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, registry, ticker);
+                                          Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
+                                          SessionTicker ticker) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker);
         connection.session = EngineSession.overPolling(Ids.next(), settings, clock, connection);
         connection.register();
         return connection;
@@ -73,10 +77,10 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** Opens a session on a WebSocket; the open packet is sent on it at once. */
     static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
-                                            Audience audience, Map<String, SocketIoConnection> registry, SessionTicker ticker,
-                                            ServerWebSocket ws) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, registry, ticker);
-        WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws));
+                                            Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
+                                            SessionTicker ticker, ServerWebSocket ws) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker);
+        WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws, metrics));
         connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, connection, transport);
         connection.wire(transport);
@@ -169,7 +173,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     @Override
     public void connected() {
-        viewer = AttachedViewer.attach(audience, admitted, wire, clock);
+        viewer = AttachedViewer.attach(audience, metrics, admitted, wire, clock);
         LOG.debug("Socket.IO session {} joined auction {}", session.sid(), admitted.auction());
     }
 
@@ -203,6 +207,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         LeanWebSocket ws = candidate.ws();
         ws.textHandler(text -> onContext(() -> {
             if (ViewerFrames.isTooBig(text)) {
+                metrics.refused("frame_too_big");
                 ws.close(ViewerFrames.TOO_BIG, "frame over " + ViewerFrames.MAX_FRAME_BYTES + " bytes");
                 return;
             }
@@ -228,6 +233,11 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     /** The Socket.IO wire: events as Socket.IO EVENT packets, on whichever transport the session runs. */
     private final class EngineWire implements ViewerWire {
         private Runnable onDrained = () -> { };
+
+        @Override
+        public GavelMetrics.Transport transport() {
+            return GavelMetrics.Transport.SOCKETIO;
+        }
 
         @Override
         public void write(ViewerEvent event) {

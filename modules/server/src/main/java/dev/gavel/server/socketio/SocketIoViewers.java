@@ -1,6 +1,7 @@
 package dev.gavel.server.socketio;
 
 import dev.gavel.core.Audience;
+import dev.gavel.server.GavelMetrics;
 import dev.gavel.server.LeanWebSocket;
 import dev.gavel.server.OriginPolicy;
 import dev.gavel.server.Refusal;
@@ -44,6 +45,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
     private final ViewerAdmission admission;
     private final OriginPolicy origins;
     private final Audience audience;
+    private final GavelMetrics metrics;
     private final EngineSettings settings;
     private final String nodeId;
     private final Clock clock;
@@ -54,11 +56,12 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
      * @param sessions the node's open sessions, shared by every event loop's handler: a session's requests may land
      *                 on any loop
      */
-    public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, EngineSettings settings,
-                           String nodeId, Clock clock, Sessions sessions) {
+    public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, GavelMetrics metrics,
+                           EngineSettings settings, String nodeId, Clock clock, Sessions sessions) {
         this.admission = admission;
         this.origins = origins;
         this.audience = audience;
+        this.metrics = metrics;
         this.settings = settings;
         this.nodeId = nodeId;
         this.clock = clock;
@@ -88,8 +91,8 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             if (sid == null) {
                 admitted = admission.admit(request);
                 admission.refuseWhenFull();
-            } else if (!origins.allows(request)) {
-                throw new Refusal(403, "origin not allowed: " + request.getHeader(HttpHeaders.ORIGIN));
+            } else {
+                admission.checkOrigin(request);
             }
         } catch (Refusal refusal) {
             refusal.send(response);
@@ -142,12 +145,12 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
         if (upgrade) {
             request.toWebSocket()
-                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, connections,
+                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, metrics, connections,
                             ticker, ws))
                     .onFailure(e -> LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString()));
             return;
         }
-        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, connections,
+        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, metrics, connections,
                 ticker);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
@@ -162,7 +165,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             return;
         }
         request.toWebSocket()
-                .map(LeanWebSocket::take)
+                .map(ws -> LeanWebSocket.take(ws, metrics))
                 .onSuccess(connection::probe)
                 .onFailure(e -> LOG.debug("Socket.IO WebSocket upgrade failed: {}", e.toString()));
     }

@@ -1,0 +1,51 @@
+package dev.gavel.core;
+
+/**
+ * What a replica's audience tells its metrics while it works. Calls come from every event loop and from the
+ * reporter, on the hot path of fan-outs: implementations must be thread-safe, must not block, and should cost no
+ * more than an atomic add. A fan-out is reported once with its number of viewers, never once per viewer.
+ */
+public interface AudienceMetrics {
+
+    /** Reports nothing. */
+    AudienceMetrics NONE = new AudienceMetrics() {
+        @Override
+        public void joined() {
+        }
+
+        @Override
+        public void left(int viewers) {
+        }
+
+        @Override
+        public void broadcast() {
+        }
+
+        @Override
+        public void countsSent(int viewers) {
+        }
+
+        @Override
+        public void eventDelivered(int viewers, long publishedAtMillis) {
+        }
+    };
+
+    /** A viewer joined an auction's room on this replica. */
+    void joined();
+
+    /** {@code viewers} viewers left their auctions' rooms on this replica (whatever the reason). */
+    void left(int viewers);
+
+    /** The replica sent an auction's new count to its event loops (once per coalesced broadcast and auction). */
+    void broadcast();
+
+    /** One event loop handed a count update to {@code viewers} viewers. */
+    void countsSent(int viewers);
+
+    /**
+     * One event loop handed an event to {@code viewers} viewers.
+     *
+     * @param publishedAtMillis when the event was published, by the publishing replica's clock; 0 when not known
+     */
+    void eventDelivered(int viewers, long publishedAtMillis);
+}
