@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.gavel.server.logging.LogFormat;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -25,6 +26,7 @@ import java.util.regex.Pattern;
  * @param wsCompression       {@code WS_COMPRESSION}: accept permessage-deflate (bounded: no context takeover, fast level)
  * @param eventLoops          {@code EVENT_LOOPS}: event-loop threads, each serving its own share of viewers and HTTP
  * @param maxViewers          {@code MAX_VIEWERS}: viewers this replica takes before refusing new ones with 503
+ * @param logFormat           {@code LOG_FORMAT}: {@code text} (the default) or {@code json}, one object per line
  */
 public record GavelConfig(
         int port,
@@ -40,7 +42,8 @@ public record GavelConfig(
         long historyRetentionMillis,
         boolean wsCompression,
         int eventLoops,
-        int maxViewers) {
+        int maxViewers,
+        LogFormat logFormat) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -73,8 +76,9 @@ public record GavelConfig(
         boolean compression = onOff(env, "WS_COMPRESSION", false);
         int eventLoops = (int) number(env, "EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 1024);
         int maxViewers = (int) number(env, "MAX_VIEWERS", defaultMaxViewers(), 1, Integer.MAX_VALUE);
+        LogFormat logFormat = logFormat(env);
         return new GavelConfig(port, redisUrl, origins, token, generated, nodeId, ttl, pingInterval, pingTimeout,
-                historyInterval, historyRetention, compression, eventLoops, maxViewers);
+                historyInterval, historyRetention, compression, eventLoops, maxViewers, logFormat);
     }
 
     /** Everything but the secrets: the admin token and a password in the Redis URL are not shown. */
@@ -85,7 +89,7 @@ public record GavelConfig(
                 + ", nodeTtlMillis=" + nodeTtlMillis + ", socketIoPingIntervalMillis=" + socketIoPingIntervalMillis
                 + ", socketIoPingTimeoutMillis=" + socketIoPingTimeoutMillis + ", historyIntervalMillis="
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
-                + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers + "]";
+                + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers + ", logFormat=" + logFormat + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {
@@ -97,6 +101,18 @@ public record GavelConfig(
             case "on" -> true;
             case "off" -> false;
             default -> throw new ConfigException(name, "must be 'on' or 'off', got '" + raw + "'");
+        };
+    }
+
+    private static LogFormat logFormat(Map<String, String> env) {
+        String raw = blankToNull(env.get("LOG_FORMAT"));
+        if (raw == null) {
+            return LogFormat.TEXT;
+        }
+        return switch (raw.trim().toLowerCase(Locale.ROOT)) {
+            case "text" -> LogFormat.TEXT;
+            case "json" -> LogFormat.JSON;
+            default -> throw new ConfigException("LOG_FORMAT", "must be 'text' or 'json', got '" + raw + "'");
         };
     }
 

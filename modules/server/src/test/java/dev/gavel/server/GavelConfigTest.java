@@ -1,5 +1,6 @@
 package dev.gavel.server;
 
+import dev.gavel.server.logging.LogFormat;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -28,6 +29,7 @@ class GavelConfigTest {
         assertFalse(config.wsCompression());
         assertEquals(Runtime.getRuntime().availableProcessors(), config.eventLoops());
         assertTrue(config.maxViewers() > 0, "from the open-file limit: " + config.maxViewers());
+        assertEquals(LogFormat.TEXT, config.logFormat());
     }
 
     @Test
@@ -43,7 +45,8 @@ class GavelConfigTest {
                 Map.entry("SOCKETIO_PING_TIMEOUT_MS", "2000"),
                 Map.entry("WS_COMPRESSION", "on"),
                 Map.entry("EVENT_LOOPS", "8"),
-                Map.entry("MAX_VIEWERS", "1234")));
+                Map.entry("MAX_VIEWERS", "1234"),
+                Map.entry("LOG_FORMAT", "JSON")));
         assertEquals(9000, config.port());
         assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
         assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
@@ -56,6 +59,7 @@ class GavelConfigTest {
         assertTrue(config.wsCompression());
         assertEquals(8, config.eventLoops());
         assertEquals(1234, config.maxViewers());
+        assertEquals(LogFormat.JSON, config.logFormat());
     }
 
     @Test
@@ -74,6 +78,7 @@ class GavelConfigTest {
         assertRefused("WS_COMPRESSION", "yes");
         assertRefused("EVENT_LOOPS", "0");
         assertRefused("MAX_VIEWERS", "none");
+        assertRefused("LOG_FORMAT", "yaml");
     }
 
     private static void assertRefused(String variable, String value) {
