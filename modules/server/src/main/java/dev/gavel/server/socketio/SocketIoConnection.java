@@ -159,7 +159,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
             registry.remove(session.sid(), this);
         }
         detach();
-        LOG.debug("Socket.IO session {} of auction {} closed: {}", session.sid(), admitted.auction(), reason);
+        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} closed: {}", session.sid(), reason);
     }
 
     @Override
@@ -170,13 +170,13 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     @Override
     public void connected() {
         viewer = AttachedViewer.attach(audience, admitted, wire, clock);
-        LOG.debug("Socket.IO session {} joined auction {}", session.sid(), admitted.auction());
+        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} joined", session.sid());
     }
 
     @Override
     public void disconnected() {
         detach();
-        LOG.debug("Socket.IO session {} left auction {}", session.sid(), admitted.auction());
+        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} left", session.sid());
     }
 
     @Override
@@ -196,7 +196,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private void register() {
         registry.put(session.sid(), this);
         ticker.add(this);
-        LOG.debug("Socket.IO session {} opened for auction {}", session.sid(), admitted.auction());
+        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} opened", session.sid());
     }
 
     private void wire(WebSocketTransport candidate) {
