@@ -206,7 +206,8 @@ final class PresenceReporter {
         engine.broker().subscribe(tally.auction, tally).onComplete(ar -> {
             tally.subscribing = false;
             if (ar.failed()) {
-                LOG.warn("Could not subscribe to auction {}: {}", tally.auction, ar.cause().toString());
+                LOG.atWarn().addKeyValue("auction", tally.auction.value())
+                        .log("Could not subscribe to the auction's events: {}", ar.cause().toString());
                 return;
             }
             if (tallies.get(tally.auction) != tally || stopping) {

@@ -71,7 +71,7 @@ final class ApiRoutes {
         router.errorHandler(404, ctx -> Refusal.sendError(ctx.response(), 404,
                 "no such route: " + ctx.request().method() + " " + ctx.request().path()));
         router.errorHandler(405, ctx -> Refusal.sendError(ctx.response(), 405,
-                "method " + ctx.request().method() + " not allowed on " + ctx.request().path()));
+                "method not allowed: " + ctx.request().method() + " " + ctx.request().path()));
     }
 
     private Router createApiRouter(Vertx vertx) {

@@ -114,7 +114,8 @@ public final class AttachedViewer implements Viewer {
         waitingSince.add(now);
         waitingChars += event.weight();
         if (waitingChars > MAX_BEHIND_CHARS || now - waitingSince.peek() > MAX_BEHIND_MILLIS) {
-            LOG.debug("Viewer of auction {} fell behind by {} chars; closing it", admitted.auction(), waitingChars);
+            LOG.atDebug().addKeyValue("auction", admitted.auction().value())
+                    .log("Viewer fell behind by {} chars; closing it", waitingChars);
             metrics.slowViewerClosed();
             close(TRY_AGAIN_LATER, "too far behind");
         }

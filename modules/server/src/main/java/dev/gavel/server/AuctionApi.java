@@ -69,13 +69,13 @@ final class AuctionApi {
         engine.broker().publish(auction, ViewerEvent.published(event, dataJson, clock.millis()))
                 .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onSuccess(v -> {
-                    LOG.debug("Published {} to auction {}", event, auction);
+                    LOG.atDebug().addKeyValue("auction", auction.value()).log("Published {}", event);
                     metrics.eventPublished();
                     ctx.response().setStatusCode(202);
                     ctx.json(new JsonObject().put("auctionId", auction.value()).put("event", event));
                 })
                 .onFailure(e -> {
-                    LOG.debug("Could not publish {} to auction {}: {}", event, auction, e.toString());
+                    LOG.atDebug().addKeyValue("auction", auction.value()).log("Could not publish {}: {}", event, e.toString());
                     unavailable(ctx, "could not hand the event on: " + e.getMessage());
                 });
     }

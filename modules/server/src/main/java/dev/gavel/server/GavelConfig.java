@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.gavel.server.logging.LogFormat;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -32,6 +33,7 @@ import java.util.regex.Pattern;
  * @param wsPingIntervalMillis {@code WS_PING_INTERVAL_MS}: the server's WebSocket ping on {@code /ws} and SockJS, and
  *                            SockJS's heartbeat; a viewer that does not answer within it is closed (see
  *                            {@link WebSocketPings})
+ * @param logFormat           {@code LOG_FORMAT}: {@code text} (the default) or {@code json}, one object per line
  */
 public record GavelConfig(
         int port,
@@ -50,7 +52,8 @@ public record GavelConfig(
         int eventLoops,
         int maxViewers,
         long drainMillis,
-        long wsPingIntervalMillis) {
+        long wsPingIntervalMillis,
+        LogFormat logFormat) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
@@ -92,8 +95,9 @@ public record GavelConfig(
         long drainMillis = number(env, "DRAIN_MS", 5000, 0, 600_000);
         // no "off": a viewer whose link died would be counted until TCP gives up; below a second is only chatter
         long wsPingInterval = number(env, "WS_PING_INTERVAL_MS", 25_000, 1000, 3_600_000);
+        LogFormat logFormat = logFormat(env);
         return new GavelConfig(port, redisUrl, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
-                historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval);
+                historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval, logFormat);
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -114,8 +118,8 @@ public record GavelConfig(
                 + ", socketIoPingTimeoutMillis=" + socketIoPingTimeoutMillis + ", historyIntervalMillis="
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
                 + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers
-                + ", drainMillis=" + drainMillis
-                + ", wsPingIntervalMillis=" + wsPingIntervalMillis + "]";
+                + ", drainMillis=" + drainMillis + ", wsPingIntervalMillis=" + wsPingIntervalMillis
+                + ", logFormat=" + logFormat + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {
@@ -127,6 +131,18 @@ public record GavelConfig(
             case "on" -> true;
             case "off" -> false;
             default -> throw new ConfigException(name, "must be 'on' or 'off', got '" + raw + "'");
+        };
+    }
+
+    private static LogFormat logFormat(Map<String, String> env) {
+        String raw = blankToNull(env.get("LOG_FORMAT"));
+        if (raw == null) {
+            return LogFormat.TEXT;
+        }
+        return switch (raw.trim().toLowerCase(Locale.ROOT)) {
+            case "text" -> LogFormat.TEXT;
+            case "json" -> LogFormat.JSON;
+            default -> throw new ConfigException("LOG_FORMAT", "must be 'text' or 'json', got '" + raw + "'");
         };
     }
 

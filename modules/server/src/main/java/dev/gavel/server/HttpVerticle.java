@@ -76,7 +76,12 @@ final class HttpVerticle extends VerticleBase {
                 .compose(api -> {
                     // Last: the API router is mounted on /* and passes on what it does not route.
                     api.mount(vertx, router);
-                    return vertx.createHttpServer(serverOptions(config)).requestHandler(router).listen();
+                    HttpServerOptions options = serverOptions(config);
+                    return vertx.createHttpServer(options)
+                            .connectionHandler(BadRequests.strictFraming(options))
+                            .invalidRequestHandler(BadRequests::invalid)
+                            .requestHandler(new BadRequests(router))
+                            .listen();
                 })
                 .onSuccess(s -> server = s);
     }
@@ -85,10 +90,13 @@ final class HttpVerticle extends VerticleBase {
      * Port 0 asks for a free port; the instances of one node must still share it, which Vert.x does for a
      * negative port. Compression is off unless asked for: frames are small, and deflate keeps a zlib state per
      * connection. When on, it is bounded: the fastest level, and no context takeover wherever the client agrees.
+     * HTTP/2 over clear text is off: nothing of Gavel uses it, and without it {@link BadRequests#strictFraming} sees
+     * each connection before its first request.
      */
     static HttpServerOptions serverOptions(GavelConfig config) {
         return new HttpServerOptions()
                 .setPort(config.port() == 0 ? -1 : config.port())
+                .setHttp2ClearTextEnabled(false)
                 .setMaxWebSocketFrameSize(MAX_WEBSOCKET_FRAME_BYTES)
                 .setMaxWebSocketMessageSize(MAX_WEBSOCKET_FRAME_BYTES)
                 .setPerMessageWebSocketCompressionSupported(config.wsCompression())

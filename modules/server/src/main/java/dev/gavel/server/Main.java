@@ -1,5 +1,6 @@
 package dev.gavel.server;
 
+import dev.gavel.server.logging.LogOutput;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,6 +25,7 @@ public final class Main {
             System.exit(2);
             return;
         }
+        LogOutput.use(config.logFormat(), config.nodeId());
         if (config.adminTokenGenerated()) {
             LOG.info("ADMIN_TOKEN not set; generated admin token for this run: {}", config.adminToken());
         }
@@ -31,7 +33,7 @@ public final class Main {
         try {
             node = GavelNode.start(config).await(60, TimeUnit.SECONDS);
         } catch (Exception e) {
-            System.err.println("gavel: could not start: " + e.getMessage());
+            LOG.error("Could not start: {}", e.toString());
             System.exit(1);
             return;
         }

@@ -154,7 +154,8 @@ final class SockJsViewers {
                 viewer.receiveText(data.toString());
             }
         });
-        socket.exceptionHandler(e -> LOG.debug("SockJS viewer of auction {} failed: {}", admitted.auction(), e.toString()));
+        socket.exceptionHandler(e -> LOG.atDebug().addKeyValue("auction", admitted.auction().value())
+                .log("SockJS viewer failed: {}", e.toString()));
         socket.closeHandler(v -> viewer.detach());
     }
 

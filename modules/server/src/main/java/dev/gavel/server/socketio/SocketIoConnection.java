@@ -163,7 +163,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
             registry.remove(session.sid(), this);
         }
         detach();
-        LOG.debug("Socket.IO session {} of auction {} closed: {}", session.sid(), admitted.auction(), reason);
+        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} closed: {}", session.sid(), reason);
     }
 
     @Override
@@ -174,13 +174,13 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     @Override
     public void connected() {
         viewer = AttachedViewer.attach(audience, metrics, admitted, wire, clock);
-        LOG.debug("Socket.IO session {} joined auction {}", session.sid(), admitted.auction());
+        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} joined", session.sid());
     }
 
     @Override
     public void disconnected() {
         detach();
-        LOG.debug("Socket.IO session {} left auction {}", session.sid(), admitted.auction());
+        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} left", session.sid());
     }
 
     @Override
@@ -200,7 +200,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private void register() {
         registry.put(session.sid(), this);
         ticker.add(this);
-        LOG.debug("Socket.IO session {} opened for auction {}", session.sid(), admitted.auction());
+        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} opened", session.sid());
     }
 
     private void wire(WebSocketTransport candidate) {
