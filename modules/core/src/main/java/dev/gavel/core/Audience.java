@@ -25,6 +25,11 @@ import java.util.function.Supplier;
  * never with viewers or loops. A count or an event reaches each loop with viewers of the auction once, and that
  * loop writes it to its viewers.
  *
+ * <p>When an auction is closed ({@link AuctionRegistry#close}, on any replica), its viewers here are sent away with
+ * 1000 (Normal Closure). With {@code registeredOnly}, a viewer joining an auction that is not open is sent away
+ * the same way: the transports refuse such viewers before they connect, and this catches one that passed that check
+ * just before the auction closed.
+ *
  * <p>{@link #join} and {@link #leave} are called on the viewer's own context (its connection's event loop); its
  * {@link Viewer} is only ever called on that context.
  */
@@ -33,18 +38,23 @@ public final class Audience {
     /** A drain closes a batch of viewers this often. */
     static final long DRAIN_STEP_MILLIS = 100;
 
+    private static final String AUCTION_CLOSED = "auction closed";
+
     private final Context reporterContext;
     private final PresenceReporter reporter;
     private final Engine engine;
+    private final boolean registeredOnly;
     private final Map<Context, LocalRooms> loopsByContext = new ConcurrentHashMap<>();
     private final List<LocalRooms> loops = new CopyOnWriteArrayList<>();
     private final AtomicInteger localViewers = new AtomicInteger();
     private final Timers timers;
     private volatile boolean stopping;
 
-    public Audience(Vertx vertx, Engine engine, String nodeId, AudienceSettings settings, Clock clock) {
+    /** @param registeredOnly viewers are taken only for auctions open in the engine's {@link AuctionRegistry} */
+    public Audience(Vertx vertx, Engine engine, String nodeId, AudienceSettings settings, Clock clock, boolean registeredOnly) {
         this.reporterContext = vertx.getOrCreateContext();
         this.engine = engine;
+        this.registeredOnly = registeredOnly;
         this.timers = Timers.of(vertx);
         this.reporter = new PresenceReporter(engine, nodeId, settings, clock, timers, new PresenceReporter.Loops() {
             @Override
@@ -68,6 +78,7 @@ public final class Audience {
     public Future<Void> start() {
         return onReporter(() -> {
             engine.onReconnected(() -> reporterContext.runOnContext(x -> reporter.rewriteAll()));
+            engine.auctions().onClosed(this::closeAuction);
             return reporter.start();
         });
     }
@@ -90,6 +101,9 @@ public final class Audience {
         onLoop(rooms, () -> {
             if (stopping || rooms.isClosed()) {
                 viewer.close(Viewer.SERVICE_RESTART, "server stopping");
+            } else if (registeredOnly && !engine.auctions().isOpen(auction)) {
+                // after the loop closed the auction's room, if the close came before this join
+                viewer.close(Viewer.NORMAL_CLOSURE, AUCTION_CLOSED);
             } else if (rooms.join(auction, viewer, viewerId, reporter.known(auction))) {
                 localViewers.incrementAndGet();
             }
@@ -104,6 +118,13 @@ public final class Audience {
                 localViewers.decrementAndGet();
             }
         });
+    }
+
+    /** Sends every viewer of the auction on this replica away with 1000 (Normal Closure). Any thread. */
+    public void closeAuction(AuctionId auction) {
+        for (LocalRooms rooms : loops) {
+            rooms.context().runOnContext(v -> localViewers.addAndGet(-rooms.closeRoom(auction, Viewer.NORMAL_CLOSURE, AUCTION_CLOSED)));
+        }
     }
 
     /** Viewer connections open on this replica. */

@@ -31,7 +31,11 @@ import java.util.concurrent.TimeUnit;
  * <p>Publishing answers 202 only once the engine's broker said the event was handed on (Redis: the PUBLISH
  * was acknowledged), and 503 when the engine is not connected or the broker did not say so within
  * {@value #BACKEND_TIMEOUT_MILLIS} ms. A publish that timed out may still reach viewers later; one that was
- * answered 202 was never dropped by this node.
+ * answered 202 was never dropped by this node. With {@code AUCTIONS=registered}, publishing to an auction that is
+ * not open (by this replica's copy of the registry) is refused with 404: it has no viewers to reach.
+ *
+ * <p>Opening and closing an auction answer once the engine's registry stored the change (and this replica's copy
+ * shows it), and 503 when the engine is not connected or did not answer within {@value #BACKEND_TIMEOUT_MILLIS} ms.
  */
 final class AuctionApi {
 
@@ -42,10 +46,13 @@ final class AuctionApi {
 
     private final Engine engine;
     private final Clock clock;
+    private final boolean registeredOnly;
 
-    AuctionApi(Engine engine, Clock clock) {
+    /** @param registeredOnly {@code AUCTIONS=registered}: events only for auctions that are open */
+    AuctionApi(Engine engine, Clock clock, boolean registeredOnly) {
         this.engine = engine;
         this.clock = clock;
+        this.registeredOnly = registeredOnly;
     }
 
     void publishBidding(RoutingContext ctx) {
@@ -60,6 +67,10 @@ final class AuctionApi {
 
     private void publish(RoutingContext ctx, String event, String dataJson) {
         AuctionId auction = auction(ctx);
+        if (registeredOnly && !engine.auctions().isOpen(auction)) {
+            Refusal.sendError(ctx.response(), 404, "auction " + auction.value() + " is not open; nothing was published");
+            return;
+        }
         if (!engine.isReady()) {
             unavailable(ctx, "the event broker is not connected; nothing was published");
             return;
@@ -75,6 +86,41 @@ final class AuctionApi {
                     LOG.debug("Could not publish {} to auction {}: {}", event, auction, e.toString());
                     unavailable(ctx, "could not hand the event on: " + e.getMessage());
                 });
+    }
+
+    void openAuction(RoutingContext ctx) {
+        AuctionId auction = auction(ctx);
+        if (!engine.isReady()) {
+            unavailable(ctx, "the registry is not connected; the auction was not opened");
+            return;
+        }
+        engine.auctions().open(auction)
+                .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onSuccess(wasOpen -> {
+                    LOG.info("Auction {} opened{}", auction, wasOpen ? " (was open)" : "");
+                    ctx.response().setStatusCode(wasOpen ? 200 : 201);
+                    ctx.json(auctionState(auction, true));
+                })
+                .onFailure(e -> unavailable(ctx, "could not open the auction: " + e.getMessage()));
+    }
+
+    void closeAuction(RoutingContext ctx) {
+        AuctionId auction = auction(ctx);
+        if (!engine.isReady()) {
+            unavailable(ctx, "the registry is not connected; the auction was not closed");
+            return;
+        }
+        engine.auctions().close(auction)
+                .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onSuccess(wasOpen -> {
+                    LOG.info("Auction {} closed{}", auction, wasOpen ? "" : " (was not open)");
+                    ctx.json(auctionState(auction, false));
+                })
+                .onFailure(e -> unavailable(ctx, "could not close the auction: " + e.getMessage()));
+    }
+
+    private static JsonObject auctionState(AuctionId auction, boolean open) {
+        return new JsonObject().put("auctionId", auction.value()).put("open", open);
     }
 
     void viewerCount(RoutingContext ctx) {

@@ -32,6 +32,7 @@ import java.util.regex.Pattern;
  * @param wsPingIntervalMillis {@code WS_PING_INTERVAL_MS}: the server's WebSocket ping on {@code /ws} and SockJS, and
  *                            SockJS's heartbeat; a viewer that does not answer within it is closed (see
  *                            {@link WebSocketPings})
+ * @param registeredAuctions  {@code AUCTIONS=registered}: viewers only of auctions an admin opened; else any valid id
  */
 public record GavelConfig(
         int port,
@@ -50,7 +51,8 @@ public record GavelConfig(
         int eventLoops,
         int maxViewers,
         long drainMillis,
-        long wsPingIntervalMillis) {
+        long wsPingIntervalMillis,
+        boolean registeredAuctions) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
@@ -92,8 +94,10 @@ public record GavelConfig(
         long drainMillis = number(env, "DRAIN_MS", 5000, 0, 600_000);
         // no "off": a viewer whose link died would be counted until TCP gives up; below a second is only chatter
         long wsPingInterval = number(env, "WS_PING_INTERVAL_MS", 25_000, 1000, 3_600_000);
+        boolean registered = auctionMode(env);
         return new GavelConfig(port, redisUrl, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
-                historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval);
+                historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
+                registered);
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -115,7 +119,8 @@ public record GavelConfig(
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
                 + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers
                 + ", drainMillis=" + drainMillis
-                + ", wsPingIntervalMillis=" + wsPingIntervalMillis + "]";
+                + ", wsPingIntervalMillis=" + wsPingIntervalMillis
+                + ", auctions=" + (registeredAuctions ? "registered" : "open") + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {
@@ -127,6 +132,18 @@ public record GavelConfig(
             case "on" -> true;
             case "off" -> false;
             default -> throw new ConfigException(name, "must be 'on' or 'off', got '" + raw + "'");
+        };
+    }
+
+    private static boolean auctionMode(Map<String, String> env) {
+        String raw = blankToNull(env.get("AUCTIONS"));
+        if (raw == null) {
+            return false;
+        }
+        return switch (raw.trim().toLowerCase(Locale.ROOT)) {
+            case "open" -> false;
+            case "registered" -> true;
+            default -> throw new ConfigException("AUCTIONS", "must be 'open' or 'registered', got '" + raw + "'");
         };
     }
 

@@ -68,7 +68,7 @@ public final class GavelNode {
             });
         }
         Audience audience = new Audience(vertx, engine, config.nodeId(),
-                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock);
+                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, config.registeredAuctions());
         GavelNode node = new GavelNode(config, vertx, engine, audience, new HistorySampler(vertx, audience, engine, clock));
         return connected
                 .compose(v -> audience.start())
@@ -85,10 +85,10 @@ public final class GavelNode {
                 })
                 .map(id -> {
                     node.state.started();
-                    LOG.info("Gavel node {} listening on port {} with the {} engine, {} event loops ({}), compression {}",
+                    LOG.info("Gavel node {} listening on port {} with the {} engine, {} event loops ({}), compression {}, {} auctions",
                             config.nodeId(), node.port(), config.redisUrl() == null ? "in-memory" : "Redis",
                             config.eventLoops(), vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
-                            config.wsCompression() ? "on" : "off");
+                            config.wsCompression() ? "on" : "off", config.registeredAuctions() ? "registered" : "open");
                     return node;
                 })
                 .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));

@@ -54,7 +54,7 @@ final class HttpVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-        ViewerAdmission admission = new ViewerAdmission(origins, state);
+        ViewerAdmission admission = new ViewerAdmission(origins, state, engine.auctions(), config.registeredAuctions());
         Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
@@ -70,7 +70,7 @@ final class HttpVerticle extends VerticleBase {
                 .mount(vertx, router, loops);
         new HealthRoutes(engine, audience, state).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
-        return ApiRoutes.load(vertx, config.adminTokens(), origins, new AuctionApi(engine, clock))
+        return ApiRoutes.load(vertx, config.adminTokens(), origins, new AuctionApi(engine, clock, config.registeredAuctions()))
                 .compose(api -> {
                     // Last: the API router is mounted on /* and passes on what it does not route.
                     api.mount(vertx, router);

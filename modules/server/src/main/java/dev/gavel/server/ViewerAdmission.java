@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import dev.gavel.core.AuctionId;
+import dev.gavel.core.AuctionRegistry;
 import dev.gavel.core.ViewerId;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.http.HttpServerRequest;
@@ -17,17 +18,24 @@ public final class ViewerAdmission {
 
     private final OriginPolicy origins;
     private final NodeState state;
+    private final AuctionRegistry auctions;
+    private final boolean registeredOnly;
 
-    ViewerAdmission(OriginPolicy origins, NodeState state) {
+    /** @param registeredOnly {@code AUCTIONS=registered}: only auctions open in {@code auctions} are watched */
+    ViewerAdmission(OriginPolicy origins, NodeState state, AuctionRegistry auctions, boolean registeredOnly) {
         this.origins = origins;
         this.state = state;
+        this.auctions = auctions;
+        this.registeredOnly = registeredOnly;
     }
 
     /**
      * The auction the request asks to watch, and its {@code viewerId} (a random one when it has none, so that it
      * counts as its own viewer).
      *
-     * @throws Refusal 403 for an origin that is not allowed, 400 for a missing or bad slug or a bad {@code viewerId}
+     * @throws Refusal 403 for an origin that is not allowed, 400 for a missing or bad slug or a bad {@code viewerId},
+     *                 404 ({@code auction_not_open}) with {@code AUCTIONS=registered} for an auction that is not open (by
+     *                 this replica's copy of the registry: no I/O)
      */
     public Admitted admit(HttpServerRequest request) {
         if (!origins.allows(request)) {
@@ -38,6 +46,9 @@ public final class ViewerAdmission {
             admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")));
         } catch (IllegalArgumentException e) {
             throw new Refusal(400, e.getMessage());
+        }
+        if (registeredOnly && !auctions.isOpen(admitted.auction())) {
+            throw new Refusal(404, "auction_not_open", "auction " + admitted.auction().value() + " is not open");
         }
         return admitted;
     }

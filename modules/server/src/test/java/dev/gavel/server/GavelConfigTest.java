@@ -29,6 +29,7 @@ class GavelConfigTest {
         assertEquals(Runtime.getRuntime().availableProcessors(), config.eventLoops());
         assertTrue(config.maxViewers() > 0, "from the open-file limit: " + config.maxViewers());
         assertEquals(25_000, config.wsPingIntervalMillis());
+        assertFalse(config.registeredAuctions());
     }
 
     @Test
@@ -46,7 +47,8 @@ class GavelConfigTest {
                 Map.entry("WS_COMPRESSION", "on"),
                 Map.entry("EVENT_LOOPS", "8"),
                 Map.entry("MAX_VIEWERS", "1234"),
-                Map.entry("WS_PING_INTERVAL_MS", "1000")));
+                Map.entry("WS_PING_INTERVAL_MS", "1000"),
+                Map.entry("AUCTIONS", "registered")));
         assertEquals(9000, config.port());
         assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
         assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
@@ -61,6 +63,8 @@ class GavelConfigTest {
         assertEquals(8, config.eventLoops());
         assertEquals(1234, config.maxViewers());
         assertEquals(1000, config.wsPingIntervalMillis());
+        assertTrue(config.registeredAuctions());
+        assertFalse(GavelConfig.fromEnv(Map.of("AUCTIONS", "open")).registeredAuctions());
     }
 
     @Test
@@ -91,6 +95,7 @@ class GavelConfigTest {
         assertRefused("WS_PING_INTERVAL_MS", "3600001");
         assertRefused("WS_PING_INTERVAL_MS", "often");
         assertRefused("DRAIN_MS", "-1");
+        assertRefused("AUCTIONS", "closed");
     }
 
     @Test
