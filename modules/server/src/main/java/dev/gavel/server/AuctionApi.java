@@ -35,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * not open (by this replica's copy of the registry) is refused with 404: it has no viewers to reach.
  *
  * <p>Opening and closing an auction answer once the engine's registry stored the change (and this replica's copy
- * shows it), and 503 when the engine is not connected or did not answer within {@value #BACKEND_TIMEOUT_MILLIS} ms.
+ * shows it), and 503 when the backend did not answer within {@value #BACKEND_TIMEOUT_MILLIS} ms. Unlike publishing,
+ * they do not need this replica's subscriber: a stored change reaches every replica, at the latest when it reconnects.
  */
 final class AuctionApi {
 
@@ -90,10 +91,6 @@ final class AuctionApi {
 
     void openAuction(RoutingContext ctx) {
         AuctionId auction = auction(ctx);
-        if (!engine.isReady()) {
-            unavailable(ctx, "the registry is not connected; the auction was not opened");
-            return;
-        }
         engine.auctions().open(auction)
                 .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onSuccess(wasOpen -> {
@@ -106,10 +103,6 @@ final class AuctionApi {
 
     void closeAuction(RoutingContext ctx) {
         AuctionId auction = auction(ctx);
-        if (!engine.isReady()) {
-            unavailable(ctx, "the registry is not connected; the auction was not closed");
-            return;
-        }
         engine.auctions().close(auction)
                 .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onSuccess(wasOpen -> {
