@@ -14,7 +14,8 @@ import java.util.function.Consumer;
  *   <li>{@link #open} and {@link #close} are idempotent. Once their future succeeded, the change is stored and this
  *       replica's copy shows it (Redis: unless the change did not come back on pub/sub within a second, when the
  *       future succeeds anyway and the copy follows as soon as it does, or on the next reconnect). They
- *       fail when the backend is away, and then nothing changed.</li>
+ *       fail when the backend is away; a caller that gave up waiting cannot tell whether the change was made, and
+ *       may simply call again.</li>
  *   <li>Every other replica's copy shows a change within the pub/sub delivery time (milliseconds). A replica cut
  *       off from the backend misses changes while it is; it keeps answering from its last copy, and reloads the
  *       whole registry once it is back, so that it agrees again within moments of its reconnect.</li>
