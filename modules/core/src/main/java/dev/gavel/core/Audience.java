@@ -25,6 +25,11 @@ import java.util.function.Supplier;
  * never with viewers or loops. A count or an event reaches each loop with viewers of the auction once, and that
  * loop writes it to its viewers.
  *
+ * <p>When an auction is closed ({@link AuctionRegistry#close}, on any replica), its viewers here are sent away with
+ * 1000 (Normal Closure). With {@code registeredOnly}, a viewer joining an auction that is not open is sent away
+ * the same way: the transports refuse such viewers before they connect, and this catches one that passed that check
+ * just before the auction closed.
+ *
  * <p>{@link #join} and {@link #leave} are called on the viewer's own context (its connection's event loop); its
  * {@link Viewer} is only ever called on that context.
  */
@@ -33,20 +38,25 @@ public final class Audience {
     /** A drain closes a batch of viewers this often. */
     static final long DRAIN_STEP_MILLIS = 100;
 
+    private static final String AUCTION_CLOSED = "auction closed";
+
     private final Context reporterContext;
     private final PresenceReporter reporter;
     private final Engine engine;
     private final AudienceMetrics metrics;
+    private final boolean registeredOnly;
     private final Map<Context, LocalRooms> loopsByContext = new ConcurrentHashMap<>();
     private final List<LocalRooms> loops = new CopyOnWriteArrayList<>();
     private final AtomicInteger localViewers = new AtomicInteger();
     private final Timers timers;
     private volatile boolean stopping;
 
+    /** @param registeredOnly viewers are taken only for auctions open in the engine's {@link AuctionRegistry} */
     public Audience(Vertx vertx, Engine engine, String nodeId, AudienceSettings settings, Clock clock,
-                    AudienceMetrics metrics) {
+                    AudienceMetrics metrics, boolean registeredOnly) {
         this.reporterContext = vertx.getOrCreateContext();
         this.engine = engine;
+        this.registeredOnly = registeredOnly;
         this.timers = Timers.of(vertx);
         this.metrics = metrics;
         this.reporter = new PresenceReporter(engine, nodeId, settings, clock, timers, metrics, new PresenceReporter.Loops() {
@@ -71,6 +81,7 @@ public final class Audience {
     public Future<Void> start() {
         return onReporter(() -> {
             engine.onReconnected(() -> reporterContext.runOnContext(x -> reporter.rewriteAll()));
+            engine.auctions().onClosed(this::closeAuction);
             return reporter.start();
         });
     }
@@ -93,6 +104,9 @@ public final class Audience {
         onLoop(rooms, () -> {
             if (stopping || rooms.isClosed()) {
                 viewer.close(Viewer.SERVICE_RESTART, "server stopping");
+            } else if (registeredOnly && !engine.auctions().isOpen(auction)) {
+                // after the loop closed the auction's room, if the close came before this join
+                viewer.close(Viewer.NORMAL_CLOSURE, AUCTION_CLOSED);
             } else if (rooms.join(auction, viewer, viewerId, reporter.known(auction))) {
                 localViewers.incrementAndGet();
                 metrics.joined();
@@ -109,6 +123,17 @@ public final class Audience {
                 metrics.left(1);
             }
         });
+    }
+
+    /** Sends every viewer of the auction on this replica away with 1000 (Normal Closure). Any thread. */
+    public void closeAuction(AuctionId auction) {
+        for (LocalRooms rooms : loops) {
+            rooms.context().runOnContext(v -> {
+                int closed = rooms.closeRoom(auction, Viewer.NORMAL_CLOSURE, AUCTION_CLOSED);
+                localViewers.addAndGet(-closed);
+                metrics.left(closed);
+            });
+        }
     }
 
     /** Viewer connections open on this replica. */

@@ -15,6 +15,9 @@ public interface Engine {
     /** Unique viewers, audience history and watched auctions, on the same backend. */
     ViewerStats stats();
 
+    /** The auctions an admin opened for viewers, on the same backend. */
+    AuctionRegistry auctions();
+
     /** True while the backend answers; a replica is ready to take viewers only then. */
     boolean isReady();
 

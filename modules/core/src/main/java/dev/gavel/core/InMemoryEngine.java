@@ -11,6 +11,7 @@ public final class InMemoryEngine implements Engine {
     private final InMemoryEventBroker broker;
     private final InMemoryPresenceStore presence;
     private final InMemoryViewerStats stats;
+    private final InMemoryAuctionRegistry auctions = new InMemoryAuctionRegistry();
 
     /** An engine whose stats sample every {@link ViewerStats#DEFAULT_INTERVAL_MILLIS} and keep the default retention. */
     public InMemoryEngine(Vertx vertx, Clock clock, long leaseMillis) {
@@ -40,6 +41,11 @@ public final class InMemoryEngine implements Engine {
     @Override
     public ViewerStats stats() {
         return stats;
+    }
+
+    @Override
+    public AuctionRegistry auctions() {
+        return auctions;
     }
 
     @Override

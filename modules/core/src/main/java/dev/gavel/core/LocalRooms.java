@@ -138,6 +138,21 @@ final class LocalRooms {
         return chosen.size();
     }
 
+    /** Removes the auction's viewers here and closes them with {@code code}; returns how many there were. */
+    int closeRoom(AuctionId auction, short code, String reason) {
+        Room room = rooms.remove(auction);
+        if (room == null) {
+            return 0;
+        }
+        Viewer[] leaving = room.viewers.toArray(new Viewer[0]);
+        viewers -= leaving.length;
+        change(auction, -leaving.length);
+        for (Viewer viewer : leaving) {
+            viewer.close(code, reason);
+        }
+        return leaving.length;
+    }
+
     /** Closes every viewer here with {@code code}; from now on joins are refused and changes not reported. */
     void closeAll(short code, String reason) {
         closed = true;

@@ -6,6 +6,8 @@ package dev.gavel.core;
  */
 public interface Viewer {
 
+    /** Close code for a viewer sent away because its auction was closed (WebSocket 1000, Normal Closure). */
+    short NORMAL_CLOSURE = 1000;
     /** Close code for a viewer sent away because its replica is stopping (WebSocket 1012, Service Restart). */
     short SERVICE_RESTART = 1012;
     /** Close code for a viewer that fell too far behind on what it was sent (WebSocket 1013, Try Again Later). */

@@ -1,5 +1,6 @@
 package dev.gavel.redis;
 
+import dev.gavel.core.AuctionRegistry;
 import dev.gavel.core.Engine;
 import dev.gavel.core.EngineMetrics;
 import dev.gavel.core.EventBroker;
@@ -11,10 +12,12 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 
 import java.time.Clock;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The engine of a cluster of replicas on one Redis: counts in per-auction hashes (see {@link RedisPresenceStore}),
- * events and count changes over per-auction pub/sub channels (see {@link RedisEventBroker}).
+ * events and count changes over per-auction pub/sub channels (see {@link RedisEventBroker}), the open auctions in a
+ * set that every replica copies (see {@link RedisAuctionRegistry}).
  *
  * <p>When Redis is unreachable the engine is not ready; requests fail rather than hang past their timeout,
  * and the subscriber reconnects with backoff. Once it is back, the reconnect actions run so that the node
@@ -22,12 +25,15 @@ import java.time.Clock;
  */
 public final class RedisEngine implements Engine {
 
+    private static final long FIRST_LOAD_WAIT_MILLIS = 5000;
+
     private final Redis commands;
     private final Redis publisher;
     private final Redis subscriber;
     private final RedisPresenceStore presence;
     private final RedisEventBroker broker;
     private final RedisViewerStats stats;
+    private final RedisAuctionRegistry auctions;
 
     private RedisEngine(Vertx vertx, String redisUrl, Clock clock, long leaseMillis, long historyIntervalMillis,
                         long historyRetentionMillis, EngineMetrics metrics) {
@@ -48,6 +54,10 @@ public final class RedisEngine implements Engine {
         this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, EngineMetrics.Operation.REPORT), clock, leaseMillis);
         this.broker = new RedisEventBroker(vertx, new TimedRedis(publisher, metrics, EngineMetrics.Operation.PUBLISH),
                 subscriber, metrics);
+        this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected);
+        broker.listen(RedisKeys.auctionChanges(), auctions::heard);
+        // registered before anyone else's reconnect action: the registry is read again first
+        broker.onReconnected(auctions::reload);
     }
 
     /**
@@ -72,11 +82,14 @@ public final class RedisEngine implements Engine {
     }
 
     /**
-     * Starts connecting. The future completes once Redis first answered, or fails if the first try did not
-     * reach it; either way the engine keeps connecting in the background and is ready once it is.
+     * Starts connecting. The future completes once Redis first answered and the auction registry was read (or
+     * {@value #FIRST_LOAD_WAIT_MILLIS} ms later: the registry follows), or fails if the first try did not reach
+     * Redis; either way the engine keeps connecting in the background and is ready once it is.
      */
     public Future<Void> connect() {
-        return broker.start();
+        return broker.start().compose(v -> auctions.firstLoad()
+                .timeout(FIRST_LOAD_WAIT_MILLIS, TimeUnit.MILLISECONDS)
+                .otherwiseEmpty());
     }
 
     @Override
@@ -92,6 +105,11 @@ public final class RedisEngine implements Engine {
     @Override
     public ViewerStats stats() {
         return stats;
+    }
+
+    @Override
+    public AuctionRegistry auctions() {
+        return auctions;
     }
 
     @Override

@@ -21,11 +21,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * Auction events over Redis pub/sub, one channel per auction. Publishing goes through one connection, which
  * keeps the publish order; subscriptions live on one dedicated connection, which this broker watches (a PING every second)
- * and, when it is lost, reconnects with backoff, subscribing again to every channel that has listeners.
+ * and, when it is lost, reconnects with backoff, subscribing again to every channel that has listeners and to the
+ * engine's own channels ({@link #listen}).
  * vertx-redis-client does not reconnect by itself.
  */
 final class RedisEventBroker implements EventBroker {
@@ -43,6 +45,7 @@ final class RedisEventBroker implements EventBroker {
     private final EngineMetrics metrics;
     private final Map<String, List<Listening>> listeners = new ConcurrentHashMap<>();
     private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
+    private final Map<String, Consumer<String>> engineChannels = new ConcurrentHashMap<>();
 
     private volatile RedisConnection connection;
     private long backoffMillis = MIN_BACKOFF_MILLIS;
@@ -71,6 +74,14 @@ final class RedisEventBroker implements EventBroker {
 
     void onReconnected(Runnable action) {
         reconnectedActions.add(action);
+    }
+
+    /**
+     * Hands every message of a channel of the engine's own (not an auction's) to {@code handler}, on the subscriber
+     * connection's thread, for as long as the broker runs. Call before {@link #start}.
+     */
+    void listen(String channel, Consumer<String> handler) {
+        engineChannels.put(channel, handler);
     }
 
     @Override
@@ -152,7 +163,9 @@ final class RedisEventBroker implements EventBroker {
             connection = conn;
             Request subscribe = Request.cmd(Command.SUBSCRIBE);
             listeners.keySet().forEach(subscribe::arg);
-            Future<Void> resubscribed = listeners.isEmpty() ? Future.succeededFuture() : settled(subscriptionCommand(conn, subscribe));
+            engineChannels.keySet().forEach(subscribe::arg);
+            Future<Void> resubscribed = listeners.isEmpty() && engineChannels.isEmpty()
+                    ? Future.succeededFuture() : settled(subscriptionCommand(conn, subscribe));
             return resubscribed.map(x -> conn);
         }).andThen(ar -> {
             if (ar.failed()) {
@@ -222,6 +235,11 @@ final class RedisEventBroker implements EventBroker {
             return;
         }
         String channel = push.get(1).toString();
+        Consumer<String> engineChannel = engineChannels.get(channel);
+        if (engineChannel != null) {
+            engineChannel.accept(push.get(2).toString());
+            return;
+        }
         AuctionId auction = RedisKeys.auctionOfChannel(channel);
         if (auction == null) {
             return;

@@ -55,6 +55,21 @@ final class RedisKeys {
         return "gavel:watched";
     }
 
+    /** The set of auctions open for viewers (see {@link RedisAuctionRegistry}); one slot with {@link #auctionsVersion}. */
+    static String openAuctions() {
+        return "gavel:{auctions}:open";
+    }
+
+    /** The version of the last change to {@link #openAuctions}, from Redis's clock in microseconds. */
+    static String auctionsVersion() {
+        return "gavel:{auctions}:version";
+    }
+
+    /** The pub/sub channel of changes to {@link #openAuctions}: {@code <version> o|c <auction id>}. */
+    static String auctionChanges() {
+        return "gavel:auctions:changes";
+    }
+
     /** The set of auctions where a node holds entries, so that the node can remove them all when it restarts. */
     static String nodeAuctions(String nodeId) {
         return "gavel:node:{" + nodeId + "}:auctions";

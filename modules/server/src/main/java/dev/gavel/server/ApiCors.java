@@ -9,12 +9,12 @@ import io.vertx.ext.web.RoutingContext;
 /**
  * CORS for the API. A request with no {@code Origin} (not from a browser) passes untouched. A browser origin
  * that {@link OriginPolicy} allows gets {@code Access-Control-Allow-Origin} naming it, and its preflight is
- * answered here (204, methods GET and POST, headers Authorization and Content-Type). Any other origin is
+ * answered here (204, methods GET, POST, PUT and DELETE, headers Authorization and Content-Type). Any other origin is
  * refused with 403 and gets no CORS headers, so its page can read nothing.
  */
 final class ApiCors implements Handler<RoutingContext> {
 
-    static final String ALLOWED_METHODS = "GET, POST";
+    static final String ALLOWED_METHODS = "GET, POST, PUT, DELETE";
     static final String ALLOWED_HEADERS = "Authorization, Content-Type";
     private static final String MAX_AGE_SECONDS = "600";
 

@@ -82,6 +82,8 @@ final class ApiRoutes {
                 "getViewerCount", api::viewerCount,
                 "getViewerStats", api::viewerStats,
                 "listWatchedAuctions", api::watchedAuctions,
+                "openAuction", api::openAuction,
+                "closeAuction", api::closeAuction,
                 "getOpenApiDocument", this::serveDocument);
         for (OpenAPIRoute route : builder.getRoutes()) {
             String operationId = route.getOperation().getOperationId();

@@ -31,7 +31,12 @@ import java.util.concurrent.TimeUnit;
  * <p>Publishing answers 202 only once the engine's broker said the event was handed on (Redis: the PUBLISH
  * was acknowledged), and 503 when the engine is not connected or the broker did not say so within
  * {@value #BACKEND_TIMEOUT_MILLIS} ms. A publish that timed out may still reach viewers later; one that was
- * answered 202 was never dropped by this node.
+ * answered 202 was never dropped by this node. With {@code AUCTIONS=registered}, publishing to an auction that is
+ * not open (by this replica's copy of the registry) is refused with 404: it has no viewers to reach.
+ *
+ * <p>Opening and closing an auction answer once the engine's registry stored the change (and this replica's copy
+ * shows it), and 503 when the backend did not answer within {@value #BACKEND_TIMEOUT_MILLIS} ms. Unlike publishing,
+ * they do not need this replica's subscriber: a stored change reaches every replica, at the latest when it reconnects.
  */
 final class AuctionApi {
 
@@ -43,11 +48,14 @@ final class AuctionApi {
     private final Engine engine;
     private final Clock clock;
     private final GavelMetrics metrics;
+    private final boolean registeredOnly;
 
-    AuctionApi(Engine engine, Clock clock, GavelMetrics metrics) {
+    /** @param registeredOnly {@code AUCTIONS=registered}: events only for auctions that are open */
+    AuctionApi(Engine engine, Clock clock, GavelMetrics metrics, boolean registeredOnly) {
         this.engine = engine;
         this.clock = clock;
         this.metrics = metrics;
+        this.registeredOnly = registeredOnly;
     }
 
     void publishBidding(RoutingContext ctx) {
@@ -62,6 +70,10 @@ final class AuctionApi {
 
     private void publish(RoutingContext ctx, String event, String dataJson) {
         AuctionId auction = auction(ctx);
+        if (registeredOnly && !engine.auctions().isOpen(auction)) {
+            Refusal.sendError(ctx.response(), 404, "auction is not open, nothing was published: " + auction.value());
+            return;
+        }
         if (!engine.isReady()) {
             unavailable(ctx, "the event broker is not connected; nothing was published");
             return;
@@ -78,6 +90,33 @@ final class AuctionApi {
                     LOG.atDebug().addKeyValue("auction", auction.value()).log("Could not publish {}: {}", event, e.toString());
                     unavailable(ctx, "could not hand the event on: " + e.getMessage());
                 });
+    }
+
+    void openAuction(RoutingContext ctx) {
+        AuctionId auction = auction(ctx);
+        engine.auctions().open(auction)
+                .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onSuccess(wasOpen -> {
+                    LOG.info("Auction {} opened{}", auction, wasOpen ? " (was open)" : "");
+                    ctx.response().setStatusCode(wasOpen ? 200 : 201);
+                    ctx.json(auctionState(auction, true));
+                })
+                .onFailure(e -> unavailable(ctx, "could not open the auction: " + e.getMessage()));
+    }
+
+    void closeAuction(RoutingContext ctx) {
+        AuctionId auction = auction(ctx);
+        engine.auctions().close(auction)
+                .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onSuccess(wasOpen -> {
+                    LOG.info("Auction {} closed{}", auction, wasOpen ? "" : " (was not open)");
+                    ctx.json(auctionState(auction, false));
+                })
+                .onFailure(e -> unavailable(ctx, "could not close the auction: " + e.getMessage()));
+    }
+
+    private static JsonObject auctionState(AuctionId auction, boolean open) {
+        return new JsonObject().put("auctionId", auction.value()).put("open", open);
     }
 
     void viewerCount(RoutingContext ctx) {

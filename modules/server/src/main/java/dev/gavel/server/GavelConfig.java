@@ -34,6 +34,7 @@ import java.util.regex.Pattern;
  *                            SockJS's heartbeat; a viewer that does not answer within it is closed (see
  *                            {@link WebSocketPings})
  * @param logFormat           {@code LOG_FORMAT}: {@code text} (the default) or {@code json}, one object per line
+ * @param registeredAuctions  {@code AUCTIONS=registered}: viewers only of auctions an admin opened; else any valid id
  */
 public record GavelConfig(
         int port,
@@ -53,7 +54,8 @@ public record GavelConfig(
         int maxViewers,
         long drainMillis,
         long wsPingIntervalMillis,
-        LogFormat logFormat) {
+        LogFormat logFormat,
+        boolean registeredAuctions) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
@@ -96,8 +98,10 @@ public record GavelConfig(
         // no "off": a viewer whose link died would be counted until TCP gives up; below a second is only chatter
         long wsPingInterval = number(env, "WS_PING_INTERVAL_MS", 25_000, 1000, 3_600_000);
         LogFormat logFormat = logFormat(env);
+        boolean registered = auctionMode(env);
         return new GavelConfig(port, redisUrl, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
-                historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval, logFormat);
+                historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
+                logFormat, registered);
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -119,7 +123,7 @@ public record GavelConfig(
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
                 + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers
                 + ", drainMillis=" + drainMillis + ", wsPingIntervalMillis=" + wsPingIntervalMillis
-                + ", logFormat=" + logFormat + "]";
+                + ", logFormat=" + logFormat + ", auctions=" + (registeredAuctions ? "registered" : "open") + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {
@@ -143,6 +147,18 @@ public record GavelConfig(
             case "text" -> LogFormat.TEXT;
             case "json" -> LogFormat.JSON;
             default -> throw new ConfigException("LOG_FORMAT", "must be 'text' or 'json', got '" + raw + "'");
+        };
+    }
+
+    private static boolean auctionMode(Map<String, String> env) {
+        String raw = blankToNull(env.get("AUCTIONS"));
+        if (raw == null) {
+            return false;
+        }
+        return switch (raw.trim().toLowerCase(Locale.ROOT)) {
+            case "open" -> false;
+            case "registered" -> true;
+            default -> throw new ConfigException("AUCTIONS", "must be 'open' or 'registered', got '" + raw + "'");
         };
     }
 

@@ -77,7 +77,7 @@ public final class GavelNode {
             });
         }
         Audience audience = new Audience(vertx, engine, config.nodeId(),
-                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, metrics);
+                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, metrics, config.registeredAuctions());
         GavelNode node = new GavelNode(config, vertx, engine, audience, new HistorySampler(vertx, audience, engine, clock),
                 metrics);
         return connected
@@ -95,10 +95,10 @@ public final class GavelNode {
                 })
                 .map(id -> {
                     node.state.started();
-                    LOG.info("Gavel node {} listening on port {} with the {} engine, {} event loops ({}), compression {}",
+                    LOG.info("Gavel node {} listening on port {} with the {} engine, {} event loops ({}), compression {}, {} auctions",
                             config.nodeId(), node.port(), config.redisUrl() == null ? "in-memory" : "Redis",
                             config.eventLoops(), vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
-                            config.wsCompression() ? "on" : "off");
+                            config.wsCompression() ? "on" : "off", config.registeredAuctions() ? "registered" : "open");
                     return node;
                 })
                 .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));

@@ -56,7 +56,7 @@ final class HttpVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-        ViewerAdmission admission = new ViewerAdmission(origins, state, metrics);
+        ViewerAdmission admission = new ViewerAdmission(origins, state, metrics, engine.auctions(), config.registeredAuctions());
         Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
@@ -72,7 +72,8 @@ final class HttpVerticle extends VerticleBase {
                 .mount(vertx, router, loops);
         new HealthRoutes(engine, state, metrics).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
-        return ApiRoutes.load(vertx, config.adminTokens(), origins, new AuctionApi(engine, clock, metrics))
+        return ApiRoutes.load(vertx, config.adminTokens(), origins,
+                new AuctionApi(engine, clock, metrics, config.registeredAuctions()))
                 .compose(api -> {
                     // Last: the API router is mounted on /* and passes on what it does not route.
                     api.mount(vertx, router);

@@ -29,8 +29,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <p>{@code sockjs-client} repeats the query of the URL it was given on every request it makes (info, iframe,
  * each transport's requests and the WebSocket upgrade). So every request under {@code /sockjs/} passes
- * {@link ViewerAdmission} before SockJS sees it: a disallowed {@code Origin} is answered 403 and a bad slug 400,
- * with {@code {"error": ...}}; the client's first request ({@code /info}) is refused, and nothing is counted.
+ * {@link ViewerAdmission} before SockJS sees it: a disallowed {@code Origin} is answered 403, a bad slug 400 and an
+ * auction that is not open 404, with {@code {"error": ...}}; the client's first request ({@code /info}) is refused, and nothing is counted.
  * Every HTTP answer carries {@link StickyCookie}, since a SockJS session over HTTP lives on one replica.
  *
  * <p>A viewer whose link died is reclaimed within about two {@code WS_PING_INTERVAL_MS}: over WebSocket, by

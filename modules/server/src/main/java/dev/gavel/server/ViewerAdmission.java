@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import dev.gavel.core.AuctionId;
+import dev.gavel.core.AuctionRegistry;
 import dev.gavel.core.ViewerId;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.http.HttpServerRequest;
@@ -18,18 +19,26 @@ public final class ViewerAdmission {
     private final OriginPolicy origins;
     private final NodeState state;
     private final GavelMetrics metrics;
+    private final AuctionRegistry auctions;
+    private final boolean registeredOnly;
 
-    ViewerAdmission(OriginPolicy origins, NodeState state, GavelMetrics metrics) {
+    /** @param registeredOnly {@code AUCTIONS=registered}: only auctions open in {@code auctions} are watched */
+    ViewerAdmission(OriginPolicy origins, NodeState state, GavelMetrics metrics, AuctionRegistry auctions,
+                    boolean registeredOnly) {
         this.origins = origins;
         this.state = state;
         this.metrics = metrics;
+        this.auctions = auctions;
+        this.registeredOnly = registeredOnly;
     }
 
     /**
      * The auction the request asks to watch, and its {@code viewerId} (a random one when it has none, so that it
      * counts as its own viewer).
      *
-     * @throws Refusal 403 for an origin that is not allowed, 400 for a missing or bad slug or a bad {@code viewerId}
+     * @throws Refusal 403 for an origin that is not allowed, 400 for a missing or bad slug or a bad {@code viewerId},
+     *                 404 ({@code auction_not_open}) with {@code AUCTIONS=registered} for an auction that is not open (by
+     *                 this replica's copy of the registry: no I/O)
      */
     public Admitted admit(HttpServerRequest request) {
         checkOrigin(request);
@@ -39,6 +48,10 @@ public final class ViewerAdmission {
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
+        }
+        if (registeredOnly && !auctions.isOpen(admitted.auction())) {
+            metrics.refused("auction_not_open");
+            throw new Refusal(404, "auction is not open: " + admitted.auction().value());
         }
         return admitted;
     }

@@ -31,6 +31,7 @@ class GavelConfigTest {
         assertTrue(config.maxViewers() > 0, "from the open-file limit: " + config.maxViewers());
         assertEquals(25_000, config.wsPingIntervalMillis());
         assertEquals(LogFormat.TEXT, config.logFormat());
+        assertFalse(config.registeredAuctions());
     }
 
     @Test
@@ -49,7 +50,8 @@ class GavelConfigTest {
                 Map.entry("EVENT_LOOPS", "8"),
                 Map.entry("MAX_VIEWERS", "1234"),
                 Map.entry("WS_PING_INTERVAL_MS", "1000"),
-                Map.entry("LOG_FORMAT", "JSON")));
+                Map.entry("LOG_FORMAT", "JSON"),
+                Map.entry("AUCTIONS", "registered")));
         assertEquals(9000, config.port());
         assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
         assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
@@ -65,6 +67,8 @@ class GavelConfigTest {
         assertEquals(1234, config.maxViewers());
         assertEquals(1000, config.wsPingIntervalMillis());
         assertEquals(LogFormat.JSON, config.logFormat());
+        assertTrue(config.registeredAuctions());
+        assertFalse(GavelConfig.fromEnv(Map.of("AUCTIONS", "open")).registeredAuctions());
     }
 
     @Test
@@ -96,6 +100,7 @@ class GavelConfigTest {
         assertRefused("WS_PING_INTERVAL_MS", "often");
         assertRefused("DRAIN_MS", "-1");
         assertRefused("LOG_FORMAT", "yaml");
+        assertRefused("AUCTIONS", "closed");
     }
 
     @Test

@@ -101,7 +101,7 @@ class OpenApiContractTest {
 
     @Test
     void everyOperationOfTheDocumentIsRoutedAndAnswersAStatusItLists() throws Exception {
-        assertEquals(6, served.operations().size());
+        assertEquals(8, served.operations().size());
         for (Operation operation : served.operations()) {
             Answer answer = probe(operation, TOKEN);
             String what = operation.getHttpMethod() + " " + operation.getOpenAPIPath() + " -> " + answer;

@@ -22,6 +22,7 @@ import java.util.stream.IntStream;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -221,6 +222,35 @@ public abstract class EngineContract {
         result(engine.broker().publish(a, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"two\"")));
         await().atMost(TestViewer.PATIENCE).until(() -> staying.events.size() == 2);
         assertEquals(0, leaving.events.size());
+    }
+
+    @Test
+    void anAuctionIsOpenOnlyOnceOpenedAndOpeningAgainChangesNothing() {
+        AuctionId a = auction();
+        AuctionId other = auction();
+        assertFalse(engine.auctions().isOpen(a));
+        assertFalse(result(engine.auctions().open(a)), "was not open before");
+        assertTrue(engine.auctions().isOpen(a), "this replica's copy shows it once the open completed");
+        assertTrue(result(engine.auctions().open(a)), "was open already");
+        assertTrue(engine.auctions().isOpen(a));
+        assertFalse(engine.auctions().isOpen(other));
+    }
+
+    @Test
+    void closingAnAuctionClosesItAndIsAnnouncedWhetherOrNotItWasOpen() {
+        AuctionId a = auction();
+        AuctionId neverOpened = auction();
+        List<AuctionId> closed = new CopyOnWriteArrayList<>();
+        engine.auctions().onClosed(closed::add);
+        result(engine.auctions().open(a));
+        assertTrue(result(engine.auctions().close(a)), "was open");
+        assertFalse(engine.auctions().isOpen(a));
+        assertFalse(result(engine.auctions().close(a)), "closing again is no error");
+        assertFalse(result(engine.auctions().close(neverOpened)));
+        await().atMost(TestViewer.PATIENCE).until(() -> closed.size() >= 3);
+        assertEquals(List.of(a, a, neverOpened), closed);
+        result(engine.auctions().open(a));
+        assertTrue(engine.auctions().isOpen(a), "an auction closed may be opened again");
     }
 
     private Recorder subscribe(AuctionId auction) {

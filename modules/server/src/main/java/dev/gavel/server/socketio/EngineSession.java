@@ -84,7 +84,8 @@ final class EngineSession {
     private long nextPingAt;
     private long pongDeadline = Long.MAX_VALUE;
     private boolean closed;
-    private boolean closeOwed;
+    /** The payload that the client's next poll gets after the server closed between polls: what waited, then CLOSE. */
+    private String owedClose;
 
     private EngineSession(String sid, EngineSettings settings, Clock clock, Listener listener, Socket socket) {
         this.sid = sid;
@@ -136,9 +137,10 @@ final class EngineSession {
 
     /** A long-polling GET: answered now when packets wait, else held until some do. */
     Answer poll(Poll poll) {
-        if (closed && closeOwed) {
-            closeOwed = false;
-            poll.answer(EnginePacket.CLOSE_PACKET.encode());
+        if (closed && owedClose != null) {
+            String payload = owedClose;
+            owedClose = null;
+            poll.answer(payload);
             return Answer.OK;
         }
         if (closed || socket != null) {
@@ -289,8 +291,10 @@ final class EngineSession {
         } else if (pendingPoll != null) {
             buffer.add(EnginePacket.CLOSE_PACKET.encode());
             flushToPoll();
-        } else {
-            closeOwed = oweClose;
+        } else if (oweClose) {
+            // what was sent last (a Socket.IO DISCONNECT) still reaches the client, before the CLOSE
+            buffer.add(EnginePacket.CLOSE_PACKET.encode());
+            owedClose = EnginePacket.encodePayload(buffer);
         }
         end(reason);
     }
@@ -300,7 +304,7 @@ final class EngineSession {
      * with a CLOSE packet, so its owner should keep the session findable for a while after it ended.
      */
     boolean owesClose() {
-        return closeOwed;
+        return owedClose != null;
     }
 
     /** Sends a due ping, ends a session whose pong is late, drops a probe that took too long. */

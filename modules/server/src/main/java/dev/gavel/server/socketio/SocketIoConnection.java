@@ -1,6 +1,7 @@
 package dev.gavel.server.socketio;
 
 import dev.gavel.core.Audience;
+import dev.gavel.core.Viewer;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.server.AttachedViewer;
 import dev.gavel.server.GavelMetrics;
@@ -268,6 +269,11 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
         @Override
         public void close(short code, String reason) {
+            if (code == Viewer.NORMAL_CLOSURE) {
+                // a viewer sent away for good (its auction closed): a Socket.IO client reconnects after a
+                // transport close, but not after the server's DISCONNECT
+                session.send(SocketIoSocket.DISCONNECT);
+            }
             session.close(code, reason);
         }
     }

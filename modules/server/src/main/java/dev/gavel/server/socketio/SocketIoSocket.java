@@ -34,6 +34,8 @@ final class SocketIoSocket {
     }
 
     private static final char MESSAGE = EnginePacket.Type.MESSAGE.code();
+    /** The server's DISCONNECT of the default namespace: the client reports "io server disconnect" and stays away. */
+    static final String DISCONNECT = MESSAGE + "1";
 
     private final Host host;
     private final Supplier<String> ids;

@@ -29,7 +29,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * long-polling, WebSocket, and the upgrade from the one to the other.
  *
  * <p>The handshake (the first request, without {@code sid}) passes {@link ViewerAdmission}: a disallowed
- * {@code Origin} is answered 403 and a bad slug 400, with {@code {"error": ...}}, before anything is counted.
+ * {@code Origin} is answered 403, a bad slug 400 and an auction that is not open 404, with {@code {"error": ...}},
+ * before anything is counted.
  * A client is counted from its CONNECT to the default namespace until its session ends. Engine.IO's own errors
  * are answered as Engine.IO answers them: HTTP 400 with {@code {"code": n, "message": ...}}.
  *

@@ -328,6 +328,16 @@ class EngineSessionTest {
     }
 
     @Test
+    void whatWasSentJustBeforeAServerCloseBetweenPollsReachesTheNextPollBeforeTheClose() {
+        EngineSession session = polling();
+        session.send(SocketIoSocket.DISCONNECT);
+        session.close(EngineSession.NORMAL_CLOSURE, "auction closed");
+        HeldPoll next = new HeldPoll();
+        assertEquals(EngineSession.Answer.OK, session.poll(next));
+        assertEquals("41\u001e1", next.answer);
+    }
+
+    @Test
     void aSessionFailedBetweenPollsIsUnknownToTheNextPoll() {
         EngineSession session = polling();
         session.fail(EngineSession.PROTOCOL_ERROR, "bad packet");
