@@ -25,6 +25,12 @@ import java.util.regex.Pattern;
  * @param wsCompression       {@code WS_COMPRESSION}: accept permessage-deflate (bounded: no context takeover, fast level)
  * @param eventLoops          {@code EVENT_LOOPS}: event-loop threads, each serving its own share of viewers and HTTP
  * @param maxViewers          {@code MAX_VIEWERS}: viewers this replica takes before refusing new ones with 503
+ * @param trustedProxies      {@code TRUSTED_PROXIES}: addresses and CIDR blocks whose {@code X-Forwarded-For} names the client
+ * @param maxConnectionsPerAddress      {@code MAX_CONNECTIONS_PER_ADDRESS}: viewer connections one client address holds
+ * @param maxNewConnectionsPerAddressPerSecond {@code MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND}: new viewer
+ *                            connections one client address opens per second (and at once)
+ * @param maxApiRequestsPerAddressPerSecond {@code MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND}: HTTP API requests one
+ *                            client address makes per second (and at once), admin token or not
  */
 public record GavelConfig(
         int port,
@@ -40,7 +46,11 @@ public record GavelConfig(
         long historyRetentionMillis,
         boolean wsCompression,
         int eventLoops,
-        int maxViewers) {
+        int maxViewers,
+        List<String> trustedProxies,
+        int maxConnectionsPerAddress,
+        int maxNewConnectionsPerAddressPerSecond,
+        int maxApiRequestsPerAddressPerSecond) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -73,8 +83,18 @@ public record GavelConfig(
         boolean compression = onOff(env, "WS_COMPRESSION", false);
         int eventLoops = (int) number(env, "EVENT_LOOPS", Runtime.getRuntime().availableProcessors(), 1, 1024);
         int maxViewers = (int) number(env, "MAX_VIEWERS", defaultMaxViewers(), 1, Integer.MAX_VALUE);
+        List<String> trustedProxies;
+        try {
+            trustedProxies = ClientAddresses.parse(env.get("TRUSTED_PROXIES"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("TRUSTED_PROXIES", e.getMessage());
+        }
+        int perAddress = (int) number(env, "MAX_CONNECTIONS_PER_ADDRESS", 2000, 1, Integer.MAX_VALUE);
+        int newPerAddress = (int) number(env, "MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", 100, 1, Integer.MAX_VALUE);
+        int apiPerAddress = (int) number(env, "MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND", 1000, 1, Integer.MAX_VALUE);
         return new GavelConfig(port, redisUrl, origins, token, generated, nodeId, ttl, pingInterval, pingTimeout,
-                historyInterval, historyRetention, compression, eventLoops, maxViewers);
+                historyInterval, historyRetention, compression, eventLoops, maxViewers, trustedProxies, perAddress,
+                newPerAddress, apiPerAddress);
     }
 
     /** Everything but the secrets: the admin token and a password in the Redis URL are not shown. */
@@ -85,7 +105,10 @@ public record GavelConfig(
                 + ", nodeTtlMillis=" + nodeTtlMillis + ", socketIoPingIntervalMillis=" + socketIoPingIntervalMillis
                 + ", socketIoPingTimeoutMillis=" + socketIoPingTimeoutMillis + ", historyIntervalMillis="
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
-                + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers + "]";
+                + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers + ", trustedProxies=" + trustedProxies
+                + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress + ", maxNewConnectionsPerAddressPerSecond="
+                + maxNewConnectionsPerAddressPerSecond + ", maxApiRequestsPerAddressPerSecond="
+                + maxApiRequestsPerAddressPerSecond + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

@@ -10,6 +10,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -31,6 +32,8 @@ final class HttpVerticle extends VerticleBase {
     private final Audience audience;
     private final NodeState state;
     private final SocketIoViewers.Sessions socketIoSessions;
+    private final SockJsViewers.Sessions sockJsSessions;
+    private final NodeLimits limits;
     private final AtomicReferenceArray<Context> loops;
     private final int loop;
     private HttpServer server;
@@ -41,12 +44,15 @@ final class HttpVerticle extends VerticleBase {
      * @param loop  which of the node's event loops this instance serves, from 0
      */
     HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state,
-                 SocketIoViewers.Sessions socketIoSessions, AtomicReferenceArray<Context> loops, int loop) {
+                 SocketIoViewers.Sessions socketIoSessions, SockJsViewers.Sessions sockJsSessions, NodeLimits limits,
+                 AtomicReferenceArray<Context> loops, int loop) {
         this.config = config;
         this.engine = engine;
         this.audience = audience;
         this.state = state;
         this.socketIoSessions = socketIoSessions;
+        this.sockJsSessions = sockJsSessions;
+        this.limits = limits;
         this.loops = loops;
         this.loop = loop;
     }
@@ -54,7 +60,7 @@ final class HttpVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-        ViewerAdmission admission = new ViewerAdmission(origins, state);
+        ViewerAdmission admission = new ViewerAdmission(origins, state, limits.addresses(), limits.viewers());
         Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
         router.route("/ws").handler(new WebSocketViewers(admission, audience, clock));
@@ -64,16 +70,29 @@ final class HttpVerticle extends VerticleBase {
         socketIo.startTicking(vertx);
         router.route("/auction/").handler(socketIo);
         loops.set(loop, context);
-        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, clock).mount(vertx, router, loops);
+        new SockJsViewers(admission, audience, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, clock, sockJsSessions)
+                .mount(vertx, router, loops);
         new HealthRoutes(engine, audience, state).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminToken(), origins, new AuctionApi(engine, clock))
                 .compose(api -> {
+                    // Before the API reads a body or a token: an address over its rate costs nothing more.
+                    router.route("/api/*").handler(this::limitApi);
                     // Last: the API router is mounted on /* and passes on what it does not route.
                     api.mount(vertx, router);
                     return vertx.createHttpServer(serverOptions(config)).requestHandler(router).listen();
                 })
                 .onSuccess(s -> server = s);
+    }
+
+    private void limitApi(RoutingContext ctx) {
+        try {
+            limits.api().check(limits.addresses().of(ctx.request()));
+        } catch (Refusal refusal) {
+            refusal.send(ctx.response());
+            return;
+        }
+        ctx.next();
     }
 
     /**

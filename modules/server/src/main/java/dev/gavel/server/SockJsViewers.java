@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -36,19 +38,31 @@ final class SockJsViewers {
     private static final short MESSAGE_TOO_BIG = 1009;
     /** The receiving requests of the HTTP transports, which vertx-web answers and then disconnects. */
     private static final List<String> CLOSING_TRANSPORTS = List.of("/xhr", "/xhr_streaming", "/eventsource", "/htmlfile", "/jsonp");
+    /** The transports whose first request for a session id opens the session. */
+    private static final Set<String> OPENING_TRANSPORTS = Set.of("xhr", "xhr_streaming", "eventsource", "htmlfile", "jsonp",
+            "websocket");
 
     private final ViewerAdmission admission;
     private final Audience audience;
     private final String nodeId;
     private final int maxFrameBytes;
     private final Clock clock;
+    private final Set<String> sessions;
 
-    SockJsViewers(ViewerAdmission admission, Audience audience, String nodeId, int maxFrameBytes, Clock clock) {
+    /** @param sessions the node's open SockJS sessions, shared by every event loop's handler */
+    SockJsViewers(ViewerAdmission admission, Audience audience, String nodeId, int maxFrameBytes, Clock clock,
+                  Sessions sessions) {
         this.admission = admission;
+        this.sessions = sessions.open;
         this.clock = clock;
         this.audience = audience;
         this.nodeId = nodeId;
         this.maxFrameBytes = maxFrameBytes;
+    }
+
+    /** The ids of a node's open SockJS sessions, whichever event loop holds them. */
+    static final class Sessions {
+        private final Set<String> open = ConcurrentHashMap.newKeySet();
     }
 
     /**
@@ -89,9 +103,14 @@ final class SockJsViewers {
         String path = ctx.request().path();
         try {
             admission.admit(ctx.request());
-            if (path.endsWith("/info") || path.endsWith("/websocket")) {
-                // a client's first request, or a WebSocket session: a new viewer
+            boolean opens = opensSession(path);
+            if (opens || path.endsWith("/info")) {
+                // a client's first request, or a new session: a new viewer
                 admission.refuseWhenFull();
+            }
+            if (opens) {
+                // counted once its session exists (accept), for as long as it lives, whatever its requests
+                admission.checkNewConnection(ctx.request());
             }
         } catch (Refusal refusal) {
             refusal.send(ctx.response());
@@ -108,6 +127,14 @@ final class SockJsViewers {
         ctx.next();
     }
 
+    /** A request that opens a session: a raw WebSocket, or a receiving transport's request for a session id not open. */
+    private boolean opensSession(String path) {
+        String[] segments = path.split("/");
+        // "", "sockjs", "websocket" | "", "sockjs", server, session, transport
+        return (segments.length == 3 && "websocket".equals(segments[2]))
+                || (segments.length == 5 && OPENING_TRANSPORTS.contains(segments[4]) && !sessions.contains(segments[3]));
+    }
+
     private void accept(SockJSSocket socket) {
         ViewerAdmission.Admitted admitted;
         try {
@@ -117,6 +144,12 @@ final class SockJsViewers {
             socket.close(1008, e.getMessage());
             return;
         }
+        String[] segments = socket.routingContext().request().path().split("/");
+        String session = segments.length == 5 ? segments[3] : null;
+        if (session != null) {
+            sessions.add(session);
+        }
+        AddressLimiter.Lease lease = admission.holdConnection(socket.remoteAddress(), socket.headers());
         AttachedViewer viewer = AttachedViewer.attach(audience, admitted, new SockJsFrames(socket), clock);
         socket.handler(data -> {
             if (data.length() > maxFrameBytes) {
@@ -126,7 +159,13 @@ final class SockJsViewers {
             }
         });
         socket.exceptionHandler(e -> LOG.debug("SockJS viewer of auction {} failed: {}", admitted.auction(), e.toString()));
-        socket.closeHandler(v -> viewer.detach());
+        socket.closeHandler(v -> {
+            viewer.detach();
+            lease.release();
+            if (session != null) {
+                sessions.remove(session);
+            }
+        });
     }
 
     /** The SockJS wire: the same JSON frames as {@code /ws}, in SockJS's framing. */

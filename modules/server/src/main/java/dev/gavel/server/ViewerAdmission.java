@@ -3,7 +3,9 @@ package dev.gavel.server;
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.ViewerId;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
 
 import java.util.List;
 import java.util.Map;
@@ -17,10 +19,15 @@ public final class ViewerAdmission {
 
     private final OriginPolicy origins;
     private final NodeState state;
+    private final ClientAddresses addresses;
+    private final AddressLimiter perAddress;
 
-    ViewerAdmission(OriginPolicy origins, NodeState state) {
+    /** @param perAddress the node's connection limits per client address, shared by every event loop */
+    ViewerAdmission(OriginPolicy origins, NodeState state, ClientAddresses addresses, AddressLimiter perAddress) {
         this.origins = origins;
         this.state = state;
+        this.addresses = addresses;
+        this.perAddress = perAddress;
     }
 
     /**
@@ -53,6 +60,31 @@ public final class ViewerAdmission {
         if (busy != null) {
             throw new Refusal(503, busy);
         }
+    }
+
+    /**
+     * Counts a new viewer connection against its client address's limits, before any work is done for it; the
+     * caller releases the lease when the connection ends (or never started).
+     *
+     * @throws Refusal 429 when the address opens connections too fast or holds too many
+     */
+    public AddressLimiter.Lease acquireConnection(HttpServerRequest request) {
+        return perAddress.acquire(addresses.of(request));
+    }
+
+    /**
+     * Takes a new connection's place in its address's rate, and refuses it when the address holds too many, for a
+     * connection that is counted later, once its session exists, with {@link #holdConnection}.
+     *
+     * @throws Refusal 429 when the address opens connections too fast or holds too many
+     */
+    void checkNewConnection(HttpServerRequest request) {
+        perAddress.check(addresses.of(request));
+    }
+
+    /** Counts a connection that {@link #checkNewConnection} let through, by the request that opened it. */
+    AddressLimiter.Lease holdConnection(SocketAddress peer, MultiMap headers) {
+        return perAddress.hold(addresses.of(peer, headers));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.gavel.server.socketio;
 
 import dev.gavel.core.Audience;
+import dev.gavel.server.AddressLimiter;
 import dev.gavel.server.LeanWebSocket;
 import dev.gavel.server.OriginPolicy;
 import dev.gavel.server.Refusal;
@@ -140,15 +141,25 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             engineError(response, 2, "Bad handshake method");
             return;
         }
+        AddressLimiter.Lease lease;
+        try {
+            lease = admission.acquireConnection(request);
+        } catch (Refusal refusal) {
+            refusal.send(response);
+            return;
+        }
         if (upgrade) {
             request.toWebSocket()
                     .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, connections,
-                            ticker, ws))
-                    .onFailure(e -> LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString()));
+                            ticker, lease, ws))
+                    .onFailure(e -> {
+                        lease.release();
+                        LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString());
+                    });
             return;
         }
         SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, connections,
-                ticker);
+                ticker, lease);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());
