@@ -74,6 +74,28 @@ class LimitsIT {
     }
 
     @Test
+    void sessionsThatNeverConnectOrPollExpireOnTheirProtocolsTimeoutsAndGiveTheirPlaceBack() {
+        int port = start(Map.of("MAX_CONNECTIONS_PER_ADDRESS", "1", "SOCKETIO_PING_INTERVAL_MS", "300",
+                "SOCKETIO_PING_TIMEOUT_MS", "300"));
+        String handshake = "/auction/?EIO=4&transport=polling&slug=auction-idle";
+        assertEquals(200, ApiClient.get(port, handshake).status());
+        assertEquals(429, ApiClient.get(port, handshake).status());
+        // never polled: Engine.IO closes it after its ping interval and timeout
+        await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.get(port, handshake).status() == 200);
+        cluster.close();
+
+        int sockJsPort = start(Map.of("MAX_CONNECTIONS_PER_ADDRESS", "1"));
+        assertEquals(200, sockJsOpen(sockJsPort, "first"));
+        assertEquals(429, sockJsOpen(sockJsPort, "second"));
+        // never polled again: SockJS closes it after its session timeout (5 s)
+        await().atMost(TestViewer.PATIENCE).until(() -> sockJsOpen(sockJsPort, UUID.randomUUID().toString()) == 200);
+    }
+
+    private int sockJsOpen(int port, String session) {
+        return ApiClient.send(HttpMethod.POST, port, "/sockjs/000/" + session + "/xhr?slug=auction-idle", Map.of(), "").status();
+    }
+
+    @Test
     void anAddressOpensAtMostItsRateAndIsToldWhenToRetry() throws IOException {
         int port = start(Map.of("MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", "5"));
         TestViewer other = track(TestViewer.watchFrom(OTHER_ADDRESS, port, "rate")).awaitCount(1, 1);
