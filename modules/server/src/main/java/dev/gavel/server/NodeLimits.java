@@ -13,9 +13,9 @@ record NodeLimits(ClientAddresses addresses, AddressLimiter viewers, AddressLimi
 
     static NodeLimits of(GavelConfig config) {
         return new NodeLimits(ClientAddresses.trusting(config.trustedProxies()),
-                new AddressLimiter("address-rate", "address-connections", config.maxConnectionsPerAddress(),
+                new AddressLimiter("address_rate", "address_connections", config.maxConnectionsPerAddress(),
                         config.maxNewConnectionsPerAddressPerSecond(), System::nanoTime),
-                new AddressLimiter("api-rate", "api-rate", Integer.MAX_VALUE,
+                new AddressLimiter("api_rate", "api_rate", Integer.MAX_VALUE,
                         config.maxApiRequestsPerAddressPerSecond(), System::nanoTime));
     }
 

@@ -19,7 +19,7 @@ public final class Refusal extends RuntimeException {
     }
 
     /**
-     * @param reason            a short name of the refusal's class (e.g. {@code address-rate}), the same for every
+     * @param reason            a short name of the refusal's class (e.g. {@code address_rate}), the same for every
      *                          refusal of that class, or null
      * @param retryAfterSeconds sent as {@code Retry-After} when positive
      */
