@@ -11,13 +11,22 @@ import java.util.Map;
 /**
  * The presence store of a single node. It keeps the same per-replica leases as the Redis store, so that
  * both pass one contract suite; on a single node there is only ever one replica in it.
+ *
+ * <p>An auction keeps its count (and so its peak) after its last viewer left, but auction ids come from anonymous
+ * viewers: beyond {@code idleAuctionsMax} auctions without viewers, the least recently reported one is forgotten (a
+ * later read answers 0 and 0 for it). Reading an auction never seen keeps nothing.
  */
 public final class InMemoryPresenceStore implements PresenceStore {
+
+    /** Auctions without viewers whose counts are kept; about 300 bytes each. */
+    public static final int DEFAULT_IDLE_AUCTIONS_MAX = 50_000;
 
     private final Clock clock;
     private final long leaseMillis;
     private final InMemoryEventBroker broker;
-    private final Map<AuctionId, Tally> tallies = new HashMap<>();
+    private final int idleAuctionsMax;
+    /** Least recently reported first. */
+    private final LinkedHashMap<AuctionId, Tally> tallies = new LinkedHashMap<>();
     private long lastVersion;
 
     /**
@@ -25,12 +34,18 @@ public final class InMemoryPresenceStore implements PresenceStore {
      * @param broker      where count changes are announced
      */
     public InMemoryPresenceStore(Clock clock, long leaseMillis, InMemoryEventBroker broker) {
+        this(clock, leaseMillis, broker, DEFAULT_IDLE_AUCTIONS_MAX);
+    }
+
+    /** @param idleAuctionsMax auctions without viewers whose counts are kept at most */
+    public InMemoryPresenceStore(Clock clock, long leaseMillis, InMemoryEventBroker broker, int idleAuctionsMax) {
         if (leaseMillis <= 0) {
             throw new IllegalArgumentException("leaseMillis must be positive: " + leaseMillis);
         }
         this.clock = clock;
         this.leaseMillis = leaseMillis;
         this.broker = broker;
+        this.idleAuctionsMax = idleAuctionsMax;
     }
 
     @Override
@@ -44,7 +59,11 @@ public final class InMemoryPresenceStore implements PresenceStore {
         long now = clock.millis();
         Map<AuctionId, ViewerCount> counts = new LinkedHashMap<>();
         localViewers.forEach((auction, viewers) -> {
-            Tally tally = tallies.computeIfAbsent(auction, Tally::new);
+            Tally tally = tallies.remove(auction);
+            if (tally == null) {
+                tally = new Tally(auction);
+            }
+            tallies.put(auction, tally);
             if (viewers == 0) {
                 tally.leases.remove(nodeId);
             } else {
@@ -52,12 +71,41 @@ public final class InMemoryPresenceStore implements PresenceStore {
             }
             counts.put(auction, settle(tally, now));
         });
+        forgetIdle(now);
         return Future.succeededFuture(counts);
     }
 
     @Override
     public synchronized Future<ViewerCount> read(AuctionId auction) {
-        return Future.succeededFuture(settle(tallies.computeIfAbsent(auction, Tally::new), clock.millis()));
+        Tally tally = tallies.get(auction);
+        return Future.succeededFuture(tally == null ? new ViewerCount(auction, 0, 0, 0) : settle(tally, clock.millis()));
+    }
+
+    /** How many auctions have a count kept, with viewers or not. */
+    public synchronized int trackedAuctions() {
+        return tallies.size();
+    }
+
+    /**
+     * Forgets the least recently reported auctions without viewers while more than {@code idleAuctionsMax} are kept.
+     * Auctions with viewers are counted as they go: at most every auction is walked once per report.
+     */
+    private void forgetIdle(long now) {
+        if (tallies.size() <= idleAuctionsMax) {
+            return;
+        }
+        int watched = 0;
+        for (Tally tally : tallies.values()) {
+            if (!tally.leases.isEmpty()) {
+                watched++;
+            }
+        }
+        for (Iterator<Tally> it = tallies.values().iterator(); tallies.size() - watched > idleAuctionsMax && it.hasNext(); ) {
+            Tally tally = it.next();
+            if (settle(tally, now).current() == 0) {
+                it.remove();
+            }
+        }
     }
 
     @Override

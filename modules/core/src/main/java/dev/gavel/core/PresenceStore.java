@@ -33,7 +33,10 @@ public interface PresenceStore {
      */
     Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, Long> localViewers);
 
-    /** The auction's count now, after dropping expired entries; a count of 0 for an auction never seen. */
+    /**
+     * The auction's count now, after dropping expired entries; a count of 0 for an auction never seen (or, in a store
+     * that bounds what it keeps of auctions without viewers, one forgotten since).
+     */
     Future<ViewerCount> read(AuctionId auction);
 
     /**

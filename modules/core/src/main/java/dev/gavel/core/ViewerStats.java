@@ -16,7 +16,9 @@ import java.util.Set;
  * <ul>
  *   <li>Unique viewers are estimated in bounded memory per auction (a HyperLogLog): the standard error is
  *       about 0.81%, small counts are exact in practice. A viewer id added twice, by any replica, counts once.
- *       The tally is kept for the retention after the last id was added.</li>
+ *       The tally is kept for the retention after the last id was added; an implementation whose memory is the
+ *       node's own may forget auctions that nobody watches sooner, least recently watched first, once they hold
+ *       more than its stated bound (never an auction marked as watched within the activity lease).</li>
  *   <li>History holds at most one sample per auction per interval, however many replicas sample: the first
  *       sample offered for an interval wins, later ones for the same or an earlier interval are dropped.
  *       Samples older than the retention are dropped.</li>

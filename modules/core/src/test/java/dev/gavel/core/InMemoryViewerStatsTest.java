@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The single node's stats, with a clock the test moves. */
 class InMemoryViewerStatsTest {
@@ -85,6 +86,33 @@ class InMemoryViewerStatsTest {
         assertEquals(Set.of(LOT, OTHER), result(stats.activeAuctions(2_999)));
         assertEquals(Set.of(OTHER), result(stats.activeAuctions(3_000)));
         assertEquals(Set.of(), result(stats.activeAuctions(5_000)));
+    }
+
+    @Test
+    void aTallyOfOneViewerIsSmall() throws Exception {
+        long empty = stats.retainedBytes();
+        result(stats.addViewers(Map.of(LOT, Set.of("alice")), 0));
+        assertTrue(stats.retainedBytes() - empty < 500, (stats.retainedBytes() - empty) + " bytes");
+    }
+
+    @Test
+    void pastTheBoundTheLeastRecentlyWatchedIdleAuctionsAreForgottenAndWatchedOnesKept() throws Exception {
+        long bound = 400_000;
+        // retention far beyond the test's time: only the bound forgets anything
+        InMemoryViewerStats bounded = new InMemoryViewerStats(presence, INTERVAL, 1_000 * RETENTION, bound);
+        viewers(LOT, 1);
+        result(bounded.addViewers(Map.of(LOT, Set.of("alice")), 0));
+        for (int i = 0; i < 5_000; i++) {
+            // each id is watched once, then never again: its lease of 3 intervals has run out by the next one
+            long now = i * 3 * INTERVAL;
+            result(bounded.sample(List.of(LOT), now));
+            result(bounded.addViewers(Map.of(AuctionId.of("random-" + i), Set.of("v" + i)), now));
+            assertTrue(bounded.retainedBytes() <= bound, bounded.retainedBytes() + " bytes after " + i);
+        }
+        assertTrue(bounded.trackedAuctions() < 5_000, bounded.trackedAuctions() + " auctions");
+        assertEquals(1, result(bounded.uniqueViewers(LOT)), "the watched auction keeps its tally");
+        assertEquals(1, result(bounded.uniqueViewers(AuctionId.of("random-4999"))), "the newest is kept");
+        assertEquals(0, result(bounded.uniqueViewers(AuctionId.of("random-0"))), "the oldest idle one is forgotten");
     }
 
     private static final class MovableClock extends Clock {

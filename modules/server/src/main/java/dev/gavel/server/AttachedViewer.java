@@ -18,12 +18,20 @@ import java.util.ArrayDeque;
  * {@link #MAX_BEHIND_CHARS} of events wait, or the oldest has waited {@link #MAX_BEHIND_MILLIS}, it is closed with
  * 1013 (Try Again Later) and its client reconnects. Events are never dropped or reordered for a viewer that stays.
  *
+ * <p>A viewer's own frames are answered at a bounded rate: it may send {@link #FRAME_BURST} at once and
+ * {@link #FRAMES_PER_SECOND} a second after that (a client sends one heartbeat every few seconds); a viewer that
+ * sends faster is closed with 1008 (Policy Violation) before its frame is read, so a flood costs no more than
+ * reading it off the socket.
+ *
  * <p>Confined to the connection's context.
  */
 public final class AttachedViewer implements Viewer {
 
     static final int MAX_BEHIND_CHARS = 256 * 1024;
     static final long MAX_BEHIND_MILLIS = 5_000;
+    static final int FRAME_BURST = 100;
+    static final int FRAMES_PER_SECOND = 10;
+    static final short POLICY_VIOLATION = 1008;
     private static final Logger LOG = LoggerFactory.getLogger(AttachedViewer.class);
 
     private final Audience audience;
@@ -38,6 +46,9 @@ public final class AttachedViewer implements Viewer {
     private long waitingChars;
     private boolean attached;
     private boolean closed;
+    /** The viewer's frame budget: a token bucket, refilled by {@link #FRAMES_PER_SECOND}. */
+    private double frameTokens = FRAME_BURST;
+    private long frameTokensAt;
 
     private AttachedViewer(Audience audience, GavelMetrics metrics, ViewerAdmission.Admitted admitted, ViewerWire wire,
                            Clock clock) {
@@ -52,6 +63,7 @@ public final class AttachedViewer implements Viewer {
     public static AttachedViewer attach(Audience audience, GavelMetrics metrics, ViewerAdmission.Admitted admitted,
                                         ViewerWire wire, Clock clock) {
         AttachedViewer viewer = new AttachedViewer(audience, metrics, admitted, wire, clock);
+        viewer.frameTokensAt = clock.millis();
         wire.onDrained(viewer::drain);
         viewer.attached = true;
         metrics.attached(wire.transport());
@@ -75,11 +87,16 @@ public final class AttachedViewer implements Viewer {
 
     /** A text frame from the viewer (plain WebSocket and SockJS). */
     void receiveText(String text) {
-        ViewerFrames.handle(text, this);
+        if (withinFrameRate()) {
+            ViewerFrames.handle(text, this);
+        }
     }
 
     /** A binary frame from the viewer: refused like text, closed with 1009 when over the frame limit. */
     void receiveBinary(int length) {
+        if (!withinFrameRate()) {
+            return;
+        }
         if (length > ViewerFrames.MAX_FRAME_BYTES) {
             close(ViewerFrames.TOO_BIG, "frame over " + ViewerFrames.MAX_FRAME_BYTES + " bytes");
         } else {
@@ -89,7 +106,28 @@ public final class AttachedViewer implements Viewer {
 
     /** A named event from the viewer (Socket.IO). */
     public void receiveEvent(String name) {
-        ViewerFrames.handleEvent(name, this);
+        if (withinFrameRate()) {
+            ViewerFrames.handleEvent(name, this);
+        }
+    }
+
+    /** Takes one frame from the budget; closes the viewer with 1008 and answers false when there is none left. */
+    private boolean withinFrameRate() {
+        if (closed) {
+            return false;
+        }
+        long now = clock.millis();
+        frameTokens = Math.min(FRAME_BURST, frameTokens + (now - frameTokensAt) * FRAMES_PER_SECOND / 1000.0);
+        frameTokensAt = now;
+        if (frameTokens < 1) {
+            LOG.atDebug().addKeyValue("auction", admitted.auction().value())
+                    .log("Viewer sent frames faster than {} a second; closing it", FRAMES_PER_SECOND);
+            metrics.refused("frame_rate");
+            close(POLICY_VIOLATION, "too many frames");
+            return false;
+        }
+        frameTokens--;
+        return true;
     }
 
     @Override

@@ -35,6 +35,12 @@ import java.util.regex.Pattern;
  *                            {@link WebSocketPings})
  * @param logFormat           {@code LOG_FORMAT}: {@code text} (the default) or {@code json}, one object per line
  * @param registeredAuctions  {@code AUCTIONS=registered}: viewers only of auctions an admin opened; else any valid id
+ * @param trustedProxies      {@code TRUSTED_PROXIES}: addresses and CIDR blocks whose {@code X-Forwarded-For} names the client
+ * @param maxConnectionsPerAddress      {@code MAX_CONNECTIONS_PER_ADDRESS}: viewer connections one client address holds
+ * @param maxNewConnectionsPerAddressPerSecond {@code MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND}: new viewer
+ *                            connections one client address opens per second (and at once)
+ * @param maxApiRequestsPerAddressPerSecond {@code MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND}: HTTP API requests one
+ *                            client address makes per second (and at once), admin token or not
  */
 public record GavelConfig(
         int port,
@@ -55,7 +61,11 @@ public record GavelConfig(
         long drainMillis,
         long wsPingIntervalMillis,
         LogFormat logFormat,
-        boolean registeredAuctions) {
+        boolean registeredAuctions,
+        List<String> trustedProxies,
+        int maxConnectionsPerAddress,
+        int maxNewConnectionsPerAddressPerSecond,
+        int maxApiRequestsPerAddressPerSecond) {
 
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
@@ -99,9 +109,18 @@ public record GavelConfig(
         long wsPingInterval = number(env, "WS_PING_INTERVAL_MS", 25_000, 1000, 3_600_000);
         LogFormat logFormat = logFormat(env);
         boolean registered = auctionMode(env);
+        List<String> trustedProxies;
+        try {
+            trustedProxies = ClientAddresses.parse(env.get("TRUSTED_PROXIES"));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("TRUSTED_PROXIES", e.getMessage());
+        }
+        int perAddress = (int) number(env, "MAX_CONNECTIONS_PER_ADDRESS", 2000, 1, Integer.MAX_VALUE);
+        int newPerAddress = (int) number(env, "MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", 100, 1, Integer.MAX_VALUE);
+        int apiPerAddress = (int) number(env, "MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND", 1000, 1, Integer.MAX_VALUE);
         return new GavelConfig(port, redisUrl, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
-                logFormat, registered);
+                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress);
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -123,7 +142,10 @@ public record GavelConfig(
                 + historyIntervalMillis + ", historyRetentionMillis=" + historyRetentionMillis
                 + ", wsCompression=" + wsCompression + ", eventLoops=" + eventLoops + ", maxViewers=" + maxViewers
                 + ", drainMillis=" + drainMillis + ", wsPingIntervalMillis=" + wsPingIntervalMillis
-                + ", logFormat=" + logFormat + ", auctions=" + (registeredAuctions ? "registered" : "open") + "]";
+                + ", logFormat=" + logFormat + ", auctions=" + (registeredAuctions ? "registered" : "open")
+                + ", trustedProxies=" + trustedProxies + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
+                + ", maxNewConnectionsPerAddressPerSecond=" + maxNewConnectionsPerAddressPerSecond
+                + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

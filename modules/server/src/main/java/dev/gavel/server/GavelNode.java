@@ -85,10 +85,13 @@ public final class GavelNode {
                 .onSuccess(v -> node.sampler.start())
                 .compose(v -> {
                     SocketIoViewers.Sessions sessions = new SocketIoViewers.Sessions();
+                    SockJsViewers.Sessions sockJsSessions = new SockJsViewers.Sessions();
+                    NodeLimits limits = NodeLimits.of(config);
+                    vertx.setPeriodic(NodeLimits.SWEEP_MILLIS, t -> limits.sweep());
                     AtomicReferenceArray<Context> loops = new AtomicReferenceArray<>(config.eventLoops());
                     return vertx.deployVerticle(() -> {
                         HttpVerticle instance = new HttpVerticle(config, engine, audience, node.state, metrics, sessions,
-                                loops, node.http.size());
+                                sockJsSessions, limits, loops, node.http.size());
                         node.http.add(instance);
                         return instance;
                     }, new DeploymentOptions().setInstances(config.eventLoops()));

@@ -10,6 +10,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -32,6 +33,8 @@ final class HttpVerticle extends VerticleBase {
     private final NodeState state;
     private final GavelMetrics metrics;
     private final SocketIoViewers.Sessions socketIoSessions;
+    private final SockJsViewers.Sessions sockJsSessions;
+    private final NodeLimits limits;
     private final AtomicReferenceArray<Context> loops;
     private final int loop;
     private HttpServer server;
@@ -42,13 +45,16 @@ final class HttpVerticle extends VerticleBase {
      * @param loop  which of the node's event loops this instance serves, from 0
      */
     HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state, GavelMetrics metrics,
-                 SocketIoViewers.Sessions socketIoSessions, AtomicReferenceArray<Context> loops, int loop) {
+                 SocketIoViewers.Sessions socketIoSessions, SockJsViewers.Sessions sockJsSessions, NodeLimits limits,
+                 AtomicReferenceArray<Context> loops, int loop) {
         this.config = config;
         this.engine = engine;
         this.audience = audience;
         this.state = state;
         this.metrics = metrics;
         this.socketIoSessions = socketIoSessions;
+        this.sockJsSessions = sockJsSessions;
+        this.limits = limits;
         this.loops = loops;
         this.loop = loop;
     }
@@ -56,7 +62,8 @@ final class HttpVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-        ViewerAdmission admission = new ViewerAdmission(origins, state, metrics, engine.auctions(), config.registeredAuctions());
+        ViewerAdmission admission = new ViewerAdmission(origins, state, metrics, engine.auctions(), config.registeredAuctions(),
+                limits.addresses(), limits.viewers());
         Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
@@ -68,13 +75,15 @@ final class HttpVerticle extends VerticleBase {
         socketIo.startTicking(vertx);
         router.route("/auction/").handler(socketIo);
         loops.set(loop, context);
-        new SockJsViewers(admission, audience, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock)
-                .mount(vertx, router, loops);
+        new SockJsViewers(admission, audience, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock,
+                sockJsSessions).mount(vertx, router, loops);
         new HealthRoutes(engine, state, metrics).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminTokens(), origins,
                 new AuctionApi(engine, clock, metrics, config.registeredAuctions()))
                 .compose(api -> {
+                    // Before the API reads a body or a token: an address over its rate costs nothing more.
+                    router.route("/api/*").handler(this::limitApi);
                     // Last: the API router is mounted on /* and passes on what it does not route.
                     api.mount(vertx, router);
                     HttpServerOptions options = serverOptions(config);
@@ -85,6 +94,17 @@ final class HttpVerticle extends VerticleBase {
                             .listen();
                 })
                 .onSuccess(s -> server = s);
+    }
+
+    private void limitApi(RoutingContext ctx) {
+        try {
+            limits.api().check(limits.addresses().of(ctx.request()));
+        } catch (Refusal refusal) {
+            metrics.refused(refusal.reason());
+            refusal.send(ctx.response());
+            return;
+        }
+        ctx.next();
     }
 
     /**

@@ -21,6 +21,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -46,6 +48,9 @@ final class SockJsViewers {
     private static final String LIBRARY_RESOURCE = "META-INF/resources/webjars/sockjs-client/1.6.1/dist/sockjs.min.js";
     /** The receiving requests of the HTTP transports, which vertx-web answers and then disconnects. */
     private static final List<String> CLOSING_TRANSPORTS = List.of("/xhr", "/xhr_streaming", "/eventsource", "/htmlfile", "/jsonp");
+    /** The transports whose first request for a session id opens the session. */
+    private static final Set<String> OPENING_TRANSPORTS = Set.of("xhr", "xhr_streaming", "eventsource", "htmlfile", "jsonp",
+            "websocket");
 
     private final ViewerAdmission admission;
     private final Audience audience;
@@ -54,17 +59,24 @@ final class SockJsViewers {
     private final int maxFrameBytes;
     private final WebSocketPings pings;
     private final Clock clock;
+    private final Set<String> sessions;
 
+    /** @param sessions the node's open SockJS sessions, shared by every event loop's handler */
     SockJsViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, String nodeId, int maxFrameBytes,
-                  WebSocketPings pings,
-                  Clock clock) {
+                  WebSocketPings pings, Clock clock, Sessions sessions) {
         this.admission = admission;
         this.pings = pings;
+        this.sessions = sessions.open;
         this.clock = clock;
         this.audience = audience;
         this.metrics = metrics;
         this.nodeId = nodeId;
         this.maxFrameBytes = maxFrameBytes;
+    }
+
+    /** The ids of a node's open SockJS sessions, whichever event loop holds them. */
+    static final class Sessions {
+        private final Set<String> open = ConcurrentHashMap.newKeySet();
     }
 
     /**
@@ -112,9 +124,14 @@ final class SockJsViewers {
         String path = ctx.request().path();
         try {
             admission.admit(ctx.request());
-            if (path.endsWith("/info") || path.endsWith("/websocket")) {
-                // a client's first request, or a WebSocket session: a new viewer
+            boolean opens = opensSession(path);
+            if (opens || path.endsWith("/info")) {
+                // a client's first request, or a new session: a new viewer
                 admission.refuseWhenFull();
+            }
+            if (opens) {
+                // counted once its session exists (accept), for as long as it lives, whatever its requests
+                admission.checkNewConnection(ctx.request());
             }
         } catch (Refusal refusal) {
             refusal.send(ctx.response());
@@ -134,6 +151,14 @@ final class SockJsViewers {
         ctx.next();
     }
 
+    /** A request that opens a session: a raw WebSocket, or a receiving transport's request for a session id not open. */
+    private boolean opensSession(String path) {
+        String[] segments = path.split("/");
+        // "", "sockjs", "websocket" | "", "sockjs", server, session, transport
+        return (segments.length == 3 && "websocket".equals(segments[2]))
+                || (segments.length == 5 && OPENING_TRANSPORTS.contains(segments[4]) && !sessions.contains(segments[3]));
+    }
+
     private void accept(SockJSSocket socket) {
         ViewerAdmission.Admitted admitted;
         try {
@@ -143,6 +168,12 @@ final class SockJsViewers {
             socket.close(1008, e.getMessage());
             return;
         }
+        String[] segments = socket.routingContext().request().path().split("/");
+        String session = segments.length == 5 ? segments[3] : null;
+        if (session != null) {
+            sessions.add(session);
+        }
+        AddressLimiter.Lease lease = admission.holdConnection(socket.remoteAddress(), socket.headers());
         AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, new SockJsFrames(socket), clock);
         // the WebSocket transports' sessions are created on their upgrade's request; the others are not WebSockets
         pings.watch(socket.routingContext().request());
@@ -156,7 +187,13 @@ final class SockJsViewers {
         });
         socket.exceptionHandler(e -> LOG.atDebug().addKeyValue("auction", admitted.auction().value())
                 .log("SockJS viewer failed: {}", e.toString()));
-        socket.closeHandler(v -> viewer.detach());
+        socket.closeHandler(v -> {
+            viewer.detach();
+            lease.release();
+            if (session != null) {
+                sessions.remove(session);
+            }
+        });
     }
 
     private static byte[] readLibrary() {

@@ -4,10 +4,13 @@ import dev.gavel.core.AuctionId;
 import dev.gavel.core.AuctionRegistry;
 import dev.gavel.core.ViewerId;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.net.SocketAddress;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /** The checks every viewer connection passes before it is counted, whatever its transport. */
 public final class ViewerAdmission {
@@ -21,15 +24,22 @@ public final class ViewerAdmission {
     private final GavelMetrics metrics;
     private final AuctionRegistry auctions;
     private final boolean registeredOnly;
+    private final ClientAddresses addresses;
+    private final AddressLimiter perAddress;
 
-    /** @param registeredOnly {@code AUCTIONS=registered}: only auctions open in {@code auctions} are watched */
+    /**
+     * @param registeredOnly {@code AUCTIONS=registered}: only auctions open in {@code auctions} are watched
+     * @param perAddress     the node's connection limits per client address, shared by every event loop
+     */
     ViewerAdmission(OriginPolicy origins, NodeState state, GavelMetrics metrics, AuctionRegistry auctions,
-                    boolean registeredOnly) {
+                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress) {
         this.origins = origins;
         this.state = state;
         this.metrics = metrics;
         this.auctions = auctions;
         this.registeredOnly = registeredOnly;
+        this.addresses = addresses;
+        this.perAddress = perAddress;
     }
 
     /**
@@ -79,6 +89,44 @@ public final class ViewerAdmission {
         if (busy != null) {
             metrics.refused(busy.reason());
             throw new Refusal(503, busy.message());
+        }
+    }
+
+    /**
+     * Counts a new viewer connection against its client address's limits, before any work is done for it; the
+     * caller releases the lease when the connection ends (or never started).
+     *
+     * @throws Refusal 429 when the address opens connections too fast or holds too many
+     */
+    public AddressLimiter.Lease acquireConnection(HttpServerRequest request) {
+        return counted(() -> perAddress.acquire(addresses.of(request)));
+    }
+
+    /**
+     * Takes a new connection's place in its address's rate, and refuses it when the address holds too many, for a
+     * connection that is counted later, once its session exists, with {@link #holdConnection}.
+     *
+     * @throws Refusal 429 when the address opens connections too fast or holds too many
+     */
+    void checkNewConnection(HttpServerRequest request) {
+        counted(() -> {
+            perAddress.check(addresses.of(request));
+            return null;
+        });
+    }
+
+    /** Counts a connection that {@link #checkNewConnection} let through, by the request that opened it. */
+    AddressLimiter.Lease holdConnection(SocketAddress peer, MultiMap headers) {
+        return counted(() -> perAddress.hold(addresses.of(peer, headers)));
+    }
+
+    /** Counts a refusal of a limit in the metrics by its reason. */
+    private <T> T counted(Supplier<T> check) {
+        try {
+            return check.get();
+        } catch (Refusal refusal) {
+            metrics.refused(refusal.reason());
+            throw refusal;
         }
     }
 

@@ -37,30 +37,38 @@ final class WebSocketViewers implements Handler<RoutingContext> {
     public void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         ViewerAdmission.Admitted admitted;
+        AddressLimiter.Lease lease;
         try {
             admitted = admission.admit(request);
             admission.refuseWhenFull();
+            if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+                metrics.refused("bad_request");
+                throw new Refusal(400, "expected a WebSocket upgrade");
+            }
+            lease = admission.acquireConnection(request);
         } catch (Refusal refusal) {
             refusal.send(ctx.response());
             return;
         }
-        if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
-            metrics.refused("bad_request");
-            Refusal.sendError(ctx.response(), 400, "expected a WebSocket upgrade");
-            return;
-        }
         request.toWebSocket()
-                .onSuccess(ws -> accept(request, admitted, ws))
-                .onFailure(e -> LOG.debug("WebSocket upgrade failed: {}", e.toString()));
+                .onSuccess(ws -> accept(request, admitted, ws, lease))
+                .onFailure(e -> {
+                    lease.release();
+                    LOG.debug("WebSocket upgrade failed: {}", e.toString());
+                });
     }
 
-    private void accept(HttpServerRequest request, ViewerAdmission.Admitted admitted, ServerWebSocket upgraded) {
+    private void accept(HttpServerRequest request, ViewerAdmission.Admitted admitted, ServerWebSocket upgraded,
+                        AddressLimiter.Lease lease) {
         LeanWebSocket ws = LeanWebSocket.take(upgraded, metrics);
         pings.watch(request);
         AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, new JsonFrames(ws), clock);
         ws.textHandler(viewer::receiveText)
                 .binaryHandler(viewer::receiveBinary)
-                .closeHandler(v -> viewer.detach());
+                .closeHandler(v -> {
+                    viewer.detach();
+                    lease.release();
+                });
     }
 
     /** The plain WebSocket wire: one {@code {"event":..,"data":..}} text frame per event. */

@@ -9,8 +9,10 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpRequest;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
 
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,6 +26,8 @@ public final class ApiClient {
 
     private static final Vertx VERTX = Vertx.vertx();
     private static final WebClient CLIENT = WebClient.create(VERTX);
+    /** Clients bound to other loopback addresses (127.0.0.2, ...), for requests that come from another address. */
+    private static final Map<String, WebClient> FROM = new ConcurrentHashMap<>();
 
     private ApiClient() {
     }
@@ -67,7 +71,20 @@ public final class ApiClient {
 
     /** Sends any request; {@code body} null sends none. */
     public static Answer send(HttpMethod method, int port, String path, Map<String, String> headers, String body) {
-        HttpRequest<Buffer> request = CLIENT.request(method, port, "127.0.0.1", path);
+        return send(CLIENT, method, port, path, headers, body);
+    }
+
+    /** Sends any request from another local address, e.g. {@code 127.0.0.2}; {@code body} null sends none. */
+    public static Answer sendFrom(String localAddress, HttpMethod method, int port, String path, Map<String, String> headers,
+                                  String body) {
+        WebClient client = FROM.computeIfAbsent(localAddress,
+                address -> WebClient.create(VERTX, new WebClientOptions().setLocalAddress(address)));
+        return send(client, method, port, path, headers, body);
+    }
+
+    private static Answer send(WebClient client, HttpMethod method, int port, String path, Map<String, String> headers,
+                               String body) {
+        HttpRequest<Buffer> request = client.request(method, port, "127.0.0.1", path);
         headers.forEach(request::putHeader);
         try {
             HttpResponse<Buffer> response = (body == null ? request.send() : request.sendBuffer(Buffer.buffer(body)))

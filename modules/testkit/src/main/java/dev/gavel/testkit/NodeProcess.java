@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -35,25 +36,47 @@ public final class NodeProcess implements AutoCloseable {
     public static NodeProcess start(Map<String, String> env) {
         int port = freePort();
         NodeProcess node = launch(env, port);
+        node.awaitReady();
+        return node;
+    }
+
+    private void awaitReady() {
         await().atMost(Duration.ofSeconds(60)).until(() -> {
-            if (!node.process.isAlive()) {
-                throw new IllegalStateException("node exited with " + node.process.exitValue() + ": " + node.output());
+            if (!process.isAlive()) {
+                throw new IllegalStateException("node exited with " + process.exitValue() + ": " + output());
             }
-            return node.readiness() == 200;
+            return readiness() == 200;
         });
+    }
+
+    /**
+     * Starts a node on a free port under an open-file limit of its own ({@code prlimit --nofile}), and waits until it
+     * is ready.
+     */
+    public static NodeProcess startWithOpenFileLimit(Map<String, String> env, int openFiles) {
+        int port = freePort();
+        NodeProcess node = launch(env, port, List.of("prlimit", "--nofile=" + openFiles + ":" + openFiles, "--"));
+        node.awaitReady();
         return node;
     }
 
     /** Starts a node and does not wait: for a node that is expected to refuse to start. */
     public static NodeProcess launch(Map<String, String> env, int port) {
+        return launch(env, port, List.of());
+    }
+
+    private static NodeProcess launch(Map<String, String> env, int port, List<String> prefix) {
         try {
             Path log = Files.createTempFile("gavel-node", ".log");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            ProcessBuilder builder = new ProcessBuilder(List.of(java, "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
-                    "dev.gavel.server.Main"))
+            List<String> command = new ArrayList<>(prefix);
+            command.addAll(List.of(java, "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
+                    "dev.gavel.server.Main"));
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(log.toFile());
             builder.environment().put("PORT", String.valueOf(port));
+            builder.environment().putAll(Cluster.LOOPBACK_CROWD);
             builder.environment().putAll(env);
             return new NodeProcess(builder.start(), port, log);
         } catch (IOException e) {

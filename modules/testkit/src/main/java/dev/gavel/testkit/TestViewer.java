@@ -11,6 +11,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
@@ -27,8 +29,9 @@ public final class TestViewer implements AutoCloseable {
     public static final Duration PATIENCE = Duration.ofSeconds(15);
 
     private static final Vertx VERTX = Vertx.vertx();
-    private static final WebSocketClient CLIENT = VERTX.createWebSocketClient(new WebSocketClientOptions()
-            .setMaxConnections(20_000).setMaxFrameSize(128 * 1024).setMaxMessageSize(128 * 1024));
+    private static final WebSocketClient CLIENT = client(null);
+    /** Clients bound to other loopback addresses (127.0.0.2, ...), for viewers that come from another address. */
+    private static final Map<String, WebSocketClient> FROM = new ConcurrentHashMap<>();
 
     private final WebSocket ws;
     private final List<JsonObject> frames = new CopyOnWriteArrayList<>();
@@ -51,13 +54,28 @@ public final class TestViewer implements AutoCloseable {
 
     public static TestViewer connect(int port, String uri, String origin) {
         // Handlers are set on the connection's own context before it reads a frame, so none is missed.
-        return result(open(port, uri, origin).map(TestViewer::new));
+        return result(open(CLIENT, port, uri, origin).map(TestViewer::new));
+    }
+
+    /** Connects to {@code /ws?slug=auction-<auctionId>} from another local address, e.g. {@code 127.0.0.2}. */
+    public static TestViewer watchFrom(String localAddress, int port, String auctionId) {
+        WebSocketClient client = FROM.computeIfAbsent(localAddress, TestViewer::client);
+        return result(open(client, port, "/ws?slug=auction-" + auctionId, null).map(TestViewer::new));
+    }
+
+    private static WebSocketClient client(String localAddress) {
+        WebSocketClientOptions options = new WebSocketClientOptions()
+                .setMaxConnections(20_000).setMaxFrameSize(128 * 1024).setMaxMessageSize(128 * 1024);
+        if (localAddress != null) {
+            options.setLocalAddress(localAddress);
+        }
+        return VERTX.createWebSocketClient(options);
     }
 
     /** The HTTP status of a refused upgrade; fails if the upgrade was accepted. */
     public static int refusalStatus(int port, String uri, String origin) {
         try {
-            WebSocket ws = open(port, uri, origin).await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            WebSocket ws = open(CLIENT, port, uri, origin).await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
             ws.close();
             throw new AssertionError("the upgrade of " + uri + " was accepted");
         } catch (UpgradeRejectedException e) {
@@ -72,12 +90,12 @@ public final class TestViewer implements AutoCloseable {
         }
     }
 
-    private static Future<WebSocket> open(int port, String uri, String origin) {
+    private static Future<WebSocket> open(WebSocketClient client, int port, String uri, String origin) {
         WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
         if (origin != null) {
             options.addHeader("Origin", origin);
         }
-        return CLIENT.connect(options);
+        return client.connect(options);
     }
 
     public void send(String text) {

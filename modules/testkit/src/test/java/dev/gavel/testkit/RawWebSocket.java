@@ -41,16 +41,29 @@ final class RawWebSocket implements AutoCloseable {
      * @param receiveBuffer the socket's receive buffer in bytes (small: a client that stops reading fills it soon)
      */
     static RawWebSocket open(int port, String uri, String extensions, int receiveBuffer) throws IOException {
+        return open("127.0.0.1", port, uri, extensions == null ? Map.of() : Map.of("Sec-WebSocket-Extensions", extensions),
+                receiveBuffer);
+    }
+
+    /**
+     * Sends the upgrade request from a local address (e.g. {@code 127.0.0.2}) with extra headers, and reads the
+     * answer's head.
+     */
+    static RawWebSocket open(String localAddress, int port, String uri, Map<String, String> extraHeaders, int receiveBuffer)
+            throws IOException {
         Socket socket = new Socket();
         socket.setReceiveBufferSize(receiveBuffer);
         socket.setSoTimeout((int) TestViewer.PATIENCE.toMillis());
+        socket.bind(new InetSocketAddress(localAddress, 0));
         socket.connect(new InetSocketAddress("127.0.0.1", port));
         String key = Base64.getEncoder().encodeToString("gavel-raw-client".getBytes(StandardCharsets.US_ASCII));
-        String request = "GET " + uri + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nUpgrade: websocket\r\n"
-                + "Connection: Upgrade\r\nSec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n"
-                + (extensions == null ? "" : "Sec-WebSocket-Extensions: " + extensions + "\r\n") + "\r\n";
+        StringBuilder request = new StringBuilder("GET " + uri + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
+                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key
+                + "\r\nSec-WebSocket-Version: 13\r\n");
+        extraHeaders.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+        request.append("\r\n");
         OutputStream out = socket.getOutputStream();
-        out.write(request.getBytes(StandardCharsets.US_ASCII));
+        out.write(request.toString().getBytes(StandardCharsets.US_ASCII));
         out.flush();
         DataInputStream in = new DataInputStream(socket.getInputStream());
         String statusLine = line(in);

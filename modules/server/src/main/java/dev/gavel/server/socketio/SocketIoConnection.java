@@ -3,6 +3,7 @@ package dev.gavel.server.socketio;
 import dev.gavel.core.Audience;
 import dev.gavel.core.Viewer;
 import dev.gavel.core.ViewerEvent;
+import dev.gavel.server.AddressLimiter;
 import dev.gavel.server.AttachedViewer;
 import dev.gavel.server.GavelMetrics;
 import dev.gavel.server.LeanWebSocket;
@@ -45,6 +46,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private final Map<String, SocketIoConnection> registry;
     private final SessionTicker ticker;
     private final SocketIoSocket socket;
+    /** The session's place in its client address's connections, released when the session ends. */
+    private final AddressLimiter.Lease lease;
     private final EngineWire wire = new EngineWire();
     private EngineSession session;
     private WebSocketTransport transport;
@@ -53,8 +56,10 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     int tickerSlot = -1;
 
     private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission.Admitted admitted, Audience audience,
-                               GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker) {
+                               GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker,
+                               AddressLimiter.Lease lease) {
         this.vertx = vertx;
+        this.lease = lease;
         // the server's context under the request's duplicate: every request of the session runs there, in order
         this.context = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
         this.clock = clock;
@@ -69,8 +74,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     /** Opens a long-polling session; the handshake's answer is {@link #openPacket()}. */
     static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
                                           Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
-                                          SessionTicker ticker) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker);
+                                          SessionTicker ticker, AddressLimiter.Lease lease) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker, lease);
         connection.session = EngineSession.overPolling(Ids.next(), settings, clock, connection);
         connection.register();
         return connection;
@@ -79,8 +84,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     /** Opens a session on a WebSocket; the open packet is sent on it at once. */
     static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
                                             Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
-                                            SessionTicker ticker, ServerWebSocket ws) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker);
+                                            SessionTicker ticker, AddressLimiter.Lease lease, ServerWebSocket ws) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker, lease);
         WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws, metrics));
         connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, connection, transport);
@@ -157,6 +162,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     @Override
     public void onClose(String reason) {
         ticker.remove(this);
+        lease.release();
         if (session.owesClose()) {
             // the client polls again within moments; it is told the session is closed rather than that it is unknown
             vertx.setTimer(CLOSE_GRACE_MILLIS, t -> registry.remove(session.sid(), this));

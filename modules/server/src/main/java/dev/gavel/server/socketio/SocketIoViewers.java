@@ -1,6 +1,7 @@
 package dev.gavel.server.socketio;
 
 import dev.gavel.core.Audience;
+import dev.gavel.server.AddressLimiter;
 import dev.gavel.server.GavelMetrics;
 import dev.gavel.server.LeanWebSocket;
 import dev.gavel.server.OriginPolicy;
@@ -144,15 +145,25 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             engineError(response, 2, "Bad handshake method");
             return;
         }
-        if (upgrade) {
-            request.toWebSocket()
-                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, metrics, connections,
-                            ticker, ws))
-                    .onFailure(e -> LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString()));
+        AddressLimiter.Lease lease;
+        try {
+            lease = admission.acquireConnection(request);
+        } catch (Refusal refusal) {
+            refusal.send(response);
             return;
         }
-        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, metrics, connections,
-                ticker);
+        if (upgrade) {
+            request.toWebSocket()
+                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, metrics,
+                            connections, ticker, lease, ws))
+                    .onFailure(e -> {
+                        lease.release();
+                        LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString());
+                    });
+            return;
+        }
+        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, metrics,
+                connections, ticker, lease);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());

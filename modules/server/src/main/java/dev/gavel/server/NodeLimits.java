@@ -1,0 +1,26 @@
+package dev.gavel.server;
+
+/**
+ * A node's limits per client address, shared by all its event loops: viewer connections held and opened per second
+ * ({@code MAX_CONNECTIONS_PER_ADDRESS}, {@code MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND}) and HTTP API requests
+ * per second ({@code MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND}), with the client address as {@link ClientAddresses}
+ * tells it.
+ */
+record NodeLimits(ClientAddresses addresses, AddressLimiter viewers, AddressLimiter api) {
+
+    /** How often the tables forget the addresses that hold nothing. */
+    static final long SWEEP_MILLIS = 1_000;
+
+    static NodeLimits of(GavelConfig config) {
+        return new NodeLimits(ClientAddresses.trusting(config.trustedProxies()),
+                new AddressLimiter("address_rate", "address_connections", config.maxConnectionsPerAddress(),
+                        config.maxNewConnectionsPerAddressPerSecond(), System::nanoTime),
+                new AddressLimiter("api_rate", "api_rate", Integer.MAX_VALUE,
+                        config.maxApiRequestsPerAddressPerSecond(), System::nanoTime));
+    }
+
+    void sweep() {
+        viewers.sweep();
+        api.sweep();
+    }
+}
