@@ -101,6 +101,28 @@ public final class Audience {
         });
     }
 
+    /**
+     * True while this replica's count writes to the store fail (e.g. Redis refuses writes because its memory is
+     * full, or does not answer in time): its viewers keep their last good count, and it is not ready for more.
+     * Any thread.
+     */
+    public boolean storeFailing() {
+        return reporter.storeFailure() != null;
+    }
+
+    /** Why this replica's count writes fail, or null while they work. Any thread. */
+    public String storeFailure() {
+        return reporter.storeFailure();
+    }
+
+    /**
+     * When (ms since the epoch) this replica last renewed all its entries in the store, or last found none to
+     * renew; it stays put while writes fail. Any thread.
+     */
+    public long lastGoodHeartbeatMillis() {
+        return reporter.lastGoodHeartbeatMillis();
+    }
+
     /** Viewer connections open on this replica. */
     public int localViewers() {
         return localViewers.get();

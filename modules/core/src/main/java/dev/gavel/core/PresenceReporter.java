@@ -26,6 +26,11 @@ import java.util.concurrent.TimeUnit;
  * replica, while the replica has viewers there; what arrives goes once to each loop with viewers of the auction.
  * Count broadcasts are coalesced per auction to one per broadcast interval, always ending on the latest count.
  *
+ * <p>A write that fails never becomes a count: the store announces nothing it did not write, and viewers keep
+ * the last good count. After writes failed, or the store was lost, every replica writes its entries again
+ * within a flush interval of the store being back; until a heartbeat interval has passed, counts are taken in
+ * but not shown, so that viewers never see a count made only of the entries written again so far.
+ *
  * <p>Confined to one thread (a Vert.x context in a node); time comes from the injected clock and timers.
  */
 final class PresenceReporter {
@@ -57,7 +62,11 @@ final class PresenceReporter {
     private long lastHeartbeatAt;
     private Future<?> inFlight = Future.succeededFuture();
     private boolean flushing;
-    private boolean storeFailing;
+    /** Why the last write to the store failed, or null when it succeeded. */
+    private volatile String storeFailure;
+    private volatile long lastGoodHeartbeatAt;
+    /** Counts are not shown before this time (ms): the store is back, and the replicas are writing again. */
+    private long quietUntil;
     private boolean stopping;
     private boolean earlierEntriesCleared;
     private volatile boolean halted;
@@ -77,6 +86,7 @@ final class PresenceReporter {
      * that is away is not fatal: the entries are written once it is back ({@link #rewriteAll}).
      */
     Future<Void> start() {
+        lastGoodHeartbeatAt = clock.millis();
         return clearEarlierEntries().otherwiseEmpty().onComplete(x -> scheduleFlush()).mapEmpty();
     }
 
@@ -167,9 +177,23 @@ final class PresenceReporter {
         return Future.join(unsubscribed).otherwiseEmpty().mapEmpty();
     }
 
+    /** Why writing counts to the store fails, or null while it works. Any thread. */
+    String storeFailure() {
+        return storeFailure;
+    }
+
+    /**
+     * When (ms, by the clock) the last heartbeat renewed every entry, or found nothing to renew; it stays put
+     * while writes fail. Any thread.
+     */
+    long lastGoodHeartbeatMillis() {
+        return lastGoodHeartbeatAt;
+    }
+
     /** After the store was lost: every entry may be gone, and changes may have been missed. */
     void rewriteAll() {
         LOG.info("Store connection restored; rewriting entries of {} auctions", tallies.size());
+        quietUntil = clock.millis() + settings.heartbeatMillis();
         Future<Void> cleared = earlierEntriesCleared ? Future.succeededFuture() : clearEarlierEntries();
         cleared.onComplete(x -> {
             tallies.values().forEach(tally -> tally.dirty = true);
@@ -202,7 +226,7 @@ final class PresenceReporter {
         }
         long now = clock.millis();
         boolean heartbeat = now - lastHeartbeatAt >= settings.heartbeatMillis();
-        Map<AuctionId, Long> batch = new HashMap<>();
+        Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
         for (Tally tally : tallies.values()) {
             if (tally.subscription == null) {
                 if (!tally.subscribing) {
@@ -210,10 +234,13 @@ final class PresenceReporter {
                 }
             } else if (heartbeat || tally.dirty) {
                 tally.dirty = false;
-                batch.put(tally.auction, tally.viewers);
+                batch.put(tally.auction, new PresenceStore.LocalCount(tally.viewers, tally.known == null ? 0 : tally.known.peak()));
             }
         }
         if (batch.isEmpty()) {
+            if (heartbeat && storeFailure == null) {
+                lastGoodHeartbeatAt = now;
+            }
             return;
         }
         flushing = true;
@@ -225,17 +252,19 @@ final class PresenceReporter {
             if (ar.succeeded()) {
                 if (heartbeat) {
                     lastHeartbeatAt = now;
+                    lastGoodHeartbeatAt = now;
                 }
-                if (storeFailing) {
-                    storeFailing = false;
+                if (storeFailure != null) {
+                    storeFailure = null;
+                    quietUntil = clock.millis() + settings.heartbeatMillis();
                     LOG.info("Writing counts to the store works again");
                 }
-                ar.result().forEach((auction, count) -> reported(auction, batch.get(auction), count));
+                ar.result().forEach((auction, count) -> reported(auction, batch.get(auction).viewers(), count));
             } else {
-                if (!storeFailing) {
-                    storeFailing = true;
+                if (storeFailure == null) {
                     LOG.warn("Could not write counts to the store, will retry: {}", ar.cause().toString());
                 }
+                storeFailure = String.valueOf(ar.cause().getMessage());
                 batch.keySet().forEach(auction -> {
                     Tally tally = tallies.get(auction);
                     if (tally != null) {
@@ -307,8 +336,9 @@ final class PresenceReporter {
             if (broadcastTimer != -1) {
                 return;
             }
-            long delay = throttle.delayBeforeNext(clock.millis());
-            if (delay == 0) {
+            long now = clock.millis();
+            long delay = Math.max(throttle.delayBeforeNext(now), quietUntil - now);
+            if (delay <= 0) {
                 broadcast();
             } else {
                 broadcastTimer = timers.schedule(delay, () -> {
