@@ -27,9 +27,11 @@ import java.util.concurrent.TimeUnit;
  * Count broadcasts are coalesced per auction to one per broadcast interval, always ending on the latest count.
  *
  * <p>A write that fails never becomes a count: the store announces nothing it did not write, and viewers keep
- * the last good count. After writes failed, or the store was lost, every replica writes its entries again
- * within a flush interval of the store being back; until a heartbeat interval has passed, counts are taken in
- * but not shown, so that viewers never see a count made only of the entries written again so far.
+ * the last good count. While this replica's writes fail, counts announced by others are taken in but not shown
+ * (they may be sums that lack entries that expired because no replica could renew them). Once writes work again,
+ * or the store came back after it was lost, every replica writes its entries again within a flush interval; for
+ * a heartbeat interval more counts are still only taken in, so that viewers never see a count made only of the
+ * entries written again so far.
  *
  * <p>Confined to one thread (a Vert.x context in a node); time comes from the injected clock and timers.
  */
@@ -333,17 +335,22 @@ final class PresenceReporter {
             }
             known = count;
             knownCounts.put(auction, count);
-            if (broadcastTimer != -1) {
-                return;
+            if (broadcastTimer == -1) {
+                scheduleBroadcast();
             }
+        }
+
+        /** Shows the latest count as soon as the throttle allows, and not while counts are held back. */
+        private void scheduleBroadcast() {
             long now = clock.millis();
-            long delay = Math.max(throttle.delayBeforeNext(now), quietUntil - now);
+            long held = storeFailure != null ? settings.flushMillis() : quietUntil - now;
+            long delay = Math.max(throttle.delayBeforeNext(now), held);
             if (delay <= 0) {
                 broadcast();
             } else {
                 broadcastTimer = timers.schedule(delay, () -> {
                     broadcastTimer = -1;
-                    broadcast();
+                    scheduleBroadcast();
                 });
             }
         }
