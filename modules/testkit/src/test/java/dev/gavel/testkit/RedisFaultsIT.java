@@ -121,7 +121,7 @@ class RedisFaultsIT {
 
     @Test
     void afterAStallViewersStayPublishesAreTruthfulCountsAreExactAndThePeakNeverExceedsTheViewersConnectedAtOnce() {
-        // Request timeout 1 s, lease 3 s: a replica sends a second report within the stall, and no lease ends in it.
+        // Lease 3 s: node 0's entry from before the stall is still live next to reports stamped early in the stall.
         gavel.start(2, Map.of("NODE_TTL_MS", "5000", "HISTORY_INTERVAL_MS", "3600000"));
         List<TestViewer> onZero = watch(0, "moving", 19);
         List<TestViewer> onOne = new ArrayList<>(watch(1, "moving", 1));
