@@ -136,6 +136,28 @@ public final class Audience {
         }
     }
 
+    /**
+     * True while this replica's count writes to the store fail (e.g. Redis refuses writes because its memory is
+     * full, or does not answer in time): its viewers keep their last good count, and it is not ready for more.
+     * Any thread.
+     */
+    public boolean storeFailing() {
+        return reporter.storeFailure() != null;
+    }
+
+    /** Why this replica's count writes fail, or null while they work. Any thread. */
+    public String storeFailure() {
+        return reporter.storeFailure();
+    }
+
+    /**
+     * When (ms since the epoch) this replica last renewed all its entries in the store, or last found none to
+     * renew; it stays put while writes fail. Any thread.
+     */
+    public long lastGoodHeartbeatMillis() {
+        return reporter.lastGoodHeartbeatMillis();
+    }
+
     /** Viewer connections open on this replica. */
     public int localViewers() {
         return localViewers.get();
@@ -144,19 +166,6 @@ public final class Audience {
     /** Auctions with viewers on this replica, as the loops last reported them. Any thread; may be a moment old. */
     public int localAuctions() {
         return reporter.auctionsWithViewers();
-    }
-
-    /** True while writing counts to the store fails (since the last write that worked). Any thread. */
-    public boolean storeFailing() {
-        return reporter.storeFailing();
-    }
-
-    /**
-     * When a heartbeat (the write of all of this replica's entries, which renews their leases) last worked, by the
-     * replica's clock; the start of the replica before the first one. Any thread.
-     */
-    public long lastGoodHeartbeatMillis() {
-        return reporter.lastGoodHeartbeatMillis();
     }
 
     /** Viewers per auction on this replica, as the loops last reported them. Any thread; may be a moment old. */

@@ -49,26 +49,28 @@ public final class InMemoryPresenceStore implements PresenceStore {
     }
 
     @Override
-    public synchronized Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, Long> localViewers) {
-        for (Map.Entry<AuctionId, Long> entry : localViewers.entrySet()) {
-            if (entry.getValue() < 0) {
+    public synchronized Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, LocalCount> local) {
+        for (Map.Entry<AuctionId, LocalCount> entry : local.entrySet()) {
+            if (entry.getValue().viewers() < 0) {
                 return Future.failedFuture(new IllegalArgumentException(
-                        "negative viewers for " + entry.getKey() + ": " + entry.getValue()));
+                        "negative viewers for " + entry.getKey() + ": " + entry.getValue().viewers()));
             }
         }
         long now = clock.millis();
         Map<AuctionId, ViewerCount> counts = new LinkedHashMap<>();
-        localViewers.forEach((auction, viewers) -> {
+        local.forEach((auction, share) -> {
+            // moved to the end: the order of last reports, for forgetting auctions without viewers
             Tally tally = tallies.remove(auction);
             if (tally == null) {
                 tally = new Tally(auction);
             }
             tallies.put(auction, tally);
-            if (viewers == 0) {
+            if (share.viewers() == 0) {
                 tally.leases.remove(nodeId);
             } else {
-                tally.leases.put(nodeId, new Lease(viewers, now + leaseMillis));
+                tally.leases.put(nodeId, new Lease(share.viewers(), now + leaseMillis));
             }
+            tally.knownPeak = Math.max(tally.knownPeak, share.knownPeak());
             counts.put(auction, settle(tally, now));
         });
         forgetIdle(now);
@@ -130,9 +132,11 @@ public final class InMemoryPresenceStore implements PresenceStore {
                 current += lease.viewers;
             }
         }
+        // Reports here are applied in the order they are made, so the sum is always of entries current together.
         ViewerCount last = tally.count;
-        if (last == null || last.current() != current) {
-            tally.count = new ViewerCount(tally.auction, current, Math.max(current, last == null ? 0 : last.peak()), ++lastVersion);
+        long peak = Math.max(Math.max(current, tally.knownPeak), last == null ? 0 : last.peak());
+        if (last == null || last.current() != current || last.peak() != peak) {
+            tally.count = new ViewerCount(tally.auction, current, peak, ++lastVersion);
             broker.announce(tally.count);
         }
         return tally.count;
@@ -142,6 +146,7 @@ public final class InMemoryPresenceStore implements PresenceStore {
         final AuctionId auction;
         final Map<String, Lease> leases = new HashMap<>();
         ViewerCount count;
+        long knownPeak;
 
         Tally(AuctionId auction) {
             this.auction = auction;

@@ -26,6 +26,13 @@ import java.util.concurrent.TimeUnit;
  * replica, while the replica has viewers there; what arrives goes once to each loop with viewers of the auction.
  * Count broadcasts are coalesced per auction to one per broadcast interval, always ending on the latest count.
  *
+ * <p>A write that fails never becomes a count: the store announces nothing it did not write, and viewers keep
+ * the last good count. While this replica's writes fail, counts announced by others are taken in but not shown
+ * (they may be sums that lack entries that expired because no replica could renew them). Once writes work again,
+ * or the store came back after it was lost, every replica writes its entries again within a flush interval; for
+ * a heartbeat interval more counts are still only taken in, so that viewers never see a count made only of the
+ * entries written again so far.
+ *
  * <p>Confined to one thread (a Vert.x context in a node); time comes from the injected clock and timers.
  */
 final class PresenceReporter {
@@ -58,10 +65,12 @@ final class PresenceReporter {
     private long lastHeartbeatAt;
     private Future<?> inFlight = Future.succeededFuture();
     private boolean flushing;
-    /** Read from any thread by metrics and health, so volatile; written on the reporter's thread only. */
-    private volatile boolean storeFailing;
+    /** Why the last write to the store failed, or null when it succeeded. Read from any thread by metrics and health. */
+    private volatile String storeFailure;
     private volatile long lastGoodHeartbeatAt;
     private volatile int auctionsWithViewers;
+    /** Counts are not shown before this time (ms): the store is back, and the replicas are writing again. */
+    private long quietUntil;
     private boolean stopping;
     private boolean earlierEntriesCleared;
     private volatile boolean halted;
@@ -84,6 +93,7 @@ final class PresenceReporter {
      * that is away is not fatal: the entries are written once it is back ({@link #rewriteAll}).
      */
     Future<Void> start() {
+        lastGoodHeartbeatAt = clock.millis();
         return clearEarlierEntries().otherwiseEmpty().onComplete(x -> scheduleFlush()).mapEmpty();
     }
 
@@ -146,16 +156,6 @@ final class PresenceReporter {
         return auctionsWithViewers;
     }
 
-    /** True while writing counts to the store fails. Any thread. */
-    boolean storeFailing() {
-        return storeFailing;
-    }
-
-    /** When a heartbeat last reached the store (the reporter's start before the first one). Any thread. */
-    long lastGoodHeartbeatMillis() {
-        return lastGoodHeartbeatAt;
-    }
-
     /** The newest count known of an auction this replica has viewers in, or null. Any thread. */
     ViewerCount known(AuctionId auction) {
         return knownCounts.get(auction);
@@ -190,9 +190,23 @@ final class PresenceReporter {
         return Future.join(unsubscribed).otherwiseEmpty().mapEmpty();
     }
 
+    /** Why writing counts to the store fails, or null while it works. Any thread. */
+    String storeFailure() {
+        return storeFailure;
+    }
+
+    /**
+     * When (ms, by the clock) the last heartbeat renewed every entry, or found nothing to renew; it stays put
+     * while writes fail. Any thread.
+     */
+    long lastGoodHeartbeatMillis() {
+        return lastGoodHeartbeatAt;
+    }
+
     /** After the store was lost: every entry may be gone, and changes may have been missed. */
     void rewriteAll() {
         LOG.info("Store connection restored; rewriting entries of {} auctions", tallies.size());
+        quietUntil = clock.millis() + settings.heartbeatMillis();
         Future<Void> cleared = earlierEntriesCleared ? Future.succeededFuture() : clearEarlierEntries();
         cleared.onComplete(x -> {
             tallies.values().forEach(tally -> tally.dirty = true);
@@ -226,7 +240,7 @@ final class PresenceReporter {
         }
         long now = clock.millis();
         boolean heartbeat = now - lastHeartbeatAt >= settings.heartbeatMillis();
-        Map<AuctionId, Long> batch = new HashMap<>();
+        Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
         for (Tally tally : tallies.values()) {
             if (tally.subscription == null) {
                 if (!tally.subscribing) {
@@ -234,10 +248,13 @@ final class PresenceReporter {
                 }
             } else if (heartbeat || tally.dirty) {
                 tally.dirty = false;
-                batch.put(tally.auction, tally.viewers);
+                batch.put(tally.auction, new PresenceStore.LocalCount(tally.viewers, tally.known == null ? 0 : tally.known.peak()));
             }
         }
         if (batch.isEmpty()) {
+            if (heartbeat && storeFailure == null) {
+                lastGoodHeartbeatAt = now;
+            }
             return;
         }
         flushing = true;
@@ -251,16 +268,17 @@ final class PresenceReporter {
                     lastHeartbeatAt = now;
                     lastGoodHeartbeatAt = now;
                 }
-                if (storeFailing) {
-                    storeFailing = false;
+                if (storeFailure != null) {
+                    storeFailure = null;
+                    quietUntil = clock.millis() + settings.heartbeatMillis();
                     LOG.info("Writing counts to the store works again");
                 }
-                ar.result().forEach((auction, count) -> reported(auction, batch.get(auction), count));
+                ar.result().forEach((auction, count) -> reported(auction, batch.get(auction).viewers(), count));
             } else {
-                if (!storeFailing) {
-                    storeFailing = true;
+                if (storeFailure == null) {
                     LOG.warn("Could not write counts to the store, will retry: {}", ar.cause().toString());
                 }
+                storeFailure = String.valueOf(ar.cause().getMessage());
                 batch.keySet().forEach(auction -> {
                     Tally tally = tallies.get(auction);
                     if (tally != null) {
@@ -335,16 +353,22 @@ final class PresenceReporter {
             }
             known = count;
             knownCounts.put(auction, count);
-            if (broadcastTimer != -1) {
-                return;
+            if (broadcastTimer == -1) {
+                scheduleBroadcast();
             }
-            long delay = throttle.delayBeforeNext(clock.millis());
-            if (delay == 0) {
+        }
+
+        /** Shows the latest count as soon as the throttle allows, and not while counts are held back. */
+        private void scheduleBroadcast() {
+            long now = clock.millis();
+            long held = storeFailure != null ? settings.flushMillis() : quietUntil - now;
+            long delay = Math.max(throttle.delayBeforeNext(now), held);
+            if (delay <= 0) {
                 broadcast();
             } else {
                 broadcastTimer = timers.schedule(delay, () -> {
                     broadcastTimer = -1;
-                    broadcast();
+                    scheduleBroadcast();
                 });
             }
         }

@@ -35,11 +35,11 @@ class InMemoryPresenceStoreTest {
     void pastTheBoundTheLeastRecentlyReportedAuctionsWithoutViewersAreForgotten() throws Exception {
         InMemoryPresenceStore store = new InMemoryPresenceStore(CLOCK, 60_000, new InMemoryEventBroker(null), 100);
         AuctionId watched = AuctionId.of("watched");
-        result(store.report("node", Map.of(watched, 3L)));
+        result(store.report("node", Map.of(watched, new PresenceStore.LocalCount(3, 0))));
         for (int i = 0; i < 1_000; i++) {
             AuctionId random = AuctionId.of("random-" + i);
-            result(store.report("node", Map.of(random, 1L)));
-            result(store.report("node", Map.of(random, 0L)));
+            result(store.report("node", Map.of(random, new PresenceStore.LocalCount(1, 0))));
+            result(store.report("node", Map.of(random, new PresenceStore.LocalCount(0, 0))));
         }
         assertEquals(101, store.trackedAuctions());
         assertEquals(3, result(store.read(watched)).current(), "an auction with viewers is never forgotten");

@@ -31,7 +31,7 @@ class InMemoryViewerStatsTest {
     }
 
     private void viewers(AuctionId auction, long count) throws Exception {
-        result(presence.report("node", Map.of(auction, count)));
+        result(presence.report("node", Map.of(auction, new PresenceStore.LocalCount(count, 0))));
     }
 
     @Test

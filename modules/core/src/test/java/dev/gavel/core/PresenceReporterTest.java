@@ -1,6 +1,7 @@
 package dev.gavel.core;
 
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -17,7 +18,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,6 +37,8 @@ class PresenceReporterTest {
     private Vertx vertx;
     private Context context;
     private InMemoryEngine engine;
+    /** When true, this reporter's writes are refused, as a Redis with its memory full refuses them. */
+    private volatile boolean refusing;
     private PresenceReporter reporter;
 
     @BeforeEach
@@ -44,7 +46,7 @@ class PresenceReporterTest {
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
         engine = new InMemoryEngine(vertx, timers, 6000);
-        reporter = onContext(() -> new PresenceReporter(engine, "node-1", SETTINGS, timers, timers, countingBroadcasts(), new PresenceReporter.Loops() {
+        reporter = onContext(() -> new PresenceReporter(new Refusing(engine), "node-1", SETTINGS, timers, timers, countingBroadcasts(), new PresenceReporter.Loops() {
             @Override
             public void count(int loop, ViewerCount count) {
                 deliveries.add("loop " + loop + ": " + count.auctionId().value() + " " + count.current() + "/" + count.peak());
@@ -152,7 +154,7 @@ class PresenceReporterTest {
             assertTrue(timers.millis() - reporter.lastGoodHeartbeatMillis() < SETTINGS.heartbeatMillis());
         }
         assertEquals(4, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
-        assertFalse(reporter.storeFailing());
+        assertNull(reporter.storeFailure());
 
         reporter.halt();
         long lastHeartbeat = reporter.lastGoodHeartbeatMillis();
@@ -160,6 +162,38 @@ class PresenceReporterTest {
         drain();
         assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
         assertEquals(lastHeartbeat, reporter.lastGoodHeartbeatMillis());
+    }
+
+    @Test
+    void whileWritesAreRefusedViewersKeepTheLastGoodCountAndTheReplicaSaysSo() throws Exception {
+        run(() -> reporter.changed(0, Map.of(A, 3), Map.of()));
+        flushAndDeliver();
+        assertEquals(List.of("loop 0: a 3/3"), deliveries);
+        assertNull(reporter.storeFailure());
+        long goodHeartbeat = reporter.lastGoodHeartbeatMillis();
+
+        refusing = true;
+        run(() -> reporter.changed(0, Map.of(A, 1), Map.of()));
+        flushAndDeliver();
+        assertEquals("store refuses writes", reporter.storeFailure());
+        // Another replica's count arrives meanwhile (a sum that lacks this replica's newest share): not shown.
+        engine.presence().report("node-2", Map.of(A, new PresenceStore.LocalCount(2, 0))).await(1, TimeUnit.SECONDS);
+        for (int i = 0; i < 2; i++) {
+            run(() -> timers.advance(Duration.ofMillis(2000)));
+            drain();
+        }
+        assertEquals(List.of("loop 0: a 3/3"), deliveries);
+        assertEquals(goodHeartbeat, reporter.lastGoodHeartbeatMillis(), "no heartbeat got through");
+
+        refusing = false;
+        flushAndDeliver();
+        assertNull(reporter.storeFailure());
+        assertEquals(6, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertEquals(List.of("loop 0: a 3/3"), deliveries, "held for a heartbeat while the replicas write again");
+        run(() -> timers.advance(Duration.ofMillis(2000)));
+        drain();
+        assertEquals(List.of("loop 0: a 3/3", "loop 0: a 6/6"), deliveries);
+        assertTrue(reporter.lastGoodHeartbeatMillis() > goodHeartbeat);
     }
 
     @Test
@@ -234,6 +268,68 @@ class PresenceReporterTest {
             return result.get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    /** The engine with this test's switch in front of its store. */
+    private final class Refusing implements Engine {
+        private final Engine engine;
+        private final PresenceStore store;
+
+        Refusing(Engine engine) {
+            this.engine = engine;
+            PresenceStore real = engine.presence();
+            this.store = new PresenceStore() {
+                @Override
+                public Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, LocalCount> local) {
+                    return refusing ? Future.failedFuture("store refuses writes") : real.report(nodeId, local);
+                }
+
+                @Override
+                public Future<ViewerCount> read(AuctionId auction) {
+                    return real.read(auction);
+                }
+
+                @Override
+                public Future<Void> removeNode(String nodeId) {
+                    return real.removeNode(nodeId);
+                }
+            };
+        }
+
+        @Override
+        public PresenceStore presence() {
+            return store;
+        }
+
+        @Override
+        public EventBroker broker() {
+            return engine.broker();
+        }
+
+        @Override
+        public ViewerStats stats() {
+            return engine.stats();
+        }
+
+        @Override
+        public AuctionRegistry auctions() {
+            return engine.auctions();
+        }
+
+        @Override
+        public boolean isReady() {
+            return engine.isReady();
+        }
+
+        @Override
+        public void onReconnected(Runnable action) {
+            engine.onReconnected(action);
+        }
+
+        @Override
+        public Future<Void> close() {
+            return engine.close();
         }
     }
 }

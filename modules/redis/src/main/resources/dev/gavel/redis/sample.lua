@@ -1,3 +1,4 @@
+#!lua
 -- Offers one audience history sample of an auction for one sampling interval. The first offer of an
 -- interval is kept, whichever replica makes it, so the history has one sample per interval however many
 -- replicas sample. Atomic per auction, and every key carries the auction's hash tag, so it runs on Redis

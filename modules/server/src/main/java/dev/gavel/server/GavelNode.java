@@ -48,7 +48,7 @@ public final class GavelNode {
         this.audience = audience;
         this.sampler = sampler;
         this.state = new NodeState(config.maxViewers(), config.eventLoops(), audience::localViewers);
-        metrics.watch(audience, () -> HealthRoutes.isReady(state, engine));
+        metrics.watch(audience, () -> HealthRoutes.isReady(state, engine, audience));
     }
 
     /** Starts a node. A Redis that is not reachable yet does not stop it: it is not ready until Redis is. */

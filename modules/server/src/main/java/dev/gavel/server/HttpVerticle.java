@@ -77,7 +77,7 @@ final class HttpVerticle extends VerticleBase {
         loops.set(loop, context);
         new SockJsViewers(admission, audience, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock,
                 sockJsSessions).mount(vertx, router, loops);
-        new HealthRoutes(engine, state, metrics).mount(router);
+        new HealthRoutes(engine, audience, state, metrics).mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminTokens(), origins,
                 new AuctionApi(engine, clock, metrics, config.registeredAuctions()))

@@ -3,6 +3,7 @@ package dev.gavel.testkit;
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.Engine;
 import dev.gavel.core.EventBroker;
+import dev.gavel.core.PresenceStore.LocalCount;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Future;
@@ -67,7 +68,7 @@ public abstract class EngineContract {
     }
 
     private ViewerCount report(String node, AuctionId auction, long viewers) {
-        return result(engine.presence().report(node, Map.of(auction, viewers))).get(auction);
+        return result(engine.presence().report(node, Map.of(auction, new LocalCount(viewers, 0)))).get(auction);
     }
 
     private ViewerCount read(AuctionId auction) {
@@ -111,10 +112,19 @@ public abstract class EngineContract {
     }
 
     @Test
+    void aPeakAReplicaKnowsRaisesThePeakAndNotTheCurrent() {
+        AuctionId a = auction();
+        ViewerCount count = result(engine.presence().report("n1", Map.of(a, new LocalCount(3, 20)))).get(a);
+        assertCount(3, 20, count);
+        assertCount(3, 20, read(a));
+        assertCount(4, 20, report("n2", a, 1));
+    }
+
+    @Test
     void auctionsCountIndependently() {
         AuctionId a = auction();
         AuctionId b = auction();
-        Map<AuctionId, ViewerCount> counts = result(engine.presence().report("n1", Map.of(a, 3L, b, 7L)));
+        Map<AuctionId, ViewerCount> counts = result(engine.presence().report("n1", Map.of(a, new LocalCount(3, 0), b, new LocalCount(7, 0))));
         assertCount(3, 3, counts.get(a));
         assertCount(7, 7, counts.get(b));
         report("n2", a, 1);
@@ -136,7 +146,7 @@ public abstract class EngineContract {
     void removingANodeRemovesAllItsEntries() {
         AuctionId a = auction();
         AuctionId b = auction();
-        result(engine.presence().report("leaving", Map.of(a, 2L, b, 4L)));
+        result(engine.presence().report("leaving", Map.of(a, new LocalCount(2, 0), b, new LocalCount(4, 0))));
         report("staying", a, 1);
         result(engine.presence().removeNode("leaving"));
         assertCount(1, 3, read(a));
@@ -148,7 +158,7 @@ public abstract class EngineContract {
         AuctionId a = auction();
         AuctionId b = auction();
         report("n1", a, 2);
-        Future<Map<AuctionId, ViewerCount>> bad = engine.presence().report("n1", Map.of(a, 5L, b, -1L));
+        Future<Map<AuctionId, ViewerCount>> bad = engine.presence().report("n1", Map.of(a, new LocalCount(5, 0), b, new LocalCount(-1, 0)));
         assertThrows(Exception.class, () -> bad.await(10, TimeUnit.SECONDS));
         assertCount(2, 2, read(a));
         assertCount(0, 0, read(b));

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -23,7 +24,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>{@link #takeDown()} and {@link #bringBack()} make Redis unreachable and bring it back on the same address: the
  * container is paused and unpaused; the process is killed and started again (losing its data, as a Redis
- * without persistence does).
+ * without persistence does). Faults beyond that go through {@link #command} ({@code CONFIG SET maxmemory},
+ * {@code CLIENT KILL}, {@code CLIENT PAUSE}) and {@link #commandInBackground} ({@code DEBUG SLEEP}, which both
+ * kinds allow).
  */
 public final class RedisFixture implements AutoCloseable {
 
@@ -42,7 +45,8 @@ public final class RedisFixture implements AutoCloseable {
     /** Starts a Redis; fails with a message saying what to install when neither kind can be had. */
     public static RedisFixture start() {
         if (dockerAnswers()) {
-            GenericContainer<?> container = new GenericContainer<>("redis:7").withExposedPorts(6379);
+            GenericContainer<?> container = new GenericContainer<>("redis:7").withExposedPorts(6379)
+                    .withCommand("redis-server", "--enable-debug-command", "yes");
             container.start();
             RedisFixture fixture = new RedisFixture(container, container.getMappedPort(6379));
             fixture.running = true;
@@ -105,7 +109,8 @@ public final class RedisFixture implements AutoCloseable {
             try {
                 Path dir = Files.createTempDirectory("gavel-redis");
                 process = new ProcessBuilder(List.of(redisServer(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                        "--save", "", "--appendonly", "no", "--protected-mode", "no", "--dir", dir.toString()))
+                        "--save", "", "--appendonly", "no", "--protected-mode", "no", "--dir", dir.toString(),
+                        "--enable-debug-command", "local"))
                         .redirectErrorStream(true)
                         .redirectOutput(dir.resolve("redis.log").toFile())
                         .start();
@@ -117,19 +122,56 @@ public final class RedisFixture implements AutoCloseable {
         running = true;
     }
 
+    /**
+     * Restarts Redis empty, as a Redis without persistence comes back: the process is killed and started again;
+     * a container is emptied and its clients dropped (a restarted container might come back on another port).
+     */
+    public synchronized void restartEmpty() {
+        if (container != null) {
+            command("FLUSHALL");
+            command("SCRIPT FLUSH");
+            command("CLIENT KILL TYPE pubsub");
+            command("CLIENT KILL TYPE normal");
+        } else {
+            takeDown();
+            bringBack();
+        }
+    }
+
     /** Sends one command in Redis's inline form and returns the raw reply; for tests that inspect Redis. */
     public String command(String inline) {
+        return command(inline, Duration.ofSeconds(2));
+    }
+
+    /**
+     * Sends a command that takes a while (e.g. {@code DEBUG SLEEP 5}) from another thread; the future completes
+     * with its raw reply. Returns once the command was sent.
+     */
+    public CompletableFuture<String> commandInBackground(String inline, Duration patience) {
+        CompletableFuture<String> sent = new CompletableFuture<>();
+        CompletableFuture<String> reply = CompletableFuture.supplyAsync(() -> command(inline, patience, sent));
+        sent.join();
+        return reply;
+    }
+
+    private String command(String inline, Duration patience) {
+        return command(inline, patience, new CompletableFuture<>());
+    }
+
+    private String command(String inline, Duration patience, CompletableFuture<String> sent) {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(host(), port), 1000);
-            socket.setSoTimeout(2000);
+            socket.setSoTimeout((int) patience.toMillis());
             OutputStream out = socket.getOutputStream();
             out.write((inline + "\r\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
+            sent.complete(inline);
             InputStream in = socket.getInputStream();
             byte[] buffer = new byte[65536];
             int read = in.read(buffer);
             return read <= 0 ? "" : new String(buffer, 0, read, StandardCharsets.UTF_8);
         } catch (IOException e) {
+            sent.complete(inline);
             throw new IllegalStateException("Redis did not answer '" + inline + "': " + e.getMessage(), e);
         }
     }

@@ -1,6 +1,7 @@
 package dev.gavel.testkit;
 
 import dev.gavel.core.AuctionId;
+import dev.gavel.core.PresenceStore;
 import dev.gavel.core.Engine;
 import dev.gavel.core.HistorySample;
 import io.vertx.core.Future;
@@ -62,7 +63,7 @@ public abstract class ViewerStatsContract {
     }
 
     private void report(String node, AuctionId auction, long viewers) {
-        result(engine.presence().report(node, Map.of(auction, viewers)));
+        result(engine.presence().report(node, Map.of(auction, new PresenceStore.LocalCount(viewers, 0))));
     }
 
     private long now() {
