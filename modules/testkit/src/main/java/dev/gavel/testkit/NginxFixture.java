@@ -14,11 +14,16 @@ import java.util.stream.Collectors;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A real nginx in front of some nodes, configured as {@code docs/clients.md} tells operators to: WebSocket
- * proxying, unbuffered answers, and {@code ip_hash} so that a long-polling or SockJS session stays on one replica.
- * It runs in the foreground on a free loopback port, with everything in a temporary directory.
+ * A real nginx in front of some nodes, with the load balancer of docker-compose and {@code deploy/local/cluster.sh}:
+ * {@code deploy/nginx/gavel.conf.template} (WebSocket proxying, unbuffered answers, Socket.IO long-polling by client
+ * address and SockJS by session id when no {@code GAVEL_NODE} cookie routes a request). It runs in the foreground
+ * on a free loopback port, with everything in a temporary directory.
  */
 public final class NginxFixture implements AutoCloseable {
+
+    /** The repository's nginx template; Maven runs tests from the module's directory. */
+    static final Path TEMPLATE = Path.of(System.getProperty("gavel.nginx.template", "../../deploy/nginx/gavel.conf.template"))
+            .toAbsolutePath().normalize();
 
     private final Process process;
     private final int port;
@@ -36,7 +41,14 @@ public final class NginxFixture implements AutoCloseable {
         int port = NodeProcess.freePort();
         try {
             Path dir = Files.createTempDirectory("gavel-nginx");
-            String upstreams = ports.stream().map(p -> "        server 127.0.0.1:" + p + ";").collect(Collectors.joining("\n"));
+            String servers = ports.stream().map(p -> "server 127.0.0.1:" + p + " max_fails=2 fail_timeout=5s;")
+                    .collect(Collectors.joining(" "));
+            // the replicas' NODE_IDs are not known here: no cookie routes, every request goes by its fallback
+            Files.writeString(dir.resolve("gavel.conf"), Files.readString(TEMPLATE)
+                    .replace("${GAVEL_LISTEN}", "127.0.0.1:" + port)
+                    .replace("${GAVEL_SERVERS}", servers)
+                    .replace("${GAVEL_NODE_UPSTREAMS}", "")
+                    .replace("${GAVEL_NODE_MAP}", ""));
             Files.writeString(dir.resolve("nginx.conf"), """
                     daemon off;
                     master_process off;
@@ -51,25 +63,9 @@ public final class NginxFixture implements AutoCloseable {
                         fastcgi_temp_path %1$s/fastcgi;
                         uwsgi_temp_path %1$s/uwsgi;
                         scgi_temp_path %1$s/scgi;
-                        upstream gavel {
-                            ip_hash;
-                    %2$s
-                        }
-                        map $http_upgrade $connection_upgrade { default upgrade; "" close; }
-                        server {
-                            listen 127.0.0.1:%3$d;
-                            location ~ ^/(auction/|sockjs|ws|api/|health/) {
-                                proxy_pass http://gavel;
-                                proxy_http_version 1.1;
-                                proxy_set_header Upgrade $http_upgrade;
-                                proxy_set_header Connection $connection_upgrade;
-                                proxy_set_header Host $http_host;
-                                proxy_read_timeout 60s;
-                                proxy_buffering off;
-                            }
-                        }
+                        include %1$s/gavel.conf;
                     }
-                    """.formatted(dir, upstreams, port));
+                    """.formatted(dir));
             Process process = new ProcessBuilder(nginx, "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("stdout.log").toFile())

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Two replicas on one Redis behind a real nginx set up as the docs say: the team's front end (socket.io-client
+ * Two replicas on one Redis behind a real nginx with the deployment's template (deploy/nginx/gavel.conf.template): the team's front end (socket.io-client
  * with default options: long-polling, then the upgrade) and SockJS's HTTP transports work through the balancer,
  * and see the same count as WebSocket viewers on either replica.
  */

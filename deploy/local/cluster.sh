@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# The docker-compose cluster without Docker: a redis-server, N Gavel replicas as processes and Debian's nginx with
+# the same deploy/nginx/gavel.conf.template, all on loopback.
+#
+#   deploy/local/cluster.sh up       start whatever is not running (again: restarts a replica that was stopped)
+#   deploy/local/cluster.sh status   what runs, with PIDs and readiness
+#   deploy/local/cluster.sh down     stop exactly what `up` started, by the PIDs it wrote
+#
+# Settings (environment): GAVEL_REPLICAS (3), GAVEL_LB_PORT (8080, nginx), GAVEL_BASE_PORT (8081: replica i
+# listens on BASE+i), GAVEL_REDIS_PORT (6390), GAVEL_STATE_DIR (deploy/local/state: pid files, logs, nginx.conf),
+# GAVEL_JAR (modules/server/target/gavel.jar), GAVEL_JAVA_OPTS (-Xmx256m). Every other variable the node knows
+# (NODE_TTL_MS, ADMIN_TOKEN, ...) passes through to the replicas; NODE_ID is gavel-<i>, REDIS_URL the local Redis.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+replicas="${GAVEL_REPLICAS:-3}"
+lb_port="${GAVEL_LB_PORT:-8080}"
+base_port="${GAVEL_BASE_PORT:-8081}"
+redis_port="${GAVEL_REDIS_PORT:-6390}"
+state="${GAVEL_STATE_DIR:-$root/deploy/local/state}"
+jar="${GAVEL_JAR:-$root/modules/server/target/gavel.jar}"
+java_opts="${GAVEL_JAVA_OPTS:--Xmx256m}"
+template="$root/deploy/nginx/gavel.conf.template"
+
+running() { # pid file -> true when the process it names is alive
+  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+}
+
+wait_for() { # seconds, description, command...
+  local deadline=$((SECONDS + $1)) what="$2"
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "cluster: $what did not come up; logs in $state" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+http_ok() { # port path -> true on a 200
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+  local line
+  read -r line <&3 || true
+  exec 3>&-
+  [[ "$line" == *" 200 "* ]]
+}
+
+redis_up() {
+  if running "$state/redis.pid"; then return; fi
+  redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$state" \
+    >"$state/redis.log" 2>&1 &
+  echo $! >"$state/redis.pid"
+  wait_for 20 "redis-server" redis-cli -p "$redis_port" ping
+}
+
+replica_up() { # index
+  local i="$1" port=$((base_port + $1))
+  if running "$state/gavel-$i.pid"; then return; fi
+  PORT="$port" NODE_ID="gavel-$i" REDIS_URL="redis://127.0.0.1:$redis_port" \
+    java $java_opts -XX:+ExitOnOutOfMemoryError -jar "$jar" >>"$state/gavel-$i.log" 2>&1 &
+  echo $! >"$state/gavel-$i.pid"
+}
+
+nginx_up() {
+  local servers="" upstreams="" map="" i port
+  for ((i = 0; i < replicas; i++)); do
+    port=$((base_port + i))
+    servers+="server 127.0.0.1:$port max_fails=2 fail_timeout=5s; "
+    upstreams+="upstream gavel_node_$i { server 127.0.0.1:$port; } "
+    map+="gavel-$i gavel_node_$i; "
+  done
+  GAVEL_LISTEN="127.0.0.1:$lb_port" GAVEL_SERVERS="$servers" GAVEL_NODE_UPSTREAMS="$upstreams" GAVEL_NODE_MAP="$map" \
+    envsubst '${GAVEL_LISTEN} ${GAVEL_SERVERS} ${GAVEL_NODE_UPSTREAMS} ${GAVEL_NODE_MAP}' <"$template" >"$state/gavel.conf"
+  if running "$state/nginx.pid"; then return; fi
+  mkdir -p "$state/nginx"
+  cat >"$state/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $state/nginx/nginx.pid;
+error_log $state/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $state/nginx/body;
+    proxy_temp_path $state/nginx/proxy;
+    fastcgi_temp_path $state/nginx/fastcgi;
+    uwsgi_temp_path $state/nginx/uwsgi;
+    scgi_temp_path $state/nginx/scgi;
+    include $state/gavel.conf;
+}
+CONF
+  "$(command -v nginx || echo /usr/sbin/nginx)" -p "$state/nginx" -c "$state/nginx.conf" >"$state/nginx/stdout.log" 2>&1 &
+  echo $! >"$state/nginx.pid"
+  wait_for 20 "nginx" http_ok "$lb_port" /lb/health
+}
+
+up() {
+  [ -f "$jar" ] || { echo "cluster: no $jar: build it with 'mvn -B -q package -DskipTests'" >&2; exit 1; }
+  mkdir -p "$state"
+  redis_up
+  local i
+  for ((i = 0; i < replicas; i++)); do replica_up "$i"; done
+  for ((i = 0; i < replicas; i++)); do
+    wait_for 60 "gavel-$i (port $((base_port + i)))" http_ok $((base_port + i)) /health/ready
+  done
+  nginx_up
+  echo "cluster: $replicas replicas behind http://127.0.0.1:$lb_port"
+}
+
+stop() { # name: SIGTERM, then SIGKILL after 15 s; removes the pid file
+  local file="$state/$1.pid" pid
+  [ -f "$file" ] || return 0
+  pid="$(cat "$file")"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid"
+    local deadline=$((SECONDS + 15))
+    while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.1; done
+    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+  fi
+  rm -f "$file"
+}
+
+down() {
+  local i
+  stop nginx
+  for ((i = 0; i < replicas; i++)); do stop "gavel-$i"; done
+  stop redis
+  echo "cluster: down"
+}
+
+status() {
+  local name i all=0
+  for name in redis $(for ((i = 0; i < replicas; i++)); do echo "gavel-$i"; done) nginx; do
+    if running "$state/$name.pid"; then
+      local extra=""
+      if [[ "$name" == gavel-* ]]; then
+        i="${name#gavel-}"
+        if http_ok $((base_port + i)) /health/ready; then extra=" ready"; else extra=" not ready"; fi
+      fi
+      echo "$name: running, pid $(cat "$state/$name.pid")$extra"
+    else
+      echo "$name: stopped"
+      all=1
+    fi
+  done
+  return "$all"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

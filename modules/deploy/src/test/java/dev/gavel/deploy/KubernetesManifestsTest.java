@@ -1,0 +1,207 @@
+package dev.gavel.deploy;
+
+import dev.gavel.deploy.ManifestValidator.Manifest;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.TopologySpreadConstraint;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Every manifest that each overlay under k8s/overlays builds (with the real kustomize inside kubectl) is valid
+ * Kubernetes, unknown fields refused; and the Gavel Deployment keeps the promises docs/deploy.md makes.
+ */
+class KubernetesManifestsTest {
+
+    /** The node's drain on SIGTERM (issue 9: DRAIN_MS, default 5 s) that the grace period must cover. */
+    private static final int DRAIN_SECONDS = 5;
+    /** Room after preStop and drain for the node's own stop (Redis entries removed, JVM exit). */
+    private static final int STOP_MARGIN_SECONDS = 10;
+
+    /** Finding the model's classes takes seconds: one validator, and one build per overlay, for all tests. */
+    private static final ManifestValidator VALIDATOR = new ManifestValidator();
+    private static final Map<String, List<Manifest>> BUILDS = new ConcurrentHashMap<>();
+
+    static List<String> overlays() {
+        try (Stream<Path> dirs = Files.list(Repo.path("k8s/overlays"))) {
+            return dirs.filter(Files::isDirectory).map(d -> "k8s/overlays/" + d.getFileName()).sorted().toList();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** kubectl kustomize DIR, as `kubectl apply -k DIR` would build it. */
+    static List<Manifest> build(String dir) {
+        return BUILDS.computeIfAbsent(dir, KubernetesManifestsTest::kustomize);
+    }
+
+    private static List<Manifest> kustomize(String dir) {
+        Repo.Run run = Repo.run(List.of("kubectl", "kustomize", dir));
+        assertEquals(0, run.exit(), () -> "kubectl kustomize " + dir + " failed: " + run.err());
+        return ManifestValidator.parse(run.out());
+    }
+
+    @Test
+    void everyOverlayBuildsOnlyValidKubernetesObjects() {
+        assertEquals(List.of("k8s/overlays/dev", "k8s/overlays/prod"), overlays());
+        for (String overlay : overlays()) {
+            List<Manifest> manifests = build(overlay);
+            List<String> problems = new ArrayList<>();
+            for (Manifest manifest : manifests) {
+                try {
+                    VALIDATOR.validate(manifest);
+                } catch (IllegalArgumentException e) {
+                    problems.add(e.getMessage());
+                }
+            }
+            assertEquals(List.of(), problems, overlay);
+            Set<String> kinds = manifests.stream().map(Manifest::kind).collect(Collectors.toSet());
+            assertTrue(kinds.containsAll(Set.of("Namespace", "Deployment", "Service", "Ingress", "HorizontalPodAutoscaler",
+                    "PodDisruptionBudget", "ConfigMap")), overlay + " builds " + kinds);
+        }
+    }
+
+    @Test
+    void devRunsItsOwnRedisThatOnlyGavelReachesAndProdTakesSecretsFromOutside() {
+        Set<String> dev = build("k8s/overlays/dev").stream().map(Manifest::toString).collect(Collectors.toSet());
+        assertTrue(dev.containsAll(Set.of("StatefulSet/gavel-redis", "Service/gavel-redis", "NetworkPolicy/gavel-redis")), dev.toString());
+        assertTrue(dev.stream().anyMatch(m -> m.startsWith("Secret/gavel-admin")), "dev generates its admin token: " + dev);
+
+        List<Manifest> prod = build("k8s/overlays/prod");
+        assertTrue(prod.stream().noneMatch(m -> m.kind().equals("Secret") || m.kind().equals("StatefulSet")), prod.toString());
+        Container gavel = gavelContainer(prod);
+        assertEquals("gavel-redis", env(gavel, "REDIS_URL").getValueFrom().getSecretKeyRef().getName());
+        assertEquals("gavel-admin", env(gavel, "ADMIN_TOKEN").getValueFrom().getSecretKeyRef().getName());
+    }
+
+    @Test
+    void theGavelDeploymentRollsOneReplicaAtATimeAndStopsWithinItsGracePeriod() {
+        for (String overlay : overlays()) {
+            List<Manifest> manifests = build(overlay);
+            Deployment deployment = (Deployment) VALIDATOR.validate(only(manifests, "Deployment", "gavel"));
+            PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+            Container gavel = gavelContainer(manifests);
+
+            assertEquals(3, deployment.getSpec().getReplicas(), overlay);
+            assertEquals(1, deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal(), overlay);
+            assertEquals(1, deployment.getSpec().getStrategy().getRollingUpdate().getMaxSurge().getIntVal(), overlay);
+
+            List<String> preStop = gavel.getLifecycle().getPreStop().getExec().getCommand();
+            assertEquals("sleep", preStop.get(0), overlay);
+            int pause = Integer.parseInt(preStop.get(1));
+            assertTrue(pause >= 3, overlay + ": a preStop pause of a few seconds, got " + pause);
+            assertTrue(pod.getTerminationGracePeriodSeconds() >= pause + DRAIN_SECONDS + STOP_MARGIN_SECONDS,
+                    overlay + ": grace " + pod.getTerminationGracePeriodSeconds() + " s must cover preStop " + pause
+                            + " s + drain " + DRAIN_SECONDS + " s + margin " + STOP_MARGIN_SECONDS + " s");
+
+            assertEquals("/health/ready", gavel.getReadinessProbe().getHttpGet().getPath(), overlay);
+            assertEquals("/health/live", gavel.getLivenessProbe().getHttpGet().getPath(), overlay);
+            assertEquals("metadata.name", env(gavel, "NODE_ID").getValueFrom().getFieldRef().getFieldPath(), overlay);
+
+            assertEquals(gavel.getResources().getRequests().get("memory"), gavel.getResources().getLimits().get("memory"),
+                    overlay + ": the JVM's heap is a share of the memory limit; requests = limits keeps it");
+            assertTrue(gavel.getResources().getLimits().containsKey("cpu"), overlay + ": event loops follow the CPU limit");
+
+            Map<String, String> annotations = deployment.getSpec().getTemplate().getMetadata().getAnnotations();
+            assertEquals("true", annotations.get("prometheus.io/scrape"), overlay);
+            assertEquals("/metrics", annotations.get("prometheus.io/path"), overlay);
+
+            Set<String> spread = pod.getTopologySpreadConstraints().stream()
+                    .filter(c -> c.getMaxSkew() == 1).map(TopologySpreadConstraint::getTopologyKey).collect(Collectors.toSet());
+            assertEquals(Set.of("kubernetes.io/hostname", "topology.kubernetes.io/zone"), spread, overlay);
+        }
+    }
+
+    @Test
+    void everyPodRunsLockedDown() {
+        for (String overlay : overlays()) {
+            for (Manifest manifest : build(overlay)) {
+                HasMetadata resource = VALIDATOR.validate(manifest);
+                PodSpec pod = resource instanceof Deployment d ? d.getSpec().getTemplate().getSpec()
+                        : resource instanceof io.fabric8.kubernetes.api.model.apps.StatefulSet s ? s.getSpec().getTemplate().getSpec()
+                        : null;
+                if (pod == null) {
+                    continue;
+                }
+                String where = overlay + " " + manifest;
+                assertTrue(pod.getSecurityContext().getRunAsNonRoot(), where);
+                assertEquals("RuntimeDefault", pod.getSecurityContext().getSeccompProfile().getType(), where);
+                assertFalse(pod.getAutomountServiceAccountToken(), where);
+                for (Container container : pod.getContainers()) {
+                    var security = container.getSecurityContext();
+                    assertTrue(security.getReadOnlyRootFilesystem(), where);
+                    assertFalse(security.getAllowPrivilegeEscalation(), where);
+                    assertEquals(List.of("ALL"), security.getCapabilities().getDrop(), where);
+                    assertTrue(container.getVolumeMounts().stream().allMatch(m -> pod.getVolumes().stream()
+                            .anyMatch(v -> v.getName().equals(m.getName()) && v.getEmptyDir() != null)), where + ": writable dirs are emptyDirs");
+                }
+            }
+            Deployment deployment = (Deployment) VALIDATOR.validate(only(build(overlay), "Deployment", "gavel"));
+            assertTrue(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getVolumeMounts().stream()
+                    .anyMatch(m -> m.getMountPath().equals("/tmp")), overlay + ": the JVM needs a writable /tmp");
+        }
+    }
+
+    @Test
+    void theIngressKeepsViewerConnectionsForAnHourAndSessionsOnTheirPod() {
+        for (String overlay : overlays()) {
+            Ingress ingress = (Ingress) VALIDATOR.validate(only(build(overlay), "Ingress", "gavel"));
+            Map<String, String> annotations = ingress.getMetadata().getAnnotations();
+            assertEquals("3600", annotations.get("nginx.ingress.kubernetes.io/proxy-read-timeout"), overlay);
+            assertEquals("3600", annotations.get("nginx.ingress.kubernetes.io/proxy-send-timeout"), overlay);
+            assertEquals("cookie", annotations.get("nginx.ingress.kubernetes.io/affinity"), overlay);
+        }
+    }
+
+    /** The check itself: each object in the fixture breaks one rule, and each must be refused naming it. */
+    @Test
+    void brokenManifestsAreRefused() {
+        List<Manifest> broken = build("modules/deploy/src/test/resources/broken-k8s");
+        assertEquals(6, broken.size());
+        for (Manifest manifest : broken) {
+            String expected = manifest.json().path("metadata").path("annotations").path("gavel.dev/expect").asText();
+            try {
+                VALIDATOR.validate(manifest);
+                fail(manifest + " passed; expected a refusal naming " + expected);
+            } catch (IllegalArgumentException e) {
+                assertTrue(e.getMessage().contains(expected), "refusal of " + manifest + " should name " + expected + ": " + e.getMessage());
+            }
+        }
+    }
+
+    static Container gavelContainer(List<Manifest> manifests) {
+        Deployment deployment = (Deployment) VALIDATOR.validate(only(manifests, "Deployment", "gavel"));
+        return deployment.getSpec().getTemplate().getSpec().getContainers().stream()
+                .filter(c -> c.getName().equals("gavel")).findFirst().orElseThrow();
+    }
+
+    static Manifest only(List<Manifest> manifests, String kind, String name) {
+        List<Manifest> found = manifests.stream().filter(m -> m.kind().equals(kind) && m.name().equals(name)).toList();
+        assertEquals(1, found.size(), () -> "one " + kind + "/" + name + " in " + manifests);
+        return found.get(0);
+    }
+
+    private static EnvVar env(Container container, String name) {
+        return container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError(container.getName() + " has no " + name + ": " + container.getEnv()));
+    }
+}
