@@ -118,7 +118,8 @@ class MetricsIT {
         // no series names an auction, a viewer, a path or an address
         for (String series : scrape.series().keySet()) {
             String labels = series.contains("{") ? series.substring(series.indexOf('{')) : "";
-            assertFalse(labels.contains("metrics-") || labels.contains("slug") || labels.contains("auction")
+            assertFalse(labels.contains("metrics-") || labels.contains("slug") || labels.contains("auction=")
+                    || labels.contains("auctionId")
                     || labels.contains("path=") || labels.contains("remote=") || labels.contains("127.0.0.1"), series);
         }
 
