@@ -143,7 +143,8 @@ class LocalClusterIT {
             settleWithin("SIGTERM " + replica, SETTLE, System.nanoTime(), held, before);
             sampler.stop();
             System.out.println("[LocalClusterIT] SIGTERM " + replica + ": peak reconnects per second at the survivors "
-                    + peakReconnectsPerSecond(before) + ", counts seen between " + sampler.min + " and " + sampler.max);
+                    + peakReconnectsPerSecond(before) + " (held " + held + "; closes per second " + perSecond(before, true)
+                    + ", opens per second " + perSecond(before, false) + "), counts seen between " + sampler.min + " and " + sampler.max);
             assertTrue(sampler.min >= 0 && sampler.max <= VIEWERS,
                     "during SIGTERM of " + replica + " counts went from " + sampler.min + " to " + sampler.max);
             sampler.assertEventsReachedConnectedViewers();
@@ -261,6 +262,25 @@ class LocalClusterIT {
                 new JsonObject().put("seq", seq).encode());
         assertEquals(202, answer.status(), answer.toString());
         return seq;
+    }
+
+    /** Connections closed (or opened) in each second since {@code since} (ms), from the first second that had any. */
+    private static List<Long> perSecond(long since, boolean closes) {
+        Map<Long, Long> counts = new TreeMap<>();
+        for (Viewer viewer : viewers) {
+            for (long[] connection : viewer.connections) {
+                long at = closes ? connection[1] : connection[0];
+                if (at >= since && at != Long.MAX_VALUE) {
+                    counts.merge((at - since) / 1000, 1L, Long::sum);
+                }
+            }
+        }
+        List<Long> list = new ArrayList<>();
+        long last = counts.isEmpty() ? -1 : ((TreeMap<Long, Long>) counts).lastKey();
+        for (long second = 0; second <= last; second++) {
+            list.add(counts.getOrDefault(second, 0L));
+        }
+        return list;
     }
 
     /** The most viewer connections opened in one second since {@code since} (ms): all at the survivors. */
