@@ -5,6 +5,8 @@
 # docs/deploy.md explains each choice; DeployFilesTest (modules/deploy) checks this file.
 
 FROM maven:3.9-eclipse-temurin-17 AS build
+# npm: the build copies socket.io-client's browser bundle into the jar for the live view (modules/server/js)
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Every module's pom first: the reactor needs them all, and this layer (with the Maven cache) survives source edits.
 COPY pom.xml ./
@@ -13,6 +15,7 @@ COPY modules/redis/pom.xml modules/redis/
 COPY modules/server/pom.xml modules/server/
 COPY modules/testkit/pom.xml modules/testkit/
 COPY modules/bench/pom.xml modules/bench/
+COPY modules/server/js/package.json modules/server/js/package-lock.json modules/server/js/
 COPY modules/core/src modules/core/src
 COPY modules/redis/src modules/redis/src
 COPY modules/server/src modules/server/src

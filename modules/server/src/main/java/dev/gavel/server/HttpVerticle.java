@@ -16,7 +16,7 @@ import java.time.Clock;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Serves everything of a node on one port: viewer transports, health and metrics, and the HTTP API. A node
+ * Serves everything of a node on one port: viewer transports, health and metrics, the HTTP API and the pages. A node
  * deploys one instance per event loop; they share the port, and each serves the connections it accepts.
  */
 final class HttpVerticle extends VerticleBase {
@@ -78,6 +78,7 @@ final class HttpVerticle extends VerticleBase {
         new SockJsViewers(admission, audience, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock,
                 sockJsSessions).mount(vertx, router, loops);
         new HealthRoutes(engine, audience, state, metrics).mount(router);
+        Pages.mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminTokens(), origins,
                 new AuctionApi(engine, clock, metrics, config.registeredAuctions()))

@@ -41,7 +41,7 @@ public final class Cluster implements AutoCloseable {
         Cluster cluster = new Cluster(redis, env);
         try {
             for (int i = 0; i < size; i++) {
-                cluster.nodes.add(cluster.startNode("node-" + i));
+                cluster.nodes.add(cluster.startNode("node-" + i, 0));
             }
         } catch (RuntimeException e) {
             cluster.close();
@@ -52,8 +52,17 @@ public final class Cluster implements AutoCloseable {
 
     /** Starts one more node (or a node again under a name it had) and returns its index. */
     public int add(String nodeId) {
-        nodes.add(startNode(nodeId));
+        nodes.add(startNode(nodeId, 0));
         return nodes.size() - 1;
+    }
+
+    /**
+     * Starts a stopped node again in its place: same index, same {@code NODE_ID}, on {@code port} (the one it had, read
+     * before stopping it), as a replica restarted at its address. Clients that retry that address, such as a page the
+     * node served, find it again.
+     */
+    public void restart(int index, int port) {
+        nodes.set(index, startNode(nodes.get(index).config().nodeId(), port));
     }
 
     public GavelNode node(int index) {
@@ -78,9 +87,10 @@ public final class Cluster implements AutoCloseable {
         await(nodes.get(index).crash());
     }
 
-    private GavelNode startNode(String nodeId) {
+    /** @param port 0 for a free one */
+    private GavelNode startNode(String nodeId, int port) {
         Map<String, String> nodeEnv = new HashMap<>(env);
-        nodeEnv.put("PORT", "0");
+        nodeEnv.put("PORT", Integer.toString(port));
         nodeEnv.put("NODE_ID", nodeId);
         nodeEnv.putIfAbsent("ADMIN_TOKEN", "test-admin-token");
         // tests stop nodes often; the ones about the drain set it
