@@ -43,8 +43,8 @@ public final class RedisEngine implements Engine {
         // answered in order, so a replica's writes reach Redis in the order it made them (a report that timed
         // out can never land after a newer one), and events of an auction are published in the order they
         // were handed over, even when several are in flight.
-        this.commands = Redis.createClient(vertx, options);
-        this.publisher = Redis.createClient(vertx, new RedisOptions(options));
+        this.commands = new HeldConnection(Redis.createClient(vertx, options));
+        this.publisher = new HeldConnection(Redis.createClient(vertx, new RedisOptions(options)));
         this.subscriber = Redis.createClient(vertx, new RedisOptions(options));
         this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, EngineMetrics.Operation.STATS),
                 historyIntervalMillis, historyRetentionMillis);
