@@ -43,7 +43,10 @@ final class HeldConnection implements Redis {
             Future<RedisConnection> connecting = client.connect();
             connection = connecting;
             connecting.onSuccess(conn -> {
-                conn.exceptionHandler(error -> lost(connecting));
+                conn.exceptionHandler(error -> {
+                    lost(connecting);
+                    conn.close();
+                });
                 conn.endHandler(v -> lost(connecting));
             });
         }

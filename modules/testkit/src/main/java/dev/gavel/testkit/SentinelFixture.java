@@ -15,6 +15,11 @@ import static org.awaitility.Awaitility.await;
  * A Sentinel deployment on loopback: one master, one replica and three sentinels ({@code redis-server --sentinel},
  * quorum 2), each a process on a free port, all killed by PID on {@link #close()}, also after a failed start. The
  * sentinels take a master for down after {@value #DOWN_AFTER_MILLIS} ms without an answer.
+ *
+ * <p>{@link #startSecure} runs all five over TLS only (certificates from {@link TlsRedisFixture.Certificates}) with
+ * the default user off everywhere: on the data nodes, the user {@code gavel} with the rules given, a replication
+ * user and the sentinels' user; on the sentinels, {@code gavel} with the rules given for sentinels, and the
+ * sentinels' own user, with which they talk to each other.
  */
 public final class SentinelFixture implements AutoCloseable {
 
@@ -23,23 +28,53 @@ public final class SentinelFixture implements AutoCloseable {
     private static final Duration SETTLE = Duration.ofSeconds(30);
 
     private final Path dir;
+    private final Secure secure;
     private final List<RedisProcess> dataNodes = new ArrayList<>();
     private final List<RedisProcess> sentinels = new ArrayList<>();
 
-    private SentinelFixture(Path dir) {
+    /** TLS and ACL users: the passwords, and how the fixture itself reaches every process. */
+    private record Secure(String gavelPassword, String adminPassword, RedisProcess.Access access) {
+    }
+
+    private SentinelFixture(Path dir, Secure secure) {
         this.dir = dir;
+        this.secure = secure;
     }
 
     /** Starts the five processes and waits until every sentinel knows the replica and the two other sentinels. */
     public static SentinelFixture start() {
-        SentinelFixture fixture;
         try {
-            fixture = new SentinelFixture(Files.createTempDirectory("gavel-sentinel"));
+            return start(new SentinelFixture(Files.createTempDirectory("gavel-sentinel"), null), null, null);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * As {@link #start()}, over TLS and with ACL users.
+     *
+     * @param gavelRules         the rules of the user {@code gavel} on the data nodes, after its password
+     * @param gavelSentinelRules its rules on the sentinels
+     */
+    public static SentinelFixture startSecure(String gavelRules, String gavelSentinelRules) {
         try {
-            fixture.startAll();
+            Path dir = Files.createTempDirectory("gavel-sentinel-tls");
+            TlsRedisFixture.Certificates.make(dir);
+            String admin = TlsRedisFixture.randomHex();
+            Secure secure = new Secure(TlsRedisFixture.randomHex(), admin,
+                    new RedisProcess.Access(TlsRedisFixture.Certificates.trusting(dir.resolve("ca.pem")), "admin", admin));
+            return start(new SentinelFixture(dir, secure), gavelRules, gavelSentinelRules);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static SentinelFixture start(SentinelFixture fixture, String gavelRules, String gavelSentinelRules) {
+        try {
+            fixture.startAll(gavelRules, gavelSentinelRules);
+        } catch (IOException e) {
+            fixture.close();
+            throw new UncheckedIOException(e);
         } catch (RuntimeException e) {
             fixture.close();
             throw e;
@@ -47,7 +82,20 @@ public final class SentinelFixture implements AutoCloseable {
         return fixture;
     }
 
-    private void startAll() {
+    private void startAll(String gavelRules, String gavelSentinelRules) throws IOException {
+        String sentinelPassword = secure == null ? null : TlsRedisFixture.randomHex();
+        if (secure != null) {
+            String replicationPassword = TlsRedisFixture.randomHex();
+            Files.writeString(dir.resolve("data.acl"), "user default off\n"
+                    + "user admin on >" + secure.adminPassword + " ~* &* +@all\n"
+                    + "user gavel on >" + secure.gavelPassword + " " + gavelRules + "\n"
+                    + "user replication on >" + replicationPassword + " +psync +replconf +ping\n"
+                    // what Redis's Sentinel documentation lists for the sentinels' user on the data nodes
+                    + "user sentinel on >" + sentinelPassword + " allchannels +multi +slaveof +ping +exec +subscribe"
+                    + " +config|rewrite +role +publish +info +client|setname +client|kill +script|kill\n");
+            Files.writeString(dir.resolve("data.conf"), TLS_CONFIG + "aclfile " + dir.resolve("data.acl") + "\n"
+                    + "masteruser replication\nmasterauth " + replicationPassword + "\n");
+        }
         RedisProcess master = dataNode("master", List.of());
         dataNodes.add(master);
         dataNodes.add(dataNode("replica", List.of("--replicaof", "127.0.0.1", String.valueOf(master.port()))));
@@ -55,16 +103,22 @@ public final class SentinelFixture implements AutoCloseable {
             int port = RedisProcess.freePort();
             String name = "sentinel-" + i;
             Path config = dir.resolve(name + ".conf");
-            try {
-                Files.writeString(config, "port " + port + "\nbind 127.0.0.1\n"
-                        + "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2\n"
-                        + "sentinel down-after-milliseconds " + MASTER_NAME + " " + DOWN_AFTER_MILLIS + "\n"
-                        + "sentinel failover-timeout " + MASTER_NAME + " 10000\n"
-                        + "sentinel parallel-syncs " + MASTER_NAME + " 1\n");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            String monitor = "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2\n"
+                    + "sentinel down-after-milliseconds " + MASTER_NAME + " " + DOWN_AFTER_MILLIS + "\n"
+                    + "sentinel failover-timeout " + MASTER_NAME + " 10000\n"
+                    + "sentinel parallel-syncs " + MASTER_NAME + " 1\n";
+            if (secure == null) {
+                Files.writeString(config, "port " + port + "\nbind 127.0.0.1\n" + monitor);
+            } else {
+                Files.writeString(config, "port 0\ntls-port " + port + "\nbind 127.0.0.1\n" + TLS_CONFIG + monitor
+                        + "sentinel auth-user " + MASTER_NAME + " sentinel\n"
+                        + "sentinel auth-pass " + MASTER_NAME + " " + sentinelPassword + "\n"
+                        + "sentinel sentinel-user admin\nsentinel sentinel-pass " + secure.adminPassword + "\n"
+                        + "user default off\n"
+                        + "user admin on >" + secure.adminPassword + " ~* &* +@all\n"
+                        + "user gavel on >" + secure.gavelPassword + " " + gavelSentinelRules + "\n");
             }
-            sentinels.add(RedisProcess.start(name, port, dir, RedisProcess.Access.PLAIN,
+            sentinels.add(RedisProcess.start(name, port, dir, access(),
                     List.of(config.toString(), "--sentinel", "--dir", dir.toString())));
         }
         await().atMost(SETTLE).pollInterval(Duration.ofMillis(200)).until(() -> sentinels.stream().allMatch(sentinel ->
@@ -72,22 +126,46 @@ public final class SentinelFixture implements AutoCloseable {
                         && ((List<?>) sentinel.command("SENTINEL", "SENTINELS", MASTER_NAME)).size() == 2));
     }
 
-    private RedisProcess dataNode(String name, List<String> more) {
-        int port = RedisProcess.freePort();
-        List<String> args = new ArrayList<>(List.of("--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--protected-mode", "no", "--dir", dir.toString(), "--enable-debug-command", "local"));
-        args.addAll(more);
-        return RedisProcess.start(name, port, dir, RedisProcess.Access.PLAIN, args);
+    /** TLS only, for clients, replication and the sentinels' connections alike. */
+    private static final String TLS_CONFIG = "tls-cert-file server.pem\ntls-key-file server.key\ntls-ca-cert-file ca.pem\n"
+            + "tls-auth-clients no\ntls-replication yes\n";
+
+    private RedisProcess.Access access() {
+        return secure == null ? RedisProcess.Access.PLAIN : secure.access;
     }
 
-    /** The sentinels, {@code 127.0.0.1:port,...}, as {@code REDIS_SENTINELS} takes them. */
+    private RedisProcess dataNode(String name, List<String> more) {
+        int port = RedisProcess.freePort();
+        List<String> args = new ArrayList<>();
+        if (secure == null) {
+            args.addAll(List.of("--port", String.valueOf(port)));
+        } else {
+            args.addAll(List.of(dir.resolve("data.conf").toString(), "--port", "0", "--tls-port", String.valueOf(port)));
+        }
+        args.addAll(List.of("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no",
+                "--dir", dir.toString(), "--enable-debug-command", "local"));
+        args.addAll(more);
+        return RedisProcess.start(name, port, dir, access(), args);
+    }
+
+    /**
+     * The sentinels as {@code REDIS_SENTINELS} takes them: {@code 127.0.0.1:port,...}, after
+     * {@code rediss://gavel:<password>@} when secure.
+     */
     public String sentinelAddresses() {
-        return sentinels.stream().map(s -> "127.0.0.1:" + s.port()).collect(Collectors.joining(","));
+        return (secure == null ? "" : "rediss://gavel:" + secure.gavelPassword + "@")
+                + sentinels.stream().map(s -> "127.0.0.1:" + s.port()).collect(Collectors.joining(","));
     }
 
     /** The sentinels as the engine's endpoint URLs. */
     public List<String> sentinelUrls() {
-        return sentinels.stream().map(s -> "redis://127.0.0.1:" + s.port()).toList();
+        String prefix = secure == null ? "redis://" : "rediss://gavel:" + secure.gavelPassword + "@";
+        return sentinels.stream().map(s -> prefix + "127.0.0.1:" + s.port()).toList();
+    }
+
+    /** The CA file to trust when secure. */
+    public Path caFile() {
+        return dir.resolve("ca.pem");
     }
 
     /** The port of the master as the first sentinel names it now. */

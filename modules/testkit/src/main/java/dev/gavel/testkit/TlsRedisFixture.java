@@ -97,7 +97,7 @@ public final class TlsRedisFixture implements AutoCloseable {
         redis.close();
     }
 
-    private static String randomHex() {
+    static String randomHex() {
         byte[] bytes = new byte[12];
         new SecureRandom().nextBytes(bytes);
         return HexFormat.of().formatHex(bytes);

@@ -40,13 +40,18 @@ class TlsRedisEngineContractIT extends EngineContract {
         redis.close();
     }
 
-    /** The rules of the documented {@code ACL SETUSER gavel on >PASSWORD ...} line, after the password. */
+    /** The rules of the documented {@code ACL SETUSER gavel on >PASSWORD ...} line for the data nodes. */
     static String documentedRules() throws IOException {
+        return documentedRules("~gavel:*");
+    }
+
+    /** The rules, after the password, of the documented {@code ACL SETUSER gavel on >PASSWORD ...} line holding {@code mark}. */
+    static String documentedRules(String mark) throws IOException {
         String prefix = "ACL SETUSER gavel on >PASSWORD ";
         return Files.readAllLines(MonitoringFiles.REPOSITORY.resolve("docs/redis.md")).stream()
-                .filter(line -> line.startsWith(prefix))
+                .filter(line -> line.startsWith(prefix) && line.contains(mark))
                 .map(line -> line.substring(prefix.length()))
-                .findFirst().orElseThrow(() -> new AssertionError("docs/redis.md has no '" + prefix + "...' line"));
+                .findFirst().orElseThrow(() -> new AssertionError("docs/redis.md has no '" + prefix + "...' line with " + mark));
     }
 
     private static RedisTarget target() {
