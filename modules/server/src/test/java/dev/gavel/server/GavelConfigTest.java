@@ -218,5 +218,9 @@ class GavelConfigTest {
         assertFalse(config.toString().contains("top-secret-token"), config.toString());
         assertFalse(config.toString().contains("hunter2"), config.toString());
         assertTrue(config.toString().contains("redis:6379"), config.toString());
+        GavelConfig sentinels = GavelConfig.fromEnv(Map.of("REDIS_SENTINELS", "rediss://gavel:hunter2@s1:26379,s2:26379",
+                "REDIS_MASTER_NAME", "m"));
+        assertFalse(sentinels.toString().contains("hunter2"), sentinels.toString());
+        assertTrue(sentinels.toString().contains("s2:26379"), sentinels.toString());
     }
 }

@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A {@code redis-server} that speaks only TLS ({@code --tls-port}, no plain port), with a CA and a server
- * certificate for {@code 127.0.0.1} and {@code localhost} made for the test by {@code openssl}, and the default user
+ * certificate for {@code 127.0.0.1} and {@code localhost} made for the test by {@code openssl} (it also listens on
+ * {@code 127.0.0.2}, which the certificate does not name), and the default user
  * switched off: a client logs in as the ACL user {@code gavel}, allowed what the test says, or the fixture's own
  * {@code admin}.
  */
@@ -51,7 +52,7 @@ public final class TlsRedisFixture implements AutoCloseable {
             int port = RedisProcess.freePort();
             RedisProcess.Access admin = new RedisProcess.Access(Certificates.trusting(dir.resolve("ca.pem")), "admin", adminPassword);
             RedisProcess redis = RedisProcess.start("redis-tls", port, dir, admin, List.of("--port", "0",
-                    "--tls-port", String.valueOf(port), "--bind", "127.0.0.1", "--tls-cert-file", "server.pem",
+                    "--tls-port", String.valueOf(port), "--bind", "127.0.0.1", "127.0.0.2", "--tls-cert-file", "server.pem",
                     "--tls-key-file", "server.key", "--tls-ca-cert-file", "ca.pem", "--tls-auth-clients", "no",
                     "--aclfile", "users.acl", "--save", "", "--appendonly", "no", "--dir", dir.toString()));
             return new TlsRedisFixture(dir, gavelPassword, redis);

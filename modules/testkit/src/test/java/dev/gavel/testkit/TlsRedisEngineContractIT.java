@@ -82,13 +82,29 @@ class TlsRedisEngineContractIT extends EngineContract {
 
     @Test
     void aServerSignedByAnUntrustedCaIsNeverConnected() throws Exception {
-        Vertx vertx = Vertx.vertx();
         // no REDIS_TLS_CA: the JVM's trust store, which does not hold the test's CA
-        RedisEngine engine = RedisEngine.create(vertx, RedisTarget.standalone(redis.url()), Clock.systemUTC(), 3000,
+        assertRefused(RedisTarget.standalone(redis.url()), "PKIX path building failed");
+    }
+
+    @Test
+    void aServerWhoseCertificateNamesAnotherHostIsNeverConnected() throws Exception {
+        // the same server, trusted CA, but reached at an address its certificate does not name
+        assertRefused(RedisTarget.standalone(redis.url().replace("@127.0.0.1:", "@127.0.0.2:")).withTlsCa(redis.caFile()),
+                "No subject alternative names matching IP address 127.0.0.2");
+    }
+
+    private static void assertRefused(RedisTarget target, String why) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        RedisEngine engine = RedisEngine.create(vertx, target, Clock.systemUTC(), 3000,
                 ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS, EngineMetrics.NONE);
         try {
             Exception refused = assertThrows(Exception.class, () -> engine.connect().await(10, TimeUnit.SECONDS));
             assertFalse(engine.isReady(), "connected despite " + refused);
+            StringBuilder causes = new StringBuilder();
+            for (Throwable cause = refused; cause != null; cause = cause.getCause()) {
+                causes.append(cause).append(" / ");
+            }
+            assertTrue(causes.toString().contains(why), causes.toString());
         } finally {
             engine.close().await(10, TimeUnit.SECONDS);
             vertx.close().await(10, TimeUnit.SECONDS);
