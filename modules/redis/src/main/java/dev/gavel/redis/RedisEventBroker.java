@@ -44,7 +44,11 @@ final class RedisEventBroker implements EventBroker {
     /** How long a (UN)SUBSCRIBE waits for its reply before it is taken as settled (see {@link #settled}). */
     private static final long SETTLE_MILLIS = 2000;
     private static final long MIN_BACKOFF_MILLIS = 100;
-    private static final long MAX_BACKOFF_MILLIS = 5000;
+    /**
+     * Short: once Redis (or, after a failover, the new master) answers again, a replica is back within this long,
+     * however long the outage was; one connection attempt a second per replica costs Redis nothing.
+     */
+    private static final long MAX_BACKOFF_MILLIS = 1000;
 
     private final Vertx vertx;
     private final Context context;

@@ -85,8 +85,11 @@ public record RedisTarget(Mode mode, List<String> endpoints, String masterName, 
         if (mode == Mode.SENTINEL) {
             // No automatic failover: vertx-redis-client would swap the connection under the subscriber without
             // resubscribing. A lost master drops the connections, and the engine reconnects to whichever master
-            // the sentinels name then (the client asks them again at most a second after they last answered).
-            options.setMasterName(masterName).setRole(RedisRole.MASTER).setAutoFailover(false);
+            // the sentinels name then.
+            // The sentinels are asked again on every connect (the default caches their answer for a second):
+            // replicas that retry at the same moment after a failover then all find the new master, instead of
+            // one going on a stale answer and coming back a backoff step after the others.
+            options.setMasterName(masterName).setRole(RedisRole.MASTER).setAutoFailover(false).setTopologyCacheTTL(100);
         }
         if (tls()) {
             // TLS from the first byte, the server's name checked against its certificate: never "trust all".

@@ -7,8 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.IntStream;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,6 +31,11 @@ class SentinelFailoverIT {
     private static final Duration EXACT_WITHIN = Duration.ofSeconds(10);
 
     private record Publish(int seq, int node, long sentNanos, long answeredNanos, int status) {
+    }
+
+    private static List<String> describe(List<Publish> publishes, long killedAt) {
+        return publishes.stream().map(p -> "m" + p.seq + " via node " + p.node + " sent " + (p.sentNanos - killedAt) / 1_000_000
+                + " ms, answered " + (p.answeredNanos - killedAt) / 1_000_000 + " ms after the kill").toList();
     }
 
     @Test
@@ -64,6 +72,15 @@ class SentinelFailoverIT {
 
                 long killedAt = System.nanoTime();
                 int oldMaster = redis.killMaster();
+                CompletableFuture<Long> promotedAfterMillis = CompletableFuture.supplyAsync(() -> {
+                    redis.awaitFailoverFrom(oldMaster, Duration.ofSeconds(30));
+                    return (System.nanoTime() - killedAt) / 1_000_000;
+                });
+                CompletableFuture<Long> readyAfterMillis = CompletableFuture.supplyAsync(() -> {
+                    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
+                            IntStream.range(0, 3).allMatch(node -> ApiClient.get(gavel.port(node), "/health/ready").status() == 200));
+                    return (System.nanoTime() - killedAt) / 1_000_000;
+                });
                 // viewers keep joining through the gap, on every replica
                 for (int i = 0; i < 12; i++) {
                     joined.add(TestViewer.watch(gavel.port(i % 3), "failover"));
@@ -74,7 +91,8 @@ class SentinelFailoverIT {
                 await().atMost(EXACT_WITHIN.plusSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() ->
                         all.stream().allMatch(v -> v.lastCount() != null && v.lastCount().getLong("current") == 24));
                 long exactAfterMillis = (System.nanoTime() - killedAt) / 1_000_000;
-                redis.awaitFailoverFrom(oldMaster, Duration.ofSeconds(5));
+                long promoted = promotedAfterMillis.get(30, TimeUnit.SECONDS);
+                long ready = readyAfterMillis.get(30, TimeUnit.SECONDS);
                 for (int node = 0; node < 3; node++) {
                     assertEquals(200, ApiClient.get(gavel.port(node), "/health/ready").status(), "node " + node);
                 }
@@ -95,15 +113,16 @@ class SentinelFailoverIT {
                 List<Publish> lost = accepted.stream().filter(p -> before.stream()
                         .anyMatch(v -> !v.events("playerSoldUpdate").contains("m" + p.seq))).toList();
                 List<Publish> lostAfterTheKill = lost.stream().filter(p -> p.sentNanos > killedAt).toList();
-                System.out.printf("Sentinel failover: counts exact %d ms after the kill; %d publishes, %d answered 202, %d "
+                System.out.printf("Sentinel failover: new master answering %d ms after the kill, every replica ready %d ms "
+                                + "after the kill; counts exact %d ms after the kill; %d publishes, %d answered 202, %d "
                                 + "answered 503 (from %d to %d ms after the kill), other statuses %d; 202 but not received by "
                                 + "every viewer: %d sent before the kill %s, %d sent after it %s%n",
-                        exactAfterMillis, publishes.size(), accepted.size(), refused.size(),
+                        promoted, ready, exactAfterMillis, publishes.size(), accepted.size(), refused.size(),
                         refused.isEmpty() ? 0 : (refused.get(0).sentNanos - killedAt) / 1_000_000,
                         refused.isEmpty() ? 0 : (refused.get(refused.size() - 1).answeredNanos - killedAt) / 1_000_000,
                         publishes.size() - accepted.size() - refused.size(),
-                        lost.size() - lostAfterTheKill.size(), lost.stream().filter(p -> p.sentNanos <= killedAt).toList(),
-                        lostAfterTheKill.size(), lostAfterTheKill);
+                        lost.size() - lostAfterTheKill.size(), describe(lost.stream().filter(p -> p.sentNanos <= killedAt).toList(), killedAt),
+                        lostAfterTheKill.size(), describe(lostAfterTheKill, killedAt));
 
                 assertTrue(exactAfterMillis <= EXACT_WITHIN.toMillis(), "exact after " + exactAfterMillis + " ms");
                 assertEquals(publishes.size(), accepted.size() + refused.size(), "only 202 and 503: " + publishes);
