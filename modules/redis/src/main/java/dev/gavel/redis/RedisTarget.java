@@ -10,20 +10,21 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Where the Redis engine finds Redis: one server, the master of a Sentinel-managed set, or a Redis Cluster.
+ * Where the Redis engine finds Redis: one server, or the master of a Sentinel-managed set. (Redis Cluster is not
+ * supported yet: the report batches would have to be split per shard and the channels moved to sharded pub/sub.)
  *
  * @param mode       how the endpoints are used
- * @param endpoints  {@code redis[s]://[user:pass@]host:port[/db]} URLs: the server, the sentinels, or the cluster's
- *                   seed nodes. All share one scheme and one user: the client reaches the master and the cluster's
- *                   other nodes with the scheme and credentials of the endpoint that named them.
+ * @param endpoints  {@code redis[s]://[user:pass@]host:port[/db]} URLs: the server, or the sentinels. All share one
+ *                   scheme and one user: the client reaches the master with the scheme and credentials of the
+ *                   sentinel that named it.
  * @param masterName the name of the master set in Sentinel mode, else null
  * @param tlsCa      a PEM file of the CA certificates trusted for TLS, or null for the JVM's default trust; the
- *                   server's certificate must also name the host it is reached at (as Sentinel or the cluster
- *                   announce it: often an IP address)
+ *                   server's certificate must also name the host it is reached at (as the sentinels announce
+ *                   it: often an IP address)
  */
 public record RedisTarget(Mode mode, List<String> endpoints, String masterName, Path tlsCa) {
 
-    public enum Mode { STANDALONE, SENTINEL, CLUSTER }
+    public enum Mode { STANDALONE, SENTINEL }
 
     public RedisTarget {
         Objects.requireNonNull(mode, "mode");
@@ -56,11 +57,6 @@ public record RedisTarget(Mode mode, List<String> endpoints, String masterName, 
         return new RedisTarget(Mode.SENTINEL, urls, masterName, null);
     }
 
-    /** A Redis Cluster, discovered from the seed nodes at {@code urls}. */
-    public static RedisTarget cluster(List<String> urls) {
-        return new RedisTarget(Mode.CLUSTER, urls, null, null);
-    }
-
     /** The same target, trusting the CA certificates of this PEM file for TLS. */
     public RedisTarget withTlsCa(Path ca) {
         return new RedisTarget(mode, endpoints, masterName, ca);
@@ -76,7 +72,6 @@ public record RedisTarget(Mode mode, List<String> endpoints, String masterName, 
                 .setType(switch (mode) {
                     case STANDALONE -> RedisClientType.STANDALONE;
                     case SENTINEL -> RedisClientType.SENTINEL;
-                    case CLUSTER -> RedisClientType.CLUSTER;
                 })
                 .setMaxPoolSize(1)
                 .setMaxPoolWaiting(1024)
