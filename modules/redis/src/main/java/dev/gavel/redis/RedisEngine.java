@@ -15,7 +15,8 @@ import java.time.Clock;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The engine of a cluster of replicas on one Redis: counts in per-auction hashes (see {@link RedisPresenceStore}),
+ * The engine of a cluster of replicas on one Redis ({@link RedisTarget}: a server, or the master of a Sentinel set;
+ * over TLS and as an ACL user where the target says): counts in per-auction hashes (see {@link RedisPresenceStore}),
  * events and count changes over per-auction pub/sub channels (see {@link RedisEventBroker}), the open auctions in a
  * set that every replica copies (see {@link RedisAuctionRegistry}).
  *
@@ -35,19 +36,15 @@ public final class RedisEngine implements Engine {
     private final RedisViewerStats stats;
     private final RedisAuctionRegistry auctions;
 
-    private RedisEngine(Vertx vertx, String redisUrl, Clock clock, long leaseMillis, long historyIntervalMillis,
+    private RedisEngine(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis, long historyIntervalMillis,
                         long historyRetentionMillis, EngineMetrics metrics) {
-        RedisOptions options = new RedisOptions()
-                .setConnectionString(redisUrl)
-                .setMaxPoolSize(1)
-                .setMaxPoolWaiting(1024)
-                .setMaxWaitingHandlers(16384);
+        RedisOptions options = target.options();
         // One connection each for counts, publishes and subscriptions. Requests on one connection are
         // answered in order, so a replica's writes reach Redis in the order it made them (a report that timed
         // out can never land after a newer one), and events of an auction are published in the order they
         // were handed over, even when several are in flight.
-        this.commands = Redis.createClient(vertx, options);
-        this.publisher = Redis.createClient(vertx, new RedisOptions(options));
+        this.commands = new HeldConnection(Redis.createClient(vertx, options));
+        this.publisher = new HeldConnection(Redis.createClient(vertx, new RedisOptions(options)));
         this.subscriber = Redis.createClient(vertx, new RedisOptions(options));
         this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, EngineMetrics.Operation.STATS),
                 historyIntervalMillis, historyRetentionMillis);
@@ -64,8 +61,8 @@ public final class RedisEngine implements Engine {
      * Creates the engine, with the default audience history interval and retention; it does not connect
      * before {@link #connect()}.
      */
-    public static RedisEngine create(Vertx vertx, String redisUrl, Clock clock, long leaseMillis) {
-        return create(vertx, redisUrl, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS,
+    public static RedisEngine create(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis) {
+        return create(vertx, target, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS,
                 EngineMetrics.NONE);
     }
 
@@ -76,9 +73,9 @@ public final class RedisEngine implements Engine {
      * @param historyRetentionMillis how long samples and unique viewer tallies are kept
      * @param metrics                told the latency and outcome of every command, by operation, and each reconnect
      */
-    public static RedisEngine create(Vertx vertx, String redisUrl, Clock clock, long leaseMillis,
+    public static RedisEngine create(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis,
                                      long historyIntervalMillis, long historyRetentionMillis, EngineMetrics metrics) {
-        return new RedisEngine(vertx, redisUrl, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, metrics);
+        return new RedisEngine(vertx, target, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, metrics);
     }
 
     /**

@@ -34,9 +34,21 @@ final class RedisEventBroker implements EventBroker {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisEventBroker.class);
     private static final long PING_MILLIS = 1000;
-    private static final long PING_TIMEOUT_MILLIS = 2000;
+    /**
+     * A subscriber connection that answers nothing for this long is taken for dead. Longer than the stalls of a
+     * live Redis (a slow command, a fork, {@code DEBUG SLEEP 3}), which would otherwise cost a reconnect and a
+     * resubscription each; a Redis that died with its host is noticed this much later (one that died alone closes
+     * the connection at once).
+     */
+    private static final long PING_TIMEOUT_MILLIS = 4000;
+    /** How long a (UN)SUBSCRIBE waits for its reply before it is taken as settled (see {@link #settled}). */
+    private static final long SETTLE_MILLIS = 2000;
     private static final long MIN_BACKOFF_MILLIS = 100;
-    private static final long MAX_BACKOFF_MILLIS = 5000;
+    /**
+     * Short: once Redis (or, after a failover, the new master) answers again, a replica is back within this long,
+     * however long the outage was; one connection attempt a second per replica costs Redis nothing.
+     */
+    private static final long MAX_BACKOFF_MILLIS = 1000;
 
     private final Vertx vertx;
     private final Context context;
@@ -111,13 +123,13 @@ final class RedisEventBroker implements EventBroker {
     }
 
     /**
-     * Completes when the reply came, or after {@link #PING_TIMEOUT_MILLIS} in any case: vertx-redis-client
+     * Completes when the reply came, or after {@link #SETTLE_MILLIS} in any case: vertx-redis-client
      * 5.0.7 drops the promise of a command when a pub/sub push arrives while it waits, so the reply may never be
      * seen. A (UN)SUBSCRIBE that was really lost went with its connection, and the reconnect subscribes again to
      * every channel with listeners.
      */
     private static Future<Void> settled(Future<Response> reply) {
-        return reply.timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
+        return reply.timeout(SETTLE_MILLIS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
     }
 
     private Future<Void> unsubscribe(String channel, Listening listening) {

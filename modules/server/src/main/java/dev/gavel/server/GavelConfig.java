@@ -1,13 +1,20 @@
 package dev.gavel.server;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.gavel.redis.RedisTarget;
 import dev.gavel.server.logging.LogFormat;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,12 +22,14 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * A node's configuration, read once from the environment (see the contract's "Running a node").
  *
- * @param redisUrl            null for the in-memory engine
+ * @param redis               {@code REDIS_URL}, {@code REDIS_SENTINELS} with {@code REDIS_MASTER_NAME}, or {@code REDIS_CLUSTER},
+ *                            with {@code REDIS_TLS_CA}; null for the in-memory engine
  * @param adminToken          {@code ADMIN_TOKEN}, or a generated one
  * @param adminTokenGenerated true when no {@code ADMIN_TOKEN} was given and {@code adminToken} was made up
  * @param moreAdminTokens     {@code ADMIN_TOKENS}: further accepted tokens, for rotation without downtime
@@ -44,7 +53,7 @@ import java.util.regex.Pattern;
  */
 public record GavelConfig(
         int port,
-        String redisUrl,
+        RedisTarget redis,
         List<String> allowedOrigins,
         String adminToken,
         boolean adminTokenGenerated,
@@ -67,6 +76,9 @@ public record GavelConfig(
         int maxNewConnectionsPerAddressPerSecond,
         int maxApiRequestsPerAddressPerSecond) {
 
+    private static final Pattern MASTER_NAME = Pattern.compile("[\\x21-\\x7E]{1,128}");
+    /** Scheme, credentials (up to the last '@': a password may hold one) and the addresses. */
+    private static final Pattern ADDRESSES = Pattern.compile("(?:(rediss?)://(?:(.*)@)?)?([^/@]*)");
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
     private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x2B\\x2D-\\x7E]+");
@@ -76,7 +88,7 @@ public record GavelConfig(
     /** Reads the configuration, throwing {@link ConfigException} naming the first bad variable. */
     public static GavelConfig fromEnv(Map<String, String> env) {
         int port = (int) number(env, "PORT", 8080, 0, 65535);
-        String redisUrl = redisUrl(blankToNull(env.get("REDIS_URL")));
+        RedisTarget redis = redisTarget(env);
         List<String> origins = origins(env.getOrDefault("ALLOWED_ORIGIN", "http://localhost:3000"));
         String token = env.get("ADMIN_TOKEN");
         boolean generated = token == null;
@@ -118,7 +130,7 @@ public record GavelConfig(
         int perAddress = (int) number(env, "MAX_CONNECTIONS_PER_ADDRESS", 2000, 1, Integer.MAX_VALUE);
         int newPerAddress = (int) number(env, "MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", 100, 1, Integer.MAX_VALUE);
         int apiPerAddress = (int) number(env, "MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND", 1000, 1, Integer.MAX_VALUE);
-        return new GavelConfig(port, redisUrl, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
+        return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
                 logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress);
     }
@@ -134,7 +146,7 @@ public record GavelConfig(
     /** Everything but the secrets: the admin tokens and a password in the Redis URL are not shown. */
     @Override
     public String toString() {
-        return "GavelConfig[port=" + port + ", redisUrl=" + (redisUrl == null ? "none" : redacted(redisUrl))
+        return "GavelConfig[port=" + port + ", redis=" + (redis == null ? "none" : redis)
                 + ", allowedOrigins=" + allowedOrigins + ", adminToken=***, moreAdminTokens=" + moreAdminTokens.size()
                 + ", nodeId=" + nodeId
                 + ", nodeTtlMillis=" + nodeTtlMillis + ", socketIoPingIntervalMillis=" + socketIoPingIntervalMillis
@@ -237,35 +249,135 @@ public record GavelConfig(
         return tokens;
     }
 
-    /** The URL with its user and password replaced: a Redis URL is never shown with its credentials. */
-    static String redacted(String url) {
-        // Up to the last '@': a password may hold an unencoded '@' or '/' in a URL that does not parse.
-        return url.replaceAll("(?<=//).*@", "***@");
+    private static RedisTarget redisTarget(Map<String, String> env) {
+        String url = blankToNull(env.get("REDIS_URL"));
+        String sentinels = blankToNull(env.get("REDIS_SENTINELS"));
+        String masterName = blankToNull(env.get("REDIS_MASTER_NAME"));
+        String cluster = blankToNull(env.get("REDIS_CLUSTER"));
+        String ca = blankToNull(env.get("REDIS_TLS_CA"));
+        List<String> modes = new ArrayList<>();
+        if (url != null) {
+            modes.add("REDIS_URL");
+        }
+        if (sentinels != null) {
+            modes.add("REDIS_SENTINELS");
+        }
+        if (cluster != null) {
+            modes.add("REDIS_CLUSTER");
+        }
+        if (modes.size() > 1) {
+            throw new ConfigException(modes.get(1), "only one of REDIS_URL, REDIS_SENTINELS and REDIS_CLUSTER may be set, got "
+                    + String.join(" and ", modes));
+        }
+        if (masterName != null && sentinels == null) {
+            throw new ConfigException("REDIS_MASTER_NAME", "goes with REDIS_SENTINELS, which is not set");
+        }
+        RedisTarget target;
+        if (url != null) {
+            target = RedisTarget.standalone(redisUrl(url));
+        } else if (sentinels != null) {
+            if (masterName == null) {
+                throw new ConfigException("REDIS_MASTER_NAME", "is required with REDIS_SENTINELS: the name of the master set");
+            }
+            if (!MASTER_NAME.matcher(masterName).matches()) {
+                throw new ConfigException("REDIS_MASTER_NAME", "must be 1 to 128 visible ASCII characters, got '" + masterName + "'");
+            }
+            target = RedisTarget.sentinel(addresses("REDIS_SENTINELS", sentinels), masterName);
+        } else if (cluster != null) {
+            addresses("REDIS_CLUSTER", cluster);
+            // the engine's pipelines and channels are not split per shard yet (issue 11)
+            throw new ConfigException("REDIS_CLUSTER", "Redis Cluster is not supported yet; use REDIS_URL or REDIS_SENTINELS");
+        } else {
+            if (ca != null) {
+                throw new ConfigException("REDIS_TLS_CA", "is set but no Redis is (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER)");
+            }
+            return null;
+        }
+        if (ca == null) {
+            return target;
+        }
+        if (!target.tls()) {
+            throw new ConfigException("REDIS_TLS_CA", "is set but Redis is not reached over TLS (rediss://)");
+        }
+        return target.withTlsCa(caFile(ca));
     }
 
     private static String redisUrl(String raw) {
-        if (raw == null) {
-            return null;
-        }
         URI uri;
         try {
             uri = new URI(raw);
         } catch (URISyntaxException e) {
             // The exception's message quotes the whole input, credentials included.
             throw new ConfigException("REDIS_URL", "does not parse (" + e.getReason() + " at index " + e.getIndex()
-                    + "): '" + redacted(raw) + "'");
+                    + "): '" + RedisTarget.redacted(raw) + "'");
         }
         if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
-            throw new ConfigException("REDIS_URL", "must start with redis:// or rediss://, got '" + redacted(raw) + "'");
+            throw new ConfigException("REDIS_URL", "must start with redis:// or rediss://, got '" + RedisTarget.redacted(raw) + "'");
         }
         if (uri.getHost() == null) {
-            throw new ConfigException("REDIS_URL", "has no host: '" + redacted(raw) + "'");
+            throw new ConfigException("REDIS_URL", "has no host: '" + RedisTarget.redacted(raw) + "'");
         }
         String path = uri.getPath();
         if (path != null && !path.isEmpty() && !path.equals("/") && !path.matches("/\\d+")) {
             throw new ConfigException("REDIS_URL", "the path must be a database number, got '" + path + "'");
         }
         return raw;
+    }
+
+    /**
+     * {@code [redis[s]://[user:password@]]host:port,host:port,...}: the scheme and credentials, when given, apply to
+     * every address. Returns one URL per address.
+     */
+    private static List<String> addresses(String name, String raw) {
+        Matcher matcher = ADDRESSES.matcher(raw.trim());
+        if (!matcher.matches()) {
+            throw new ConfigException(name, "must be host:port,... optionally after redis:// or rediss:// and user:password@, got '"
+                    + RedisTarget.redacted(raw) + "'");
+        }
+        String prefix = (matcher.group(1) == null ? "redis" : matcher.group(1)) + "://"
+                + (matcher.group(2) == null ? "" : matcher.group(2) + "@");
+        URI check;
+        try {
+            check = new URI(prefix + "host:1");
+        } catch (URISyntaxException e) {
+            check = null;
+        }
+        if (check == null || !"host".equals(check.getHost())
+                || (matcher.group(2) != null && !matcher.group(2).equals(check.getRawUserInfo()))) {
+            // never echoed: they hold the password
+            throw new ConfigException(name, "the user and password do not parse (percent-encode reserved characters such as / : %)");
+        }
+        List<String> urls = new ArrayList<>();
+        for (String address : matcher.group(3).split(",", -1)) {
+            String item = address.trim();
+            URI uri;
+            try {
+                uri = new URI("redis://" + item);
+            } catch (URISyntaxException e) {
+                throw new ConfigException(name, "not host:port: '" + item + "'");
+            }
+            if (uri.getHost() == null || uri.getPort() < 1 || uri.getPort() > 65535 || uri.getRawUserInfo() != null
+                    || !(uri.getRawPath() == null || uri.getRawPath().isEmpty()) || uri.getRawQuery() != null) {
+                throw new ConfigException(name, "not host:port: '" + item + "'");
+            }
+            urls.add(prefix + item);
+        }
+        return urls;
+    }
+
+    /** A readable PEM file with at least one certificate; checked now so that a typo stops the node at start. */
+    private static Path caFile(String raw) {
+        Path path = Path.of(raw.trim());
+        try (InputStream in = Files.newInputStream(path)) {
+            if (CertificateFactory.getInstance("X.509").generateCertificates(in).isEmpty()) {
+                throw new ConfigException("REDIS_TLS_CA", "no certificate in '" + path + "'");
+            }
+        } catch (IOException e) {
+            throw new ConfigException("REDIS_TLS_CA", "cannot read '" + path + "': " + e);
+        } catch (CertificateException e) {
+            throw new ConfigException("REDIS_TLS_CA", "not PEM certificates: '" + path + "' (" + e.getMessage() + ")");
+        }
+        return path;
     }
 
     private static List<String> origins(String raw) {

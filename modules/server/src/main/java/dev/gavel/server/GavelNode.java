@@ -64,11 +64,11 @@ public final class GavelNode {
         long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
         Engine engine;
         Future<Void> connected;
-        if (config.redisUrl() == null) {
+        if (config.redis() == null) {
             engine = new InMemoryEngine(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis());
             connected = Future.succeededFuture();
         } else {
-            RedisEngine redis = RedisEngine.create(vertx, config.redisUrl(), clock, lease,
+            RedisEngine redis = RedisEngine.create(vertx, config.redis(), clock, lease,
                     config.historyIntervalMillis(), config.historyRetentionMillis(), metrics);
             engine = redis;
             connected = redis.connect().recover(e -> {
@@ -99,7 +99,7 @@ public final class GavelNode {
                 .map(id -> {
                     node.state.started();
                     LOG.info("Gavel node {} listening on port {} with the {} engine, {} event loops ({}), compression {}, {} auctions",
-                            config.nodeId(), node.port(), config.redisUrl() == null ? "in-memory" : "Redis",
+                            config.nodeId(), node.port(), config.redis() == null ? "in-memory" : "Redis (" + config.redis() + ")",
                             config.eventLoops(), vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
                             config.wsCompression() ? "on" : "off", config.registeredAuctions() ? "registered" : "open");
                     return node;

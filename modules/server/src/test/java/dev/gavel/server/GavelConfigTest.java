@@ -1,8 +1,13 @@
 package dev.gavel.server;
 
+import dev.gavel.redis.RedisTarget;
 import dev.gavel.server.logging.LogFormat;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +23,7 @@ class GavelConfigTest {
     void nothingSetGivesTheContractDefaults() {
         GavelConfig config = GavelConfig.fromEnv(Map.of());
         assertEquals(8080, config.port());
-        assertNull(config.redisUrl());
+        assertNull(config.redis());
         assertEquals(List.of("http://localhost:3000"), config.allowedOrigins());
         assertTrue(config.adminTokenGenerated());
         assertEquals(48, config.adminToken().length());
@@ -53,7 +58,7 @@ class GavelConfigTest {
                 Map.entry("LOG_FORMAT", "JSON"),
                 Map.entry("AUCTIONS", "registered")));
         assertEquals(9000, config.port());
-        assertEquals("redis://user:secret@redis.internal:6380/2", config.redisUrl());
+        assertEquals(RedisTarget.standalone("redis://user:secret@redis.internal:6380/2"), config.redis());
         assertEquals(List.of("https://a.example", "https://b.example:8443"), config.allowedOrigins());
         assertEquals("s3cret-admin-token", config.adminToken());
         assertFalse(config.adminTokenGenerated());
@@ -121,6 +126,85 @@ class GavelConfigTest {
         }
     }
 
+    @Test
+    void readsSentinelAndClusterAddressesWithOneSchemeAndUserForAll() {
+        GavelConfig sentinel = GavelConfig.fromEnv(Map.of("REDIS_SENTINELS", "s1:26379, s2:26380,[::1]:26381",
+                "REDIS_MASTER_NAME", "gavel-master"));
+        assertEquals(RedisTarget.sentinel(List.of("redis://s1:26379", "redis://s2:26380", "redis://[::1]:26381"), "gavel-master"),
+                sentinel.redis());
+        GavelConfig tls = GavelConfig.fromEnv(Map.of("REDIS_SENTINELS", "rediss://gavel:p%40ss@s1:26379,s2:26379",
+                "REDIS_MASTER_NAME", "m"));
+        assertEquals(List.of("rediss://gavel:p%40ss@s1:26379", "rediss://gavel:p%40ss@s2:26379"), tls.redis().endpoints());
+        assertTrue(tls.redis().tls());
+        ConfigException cluster = assertThrows(ConfigException.class,
+                () -> GavelConfig.fromEnv(Map.of("REDIS_CLUSTER", "redis://:pw@c1:7000,c2:7001")));
+        assertTrue(cluster.getMessage().startsWith("REDIS_CLUSTER: Redis Cluster is not supported yet"), cluster.getMessage());
+    }
+
+    @Test
+    void exactlyOneRedisModeAndTheMasterNameOnlyWithSentinels() {
+        assertRefusedNaming("REDIS_SENTINELS", Map.of("REDIS_URL", "redis://r:6379", "REDIS_SENTINELS", "s:26379",
+                "REDIS_MASTER_NAME", "m"));
+        assertRefusedNaming("REDIS_CLUSTER", Map.of("REDIS_URL", "redis://r:6379", "REDIS_CLUSTER", "c:7000"));
+        assertRefusedNaming("REDIS_CLUSTER", Map.of("REDIS_SENTINELS", "s:26379", "REDIS_MASTER_NAME", "m", "REDIS_CLUSTER", "c:7000"));
+        assertRefusedNaming("REDIS_MASTER_NAME", Map.of("REDIS_SENTINELS", "s:26379"));
+        assertRefusedNaming("REDIS_MASTER_NAME", Map.of("REDIS_URL", "redis://r:6379", "REDIS_MASTER_NAME", "m"));
+        assertRefusedNaming("REDIS_MASTER_NAME", Map.of("REDIS_SENTINELS", "s:26379", "REDIS_MASTER_NAME", "two words"));
+        for (String bad : List.of("s1", "s1:", "s1:abc", "s1:26379,", "http://s1:26379", "s1:26379/0", "redis://s1:26379/0",
+                "s1:99999", "u@s1:26379,s2:1")) {
+            assertRefusedNaming("REDIS_SENTINELS", Map.of("REDIS_SENTINELS", bad, "REDIS_MASTER_NAME", "m"));
+            assertRefused("REDIS_CLUSTER", bad);
+        }
+    }
+
+    @Test
+    void aRefusedAddressListIsNeverEchoedWithItsPassword() {
+        for (String value : List.of("redis://user:hunter2@s1", "rediss://user:hun/ter2@s1:1", "redis://u:hun ter2@s1:1",
+                "rediss://user:hunter2@s1:1,", "redis://user:hunter2@s1:1/0")) {
+            for (Map<String, String> env : List.of(Map.of("REDIS_SENTINELS", value, "REDIS_MASTER_NAME", "m"), Map.of("REDIS_CLUSTER", value))) {
+                ConfigException e = assertThrows(ConfigException.class, () -> GavelConfig.fromEnv(env), value);
+                assertTrue(e.getMessage().startsWith("REDIS_"), e.getMessage());
+                assertFalse(e.getMessage().contains("hunter2") || e.getMessage().contains("ter2"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
+    void aTlsCaFileMustHoldACertificateAndGoWithTls(@TempDir Path dir) throws IOException {
+        Path ca = dir.resolve("ca.pem");
+        Files.writeString(ca, TEST_CA);
+        GavelConfig config = GavelConfig.fromEnv(Map.of("REDIS_URL", "rediss://gavel:pw@r:6380", "REDIS_TLS_CA", ca.toString()));
+        assertEquals(ca, config.redis().tlsCa());
+        assertEquals(ca, GavelConfig.fromEnv(Map.of("REDIS_SENTINELS", "rediss://s1:26379", "REDIS_MASTER_NAME", "m",
+                "REDIS_TLS_CA", ca.toString())).redis().tlsCa());
+        assertNull(GavelConfig.fromEnv(Map.of("REDIS_URL", "rediss://r:6380")).redis().tlsCa(), "the JVM's trust");
+        assertRefusedNaming("REDIS_TLS_CA", Map.of("REDIS_URL", "redis://r:6379", "REDIS_TLS_CA", ca.toString()));
+        assertRefusedNaming("REDIS_TLS_CA", Map.of("REDIS_TLS_CA", ca.toString()));
+        assertRefusedNaming("REDIS_TLS_CA", Map.of("REDIS_URL", "rediss://r:6380", "REDIS_TLS_CA", dir.resolve("missing.pem").toString()));
+        Path notPem = dir.resolve("not.pem");
+        Files.writeString(notPem, "not a certificate");
+        assertRefusedNaming("REDIS_TLS_CA", Map.of("REDIS_URL", "rediss://r:6380", "REDIS_TLS_CA", notPem.toString()));
+    }
+
+    /** A self-signed CA certificate (openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -subj /CN=test-ca). */
+    private static final String TEST_CA = """
+            -----BEGIN CERTIFICATE-----
+            MIIBezCCASGgAwIBAgIUU7A57Mw71WH/Uf8mQi5zSlNW9w8wCgYIKoZIzj0EAwIw
+            EjEQMA4GA1UEAwwHdGVzdC1jYTAgFw0yNjExMjYwNDIxMTdaGA8yMTI2MTEwMjA0
+            MjExN1owEjEQMA4GA1UEAwwHdGVzdC1jYTBZMBMGByqGSM49AgEGCCqGSM49AwEH
+            A0IABMAFSWHh2HMSu0AFPa61HR5Uq6Bjvgd3qbOR6AKvHotHZZIv2dItizmEov4n
+            /cdF0SXnWmzc/d1QLvPRIK5+FI6jUzBRMB0GA1UdDgQWBBRH6mDmOz/TfbbNFhVv
+            0zXSKM+gtzAfBgNVHSMEGDAWgBRH6mDmOz/TfbbNFhVv0zXSKM+gtzAPBgNVHRMB
+            Af8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIQCQb12CeF4enqARcoztcJdgBME1
+            10K3dgs5kblXTUngiAIgE/aMbA+X5QGa5WuxPZjqbo67kw2+7bXxULz3mnP8xDM=
+            -----END CERTIFICATE-----
+            """;
+
+    private static void assertRefusedNaming(String variable, Map<String, String> env) {
+        ConfigException e = assertThrows(ConfigException.class, () -> GavelConfig.fromEnv(env), env.toString());
+        assertTrue(e.getMessage().startsWith(variable + ": "), e.getMessage());
+    }
+
     private static void assertRefused(String variable, String value) {
         ConfigException e = assertThrows(ConfigException.class, () -> GavelConfig.fromEnv(Map.of(variable, value)),
                 variable + "=" + value);
@@ -134,5 +218,9 @@ class GavelConfigTest {
         assertFalse(config.toString().contains("top-secret-token"), config.toString());
         assertFalse(config.toString().contains("hunter2"), config.toString());
         assertTrue(config.toString().contains("redis:6379"), config.toString());
+        GavelConfig sentinels = GavelConfig.fromEnv(Map.of("REDIS_SENTINELS", "rediss://gavel:hunter2@s1:26379,s2:26379",
+                "REDIS_MASTER_NAME", "m"));
+        assertFalse(sentinels.toString().contains("hunter2"), sentinels.toString());
+        assertTrue(sentinels.toString().contains("s2:26379"), sentinels.toString());
     }
 }

@@ -34,7 +34,8 @@ public final class Cluster implements AutoCloseable {
     }
 
     /**
-     * @param redis null for a single in-memory node
+     * @param redis null for nodes that find Redis in {@code env} ({@code REDIS_SENTINELS}, or {@code REDIS_URL}) or, with
+     *              none there, a single in-memory node
      * @param env   extra configuration for every node, e.g. {@code NODE_TTL_MS}
      */
     public static Cluster start(RedisFixture redis, int size, Map<String, String> env) {

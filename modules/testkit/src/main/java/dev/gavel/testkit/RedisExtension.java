@@ -2,6 +2,7 @@ package dev.gavel.testkit;
 
 import dev.gavel.core.EngineMetrics;
 import dev.gavel.redis.RedisEngine;
+import dev.gavel.redis.RedisTarget;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
@@ -39,12 +40,19 @@ public final class RedisExtension implements BeforeAllCallback, AfterAllCallback
     /** A Redis engine on this Redis, connected. */
     public RedisEngine connectedEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis,
                                        long historyRetentionMillis) {
-        RedisEngine engine = RedisEngine.create(vertx, redis.url(), clock, leaseMillis, historyIntervalMillis,
+        return connectedEngine(RedisTarget.standalone(redis.url()), vertx, clock, leaseMillis, historyIntervalMillis,
+                historyRetentionMillis);
+    }
+
+    /** A Redis engine on {@code target}, connected. */
+    public static RedisEngine connectedEngine(RedisTarget target, Vertx vertx, Clock clock, long leaseMillis,
+                                              long historyIntervalMillis, long historyRetentionMillis) {
+        RedisEngine engine = RedisEngine.create(vertx, target, clock, leaseMillis, historyIntervalMillis,
                 historyRetentionMillis, EngineMetrics.NONE);
         try {
             engine.connect().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
-            throw new IllegalStateException("could not connect to the test Redis", e);
+            throw new IllegalStateException("could not connect to the test Redis (" + target + ")", e);
         }
         return engine;
     }

@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A real Redis for tests: a Testcontainers {@code redis:7} where a Docker engine answers, otherwise a
@@ -34,7 +32,7 @@ public final class RedisFixture implements AutoCloseable {
 
     private final GenericContainer<?> container;
     private final int port;
-    private Process process;
+    private RedisProcess process;
     private boolean running;
 
     private RedisFixture(GenericContainer<?> container, int port) {
@@ -52,7 +50,7 @@ public final class RedisFixture implements AutoCloseable {
             fixture.running = true;
             return fixture;
         }
-        RedisFixture fixture = new RedisFixture(null, freePort());
+        RedisFixture fixture = new RedisFixture(null, RedisProcess.freePort());
         fixture.bringBack();
         return fixture;
     }
@@ -88,12 +86,7 @@ public final class RedisFixture implements AutoCloseable {
         if (container != null) {
             container.getDockerClient().pauseContainerCmd(container.getContainerId()).exec();
         } else {
-            process.destroyForcibly();
-            try {
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            process.kill();
         }
         running = false;
     }
@@ -108,12 +101,9 @@ public final class RedisFixture implements AutoCloseable {
         } else {
             try {
                 Path dir = Files.createTempDirectory("gavel-redis");
-                process = new ProcessBuilder(List.of(redisServer(), "--port", String.valueOf(port), "--bind", "127.0.0.1",
-                        "--save", "", "--appendonly", "no", "--protected-mode", "no", "--dir", dir.toString(),
-                        "--enable-debug-command", "local"))
-                        .redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("redis.log").toFile())
-                        .start();
+                process = RedisProcess.start("redis", port, dir, RedisProcess.Access.PLAIN, List.of("--port", String.valueOf(port),
+                        "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no", "--dir", dir.toString(),
+                        "--enable-debug-command", "local"));
             } catch (IOException e) {
                 throw new IllegalStateException("could not start redis-server: " + e.getMessage(), e);
             }
@@ -186,9 +176,6 @@ public final class RedisFixture implements AutoCloseable {
             } catch (IllegalStateException notYet) {
                 // not listening yet
             }
-            if (process != null && !process.isAlive()) {
-                throw new IllegalStateException("redis-server exited at start with code " + process.exitValue());
-            }
             try {
                 Thread.sleep(50);
             } catch (InterruptedException e) {
@@ -207,27 +194,8 @@ public final class RedisFixture implements AutoCloseable {
             }
             container.stop();
         } else if (process != null) {
-            process.destroyForcibly();
+            process.close();
         }
         running = false;
-    }
-
-    private static String redisServer() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
-            File candidate = new File(dir, "redis-server");
-            if (candidate.canExecute()) {
-                return candidate.getPath();
-            }
-        }
-        throw new IllegalStateException("no Docker engine and no redis-server on PATH: install Debian's redis-server "
-                + "(bash .ci/run does) or start Docker");
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -212,4 +212,32 @@ class RedisFaultsIT {
         TestViewer c = gavel.watch(1, "killed");
         List.of(a, b, c).forEach(v -> v.awaitCount(3, 3));
     }
+
+    @Test
+    void aRedisThatStallsForThreeSecondsIsNotTakenForDead() {
+        gavel.start(2, Map.of("NODE_TTL_MS", "10000"));
+        List<TestViewer> viewers = new ArrayList<>(watch(0, "slow", 2));
+        viewers.add(gavel.watch(1, "slow"));
+        viewers.forEach(v -> v.awaitCount(3, 3));
+        String subscribers = pubSubClientIds();
+
+        gavel.redis().commandInBackground("DEBUG SLEEP 3", Duration.ofSeconds(10)).join();
+
+        // The same subscriber connections as before the stall: neither replica dropped its connection and
+        // reconnected, which a PING timeout shorter than the stall would have made it do.
+        assertEquals(subscribers, pubSubClientIds());
+        viewers.add(gavel.watch(1, "slow"));
+        viewers.forEach(v -> v.awaitCount(4, 4));
+        assertEquals(202, ApiClient.adminPost(gavel.cluster().port(0), "/api/v1/auctions/slow/sold", "{\"message\":\"awake\"}").status());
+        for (TestViewer viewer : viewers) {
+            await().atMost(TestViewer.PATIENCE).until(() -> viewer.events("playerSoldUpdate").contains("awake"));
+            assertFalse(viewer.isClosed());
+        }
+    }
+
+    /** The ids of the clients connected to Redis in pub/sub mode: one subscriber connection per replica. */
+    private static String pubSubClientIds() {
+        return gavel.redis().command("CLIENT LIST TYPE pubsub").lines().filter(line -> line.contains("id="))
+                .map(line -> line.replaceAll("^.*?id=(\\d+) .*$", "$1")).sorted().toList().toString();
+    }
 }

@@ -1,0 +1,50 @@
+package dev.gavel.testkit;
+
+import dev.gavel.core.Engine;
+import dev.gavel.core.ViewerStats;
+import dev.gavel.redis.RedisTarget;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The engine contract on a Sentinel deployment that speaks only TLS and has no default user: Gavel logs in to the
+ * sentinels and to the master as the user {@code gavel}, with the rules docs/redis.md gives for each.
+ */
+class SecureSentinelEngineContractIT extends EngineContract {
+
+    private static SentinelFixture redis;
+
+    @BeforeAll
+    static void startRedis() throws IOException {
+        redis = SentinelFixture.startSecure(TlsRedisEngineContractIT.documentedRules(),
+                TlsRedisEngineContractIT.documentedRules("+sentinel|"));
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    @Override
+    protected Engine createEngine(Vertx vertx, Clock clock, long leaseMillis) {
+        return RedisExtension.connectedEngine(RedisTarget.sentinel(redis.sentinelUrls(), SentinelFixture.MASTER_NAME)
+                        .withTlsCa(redis.caFile()), vertx, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS,
+                ViewerStats.DEFAULT_RETENTION_MILLIS);
+    }
+
+    @Test
+    void aNodeConfiguredWithTheSentinelsOverTlsIsReady() {
+        try (Cluster cluster = Cluster.start(null, 1, Map.of("REDIS_SENTINELS", redis.sentinelAddresses(),
+                "REDIS_MASTER_NAME", SentinelFixture.MASTER_NAME, "REDIS_TLS_CA", redis.caFile().toString()))) {
+            assertEquals(200, ApiClient.get(cluster.port(0), "/health/ready").status());
+        }
+    }
+}
