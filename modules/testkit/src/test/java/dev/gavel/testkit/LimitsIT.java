@@ -132,7 +132,8 @@ class LimitsIT {
         // 127.0.0.2 is no proxy of ours: what it forwards is not looked at
         assertEquals(101, upgradeFrom(OTHER_ADDRESS, port, "198.51.100.3"));
         assertEquals(429, upgradeFrom(OTHER_ADDRESS, port, "198.51.100.4"));
-        assertEquals(3, ApiClient.get(port, "/api/v1/auctions/proxy/viewer-count").json().getLong("current"));
+        await().atMost(TestViewer.PATIENCE).untilAsserted(() ->
+                assertEquals(3, ApiClient.get(port, "/api/v1/auctions/proxy/viewer-count").json().getLong("current")));
     }
 
     private int upgradeFrom(String local, int port, String forwardedFor) throws IOException {
