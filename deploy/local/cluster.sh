@@ -47,6 +47,13 @@ http_ok() { # port path -> true on a 200
   [[ "$line" == *" 200 "* ]]
 }
 
+http_answer() { # port path -> the whole answer, on one line (for a message)
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || { echo "no answer"; return 0; }
+  printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
+  timeout 5 cat <&3 | tr -d '\r' | tr '\n' ' '
+  exec 3>&-
+}
+
 redis_up() {
   if running "$state/redis.pid"; then return; fi
   redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$state" \
@@ -103,7 +110,8 @@ up() {
   local i
   for ((i = 0; i < replicas; i++)); do replica_up "$i"; done
   for ((i = 0; i < replicas; i++)); do
-    wait_for 60 "gavel-$i (port $((base_port + i)))" http_ok $((base_port + i)) /health/ready
+    wait_for 60 "gavel-$i (port $((base_port + i)))" http_ok $((base_port + i)) /health/ready \
+      || { echo "cluster: gavel-$i says: $(http_answer $((base_port + i)) /health/ready)" >&2; return 1; }
   done
   nginx_up
   echo "cluster: $replicas replicas behind http://127.0.0.1:$lb_port"
