@@ -274,6 +274,13 @@ final class PresenceReporter {
                     LOG.info("Writing counts to the store works again");
                 }
                 ar.result().forEach((auction, count) -> reported(auction, batch.get(auction).viewers(), count));
+                batch.keySet().forEach(auction -> {
+                    Tally tally = tallies.get(auction);
+                    if (tally != null && !ar.result().containsKey(auction)) {
+                        // its shard of the store failed: written again on the next flush
+                        tally.dirty = true;
+                    }
+                });
             } else {
                 if (storeFailure == null) {
                     LOG.warn("Could not write counts to the store, will retry: {}", ar.cause().toString());

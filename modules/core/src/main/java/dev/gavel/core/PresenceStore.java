@@ -46,7 +46,9 @@ public interface PresenceStore {
      * Sets this replica's entries: for each auction, {@code nodeId} has that many viewers (0 removes the
      * entry), and the lease of each entry is renewed. A negative number of viewers fails the whole report.
      *
-     * @return each reported auction's count after its update
+     * @return each reported auction's count after its update. A store spread over shards may leave out the auctions
+     *         of a shard that failed (nothing of theirs was written, and the caller reports them again); it fails the
+     *         report only when nothing could be written.
      */
     Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, LocalCount> local);
 

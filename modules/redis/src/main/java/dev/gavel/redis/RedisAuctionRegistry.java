@@ -45,6 +45,7 @@ final class RedisAuctionRegistry implements AuctionRegistry {
     private final Context context;
     private final Redis commands;
     private final BooleanSupplier connected;
+    private final String publish;
     private final Set<AuctionId> open = ConcurrentHashMap.newKeySet();
     private final List<Consumer<AuctionId>> closedListeners = new CopyOnWriteArrayList<>();
     private final List<Waiter> waiters = new ArrayList<>();
@@ -54,9 +55,13 @@ final class RedisAuctionRegistry implements AuctionRegistry {
     private List<Change> heardDuringReload;
     private boolean reloadAgain;
 
-    /** @param connected whether the subscriber is connected now (a failed reload is tried again only then) */
-    RedisAuctionRegistry(Vertx vertx, Redis commands, BooleanSupplier connected) {
+    /**
+     * @param connected     whether the subscriber is connected now (a failed reload is tried again only then)
+     * @param shardedPubSub changes are announced with {@code SPUBLISH} (Redis Cluster), else {@code PUBLISH}
+     */
+    RedisAuctionRegistry(Vertx vertx, Redis commands, BooleanSupplier connected, boolean shardedPubSub) {
         this.vertx = vertx;
+        this.publish = shardedPubSub ? "SPUBLISH" : "PUBLISH";
         this.context = vertx.getOrCreateContext();
         this.commands = commands;
         this.connected = connected;
@@ -109,7 +114,7 @@ final class RedisAuctionRegistry implements AuctionRegistry {
 
     private Future<Boolean> change(String operation, AuctionId auction) {
         Request call = CHANGE.call(RedisKeys.openAuctions(), RedisKeys.auctionsVersion())
-                .arg(operation).arg(auction.value()).arg(RedisKeys.auctionChanges());
+                .arg(operation).arg(auction.value()).arg(RedisKeys.auctionChanges()).arg(publish);
         return CHANGE.batch(commands, List.of(call)).compose(replies -> {
             Response reply = replies.get(0);
             return applied(reply.get(1).toLong()).map(reply.get(0).toInteger() == 1);

@@ -13,10 +13,11 @@ import io.vertx.redis.client.RedisOptions;
 
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
- * The engine of a cluster of replicas on one Redis ({@link RedisTarget}: a server, or the master of a Sentinel set;
- * over TLS and as an ACL user where the target says): counts in per-auction hashes (see {@link RedisPresenceStore}),
+ * The engine of a cluster of replicas on Redis ({@link RedisTarget}: a server, the master of a Sentinel set, or a Redis
+ * Cluster, whose shards each serve their auctions; over TLS and as an ACL user where the target says): counts in per-auction hashes (see {@link RedisPresenceStore}),
  * events and count changes over per-auction pub/sub channels (see {@link RedisEventBroker}), the open auctions in a
  * set that every replica copies (see {@link RedisAuctionRegistry}).
  *
@@ -38,20 +39,36 @@ public final class RedisEngine implements Engine {
 
     private RedisEngine(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis, long historyIntervalMillis,
                         long historyRetentionMillis, EngineMetrics metrics) {
-        RedisOptions options = target.options();
-        // One connection each for counts, publishes and subscriptions. Requests on one connection are
-        // answered in order, so a replica's writes reach Redis in the order it made them (a report that timed
-        // out can never land after a newer one), and events of an auction are published in the order they
-        // were handed over, even when several are in flight.
-        this.commands = new HeldConnection(Redis.createClient(vertx, options));
-        this.publisher = new HeldConnection(Redis.createClient(vertx, new RedisOptions(options)));
-        this.subscriber = Redis.createClient(vertx, new RedisOptions(options));
+        boolean cluster = target.mode() == RedisTarget.Mode.CLUSTER;
+        Function<String, String> shardOf;
+        if (cluster) {
+            // One connection per master each for counts and for publishes (ShardedRedis), and one subscriber per master.
+            ClusterTopology topology = new ClusterTopology(vertx, target);
+            ShardedRedis sharded = new ShardedRedis(vertx, target, topology);
+            this.commands = sharded;
+            this.publisher = new ShardedRedis(vertx, target, topology);
+            this.subscriber = null;
+            shardOf = sharded::shardOf;
+            this.broker = RedisEventBroker.sharded(vertx, new TimedRedis(publisher, metrics, EngineMetrics.Operation.PUBLISH),
+                    topology, target, metrics);
+        } else {
+            RedisOptions options = target.options();
+            // One connection each for counts, publishes and subscriptions. Requests on one connection are
+            // answered in order, so a replica's writes reach Redis in the order it made them (a report that timed
+            // out can never land after a newer one), and events of an auction are published in the order they
+            // were handed over, even when several are in flight.
+            this.commands = new HeldConnection(Redis.createClient(vertx, options));
+            this.publisher = new HeldConnection(Redis.createClient(vertx, new RedisOptions(options)));
+            this.subscriber = Redis.createClient(vertx, new RedisOptions(options));
+            shardOf = key -> "";
+            this.broker = RedisEventBroker.plain(vertx, new TimedRedis(publisher, metrics, EngineMetrics.Operation.PUBLISH),
+                    subscriber, metrics);
+        }
         this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, EngineMetrics.Operation.STATS),
                 historyIntervalMillis, historyRetentionMillis);
-        this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, EngineMetrics.Operation.REPORT), clock, leaseMillis);
-        this.broker = new RedisEventBroker(vertx, new TimedRedis(publisher, metrics, EngineMetrics.Operation.PUBLISH),
-                subscriber, metrics);
-        this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected);
+        this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, EngineMetrics.Operation.REPORT), clock, leaseMillis,
+                shardOf, cluster);
+        this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected, cluster);
         broker.listen(RedisKeys.auctionChanges(), auctions::heard);
         // registered before anyone else's reconnect action: the registry is read again first
         broker.onReconnected(auctions::reload);
@@ -121,6 +138,8 @@ public final class RedisEngine implements Engine {
 
     @Override
     public Future<Void> close() {
-        return broker.close().eventually(subscriber::close).eventually(publisher::close).eventually(commands::close);
+        // the broker closes the subscriber links of a cluster itself
+        return broker.close().eventually(() -> subscriber == null ? Future.succeededFuture() : subscriber.close())
+                .eventually(publisher::close).eventually(commands::close);
     }
 }

@@ -9,79 +9,102 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * Auction events over Redis pub/sub, one channel per auction. Publishing goes through one connection, which
- * keeps the publish order; subscriptions live on one dedicated connection, which this broker watches (a PING every second)
- * and, when it is lost, reconnects with backoff, subscribing again to every channel that has listeners and to the
- * engine's own channels ({@link #listen}).
- * vertx-redis-client does not reconnect by itself.
+ * Auction events over Redis pub/sub, one channel per auction. Publishing goes through one client, which keeps the
+ * publish order of each auction. Subscriptions live on {@link SubscriberLink}s, which reconnect and subscribe again by
+ * themselves: one link to a standalone Redis (or the master the sentinels name), with {@code PUBLISH} and
+ * {@code SUBSCRIBE}; or, on a Redis Cluster, sharded pub/sub ({@code SPUBLISH}, {@code SSUBSCRIBE}), so that a
+ * message goes to the one shard that serves its channel's slot, with one link per master holding the channels of its
+ * slots. When slots move (the topology changed, or Redis sent {@code sunsubscribe} for a channel), each channel is
+ * unsubscribed where it was and subscribed where it lives now.
+ *
+ * <p>Ready ({@link #isConnected}) while some link is connected: on a cluster, the auctions of the other shards go on
+ * while one shard fails over.
  */
-final class RedisEventBroker implements EventBroker {
+final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisEventBroker.class);
-    private static final long PING_MILLIS = 1000;
-    /**
-     * A subscriber connection that answers nothing for this long is taken for dead. Longer than the stalls of a
-     * live Redis (a slow command, a fork, {@code DEBUG SLEEP 3}), which would otherwise cost a reconnect and a
-     * resubscription each; a Redis that died with its host is noticed this much later (one that died alone closes
-     * the connection at once).
-     */
-    private static final long PING_TIMEOUT_MILLIS = 4000;
-    /** How long a (UN)SUBSCRIBE waits for its reply before it is taken as settled (see {@link #settled}). */
-    private static final long SETTLE_MILLIS = 2000;
-    private static final long MIN_BACKOFF_MILLIS = 100;
-    /**
-     * Short: once Redis (or, after a failover, the new master) answers again, a replica is back within this long,
-     * however long the outage was; one connection attempt a second per replica costs Redis nothing.
-     */
-    private static final long MAX_BACKOFF_MILLIS = 1000;
 
     private final Vertx vertx;
     private final Context context;
     private final Redis publisher;
-    private final Redis subscriber;
     private final EngineMetrics metrics;
+    /** The one link of a standalone or Sentinel Redis; null on a cluster. */
+    private final SubscriberLink single;
+    /** On a cluster: the slots, and how to reach a node; else null. */
+    private final ClusterTopology topology;
+    private final RedisTarget target;
+    /** On a cluster: one link per master endpoint. */
+    private final Map<String, SubscriberLink> shards = new ConcurrentHashMap<>();
     private final Map<String, List<Listening>> listeners = new ConcurrentHashMap<>();
     private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
     private final Map<String, Consumer<String>> engineChannels = new ConcurrentHashMap<>();
-
-    private volatile RedisConnection connection;
-    private long backoffMillis = MIN_BACKOFF_MILLIS;
-    private long pingTimer = -1;
-    private volatile long lastHeardNanos = System.nanoTime();
-    private boolean everConnected;
     private boolean closed;
 
-    /** @param publisher a client that reports its commands as {@link EngineMetrics.Operation#PUBLISH} */
-    RedisEventBroker(Vertx vertx, Redis publisher, Redis subscriber, EngineMetrics metrics) {
+    private RedisEventBroker(Vertx vertx, Redis publisher, Redis subscriber, ClusterTopology topology, RedisTarget target,
+                             EngineMetrics metrics) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.publisher = publisher;
-        this.subscriber = subscriber;
         this.metrics = metrics;
+        this.topology = topology;
+        this.target = target;
+        this.single = subscriber == null ? null : new SubscriberLink(vertx, context, "", subscriber, false, metrics, this);
+        if (topology != null) {
+            topology.onChange(this::reconcile);
+        }
     }
 
-    /** Connects the subscriber; completes when first connected, or fails, while it keeps trying. */
+    /**
+     * A broker on one Redis.
+     *
+     * @param publisher  a client that reports its commands as {@link EngineMetrics.Operation#PUBLISH}
+     * @param subscriber the client the subscriber connection comes from
+     */
+    static RedisEventBroker plain(Vertx vertx, Redis publisher, Redis subscriber, EngineMetrics metrics) {
+        return new RedisEventBroker(vertx, publisher, subscriber, null, null, metrics);
+    }
+
+    /** A broker on a Redis Cluster, with sharded pub/sub; {@code publisher} routes by channel (a {@link ShardedRedis}). */
+    static RedisEventBroker sharded(Vertx vertx, Redis publisher, ClusterTopology topology, RedisTarget target, EngineMetrics metrics) {
+        return new RedisEventBroker(vertx, publisher, null, topology, target, metrics);
+    }
+
+    /** Connects the subscriber links; completes when first connected, or fails, while they keep trying. */
     Future<Void> start() {
-        return Future.<Void>future(promise -> context.runOnContext(v -> connect().onComplete(promise)));
+        if (single != null) {
+            single.start();
+            return single.firstTry();
+        }
+        return topology.refresh().compose(v -> Future.<Void>future(promise -> context.runOnContext(x -> {
+            reconcile();
+            if (shards.isEmpty()) {
+                promise.fail("no Redis Cluster master serves a slot");
+                return;
+            }
+            Future.any(shards.values().stream().map(SubscriberLink::firstTry).toList()).<Void>mapEmpty().onComplete(promise);
+        })));
     }
 
     boolean isConnected() {
-        return connection != null;
+        if (single != null) {
+            return single.isConnected();
+        }
+        return shards.values().stream().anyMatch(SubscriberLink::isConnected);
     }
 
     void onReconnected(Runnable action) {
@@ -98,7 +121,8 @@ final class RedisEventBroker implements EventBroker {
 
     @Override
     public Future<Void> publish(AuctionId auction, ViewerEvent event) {
-        return publisher.send(Request.cmd(Command.PUBLISH).arg(RedisKeys.channel(auction)).arg(ChannelMessage.encode(event)))
+        return publisher.send(Request.cmd(single == null ? Command.SPUBLISH : Command.PUBLISH).arg(RedisKeys.channel(auction))
+                        .arg(ChannelMessage.encode(event)))
                 .mapEmpty();
     }
 
@@ -114,22 +138,12 @@ final class RedisEventBroker implements EventBroker {
             return updated;
         });
         Subscription subscription = () -> unsubscribe(channel, listening);
-        RedisConnection conn = connection;
-        if (!first[0] || conn == null) {
-            // Already subscribed, or not connected: the reconnect subscribes to every channel with listeners.
+        SubscriberLink link = linkOf(channel);
+        if (!first[0] || link == null) {
+            // Already subscribed, or no link yet: the link's (re)connect subscribes to every channel with listeners.
             return Future.succeededFuture(subscription);
         }
-        return settled(subscriptionCommand(conn, Request.cmd(Command.SUBSCRIBE).arg(channel))).map(subscription);
-    }
-
-    /**
-     * Completes when the reply came, or after {@link #SETTLE_MILLIS} in any case: vertx-redis-client
-     * 5.0.7 drops the promise of a command when a pub/sub push arrives while it waits, so the reply may never be
-     * seen. A (UN)SUBSCRIBE that was really lost went with its connection, and the reconnect subscribes again to
-     * every channel with listeners.
-     */
-    private static Future<Void> settled(Future<Response> reply) {
-        return reply.timeout(SETTLE_MILLIS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
+        return link.subscribe(channel).map(subscription);
     }
 
     private Future<Void> unsubscribe(String channel, Listening listening) {
@@ -139,124 +153,144 @@ final class RedisEventBroker implements EventBroker {
             last[0] = list.isEmpty();
             return last[0] ? null : list;
         });
-        RedisConnection conn = connection;
-        if (!last[0] || conn == null) {
+        SubscriberLink link = linkOf(channel);
+        if (!last[0] || link == null) {
             return Future.succeededFuture();
         }
-        return settled(subscriptionCommand(conn, Request.cmd(Command.UNSUBSCRIBE).arg(channel)));
+        return link.unsubscribe(channel);
     }
 
-    /** A reply whose promise the client dropped (see {@link #settled}) is never reported: neither late nor failed. */
-    private Future<Response> subscriptionCommand(RedisConnection conn, Request command) {
-        return metrics.timed(EngineMetrics.Operation.SUBSCRIBE, () -> conn.send(command));
+    /** The link that should hold {@code channel} now, or null while its master is unknown. */
+    private SubscriberLink linkOf(String channel) {
+        if (single != null) {
+            return single;
+        }
+        String master = topology.masterOf(channel);
+        return master == null ? null : shards.get(master);
+    }
+
+    @Override
+    public Collection<String> channelsOf(SubscriberLink link) {
+        List<String> channels = new ArrayList<>();
+        listeners.keySet().forEach(channel -> {
+            if (linkOf(channel) == link) {
+                channels.add(channel);
+            }
+        });
+        engineChannels.keySet().forEach(channel -> {
+            if (linkOf(channel) == link) {
+                channels.add(channel);
+            }
+        });
+        return channels;
+    }
+
+    /**
+     * On a cluster, after the slots moved: a link for each master (and none for a node that is no longer one), and each
+     * channel subscribed on the link of the master that serves it now, and nowhere else.
+     */
+    private void reconcile() {
+        if (closed || topology == null) {
+            return;
+        }
+        var masters = topology.masters();
+        shards.entrySet().removeIf(shard -> {
+            if (masters.contains(shard.getKey())) {
+                return false;
+            }
+            LOG.info("Redis{} serves no slot any more; its channels move", shard.getValue().name());
+            shard.getValue().close();
+            return true;
+        });
+        List<SubscriberLink> added = new ArrayList<>();
+        for (String master : masters) {
+            shards.computeIfAbsent(master, endpoint -> {
+                SubscriberLink link = new SubscriberLink(vertx, context, " at " + RedisTarget.redacted(endpoint),
+                        Redis.createClient(vertx, target.options(endpoint)), true, metrics, this);
+                added.add(link);
+                return link;
+            });
+        }
+        for (SubscriberLink link : shards.values()) {
+            for (String channel : link.subscribed()) {
+                if (linkOf(channel) != link) {
+                    link.unsubscribe(channel);
+                }
+            }
+        }
+        List<String> wanted = new ArrayList<>(listeners.keySet());
+        wanted.addAll(engineChannels.keySet());
+        for (String channel : wanted) {
+            SubscriberLink link = linkOf(channel);
+            if (link != null && link.isConnected() && !link.isSubscribed(channel)) {
+                link.subscribe(channel);
+            }
+        }
+        // started once the map is complete: a link's first connection asks which channels are its own
+        added.forEach(SubscriberLink::start);
+    }
+
+    @Override
+    public void connected(SubscriberLink link, boolean again) {
+        // Also after a first connection that came late: whatever was meant for Redis meanwhile is written now.
+        reconnectedActions.forEach(Runnable::run);
+    }
+
+    @Override
+    public void lost(SubscriberLink link, String why) {
+        if (topology != null) {
+            // a master that died may have been replaced by its replica
+            topology.refresh();
+        }
     }
 
     Future<Void> close() {
         return Future.<Void>future(promise -> context.runOnContext(v -> {
             closed = true;
-            vertx.cancelTimer(pingTimer);
-            RedisConnection conn = connection;
-            connection = null;
-            (conn == null ? Future.<Void>succeededFuture() : conn.close()).onComplete(promise);
+            if (topology != null) {
+                topology.close();
+            }
+            List<Future<Void>> closing = new ArrayList<>();
+            if (single != null) {
+                closing.add(single.close());
+            }
+            shards.values().forEach(link -> closing.add(link.close()));
+            shards.clear();
+            Future.join(closing).<Void>mapEmpty().onComplete(promise);
         }));
     }
 
-    private Future<Void> connect() {
-        return subscriber.connect().compose(conn -> {
-            if (closed) {
-                conn.close();
-                return Future.failedFuture("broker closed");
-            }
-            conn.handler(this::onPush);
-            conn.exceptionHandler(error -> lost(conn, error.toString()));
-            conn.endHandler(v -> lost(conn, "connection closed"));
-            // Published before subscribing, so that a subscribe() racing with this reconnect either sees the
-            // connection and subscribes itself, or is already in the listeners subscribed here (twice is harmless).
-            connection = conn;
-            Request subscribe = Request.cmd(Command.SUBSCRIBE);
-            listeners.keySet().forEach(subscribe::arg);
-            engineChannels.keySet().forEach(subscribe::arg);
-            Future<Void> resubscribed = listeners.isEmpty() && engineChannels.isEmpty()
-                    ? Future.succeededFuture() : settled(subscriptionCommand(conn, subscribe));
-            return resubscribed.map(x -> conn);
-        }).andThen(ar -> {
-            if (ar.failed()) {
-                if (connection == null) {
-                    scheduleReconnect(ar.cause().toString());
-                }
-                return;
-            }
-            backoffMillis = MIN_BACKOFF_MILLIS;
-            pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
-            if (everConnected) {
-                metrics.reconnected();
-                LOG.info("Reconnected to Redis; resubscribed to {} auction channels", listeners.size());
-            } else {
-                LOG.info("Connected to Redis");
-            }
-            everConnected = true;
-            // Also after a first connection that came late: whatever was meant for Redis meanwhile is written now.
-            reconnectedActions.forEach(Runnable::run);
-        }).mapEmpty();
-    }
-
-    private void ping(RedisConnection conn) {
-        long sentAt = System.nanoTime();
-        // timed before the timeout: a PING whose promise a push swallowed is never reported, not reported as failed
-        metrics.timed(EngineMetrics.Operation.PING, () -> conn.send(Request.cmd(Command.PING)))
-                .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
-                .onFailure(error -> {
-                    // A push can swallow the PING's promise (see settled); anything heard since means alive.
-                    if (lastHeardNanos - sentAt > 0) {
-                        return;
-                    }
-                    conn.close();
-                    lost(conn, "no answer to PING: " + error);
-                });
-    }
-
-    private void lost(RedisConnection conn, String why) {
-        context.runOnContext(v -> {
-            if (connection != conn || closed) {
-                return;
-            }
-            connection = null;
-            vertx.cancelTimer(pingTimer);
-            LOG.warn("Lost the Redis subscriber connection ({}); reconnecting", why);
-            scheduleReconnect(why);
-        });
-    }
-
-    private void scheduleReconnect(String why) {
-        if (closed) {
+    @Override
+    public void pushed(SubscriberLink link, Response push) {
+        if (push == null || (push.type() != ResponseType.PUSH && push.type() != ResponseType.MULTI) || push.size() < 3) {
+            // A reply whose command's promise was dropped (see SubscriberLink), e.g. a PONG.
             return;
         }
-        long delay = backoffMillis;
-        backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
-        LOG.debug("Redis not reachable ({}); next try in {} ms", why, delay);
-        vertx.setTimer(delay, t -> connect());
-    }
-
-    private void onPush(Response push) {
-        lastHeardNanos = System.nanoTime();
-        if (push == null || (push.type() != ResponseType.PUSH && push.type() != ResponseType.MULTI)) {
-            // A reply whose command's promise was dropped (see settled), e.g. a PONG.
-            return;
-        }
-        if (push.size() < 3 || !"message".equals(push.get(0).toString())) {
-            return;
-        }
+        String kind = push.get(0).toString();
         String channel = push.get(1).toString();
+        if ("sunsubscribe".equals(kind) && topology != null) {
+            // Ours, or Redis's when the channel's slot moved away: then it is subscribed again where the slot lives.
+            context.runOnContext(v -> {
+                link.dropped(channel);
+                if (listeners.containsKey(channel) || engineChannels.containsKey(channel)) {
+                    topology.refresh().onComplete(ar -> reconcile());
+                }
+            });
+            return;
+        }
+        if (!"message".equals(kind) && !"smessage".equals(kind)) {
+            return;
+        }
+        String message = push.get(2).toString();
         Consumer<String> engineChannel = engineChannels.get(channel);
         if (engineChannel != null) {
-            engineChannel.accept(push.get(2).toString());
+            engineChannel.accept(message);
             return;
         }
         AuctionId auction = RedisKeys.auctionOfChannel(channel);
         if (auction == null) {
             return;
         }
-        String message = push.get(2).toString();
         for (Listening listening : listeners.getOrDefault(channel, List.of())) {
             listening.context.runOnContext(v -> {
                 if (!ChannelMessage.decode(auction, message, listening.listener)) {

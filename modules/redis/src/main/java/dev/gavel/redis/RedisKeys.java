@@ -65,9 +65,12 @@ final class RedisKeys {
         return "gavel:{auctions}:version";
     }
 
-    /** The pub/sub channel of changes to {@link #openAuctions}: {@code <version> o|c <auction id>}. */
+    /**
+     * The pub/sub channel of changes to {@link #openAuctions}: {@code <version> o|c <auction id>}. In the slot of the
+     * registry's keys, so that the script that changes them may publish on it with sharded pub/sub.
+     */
     static String auctionChanges() {
-        return "gavel:auctions:changes";
+        return "gavel:{auctions}:changes";
     }
 
     /** The set of auctions where a node holds entries, so that the node can remove them all when it restarts. */

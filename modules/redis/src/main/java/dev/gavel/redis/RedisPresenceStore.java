@@ -14,12 +14,17 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Counts in Redis: one hash per auction with one entry per replica, kept by the {@code report.lua} script.
  * A report for many auctions is one pipelined round trip. Each node also keeps the set of auctions where it
  * holds entries, so that it can remove them all when it stops or restarts. The script is refused whole when
  * Redis refuses writes (memory full): then nothing is swept, raised or announced, and the future fails.
+ *
+ * <p>On a Redis Cluster a report is one pipeline per shard, sent together; a shard that fails (its master is failing
+ * over) leaves its auctions out of the answer, and the others are counted as usual: the report fails only when every
+ * shard failed.
  */
 public final class RedisPresenceStore implements PresenceStore {
 
@@ -37,14 +42,27 @@ public final class RedisPresenceStore implements PresenceStore {
     private final Redis redis;
     private final Clock clock;
     private final long leaseMillis;
+    private final Function<String, String> shardOf;
+    private final String publish;
 
+    /** On one Redis. */
     public RedisPresenceStore(Redis redis, Clock clock, long leaseMillis) {
+        this(redis, clock, leaseMillis, key -> "", false);
+    }
+
+    /**
+     * @param shardOf       the shard that serves a key now (commands to one shard succeed or fail together)
+     * @param shardedPubSub count changes are announced with {@code SPUBLISH} (Redis Cluster), else {@code PUBLISH}
+     */
+    RedisPresenceStore(Redis redis, Clock clock, long leaseMillis, Function<String, String> shardOf, boolean shardedPubSub) {
         if (leaseMillis <= 0) {
             throw new IllegalArgumentException("leaseMillis must be positive: " + leaseMillis);
         }
         this.redis = redis;
         this.clock = clock;
         this.leaseMillis = leaseMillis;
+        this.shardOf = shardOf;
+        this.publish = shardedPubSub ? "SPUBLISH" : "PUBLISH";
     }
 
     @Override
@@ -53,19 +71,19 @@ public final class RedisPresenceStore implements PresenceStore {
             return Future.succeededFuture(Map.of());
         }
         long now = clock.millis();
-        List<AuctionId> auctions = new ArrayList<>(local.keySet());
-        List<Request> requests = new ArrayList<>();
+        Map<String, List<AuctionId>> shards = new LinkedHashMap<>();
         Request watching = Request.cmd(Command.SADD).arg(RedisKeys.nodeAuctions(nodeId));
         Request left = Request.cmd(Command.SREM).arg(RedisKeys.nodeAuctions(nodeId));
         boolean anyWatching = false;
         boolean anyLeft = false;
-        for (AuctionId auction : auctions) {
-            LocalCount share = local.get(auction);
-            if (share.viewers() < 0) {
-                return Future.failedFuture(new IllegalArgumentException("negative viewers for " + auction + ": " + share.viewers()));
+        for (Map.Entry<AuctionId, LocalCount> entry : local.entrySet()) {
+            AuctionId auction = entry.getKey();
+            if (entry.getValue().viewers() < 0) {
+                return Future.failedFuture(new IllegalArgumentException("negative viewers for " + auction + ": "
+                        + entry.getValue().viewers()));
             }
-            requests.add(reportRequest(auction, nodeId, share, now));
-            if (share.viewers() > 0) {
+            shards.computeIfAbsent(String.valueOf(shardOf.apply(RedisKeys.counts(auction))), s -> new ArrayList<>()).add(auction);
+            if (entry.getValue().viewers() > 0) {
                 watching.arg(auction.value());
                 anyWatching = true;
             } else {
@@ -73,19 +91,49 @@ public final class RedisPresenceStore implements PresenceStore {
                 anyLeft = true;
             }
         }
+        // The node's own index (where to clean up after it) goes with the pipeline of the shard that holds it: on one
+        // Redis the report stays one round trip.
+        String indexShard = String.valueOf(shardOf.apply(RedisKeys.nodeAuctions(nodeId)));
+        shards.computeIfAbsent(indexShard, s -> new ArrayList<>());
+        List<Request> index = new ArrayList<>();
         if (anyWatching) {
-            requests.add(watching);
-            requests.add(Request.cmd(Command.PEXPIRE).arg(RedisKeys.nodeAuctions(nodeId)).arg(KEY_RETENTION_MILLIS));
+            index.add(watching);
+            index.add(Request.cmd(Command.PEXPIRE).arg(RedisKeys.nodeAuctions(nodeId)).arg(KEY_RETENTION_MILLIS));
         }
         if (anyLeft) {
-            requests.add(left);
+            index.add(left);
         }
-        return REPORT.batch(redis, requests).map(responses -> {
-            Map<AuctionId, ViewerCount> counts = new LinkedHashMap<>();
-            for (int i = 0; i < auctions.size(); i++) {
-                counts.put(auctions.get(i), toCount(auctions.get(i), responses.get(i)));
+        List<Future<Map<AuctionId, ViewerCount>>> parts = new ArrayList<>();
+        shards.forEach((shard, auctions) -> {
+            List<Request> requests = new ArrayList<>();
+            for (AuctionId auction : auctions) {
+                requests.add(reportRequest(auction, nodeId, local.get(auction), now));
             }
-            return counts;
+            if (shard.equals(indexShard)) {
+                requests.addAll(index);
+            }
+            parts.add(REPORT.batch(redis, requests).map(responses -> {
+                Map<AuctionId, ViewerCount> counts = new LinkedHashMap<>();
+                for (int i = 0; i < auctions.size(); i++) {
+                    counts.put(auctions.get(i), toCount(auctions.get(i), responses.get(i)));
+                }
+                return counts;
+            }));
+        });
+        if (parts.size() == 1) {
+            return parts.get(0);
+        }
+        return Future.join(parts).transform(ar -> {
+            Map<AuctionId, ViewerCount> counts = new LinkedHashMap<>();
+            Throwable failure = null;
+            for (Future<Map<AuctionId, ViewerCount>> part : parts) {
+                if (part.succeeded()) {
+                    counts.putAll(part.result());
+                } else {
+                    failure = part.cause();
+                }
+            }
+            return counts.isEmpty() && failure != null ? Future.failedFuture(failure) : Future.succeededFuture(counts);
         });
     }
 
@@ -120,7 +168,8 @@ public final class RedisPresenceStore implements PresenceStore {
                 .arg(share.knownPeak())
                 // The wall clock, not the injected one: it is compared with Redis's own clock.
                 .arg(System.currentTimeMillis())
-                .arg(LATE_REPORT_MILLIS);
+                .arg(LATE_REPORT_MILLIS)
+                .arg(publish);
     }
 
     private static ViewerCount toCount(AuctionId auction, Response reply) {

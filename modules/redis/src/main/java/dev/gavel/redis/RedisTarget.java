@@ -10,13 +10,13 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Where the Redis engine finds Redis: one server, or the master of a Sentinel-managed set. (Redis Cluster is not
- * supported yet: the report batches would have to be split per shard and the channels moved to sharded pub/sub.)
+ * Where the Redis engine finds Redis: one server, the master of a Sentinel-managed set, or the masters of a Redis
+ * Cluster.
  *
  * @param mode       how the endpoints are used
- * @param endpoints  {@code redis[s]://[user:pass@]host:port[/db]} URLs: the server, or the sentinels. All share one
- *                   scheme and one user: the client reaches the master with the scheme and credentials of the
- *                   sentinel that named it.
+ * @param endpoints  {@code redis[s]://[user:pass@]host:port[/db]} URLs: the server, the sentinels, or seed nodes of the
+ *                   cluster. All share one scheme and one user: the client reaches the master with the scheme and
+ *                   credentials of the sentinel that named it, and every node of a cluster with those of the seeds.
  * @param masterName the name of the master set in Sentinel mode, else null
  * @param tlsCa      a PEM file of the CA certificates trusted for TLS, or null for the JVM's default trust; the
  *                   server's certificate must also name the host it is reached at (as the sentinels announce
@@ -24,7 +24,7 @@ import java.util.Objects;
  */
 public record RedisTarget(Mode mode, List<String> endpoints, String masterName, Path tlsCa) {
 
-    public enum Mode { STANDALONE, SENTINEL }
+    public enum Mode { STANDALONE, SENTINEL, CLUSTER }
 
     public RedisTarget {
         Objects.requireNonNull(mode, "mode");
@@ -57,6 +57,11 @@ public record RedisTarget(Mode mode, List<String> endpoints, String masterName, 
         return new RedisTarget(Mode.SENTINEL, urls, masterName, null);
     }
 
+    /** The Redis Cluster whose nodes include those at {@code urls}. */
+    public static RedisTarget cluster(List<String> urls) {
+        return new RedisTarget(Mode.CLUSTER, urls, null, null);
+    }
+
     /** The same target, trusting the CA certificates of this PEM file for TLS. */
     public RedisTarget withTlsCa(Path ca) {
         return new RedisTarget(mode, endpoints, masterName, ca);
@@ -66,18 +71,30 @@ public record RedisTarget(Mode mode, List<String> endpoints, String masterName, 
         return isTls(endpoints.get(0));
     }
 
-    /** The client options of one of the engine's connections (each its own pool of one connection). */
+    /**
+     * The client options of one of the engine's connections (each its own pool of one connection); in Cluster mode, see
+     * {@link #options(String)}.
+     */
     RedisOptions options() {
+        if (mode == Mode.CLUSTER) {
+            throw new IllegalStateException("a cluster is reached one node at a time");
+        }
+        return options(mode == Mode.SENTINEL ? RedisClientType.SENTINEL : RedisClientType.STANDALONE, endpoints);
+    }
+
+    /** The client options of a connection to one node at {@code endpoint}, with this target's TLS trust. */
+    RedisOptions options(String endpoint) {
+        return options(RedisClientType.STANDALONE, List.of(endpoint));
+    }
+
+    private RedisOptions options(RedisClientType type, List<String> urls) {
         RedisOptions options = new RedisOptions()
-                .setType(switch (mode) {
-                    case STANDALONE -> RedisClientType.STANDALONE;
-                    case SENTINEL -> RedisClientType.SENTINEL;
-                })
+                .setType(type)
                 .setMaxPoolSize(1)
                 .setMaxPoolWaiting(1024)
                 .setMaxWaitingHandlers(16384);
-        endpoints.forEach(options::addConnectionString);
-        if (mode == Mode.SENTINEL) {
+        urls.forEach(options::addConnectionString);
+        if (type == RedisClientType.SENTINEL) {
             // No automatic failover: vertx-redis-client would swap the connection under the subscriber without
             // resubscribing. A lost master drops the connections, and the engine reconnects to whichever master
             // the sentinels name then.

@@ -5,6 +5,7 @@
 -- ARGV[1]  "o" to open, "c" to close
 -- ARGV[2]  the auction id
 -- ARGV[3]  the channel of changes, where the change is published as "<version> <o|c> <auction id>"
+-- ARGV[4]  how to publish: PUBLISH, or SPUBLISH on a Redis Cluster (the channel is in the keys' slot)
 --
 -- Returns {was open (1 or 0), version}. Every call is a change with a new version, also when it changes
 -- nothing in the set: a close always sends the auction's viewers away, open or not. Versions come from
@@ -19,5 +20,5 @@ local time = redis.call('TIME')
 local last = tonumber(redis.call('GET', KEYS[2]) or '0')
 local version = string.format('%d', math.max(last + 1, tonumber(time[1]) * 1000000 + tonumber(time[2])))
 redis.call('SET', KEYS[2], version)
-redis.call('PUBLISH', ARGV[3], version .. ' ' .. ARGV[1] .. ' ' .. ARGV[2])
+redis.call(ARGV[4], ARGV[3], version .. ' ' .. ARGV[1] .. ' ' .. ARGV[2])
 return {was, version}

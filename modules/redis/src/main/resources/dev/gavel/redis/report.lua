@@ -21,6 +21,7 @@
 --          survives a Redis that lost the hash while a replica still knows it
 -- ARGV[8]  when the caller sent the report, in ms since the epoch by its wall clock
 -- ARGV[9]  a report applied more than this many ms after it was sent arrived late
+-- ARGV[10] how to publish: PUBLISH, or SPUBLISH on a Redis Cluster (the channel is in the hash's slot)
 --
 -- The peak. The sum of the entries is a number of viewers that were connected at one moment only if every
 -- entry is its replica's latest count. A report that arrived late (stuck behind a stalled Redis or a slow
@@ -98,7 +99,7 @@ local shown = math.min(current, raised)
 if shown ~= announced or raised ~= peak then
   version = math.max(version + 1, clock)
   redis.call('HSET', key, 'cur', shown, 'peak', raised, 'ver', string.format('%d', version))
-  redis.call('PUBLISH', ARGV[5], string.format('c %d %d %d', version, shown, raised))
+  redis.call(ARGV[10], ARGV[5], string.format('c %d %d %d', version, shown, raised))
 end
 redis.call('PEXPIRE', key, ARGV[6])
 return {shown, raised, version}

@@ -284,9 +284,7 @@ public record GavelConfig(
             }
             target = RedisTarget.sentinel(addresses("REDIS_SENTINELS", sentinels), masterName);
         } else if (cluster != null) {
-            addresses("REDIS_CLUSTER", cluster);
-            // the engine's pipelines and channels are not split per shard yet (issue 11)
-            throw new ConfigException("REDIS_CLUSTER", "Redis Cluster is not supported yet; use REDIS_URL or REDIS_SENTINELS");
+            target = RedisTarget.cluster(addresses("REDIS_CLUSTER", cluster));
         } else {
             if (ca != null) {
                 throw new ConfigException("REDIS_TLS_CA", "is set but no Redis is (REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER)");

@@ -136,9 +136,8 @@ class GavelConfigTest {
                 "REDIS_MASTER_NAME", "m"));
         assertEquals(List.of("rediss://gavel:p%40ss@s1:26379", "rediss://gavel:p%40ss@s2:26379"), tls.redis().endpoints());
         assertTrue(tls.redis().tls());
-        ConfigException cluster = assertThrows(ConfigException.class,
-                () -> GavelConfig.fromEnv(Map.of("REDIS_CLUSTER", "redis://:pw@c1:7000,c2:7001")));
-        assertTrue(cluster.getMessage().startsWith("REDIS_CLUSTER: Redis Cluster is not supported yet"), cluster.getMessage());
+        GavelConfig cluster = GavelConfig.fromEnv(Map.of("REDIS_CLUSTER", "redis://:pw@c1:7000,c2:7001"));
+        assertEquals(RedisTarget.cluster(List.of("redis://:pw@c1:7000", "redis://:pw@c2:7001")), cluster.redis());
     }
 
     @Test

@@ -1,0 +1,194 @@
+package dev.gavel.redis;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.redis.client.impl.RequestImpl;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Commands to a Redis Cluster, each to the master that serves its key's slot, over one held connection per master
+ * ({@link HeldConnection}: a shard's commands keep their order). A batch is split per master into one pipeline each,
+ * and succeeds only if every part did; a caller that wants the shards to fail apart sends them apart
+ * ({@link #shardOf}). {@code SCRIPT LOAD} goes to every master. A {@code MOVED} answer reads the slots again and
+ * sends the command once more where it now lives; a lost connection reads the slots again and fails the command (the
+ * engine's callers retry on their next round).
+ *
+ * <p>Only the commands the engine sends are routed: the key is the first argument, or the first key of an
+ * {@code EVALSHA}; commands without a key go to any master.
+ */
+final class ShardedRedis implements Redis {
+
+    private static final Set<Command> KEYLESS = Set.of(Command.PING, Command.SCRIPT, Command.CLUSTER, Command.INFO, Command.TIME);
+
+    private final Vertx vertx;
+    private final RedisTarget target;
+    private final ClusterTopology topology;
+    private final Map<String, HeldConnection> shards = new ConcurrentHashMap<>();
+
+    ShardedRedis(Vertx vertx, RedisTarget target, ClusterTopology topology) {
+        this.vertx = vertx;
+        this.target = target;
+        this.topology = topology;
+        topology.onChange(this::dropFormerMasters);
+    }
+
+    /** The endpoint of the master that serves {@code key}'s slot now, or null while unknown. */
+    String shardOf(String key) {
+        return topology.masterOf(key);
+    }
+
+    @Override
+    public Future<Response> send(Request command) {
+        if (command.command() == Command.SCRIPT) {
+            return toEveryMaster(command);
+        }
+        String endpoint = endpointOf(command);
+        if (endpoint == null) {
+            return unknownSlot();
+        }
+        return shard(endpoint).send(command).recover(error -> {
+            String movedTo = movedTo(error);
+            if (movedTo != null) {
+                return topology.refresh().otherwiseEmpty().compose(v -> shard(movedTo).send(command));
+            }
+            return failed(error);
+        });
+    }
+
+    @Override
+    public Future<List<Response>> batch(List<Request> commands) {
+        Map<String, List<Integer>> parts = new LinkedHashMap<>();
+        for (int i = 0; i < commands.size(); i++) {
+            String endpoint = endpointOf(commands.get(i));
+            if (endpoint == null) {
+                return unknownSlot();
+            }
+            parts.computeIfAbsent(endpoint, e -> new ArrayList<>()).add(i);
+        }
+        List<Future<List<Response>>> sent = new ArrayList<>();
+        List<List<Integer>> positions = new ArrayList<>();
+        parts.forEach((endpoint, indexes) -> {
+            List<Request> part = indexes.stream().map(commands::get).toList();
+            positions.add(indexes);
+            sent.add(shard(endpoint).batch(part).recover(error -> {
+                String movedTo = movedTo(error);
+                if (movedTo != null) {
+                    // a slot of this part moved: its commands are sent again one by one, each where it lives now
+                    return topology.refresh().otherwiseEmpty().compose(v -> Future.all(part.stream().map(this::send).toList()))
+                            .map(all -> all.<Response>list());
+                }
+                return failed(error);
+            }));
+        });
+        return Future.all(sent).map(all -> {
+            Response[] replies = new Response[commands.size()];
+            for (int p = 0; p < sent.size(); p++) {
+                List<Response> part = sent.get(p).result();
+                List<Integer> indexes = positions.get(p);
+                for (int i = 0; i < indexes.size(); i++) {
+                    replies[indexes.get(i)] = part.get(i);
+                }
+            }
+            return List.of(replies);
+        });
+    }
+
+    private Future<Response> toEveryMaster(Request command) {
+        Set<String> masters = topology.masters();
+        if (masters.isEmpty()) {
+            return unknownSlot();
+        }
+        List<Future<Response>> sent = masters.stream().map(endpoint -> shard(endpoint).send(command)).toList();
+        return Future.all(sent).map(all -> sent.get(0).result());
+    }
+
+    private String endpointOf(Request command) {
+        if (KEYLESS.contains(command.command())) {
+            return topology.masters().stream().findFirst().orElse(null);
+        }
+        return topology.masterOf(routingKey(command));
+    }
+
+    /** The key that picks the shard: the first argument, or the first key of an {@code EVALSHA} / {@code EVAL}. */
+    static String routingKey(Request command) {
+        List<byte[]> args = ((RequestImpl) command).getArgs();
+        int index = command.command() == Command.EVALSHA || command.command() == Command.EVAL ? 2 : 0;
+        if (args.size() <= index) {
+            throw new IllegalArgumentException("no key to route " + command.command() + " by");
+        }
+        return new String(args.get(index), StandardCharsets.UTF_8);
+    }
+
+    private HeldConnection shard(String endpoint) {
+        return shards.computeIfAbsent(endpoint, e -> new HeldConnection(Redis.createClient(vertx, target.options(e))));
+    }
+
+    /** {@code MOVED <slot> <host:port>}: the endpoint named, else null. */
+    private String movedTo(Throwable error) {
+        String message = error.getMessage();
+        if (message == null || !message.startsWith("MOVED ")) {
+            return null;
+        }
+        String[] parts = message.split(" ");
+        if (parts.length < 3) {
+            return null;
+        }
+        String seed = target.endpoints().get(0);
+        String prefix = seed.substring(0, seed.indexOf("//") + 2);
+        int at = seed.lastIndexOf('@');
+        if (at > 0) {
+            prefix = seed.substring(0, at + 1);
+        }
+        return prefix + parts[2];
+    }
+
+    /** Anything but an answer from Redis (the connection was lost, or timed out) may mean the slots moved. */
+    private <T> Future<T> failed(Throwable error) {
+        if (!(error instanceof Response)) {
+            topology.refresh();
+        }
+        return Future.failedFuture(error);
+    }
+
+    private static <T> Future<T> unknownSlot() {
+        return Future.failedFuture(new IllegalStateException("no Redis Cluster master known for the slot (topology not read yet)"));
+    }
+
+    /** Closes the connections of nodes that serve no slot any more. */
+    private void dropFormerMasters() {
+        Set<String> masters = topology.masters();
+        shards.entrySet().removeIf(shard -> {
+            if (masters.contains(shard.getKey())) {
+                return false;
+            }
+            shard.getValue().close();
+            return true;
+        });
+    }
+
+    /** A connection to any master; the engine's subscribers hold their own connections. */
+    @Override
+    public Future<RedisConnection> connect() {
+        String endpoint = topology.masters().stream().findFirst().orElse(null);
+        return endpoint == null ? unknownSlot() : shard(endpoint).connect();
+    }
+
+    @Override
+    public Future<Void> close() {
+        List<Future<Void>> closing = shards.values().stream().map(HeldConnection::close).toList();
+        shards.clear();
+        return Future.join(closing).mapEmpty();
+    }
+}

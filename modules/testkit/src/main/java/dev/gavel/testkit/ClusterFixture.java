@@ -1,0 +1,198 @@
+package dev.gavel.testkit;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A Redis Cluster on loopback: three masters with one replica each, made by {@code redis-cli --cluster create}, each
+ * node a {@code redis-server} process on a free port (whose cluster bus port, 10000 higher, is free too), all killed
+ * by PID on {@link #close()}, also after a failed start. A master that answers nothing for
+ * {@value #NODE_TIMEOUT_MILLIS} ms is failed over to its replica.
+ */
+public final class ClusterFixture implements AutoCloseable {
+
+    static final long NODE_TIMEOUT_MILLIS = 1000;
+    private static final Duration SETTLE = Duration.ofSeconds(30);
+
+    private final Path dir;
+    private final List<RedisProcess> nodes = new ArrayList<>();
+
+    private ClusterFixture(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Starts six nodes, makes them a cluster and waits until every node sees every slot served and every replica. */
+    public static ClusterFixture start() {
+        ClusterFixture fixture;
+        try {
+            fixture = new ClusterFixture(Files.createTempDirectory("gavel-cluster"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            fixture.startAll();
+        } catch (RuntimeException e) {
+            fixture.close();
+            throw e;
+        }
+        return fixture;
+    }
+
+    private void startAll() {
+        for (int i = 0; i < 6; i++) {
+            int port = freeClusterPort();
+            Path nodeDir = dir.resolve("node-" + i);
+            try {
+                Files.createDirectories(nodeDir);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            nodes.add(RedisProcess.start("node-" + i, port, nodeDir, RedisProcess.Access.PLAIN, List.of(
+                    "--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                    "--protected-mode", "no", "--dir", nodeDir.toString(), "--enable-debug-command", "local",
+                    "--cluster-enabled", "yes", "--cluster-config-file", nodeDir.resolve("nodes.conf").toString(),
+                    "--cluster-node-timeout", String.valueOf(NODE_TIMEOUT_MILLIS),
+                    // a replica may always take over, however long since it last heard its master
+                    "--cluster-replica-validity-factor", "0")));
+        }
+        List<String> create = new ArrayList<>(List.of(redisCli(), "--cluster", "create"));
+        nodes.forEach(node -> create.add("127.0.0.1:" + node.port()));
+        create.addAll(List.of("--cluster-replicas", "1", "--cluster-yes"));
+        runRedisCli(create);
+        await().atMost(SETTLE).pollInterval(Duration.ofMillis(200)).until(this::settled);
+    }
+
+    /** Every node says the cluster is ok, and knows three masters each with one replica. */
+    private boolean settled() {
+        for (RedisProcess node : nodes) {
+            String info = String.valueOf(node.command("CLUSTER", "INFO"));
+            if (!info.contains("cluster_state:ok")) {
+                return false;
+            }
+            List<?> slots = (List<?>) node.command("CLUSTER", "SLOTS");
+            if (slots.size() != 3 || slots.stream().anyMatch(range -> ((List<?>) range).size() != 4)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void runRedisCli(List<String> command) {
+        try {
+            Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("redis-cli.log").toFile()).start();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("redis-cli --cluster create did not finish in 60 s");
+            }
+            if (process.exitValue() != 0) {
+                throw new IllegalStateException("redis-cli --cluster create failed: " + Files.readString(dir.resolve("redis-cli.log")));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The seed nodes as {@code REDIS_CLUSTER} takes them: {@code 127.0.0.1:port,...} (the three first masters). */
+    public String seedAddresses() {
+        return nodes.subList(0, 3).stream().map(node -> "127.0.0.1:" + node.port()).collect(Collectors.joining(","));
+    }
+
+    /** The seed nodes as the engine's endpoint URLs. */
+    public List<String> seedUrls() {
+        return nodes.subList(0, 3).stream().map(node -> "redis://127.0.0.1:" + node.port()).toList();
+    }
+
+    /** The nodes that serve slots now, as a live node says, each with the ranges it serves. */
+    public Map<RedisProcess, List<int[]>> masters() {
+        RedisProcess asked = nodes.stream().filter(RedisProcess::isAlive).findFirst().orElseThrow();
+        Map<RedisProcess, List<int[]>> masters = new LinkedHashMap<>();
+        for (Object range : (List<?>) asked.command("CLUSTER", "SLOTS")) {
+            List<?> fields = (List<?>) range;
+            int port = ((Long) ((List<?>) fields.get(2)).get(1)).intValue();
+            masters.computeIfAbsent(node(port), n -> new ArrayList<>())
+                    .add(new int[] {((Long) fields.get(0)).intValue(), ((Long) fields.get(1)).intValue()});
+        }
+        return masters;
+    }
+
+    /** The master that serves {@code key}'s slot now. */
+    public RedisProcess masterOf(String key) {
+        RedisProcess asked = nodes.stream().filter(RedisProcess::isAlive).findFirst().orElseThrow();
+        long slot = (Long) asked.command("CLUSTER", "KEYSLOT", key);
+        return masters().entrySet().stream()
+                .filter(master -> master.getValue().stream().anyMatch(range -> range[0] <= slot && slot <= range[1]))
+                .map(Map.Entry::getKey).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no master serves slot " + slot));
+    }
+
+    /** Sends one command to a node. */
+    public Object command(RedisProcess node, String... args) {
+        return node.command(args);
+    }
+
+    /** {@code kill -9} of a node. */
+    public void kill(RedisProcess node) {
+        node.kill();
+    }
+
+    /** Waits until every live node sees the slots of the master on {@code oldPort} served by another, and the cluster ok. */
+    public void awaitFailoverFrom(int oldPort, Duration atMost) {
+        await().atMost(atMost).pollInterval(Duration.ofMillis(100)).until(() -> nodes.stream().filter(RedisProcess::isAlive)
+                .allMatch(node -> String.valueOf(node.command("CLUSTER", "INFO")).contains("cluster_state:ok")
+                        && ((List<?>) node.command("CLUSTER", "SLOTS")).stream()
+                        .noneMatch(range -> ((Long) ((List<?>) ((List<?>) range).get(2)).get(1)).intValue() == oldPort)));
+    }
+
+    private RedisProcess node(int port) {
+        return nodes.stream().filter(node -> node.port() == port).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no node on port " + port));
+    }
+
+    @Override
+    public void close() {
+        nodes.forEach(RedisProcess::close);
+    }
+
+    /** A port below 55536 that is free, and whose cluster bus port (10000 higher) is free too. */
+    private static int freeClusterPort() {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = ThreadLocalRandom.current().nextInt(20000, 30000);
+            try (ServerSocket client = new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
+                 ServerSocket bus = new ServerSocket(port + 10000, 1, InetAddress.getLoopbackAddress())) {
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no free port pair (port, port + 10000) found");
+    }
+
+    private static String redisCli() {
+        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
+            File candidate = new File(dir, "redis-cli");
+            if (candidate.canExecute()) {
+                return candidate.getPath();
+            }
+        }
+        throw new IllegalStateException("no redis-cli on PATH: install Debian's redis-tools (redis-server depends on it)");
+    }
+}

@@ -1,0 +1,32 @@
+package dev.gavel.testkit;
+
+import dev.gavel.core.Engine;
+import dev.gavel.core.ViewerStats;
+import dev.gavel.redis.RedisTarget;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+import java.time.Clock;
+
+/** The engine contract on a Redis Cluster (three masters, one replica each), through sharded pub/sub. */
+class ClusterEngineContractIT extends EngineContract {
+
+    private static ClusterFixture redis;
+
+    @BeforeAll
+    static void startRedis() {
+        redis = ClusterFixture.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    @Override
+    protected Engine createEngine(Vertx vertx, Clock clock, long leaseMillis) {
+        return RedisExtension.connectedEngine(RedisTarget.cluster(redis.seedUrls()), vertx, clock, leaseMillis,
+                ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
+    }
+}
