@@ -121,6 +121,23 @@ public final class ClusterFixture implements AutoCloseable {
         return nodes.subList(0, 3).stream().map(node -> "redis://127.0.0.1:" + node.port()).toList();
     }
 
+    /**
+     * Adds the ACL user {@code gavel} with {@code rules} (after its password) on every node, as {@code ACL SETUSER}
+     * takes them; returns its password. The default user stays, for the fixture's own commands.
+     */
+    public String addGavelUser(String rules) {
+        String password = TlsRedisFixture.randomHex();
+        List<String> args = new ArrayList<>(List.of("ACL", "SETUSER", "gavel", "on", ">" + password));
+        args.addAll(List.of(rules.trim().split("\\s+")));
+        nodes.forEach(node -> node.command(args.toArray(String[]::new)));
+        return password;
+    }
+
+    /** The seed nodes as the engine's endpoint URLs, logging in as the user {@code gavel}. */
+    public List<String> seedUrls(String password) {
+        return nodes.subList(0, 3).stream().map(node -> "redis://gavel:" + password + "@127.0.0.1:" + node.port()).toList();
+    }
+
     /** The nodes that serve slots now, as a live node says, each with the ranges it serves. */
     public Map<RedisProcess, List<int[]>> masters() {
         RedisProcess asked = nodes.stream().filter(RedisProcess::isAlive).findFirst().orElseThrow();

@@ -7,16 +7,22 @@ import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
+import java.io.IOException;
 import java.time.Clock;
 
-/** The engine contract on a Redis Cluster (three masters, one replica each), through sharded pub/sub. */
+/**
+ * The engine contract on a Redis Cluster (three masters, one replica each), through sharded pub/sub, as the ACL user
+ * of docs/redis.md's Cluster line (its rules read from that file).
+ */
 class ClusterEngineContractIT extends EngineContract {
 
     private static ClusterFixture redis;
+    private static String password;
 
     @BeforeAll
-    static void startRedis() {
+    static void startRedis() throws IOException {
         redis = ClusterFixture.start();
+        password = redis.addGavelUser(TlsRedisEngineContractIT.documentedRules("+spublish"));
     }
 
     @AfterAll
@@ -26,7 +32,7 @@ class ClusterEngineContractIT extends EngineContract {
 
     @Override
     protected Engine createEngine(Vertx vertx, Clock clock, long leaseMillis) {
-        return RedisExtension.connectedEngine(RedisTarget.cluster(redis.seedUrls()), vertx, clock, leaseMillis,
+        return RedisExtension.connectedEngine(RedisTarget.cluster(redis.seedUrls(password)), vertx, clock, leaseMillis,
                 ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
     }
 }
