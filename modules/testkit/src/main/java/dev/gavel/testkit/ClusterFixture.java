@@ -161,6 +161,34 @@ public final class ClusterFixture implements AutoCloseable {
                 .orElseThrow(() -> new IllegalStateException("no master serves slot " + slot));
     }
 
+    /**
+     * Moves the slot of {@code key} to another master, as {@code redis-cli --cluster reshard} does: the slot marked
+     * importing and migrating, its keys moved with {@code MIGRATE}, then given to the new master on every master.
+     * Returns the new master.
+     */
+    public RedisProcess moveSlotOf(String key) {
+        RedisProcess from = masterOf(key);
+        RedisProcess to = masters().keySet().stream().filter(master -> master != from).findFirst().orElseThrow();
+        String slot = String.valueOf(from.command("CLUSTER", "KEYSLOT", key));
+        String fromId = String.valueOf(from.command("CLUSTER", "MYID"));
+        String toId = String.valueOf(to.command("CLUSTER", "MYID"));
+        to.command("CLUSTER", "SETSLOT", slot, "IMPORTING", fromId);
+        from.command("CLUSTER", "SETSLOT", slot, "MIGRATING", toId);
+        while (true) {
+            List<?> keys = (List<?>) from.command("CLUSTER", "GETKEYSINSLOT", slot, "100");
+            if (keys.isEmpty()) {
+                break;
+            }
+            List<String> migrate = new ArrayList<>(List.of("MIGRATE", "127.0.0.1", String.valueOf(to.port()), "", "0", "5000", "KEYS"));
+            keys.forEach(k -> migrate.add(String.valueOf(k)));
+            from.command(migrate.toArray(String[]::new));
+        }
+        to.command("CLUSTER", "SETSLOT", slot, "NODE", toId);
+        from.command("CLUSTER", "SETSLOT", slot, "NODE", toId);
+        masters().keySet().forEach(master -> master.command("CLUSTER", "SETSLOT", slot, "NODE", toId));
+        return to;
+    }
+
     /** Sends one command to a node. */
     public Object command(RedisProcess node, String... args) {
         return node.command(args);

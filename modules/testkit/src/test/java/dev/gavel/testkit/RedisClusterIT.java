@@ -132,6 +132,45 @@ class RedisClusterIT {
         }
     }
 
+    @Test
+    void viewersFollowTheirAuctionWhenItsSlotMovesToAnotherShard() {
+        String auction = "moving";
+        try (Cluster gavel = Cluster.start(null, 3, Map.of("REDIS_CLUSTER", redis.seedAddresses(), "NODE_TTL_MS", "5000"))) {
+            List<TestViewer> viewers = new ArrayList<>();
+            for (int v = 0; v < 3; v++) {
+                viewers.add(TestViewer.watch(gavel.port(v), auction));
+            }
+            try {
+                viewers.forEach(v -> v.awaitCount(3, 3));
+                assertEquals(202, ApiClient.adminPost(gavel.port(0), "/api/v1/auctions/" + auction + "/sold",
+                        "{\"message\":\"before\"}").status());
+                viewers.forEach(v -> await().atMost(TestViewer.PATIENCE).until(() -> v.events("playerSoldUpdate").contains("before")));
+                RedisProcess from = redis.masterOf(counts(auction));
+
+                RedisProcess to = redis.moveSlotOf(counts(auction));
+
+                // Redis told the old master's subscribers (sunsubscribe): the replicas subscribe where the slot is now
+                await().atMost(TestViewer.PATIENCE).pollInterval(Duration.ofMillis(100)).until(() ->
+                        ((List<?>) to.command("PUBSUB", "SHARDNUMSUB", channel(auction))).get(1).equals(3L));
+                assertEquals(0L, ((List<?>) from.command("PUBSUB", "SHARDNUMSUB", channel(auction))).get(1), "none left on the old shard");
+                for (int n = 0; n < 3; n++) {
+                    int node = n;
+                    // a replica whose slot map is older is answered MOVED, reads the map again and publishes where the slot is
+                    await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.adminPost(gavel.port(node), "/api/v1/auctions/"
+                            + auction + "/sold", "{\"message\":\"after-" + node + "\"}").status() == 202);
+                    viewers.forEach(v -> await().atMost(TestViewer.PATIENCE).until(() -> v.events("playerSoldUpdate")
+                            .contains("after-" + node)));
+                }
+                viewers.add(TestViewer.watch(gavel.port(1), auction));
+                viewers.forEach(v -> v.awaitCount(4, 4));
+                assertTrue(((Long) to.command("EXISTS", counts(auction))) == 1L, "the counts live on the new shard");
+                viewers.forEach(v -> assertFalse(v.isClosed(), "viewers stay connected"));
+            } finally {
+                TestViewer.closeAll(viewers);
+            }
+        }
+    }
+
     private record Publish(String auction, int seq, long sentNanos, int status) {
     }
 
