@@ -14,6 +14,8 @@ final class Deployment implements AutoCloseable {
     final Target target;
     final List<ServerProcess> servers = new ArrayList<>();
     ServerProcess redis;
+    /** The masters of a Redis Cluster the servers share, when started on one; else empty. */
+    final List<ServerProcess> shards = new ArrayList<>();
 
     private Deployment(Target target) {
         this.target = target;
@@ -52,6 +54,69 @@ final class Deployment implements AutoCloseable {
         }
     }
 
+    /**
+     * Gavel nodes on a Redis Cluster of {@code shardCount} masters (no replicas: the bench measures how the work
+     * spreads, not failover), made a cluster by {@code redis-cli --cluster create}.
+     */
+    static Deployment startOnCluster(Context context, Target target, int replicas, int shardCount, Map<String, String> extraEnv) {
+        Deployment deployment = new Deployment(target);
+        try {
+            List<String> create = new ArrayList<>(List.of("redis-cli", "--cluster", "create"));
+            for (int i = 0; i < shardCount; i++) {
+                ServerProcess shard = ServerProcess.redisClusterNode(context.logDir(target), "shard-" + i);
+                deployment.shards.add(shard);
+                create.add("127.0.0.1:" + shard.port);
+            }
+            create.addAll(List.of("--cluster-replicas", "0", "--cluster-yes"));
+            Process cli = new ProcessBuilder(create).redirectErrorStream(true)
+                    .redirectOutput(context.logDir(target).resolve("redis-cli.log").toFile()).start();
+            if (!cli.waitFor(60, java.util.concurrent.TimeUnit.SECONDS) || cli.exitValue() != 0) {
+                cli.destroyForcibly();
+                throw new IllegalStateException("redis-cli --cluster create failed; see " + context.logDir(target).resolve("redis-cli.log"));
+            }
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (!deployment.shards.stream().allMatch(shard ->
+                    ServerProcess.redisCommand(shard.port, "CLUSTER", "INFO").contains("cluster_state:ok"))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the Redis Cluster did not become ok within 30 s");
+                }
+                ServerProcess.sleep(100);
+            }
+            String seeds = String.join(",", deployment.shards.stream().map(shard -> "127.0.0.1:" + shard.port).toList());
+            for (int i = 0; i < replicas; i++) {
+                Map<String, String> env = new HashMap<>(context.serverEnv());
+                env.putAll(extraEnv);
+                env.put("REDIS_CLUSTER", seeds);
+                deployment.servers.add(ServerProcess.gavel(context.gavelJar(), target.label() + "-" + i, env,
+                        context.serverJvmOptions(), context.logDir(target)));
+            }
+            return deployment;
+        } catch (java.io.IOException e) {
+            deployment.close();
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            deployment.close();
+            throw new IllegalStateException(e);
+        } catch (RuntimeException e) {
+            deployment.close();
+            throw e;
+        }
+    }
+
+    /** The Redis processes the servers share: the one Redis, or the masters of the cluster. */
+    List<ServerProcess> redisProcesses() {
+        if (!shards.isEmpty()) {
+            return shards;
+        }
+        return redis == null ? List.of() : List.of(redis);
+    }
+
+    /** Commands each Redis process has processed so far ({@code INFO stats total_commands_processed}). */
+    long[] redisCommands() {
+        return redisProcesses().stream().mapToLong(r -> ServerProcess.redisInfo(r.port, "stats", "total_commands_processed")).toArray();
+    }
+
     List<Integer> ports() {
         return servers.stream().map(s -> s.port).toList();
     }
@@ -70,7 +135,7 @@ final class Deployment implements AutoCloseable {
     }
 
     long redisCpuMillis() {
-        return redis == null ? 0 : redis.cpuMillis();
+        return redisProcesses().stream().mapToLong(ServerProcess::cpuMillis).sum();
     }
 
     /** Per-thread CPU milliseconds of every server process, keyed "replica/thread#tid". */
@@ -90,5 +155,6 @@ final class Deployment implements AutoCloseable {
         if (redis != null) {
             redis.stop();
         }
+        shards.forEach(ServerProcess::stop);
     }
 }

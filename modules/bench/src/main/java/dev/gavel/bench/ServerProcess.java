@@ -112,6 +112,107 @@ final class ServerProcess {
         throw new IllegalStateException("redis-server did not answer PING within 20 s; see " + redis.log);
     }
 
+    /**
+     * Starts a {@code redis-server} with cluster mode on, on a free port below 55536 whose cluster bus port (10000
+     * higher) is free too, and waits until it answers PING. Not a cluster yet: see {@link Deployment}.
+     */
+    static ServerProcess redisClusterNode(Path logDir, String name) {
+        int port = freeClusterPort();
+        Path dir = logDir.resolve(name);
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        ProcessBuilder builder = new ProcessBuilder("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--protected-mode", "no", "--dir", dir.toString(),
+                "--cluster-enabled", "yes", "--cluster-config-file", dir.resolve("nodes.conf").toString());
+        ServerProcess redis = start(name, builder, port, logDir);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (System.nanoTime() < deadline) {
+            try {
+                if ("PONG".equals(redisCommand(port, "PING"))) {
+                    return redis;
+                }
+            } catch (IllegalStateException notYet) {
+                // not listening yet
+            }
+            sleep(50);
+        }
+        redis.stop();
+        throw new IllegalStateException(name + " did not answer PING within 20 s; see " + redis.log);
+    }
+
+    /** One command to the Redis on {@code port}: a simple or bulk string reply, or an integer as text. */
+    static String redisCommand(int port, String... args) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+            socket.setSoTimeout(5000);
+            StringBuilder request = new StringBuilder("*").append(args.length).append("\r\n");
+            for (String arg : args) {
+                request.append('$').append(arg.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(arg).append("\r\n");
+            }
+            OutputStream out = socket.getOutputStream();
+            out.write(request.toString().getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+            String header = line(in);
+            switch (header.charAt(0)) {
+                case '+', ':' -> {
+                    return header.substring(1);
+                }
+                case '$' -> {
+                    int length = Integer.parseInt(header.substring(1));
+                    if (length < 0) {
+                        return null;
+                    }
+                    byte[] body = in.readNBytes(length);
+                    return new String(body, StandardCharsets.UTF_8);
+                }
+                default -> throw new IllegalStateException("Redis on " + port + " answered " + header);
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("Redis on " + port + " did not answer " + args[0] + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String line(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        int c;
+        while ((c = in.read()) != -1 && c != '\n') {
+            if (c != '\r') {
+                line.append((char) c);
+            }
+        }
+        if (line.isEmpty()) {
+            throw new IOException("connection closed");
+        }
+        return line.toString();
+    }
+
+    /** The field {@code name} of {@code INFO <section>} of the Redis on {@code port}, as a number. */
+    static long redisInfo(int port, String section, String name) {
+        for (String line : redisCommand(port, "INFO", section).split("\r?\n")) {
+            if (line.startsWith(name + ":")) {
+                return Long.parseLong(line.substring(name.length() + 1).trim());
+            }
+        }
+        throw new IllegalStateException("INFO " + section + " of Redis on " + port + " has no " + name);
+    }
+
+    private static int freeClusterPort() {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(20000, 30000);
+            try (ServerSocket client = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress());
+                 ServerSocket bus = new ServerSocket(port + 10000, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return port;
+            } catch (IOException taken) {
+                // try another
+            }
+        }
+        throw new IllegalStateException("no free port pair (port, port + 10000) found");
+    }
+
     private static ServerProcess start(String name, ProcessBuilder builder, int port, Path logDir) {
         try {
             Files.createDirectories(logDir);

@@ -113,6 +113,23 @@ class BenchIT {
     }
 
     @Test
+    void shardsComparesOneRedisWithAClusterPerShard() throws Exception {
+        JsonNode one = run("shards", "redis-1", "--transport", "ws", "--viewers", "60", "--auctions", "30", "--rest-s", "2",
+                "--fanout-viewers", "20", "--bids", "10", "--rate", "50");
+        JsonNode cluster = read("shards", "cluster-3");
+        assertEquals(1, one.get("redisProcesses").asInt());
+        assertEquals(3, cluster.get("redisProcesses").asInt());
+        assertEquals(60, cluster.get("stormViewers").asInt());
+        assertEquals(20, one.get("viewersWithEveryBid").asInt());
+        assertEquals(20, cluster.get("viewersWithEveryBid").asInt());
+        for (int shard = 0; shard < 3; shard++) {
+            // 30 auctions spread over every shard: each one has work in the storm
+            assertTrue(cluster.get("stormCmdsPerSecShard" + shard).asDouble() > 0, "shard " + shard + " worked: " + cluster);
+        }
+        assertTrue(Files.exists(results.resolve("shards-both.json")));
+    }
+
+    @Test
     void peerRunsSideBySideWhenItCanBeInstalled() throws Exception {
         Path peer = repo.resolve("../shared/peers/seed-socketio").normalize();
         Assumptions.assumeTrue(Files.isRegularFile(peer.resolve("server.js")),
