@@ -117,6 +117,21 @@ final class Deployment implements AutoCloseable {
         return redisProcesses().stream().mapToLong(r -> ServerProcess.redisInfo(r.port, "stats", "total_commands_processed")).toArray();
     }
 
+    /** Calls by command ({@code INFO commandstats}), summed over every Redis process. */
+    Map<String, Long> redisCommandCalls() {
+        Map<String, Long> calls = new java.util.TreeMap<>();
+        for (ServerProcess redis : redisProcesses()) {
+            for (String line : ServerProcess.redisCommand(redis.port, "INFO", "commandstats").split("\r?\n")) {
+                if (line.startsWith("cmdstat_")) {
+                    String name = line.substring("cmdstat_".length(), line.indexOf(':'));
+                    String rest = line.substring(line.indexOf("calls=") + "calls=".length());
+                    calls.merge(name, Long.parseLong(rest.substring(0, rest.indexOf(','))), Long::sum);
+                }
+            }
+        }
+        return calls;
+    }
+
     List<Integer> ports() {
         return servers.stream().map(s -> s.port).toList();
     }

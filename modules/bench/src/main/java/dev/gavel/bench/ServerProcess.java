@@ -121,6 +121,8 @@ final class ServerProcess {
         Path dir = logDir.resolve(name);
         try {
             Files.createDirectories(dir);
+            // a node that remembers an earlier run's cluster cannot join a new one
+            Files.deleteIfExists(dir.resolve("nodes.conf"));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

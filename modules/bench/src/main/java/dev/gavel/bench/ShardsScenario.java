@@ -37,7 +37,8 @@ final class ShardsScenario implements Scenario {
                 new Options.Spec("bids", "100", "bids to publish"),
                 new Options.Spec("rate", "5", "bids per second"),
                 new Options.Spec("payload-bytes", "256", "size of a bid's JSON body"),
-                new Options.Spec("concurrency", "300", "connections being opened at once"));
+                new Options.Spec("concurrency", "300", "connections being opened at once"),
+                new Options.Spec("jfr", null, "record a JFR profile of the first Gavel node over the whole run"));
     }
 
     @Override
@@ -64,6 +65,11 @@ final class ShardsScenario implements Scenario {
              Workers workers = context.workers(viewers + fanoutViewers, deployment)) {
             result.put("replicas", replicas).put("redisProcesses", deployment.redisProcesses().size());
             ServerProcess.sleep(1000);
+            java.nio.file.Path jfr = context.results.resolve(name() + "-" + target.label() + ".jfr");
+            if (o.flag("jfr")) {
+                deployment.servers.get(0).startRecording(jfr);
+                result.note("JFR: " + jfr);
+            }
 
             Phase storm = Phase.start(deployment);
             long redisCpu0 = deployment.redisCpuMillis();
@@ -84,6 +90,9 @@ final class ShardsScenario implements Scenario {
                     .publish(deployment.ports().get(0), FANOUT_AUCTION, o.integer("bids"), o.decimal("rate"), 64);
             List<JsonNode> done = workers.all("await-events " + FANOUT_AUCTION + " " + published.accepted() + " 120000", 120_000);
             fanout.finish(result, "fanout");
+            if (o.flag("jfr")) {
+                deployment.servers.get(0).stopRecording();
+            }
             Workers.Stats stats = workers.stats();
             result.put("bidsAccepted", published.accepted()).put("viewersWithEveryBid", Workers.sum(done, "complete"));
             result.latency("fanoutLatency", stats.latency());
@@ -96,14 +105,15 @@ final class ShardsScenario implements Scenario {
     }
 
     /** Commands each Redis process handled over a stretch of time. */
-    private record Phase(Deployment deployment, long[] before, long startNs) {
+    private record Phase(Deployment deployment, long[] before, Map<String, Long> callsBefore, long startNs) {
 
         static Phase start(Deployment deployment) {
-            return new Phase(deployment, deployment.redisCommands(), System.nanoTime());
+            return new Phase(deployment, deployment.redisCommands(), deployment.redisCommandCalls(), System.nanoTime());
         }
 
         void finish(Result result, String name) {
             long[] after = deployment.redisCommands();
+            Map<String, Long> callsAfter = deployment.redisCommandCalls();
             double seconds = (System.nanoTime() - startNs) / 1e9;
             double[] perSecond = new double[after.length];
             for (int i = 0; i < after.length; i++) {
@@ -114,6 +124,15 @@ final class ShardsScenario implements Scenario {
             result.put(name + "Seconds", Result.round(seconds))
                     .put(name + "CmdsPerSecTotal", Result.round(Arrays.stream(perSecond).sum()))
                     .put(name + "CmdsPerSecBusiestShard", Arrays.stream(perSecond).max().orElse(0));
+            // what the commands were, busiest first, per second over every shard (scripts' own calls included)
+            StringBuilder top = new StringBuilder(name + " calls/s by command:");
+            callsAfter.entrySet().stream()
+                    .map(e -> Map.entry(e.getKey(), (e.getValue() - callsBefore.getOrDefault(e.getKey(), 0L)) / seconds))
+                    .filter(e -> e.getValue() >= 0.1)
+                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
+                    .limit(10)
+                    .forEach(e -> top.append(' ').append(e.getKey()).append('=').append(Result.round(e.getValue())));
+            result.note(top.toString());
         }
     }
 }

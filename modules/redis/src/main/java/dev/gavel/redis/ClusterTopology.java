@@ -16,7 +16,9 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +43,11 @@ final class ClusterTopology {
     private final RedisTarget target;
     private final String prefix;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    /**
+     * One client per node asked, kept: a client registers its pool's metrics when created, so a client per read would
+     * add meters every {@value #PERIOD_MILLIS} ms for as long as the node runs.
+     */
+    private final Map<String, Redis> clients = new HashMap<>();
     /** Slot -> endpoint of its master; null while unknown. Replaced whole, never changed in place. */
     private volatile String[] masters = new String[ClusterSlots.SLOTS];
     private Promise<Void> reading;
@@ -107,6 +114,8 @@ final class ClusterTopology {
         context.runOnContext(v -> {
             closed = true;
             vertx.cancelTimer(periodicTimer);
+            clients.values().forEach(Redis::close);
+            clients.clear();
         });
     }
 
@@ -141,12 +150,11 @@ final class ClusterTopology {
             return Future.failedFuture(lastError == null ? new IllegalStateException("no Redis Cluster node known") : lastError);
         }
         String endpoint = candidates.get(index);
-        Redis client = Redis.createClient(vertx, target.options(endpoint));
+        Redis client = clients.computeIfAbsent(endpoint, e -> Redis.createClient(vertx, target.options(e)));
         return client.connect()
                 .compose(conn -> conn.send(Request.cmd(Command.CLUSTER).arg("SLOTS"))
                         .eventually(conn::close))
                 .timeout(ASK_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
-                .eventually(client::close)
                 .map(this::slots)
                 .recover(error -> ask(candidates, index + 1, error));
     }

@@ -54,6 +54,8 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
     private final Map<String, Consumer<String>> engineChannels = new ConcurrentHashMap<>();
     private boolean closed;
+    /** On a cluster: how many links are connected now (asked on every viewer admission, so kept, not counted). */
+    private volatile int connectedShards;
 
     private RedisEventBroker(Vertx vertx, Redis publisher, Redis subscriber, ClusterTopology topology, RedisTarget target,
                              EngineMetrics metrics) {
@@ -104,7 +106,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         if (single != null) {
             return single.isConnected();
         }
-        return shards.values().stream().anyMatch(SubscriberLink::isConnected);
+        return connectedShards > 0;
     }
 
     void onReconnected(Runnable action) {
@@ -160,6 +162,10 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         return link.unsubscribe(channel);
     }
 
+    private void countConnected() {
+        connectedShards = (int) shards.values().stream().filter(SubscriberLink::isConnected).count();
+    }
+
     /** The link that should hold {@code channel} now, or null while its master is unknown. */
     private SubscriberLink linkOf(String channel) {
         if (single != null) {
@@ -202,6 +208,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             shard.getValue().close();
             return true;
         });
+        countConnected();
         List<SubscriberLink> added = new ArrayList<>();
         for (String master : masters) {
             shards.computeIfAbsent(master, endpoint -> {
@@ -232,6 +239,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
 
     @Override
     public void connected(SubscriberLink link, boolean again) {
+        countConnected();
         // Also after a first connection that came late: whatever was meant for Redis meanwhile is written now.
         reconnectedActions.forEach(Runnable::run);
     }
@@ -239,6 +247,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     @Override
     public void lost(SubscriberLink link, String why) {
         if (topology != null) {
+            countConnected();
             // a master that died may have been replaced by its replica
             topology.refresh();
         }
@@ -256,6 +265,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             }
             shards.values().forEach(link -> closing.add(link.close()));
             shards.clear();
+            connectedShards = 0;
             Future.join(closing).<Void>mapEmpty().onComplete(promise);
         }));
     }
