@@ -13,7 +13,7 @@ BENCH=(java -jar modules/bench/target/gavel-bench.jar)
 run() { echo "+ ${BENCH[*]} $*"; "${BENCH[@]}" "$@"; }
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(fanout fanout10k joinstorm10k slow connect cores hold fanout3)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(fanout fanout10k joinstorm10k slow connect cores hold fanout3 shards)
 for s in "${scenarios[@]}"; do
   case $s in
     fanout)      run fanout --target both --viewers 5000 --bids 100 --rate 5 --jfr --results $OUT ;;
@@ -25,6 +25,7 @@ for s in "${scenarios[@]}"; do
     cores)       run cores --viewers 10000 --bids 100 --rate 5 --results $OUT ;;
     hold)        run hold --target both --viewers 19000 --minutes 5 --jfr --results $OUT ;;
     fanout3)     run fanout --target both --viewers 5000 --bids 100 --rate 5 --replicas 3 --results $OUT/replicas-3 ;;
+    shards)      run shards --target gavel --results $OUT/shards ;;
     *) echo "unknown scenario $s"; exit 2 ;;
   esac
 done
