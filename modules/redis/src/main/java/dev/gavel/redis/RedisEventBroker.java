@@ -54,6 +54,8 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
     private final Map<String, Consumer<String>> engineChannels = new ConcurrentHashMap<>();
     private boolean closed;
+    /** The first start completed: links made from now on are for masters that replaced others. */
+    private volatile boolean started;
     /** On a cluster: how many links are connected now (asked on every viewer admission, so kept, not counted). */
     private volatile int connectedShards;
 
@@ -65,7 +67,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         this.metrics = metrics;
         this.topology = topology;
         this.target = target;
-        this.single = subscriber == null ? null : new SubscriberLink(vertx, context, "", subscriber, false, metrics, this);
+        this.single = subscriber == null ? null : new SubscriberLink(vertx, context, "", subscriber, false, true, metrics, this);
         if (topology != null) {
             topology.onChange(this::reconcile);
         }
@@ -90,7 +92,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     Future<Void> start() {
         if (single != null) {
             single.start();
-            return single.firstTry();
+            return single.firstTry().andThen(ar -> started = true);
         }
         return topology.refresh().compose(v -> Future.<Void>future(promise -> context.runOnContext(x -> {
             reconcile();
@@ -99,7 +101,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
                 return;
             }
             Future.any(shards.values().stream().map(SubscriberLink::firstTry).toList()).<Void>mapEmpty().onComplete(promise);
-        })));
+        }))).andThen(ar -> started = true);
     }
 
     boolean isConnected() {
@@ -123,7 +125,18 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
 
     @Override
     public Future<Void> publish(AuctionId auction, ViewerEvent event) {
-        return publisher.send(Request.cmd(single == null ? Command.SPUBLISH : Command.PUBLISH).arg(RedisKeys.channel(auction))
+        String channel = RedisKeys.channel(auction);
+        SubscriberLink link = linkOf(channel);
+        String where = single != null ? "Redis" : "Redis shard";
+        if (link == null || !link.isConnected()) {
+            return Future.failedFuture(new IllegalStateException("not connected to the auction's " + where));
+        }
+        if (!link.isPublishable()) {
+            // the replicas are subscribing to that Redis again: an event sent now could miss some of them
+            return Future.failedFuture(new IllegalStateException("the auction's " + where + " came back less than "
+                    + SubscriberLink.RESUBSCRIBE_SETTLE_MILLIS + " ms ago; the replicas are subscribing again"));
+        }
+        return publisher.send(Request.cmd(single == null ? Command.SPUBLISH : Command.PUBLISH).arg(channel)
                         .arg(ChannelMessage.encode(event)))
                 .mapEmpty();
     }
@@ -213,7 +226,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         for (String master : masters) {
             shards.computeIfAbsent(master, endpoint -> {
                 SubscriberLink link = new SubscriberLink(vertx, context, " at " + RedisTarget.redacted(endpoint),
-                        Redis.createClient(vertx, target.options(endpoint)), true, metrics, this);
+                        Redis.createClient(vertx, target.options(endpoint)), true, !started, metrics, this);
                 added.add(link);
                 return link;
             });
