@@ -23,7 +23,14 @@ java_opts="${GAVEL_JAVA_OPTS:--Xmx256m}"
 template="$root/deploy/nginx/gavel.conf.template"
 
 running() { # pid file -> true when the process it names is alive
-  [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null
+  [ -f "$1" ] || return 1
+  local pid state
+  pid="$(cat "$1")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  # A killed process that its parent (here: whoever adopted it) has not reaped yet is a zombie, which kill -0 still
+  # finds: it is not running, and a replica killed with kill -9 must be started again.
+  state="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)"
+  [ -n "$state" ] && [ "$state" != Z ]
 }
 
 wait_for() { # seconds, description, command...

@@ -6,6 +6,7 @@ import dev.gavel.core.EventBroker;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -69,7 +70,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         this.target = target;
         this.single = subscriber == null ? null : new SubscriberLink(vertx, context, "", subscriber, false, true, metrics, this);
         if (topology != null) {
-            topology.onChange(this::reconcile);
+            topology.onChange(() -> context.runOnContext(v -> reconcile()));
         }
     }
 
@@ -153,12 +154,8 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             return updated;
         });
         Subscription subscription = () -> unsubscribe(channel, listening);
-        SubscriberLink link = linkOf(channel);
-        if (!first[0] || link == null) {
-            // Already subscribed, or no link yet: the link's (re)connect subscribes to every channel with listeners.
-            return Future.succeededFuture(subscription);
-        }
-        return link.subscribe(channel).map(subscription);
+        // Already subscribed: nothing to do. Else the subscription follows, or the link's (re)connect makes it.
+        return first[0] ? sync(channel).map(subscription) : Future.succeededFuture(subscription);
     }
 
     private Future<Void> unsubscribe(String channel, Listening listening) {
@@ -168,11 +165,30 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             last[0] = list.isEmpty();
             return last[0] ? null : list;
         });
-        SubscriberLink link = linkOf(channel);
-        if (!last[0] || link == null) {
-            return Future.succeededFuture();
-        }
-        return link.unsubscribe(channel);
+        return last[0] ? sync(channel) : Future.succeededFuture();
+    }
+
+    /**
+     * Subscribes to or unsubscribes from {@code channel} on its link, as its listeners now say. On the broker's
+     * context, one at a time, from the state at that moment: a last listener leaving and a first one arriving at once
+     * on two threads end subscribed.
+     */
+    private Future<Void> sync(String channel) {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            SubscriberLink link = linkOf(channel);
+            boolean wanted = listeners.containsKey(channel) || engineChannels.containsKey(channel);
+            if (link == null || !link.isConnected()) {
+                done.complete();
+            } else if (wanted && !link.isSubscribed(channel)) {
+                link.subscribe(channel).onComplete(done);
+            } else if (!wanted && link.isSubscribed(channel)) {
+                link.unsubscribe(channel).onComplete(done);
+            } else {
+                done.complete();
+            }
+        });
+        return done.future();
     }
 
     private void countConnected() {
@@ -296,7 +312,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             context.runOnContext(v -> {
                 link.dropped(channel);
                 if (listeners.containsKey(channel) || engineChannels.containsKey(channel)) {
-                    topology.refresh().onComplete(ar -> reconcile());
+                    topology.refresh().onComplete(ar -> context.runOnContext(x -> reconcile()));
                 }
             });
             return;

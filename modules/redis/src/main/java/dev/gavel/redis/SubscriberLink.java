@@ -24,8 +24,7 @@ import java.util.concurrent.TimeUnit;
  * One subscriber connection: to the Redis (standalone, or the master the sentinels name), or to one master of a
  * Redis Cluster with sharded pub/sub. It is watched (a PING every second) and, when lost, connected again with
  * backoff, subscribing again to the channels its owner gives it. vertx-redis-client does not reconnect by itself.
- * State is confined to the owner's context, except {@link #subscribe}/{@link #unsubscribe}, which may be called from
- * any thread.
+ * State is confined to the owner's context: call every method there.
  */
 final class SubscriberLink {
 
