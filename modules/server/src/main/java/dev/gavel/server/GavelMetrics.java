@@ -88,7 +88,7 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
         eventsPublished = counter("gavel.events.published", "Events accepted by this replica's API for publishing.");
         slowCloses = counter("gavel.slow.viewer.closes",
                 "Viewers closed with 1013 because they fell too far behind on what they were sent.");
-        redisReconnects = counter("gavel.redis.reconnects", "Times the Redis subscriber connection was lost and restored.");
+        redisReconnects = counter("gavel.redis.reconnects", "Times a Redis subscriber connection (one per master on a Redis Cluster) was lost and restored.");
         eventLag = Timer.builder("gavel.event.lag")
                 .description("From an event's publishing (on any replica) to its hand-over to this replica's viewers, per event loop.")
                 .serviceLevelObjectives(LAG_BUCKETS)
