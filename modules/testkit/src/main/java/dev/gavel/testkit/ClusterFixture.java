@@ -30,17 +30,34 @@ public final class ClusterFixture implements AutoCloseable {
     private static final Duration SETTLE = Duration.ofSeconds(30);
 
     private final Path dir;
+    private final boolean tls;
     private final List<RedisProcess> nodes = new ArrayList<>();
 
-    private ClusterFixture(Path dir) {
+    private ClusterFixture(Path dir, boolean tls) {
         this.dir = dir;
+        this.tls = tls;
     }
 
     /** Starts six nodes, makes them a cluster and waits until every node sees every slot served and every replica. */
     public static ClusterFixture start() {
+        return start(false);
+    }
+
+    /**
+     * As {@link #start()}, over TLS only: clients, replication and the cluster bus, with certificates made for the test
+     * ({@link TlsRedisFixture.Certificates}: they name 127.0.0.1, the address the nodes announce).
+     */
+    public static ClusterFixture startSecure() {
+        return start(true);
+    }
+
+    private static ClusterFixture start(boolean tls) {
         ClusterFixture fixture;
         try {
-            fixture = new ClusterFixture(Files.createTempDirectory("gavel-cluster"));
+            fixture = new ClusterFixture(Files.createTempDirectory(tls ? "gavel-cluster-tls" : "gavel-cluster"), tls);
+            if (tls) {
+                TlsRedisFixture.Certificates.make(fixture.dir);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -62,15 +79,26 @@ public final class ClusterFixture implements AutoCloseable {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            nodes.add(RedisProcess.start("node-" + i, port, nodeDir, RedisProcess.Access.PLAIN, List.of(
-                    "--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            List<String> listen = tls
+                    ? List.of("--port", "0", "--tls-port", String.valueOf(port), "--tls-cert-file", dir.resolve("server.pem").toString(),
+                    "--tls-key-file", dir.resolve("server.key").toString(), "--tls-ca-cert-file", dir.resolve("ca.pem").toString(),
+                    "--tls-auth-clients", "no", "--tls-replication", "yes", "--tls-cluster", "yes")
+                    : List.of("--port", String.valueOf(port));
+            List<String> args = new ArrayList<>(listen);
+            args.addAll(List.of(
+                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                     "--protected-mode", "no", "--dir", nodeDir.toString(), "--enable-debug-command", "local",
                     "--cluster-enabled", "yes", "--cluster-config-file", nodeDir.resolve("nodes.conf").toString(),
                     "--cluster-node-timeout", String.valueOf(NODE_TIMEOUT_MILLIS),
                     // a replica may always take over, however long since it last heard its master
-                    "--cluster-replica-validity-factor", "0")));
+                    "--cluster-replica-validity-factor", "0"));
+            nodes.add(RedisProcess.start("node-" + i, port, nodeDir, access(), args));
         }
-        List<String> create = new ArrayList<>(List.of(redisCli(), "--cluster", "create"));
+        List<String> create = new ArrayList<>(List.of(redisCli()));
+        if (tls) {
+            create.addAll(List.of("--tls", "--cacert", dir.resolve("ca.pem").toString()));
+        }
+        create.addAll(List.of("--cluster", "create"));
         nodes.forEach(node -> create.add("127.0.0.1:" + node.port()));
         create.addAll(List.of("--cluster-replicas", "1", "--cluster-yes"));
         runRedisCli(create);
@@ -90,6 +118,22 @@ public final class ClusterFixture implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    private RedisProcess.Access access() {
+        if (!tls) {
+            return RedisProcess.Access.PLAIN;
+        }
+        try {
+            return new RedisProcess.Access(TlsRedisFixture.Certificates.trusting(dir.resolve("ca.pem")), null, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The CA file to trust when over TLS. */
+    public Path caFile() {
+        return dir.resolve("ca.pem");
     }
 
     private void runRedisCli(List<String> command) {
@@ -133,9 +177,10 @@ public final class ClusterFixture implements AutoCloseable {
         return password;
     }
 
-    /** The seed nodes as the engine's endpoint URLs, logging in as the user {@code gavel}. */
+    /** The seed nodes as the engine's endpoint URLs, logging in as the user {@code gavel} ({@code rediss://} over TLS). */
     public List<String> seedUrls(String password) {
-        return nodes.subList(0, 3).stream().map(node -> "redis://gavel:" + password + "@127.0.0.1:" + node.port()).toList();
+        return nodes.subList(0, 3).stream()
+                .map(node -> (tls ? "rediss" : "redis") + "://gavel:" + password + "@127.0.0.1:" + node.port()).toList();
     }
 
     /** The nodes that serve slots now, as a live node says, each with the ranges it serves. */
