@@ -16,20 +16,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Commands to a Redis Cluster, each to the master that serves its key's slot, over one held connection per master
  * ({@link HeldConnection}: a shard's commands keep their order). A batch is split per master into one pipeline each,
  * and succeeds only if every part did; a caller that wants the shards to fail apart sends them apart
  * ({@link #shardOf}). {@code SCRIPT LOAD} goes to every master. A {@code MOVED} answer reads the slots again and
- * sends the command once more where it now lives; a lost connection reads the slots again and fails the command (the
- * engine's callers retry on their next round).
+ * sends the command once more where it now lives; an {@code ASK} (the slot is being migrated, the key has moved
+ * already) sends it once to the node named, after {@code ASKING}; a lost connection reads the slots again and fails
+ * the command (the engine's callers retry on their next round).
  *
  * <p>Only the commands the engine sends are routed: the key is the first argument, or the first key of an
  * {@code EVALSHA}; commands without a key go to any master.
  */
 final class ShardedRedis implements Redis {
 
+    private static final Pattern REDIRECT = Pattern.compile("(?:^|\\] )(MOVED|ASK) \\d+ (\\S+)");
     private static final Set<Command> KEYLESS = Set.of(Command.PING, Command.SCRIPT, Command.CLUSTER, Command.INFO, Command.TIME);
 
     private final Vertx vertx;
@@ -59,9 +63,14 @@ final class ShardedRedis implements Redis {
             return unknownSlot();
         }
         return shard(endpoint).send(command).recover(error -> {
-            String movedTo = movedTo(error);
+            String movedTo = redirectedTo(error, "MOVED ");
             if (movedTo != null) {
                 return topology.refresh().otherwiseEmpty().compose(v -> shard(movedTo).send(command));
+            }
+            String askedTo = redirectedTo(error, "ASK ");
+            if (askedTo != null) {
+                // the slot is being migrated and this key has moved already: asked once there, the slot map unchanged
+                return shard(askedTo).batch(List.of(Request.cmd(Command.ASKING), command)).map(replies -> replies.get(1));
             }
             return failed(error);
         });
@@ -83,11 +92,12 @@ final class ShardedRedis implements Redis {
             List<Request> part = indexes.stream().map(commands::get).toList();
             positions.add(indexes);
             sent.add(shard(endpoint).batch(part).recover(error -> {
-                String movedTo = movedTo(error);
-                if (movedTo != null) {
-                    // a slot of this part moved: its commands are sent again one by one, each where it lives now
-                    return topology.refresh().otherwiseEmpty().compose(v -> Future.all(part.stream().map(this::send).toList()))
-                            .map(all -> all.<Response>list());
+                boolean moved = redirectedTo(error, "MOVED ") != null;
+                if (moved || redirectedTo(error, "ASK ") != null) {
+                    // a slot of this part moved, or is moving: its commands are sent again one by one, each where it
+                    // lives now (the engine's batches may run twice: reports, PFADD, SADD and samples are idempotent)
+                    Future<Void> reread = moved ? topology.refresh().otherwiseEmpty() : Future.succeededFuture();
+                    return reread.compose(v -> Future.all(part.stream().map(this::send).toList())).map(all -> all.<Response>list());
                 }
                 return failed(error);
             }));
@@ -135,14 +145,17 @@ final class ShardedRedis implements Redis {
         return shards.computeIfAbsent(endpoint, e -> new HeldConnection(Redis.createClient(vertx, target.options(e))));
     }
 
-    /** {@code MOVED <slot> <host:port>}: the endpoint named, else null. */
-    private String movedTo(Throwable error) {
+    /**
+     * {@code MOVED <slot> <host:port>} or {@code ASK <slot> <host:port>} (as {@code kind}), also as a batch reports it
+     * ({@code ERR [<index>] MOVED ...}): the endpoint named, else null.
+     */
+    private String redirectedTo(Throwable error, String kind) {
         String message = error.getMessage();
-        if (message == null || !message.startsWith("MOVED ")) {
+        if (message == null) {
             return null;
         }
-        String[] parts = message.split(" ");
-        if (parts.length < 3) {
+        Matcher redirect = REDIRECT.matcher(message);
+        if (!redirect.find() || !redirect.group(1).equals(kind.trim())) {
             return null;
         }
         String seed = target.endpoints().get(0);
@@ -151,7 +164,7 @@ final class ShardedRedis implements Redis {
         if (at > 0) {
             prefix = seed.substring(0, at + 1);
         }
-        return prefix + parts[2];
+        return prefix + redirect.group(2);
     }
 
     /** Anything but an answer from Redis (the connection was lost, or timed out) may mean the slots moved. */

@@ -212,6 +212,14 @@ public final class ClusterFixture implements AutoCloseable {
      * Returns the new master.
      */
     public RedisProcess moveSlotOf(String key) {
+        return moveSlotOf(key, () -> { });
+    }
+
+    /**
+     * As {@link #moveSlotOf(String)}, running {@code midway} once the keys have moved and before the slot is given to
+     * the new master: meanwhile the old master answers {@code ASK} for the slot's keys.
+     */
+    public RedisProcess moveSlotOf(String key, Runnable midway) {
         RedisProcess from = masterOf(key);
         RedisProcess to = masters().keySet().stream().filter(master -> master != from).findFirst().orElseThrow();
         String slot = String.valueOf(from.command("CLUSTER", "KEYSLOT", key));
@@ -228,6 +236,7 @@ public final class ClusterFixture implements AutoCloseable {
             keys.forEach(k -> migrate.add(String.valueOf(k)));
             from.command(migrate.toArray(String[]::new));
         }
+        midway.run();
         to.command("CLUSTER", "SETSLOT", slot, "NODE", toId);
         from.command("CLUSTER", "SETSLOT", slot, "NODE", toId);
         masters().keySet().forEach(master -> master.command("CLUSTER", "SETSLOT", slot, "NODE", toId));
