@@ -74,6 +74,11 @@ final class ClusterTopology {
         return masters[ClusterSlots.slot(key)];
     }
 
+    /** The endpoint URL of the node at {@code hostPort}, with the seeds' scheme and credentials. */
+    String endpoint(String hostPort) {
+        return prefix + hostPort;
+    }
+
     /** The masters that serve at least one slot. */
     Set<String> masters() {
         Set<String> endpoints = new LinkedHashSet<>();
@@ -166,7 +171,7 @@ final class ClusterTopology {
             int from = range.get(0).toInteger();
             int to = range.get(1).toInteger();
             Response master = range.get(2);
-            String endpoint = prefix + master.get(0).toString() + ":" + master.get(1).toInteger();
+            String endpoint = endpoint(master.get(0).toString() + ":" + master.get(1).toInteger());
             Arrays.fill(read, from, to + 1, endpoint);
         }
         return read;

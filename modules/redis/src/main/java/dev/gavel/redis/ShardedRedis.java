@@ -158,13 +158,7 @@ final class ShardedRedis implements Redis {
         if (!redirect.find() || !redirect.group(1).equals(kind.trim())) {
             return null;
         }
-        String seed = target.endpoints().get(0);
-        String prefix = seed.substring(0, seed.indexOf("//") + 2);
-        int at = seed.lastIndexOf('@');
-        if (at > 0) {
-            prefix = seed.substring(0, at + 1);
-        }
-        return prefix + redirect.group(2);
+        return topology.endpoint(redirect.group(2));
     }
 
     /** Anything but an answer from Redis (the connection was lost, or timed out) may mean the slots moved. */

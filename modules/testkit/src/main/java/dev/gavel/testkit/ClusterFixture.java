@@ -1,6 +1,5 @@
 package dev.gavel.testkit;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -94,7 +93,7 @@ public final class ClusterFixture implements AutoCloseable {
                     "--cluster-replica-validity-factor", "0"));
             nodes.add(RedisProcess.start("node-" + i, port, nodeDir, access(), args));
         }
-        List<String> create = new ArrayList<>(List.of(redisCli()));
+        List<String> create = new ArrayList<>(List.of(RedisProcess.executable("redis-cli")));
         if (tls) {
             create.addAll(List.of("--tls", "--cacert", dir.resolve("ca.pem").toString()));
         }
@@ -283,15 +282,5 @@ public final class ClusterFixture implements AutoCloseable {
             }
         }
         throw new IllegalStateException("no free port pair (port, port + 10000) found");
-    }
-
-    private static String redisCli() {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
-            File candidate = new File(dir, "redis-cli");
-            if (candidate.canExecute()) {
-                return candidate.getPath();
-            }
-        }
-        throw new IllegalStateException("no redis-cli on PATH: install Debian's redis-tools (redis-server depends on it)");
     }
 }

@@ -224,13 +224,18 @@ final class RedisProcess implements AutoCloseable {
     }
 
     static String redisServer() {
+        return executable("redis-server");
+    }
+
+    /** A program of Debian's redis-server package (with redis-tools) on PATH. */
+    static String executable(String name) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin").split(File.pathSeparator)) {
-            File candidate = new File(dir, "redis-server");
+            File candidate = new File(dir, name);
             if (candidate.canExecute()) {
                 return candidate.getPath();
             }
         }
-        throw new IllegalStateException("no Docker engine and no redis-server on PATH: install Debian's redis-server "
+        throw new IllegalStateException("no Docker engine and no " + name + " on PATH: install Debian's redis-server "
                 + "(bash .ci/run does) or start Docker");
     }
 
