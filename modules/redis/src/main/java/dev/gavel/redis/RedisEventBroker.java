@@ -175,20 +175,24 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
      */
     private Future<Void> sync(String channel) {
         Promise<Void> done = Promise.promise();
-        context.runOnContext(v -> {
-            SubscriberLink link = linkOf(channel);
-            boolean wanted = listeners.containsKey(channel) || engineChannels.containsKey(channel);
-            if (link == null || !link.isConnected()) {
-                done.complete();
-            } else if (wanted && !link.isSubscribed(channel)) {
-                link.subscribe(channel).onComplete(done);
-            } else if (!wanted && link.isSubscribed(channel)) {
-                link.unsubscribe(channel).onComplete(done);
-            } else {
-                done.complete();
-            }
-        });
+        context.runOnContext(v -> syncHere(channel).onComplete(done));
         return done.future();
+    }
+
+    /** {@link #sync}, on the broker's context. */
+    private Future<Void> syncHere(String channel) {
+        SubscriberLink link = linkOf(channel);
+        if (link == null || !link.isConnected()) {
+            return Future.succeededFuture();
+        }
+        boolean wanted = listeners.containsKey(channel) || engineChannels.containsKey(channel);
+        if (wanted && !link.isSubscribed(channel)) {
+            return link.subscribe(channel);
+        }
+        if (!wanted && link.isSubscribed(channel)) {
+            return link.unsubscribe(channel);
+        }
+        return Future.succeededFuture();
     }
 
     private void countConnected() {
@@ -254,14 +258,8 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
                 }
             }
         }
-        List<String> wanted = new ArrayList<>(listeners.keySet());
-        wanted.addAll(engineChannels.keySet());
-        for (String channel : wanted) {
-            SubscriberLink link = linkOf(channel);
-            if (link != null && link.isConnected() && !link.isSubscribed(channel)) {
-                link.subscribe(channel);
-            }
-        }
+        listeners.keySet().forEach(this::syncHere);
+        engineChannels.keySet().forEach(this::syncHere);
         // started once the map is complete: a link's first connection asks which channels are its own
         added.forEach(SubscriberLink::start);
     }
