@@ -45,11 +45,12 @@ wait_for() { # seconds, description, command...
   done
 }
 
-http_ok() { # port path -> true on a 200
+http_ok() { # port path -> true on a 200 within 5 s
   exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
   printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$2" >&3
-  local line
-  read -r line <&3 || true
+  local line=""
+  # bounded: a connection that is accepted and never answered (a process starting, or stopped) must not hang `up`
+  read -r -t 5 line <&3 || true
   exec 3>&-
   [[ "$line" == *" 200 "* ]]
 }

@@ -2,8 +2,6 @@ package dev.gavel.testkit;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -11,7 +9,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
@@ -71,7 +68,7 @@ public final class ClusterFixture implements AutoCloseable {
 
     private void startAll() {
         for (int i = 0; i < 6; i++) {
-            int port = freeClusterPort();
+            int port = Ports.freeWithClusterBus();
             Path nodeDir = dir.resolve("node-" + i);
             try {
                 Files.createDirectories(nodeDir);
@@ -268,19 +265,5 @@ public final class ClusterFixture implements AutoCloseable {
     @Override
     public void close() {
         nodes.forEach(RedisProcess::close);
-    }
-
-    /** A port below 55536 that is free, and whose cluster bus port (10000 higher) is free too. */
-    private static int freeClusterPort() {
-        for (int attempt = 0; attempt < 200; attempt++) {
-            int port = ThreadLocalRandom.current().nextInt(20000, 30000);
-            try (ServerSocket client = new ServerSocket(port, 1, InetAddress.getLoopbackAddress());
-                 ServerSocket bus = new ServerSocket(port + 10000, 1, InetAddress.getLoopbackAddress())) {
-                return port;
-            } catch (IOException taken) {
-                // try another
-            }
-        }
-        throw new IllegalStateException("no free port pair (port, port + 10000) found");
     }
 }

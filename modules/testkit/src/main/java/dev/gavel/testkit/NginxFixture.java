@@ -38,7 +38,7 @@ public final class NginxFixture implements AutoCloseable {
     /** Starts nginx balancing over the nodes listening on {@code ports}. */
     public static NginxFixture balance(List<Integer> ports) {
         String nginx = nginx();
-        int port = NodeProcess.freePort();
+        int port = Ports.free();
         try {
             Path dir = Files.createTempDirectory("gavel-nginx");
             String servers = ports.stream().map(p -> "server 127.0.0.1:" + p + " max_fails=2 fail_timeout=5s;")

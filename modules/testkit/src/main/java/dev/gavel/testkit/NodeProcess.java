@@ -1,7 +1,6 @@
 package dev.gavel.testkit;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,7 +33,7 @@ public final class NodeProcess implements AutoCloseable {
 
     /** Starts a node on a free port and waits until it is ready. */
     public static NodeProcess start(Map<String, String> env) {
-        int port = freePort();
+        int port = Ports.free();
         NodeProcess node = launch(env, port);
         node.awaitReady();
         return node;
@@ -54,7 +53,7 @@ public final class NodeProcess implements AutoCloseable {
      * is ready.
      */
     public static NodeProcess startWithOpenFileLimit(Map<String, String> env, int openFiles) {
-        int port = freePort();
+        int port = Ports.free();
         NodeProcess node = launch(env, port, List.of("prlimit", "--nofile=" + openFiles + ":" + openFiles, "--"));
         node.awaitReady();
         return node;
@@ -142,14 +141,6 @@ public final class NodeProcess implements AutoCloseable {
             Files.deleteIfExists(log);
         } catch (IOException ignored) {
             // a temp file
-        }
-    }
-
-    static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

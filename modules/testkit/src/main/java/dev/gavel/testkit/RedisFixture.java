@@ -50,7 +50,7 @@ public final class RedisFixture implements AutoCloseable {
             fixture.running = true;
             return fixture;
         }
-        RedisFixture fixture = new RedisFixture(null, RedisProcess.freePort());
+        RedisFixture fixture = new RedisFixture(null, Ports.free());
         fixture.bringBack();
         return fixture;
     }

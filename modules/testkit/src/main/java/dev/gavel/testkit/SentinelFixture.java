@@ -100,7 +100,7 @@ public final class SentinelFixture implements AutoCloseable {
         dataNodes.add(master);
         dataNodes.add(dataNode("replica", List.of("--replicaof", "127.0.0.1", String.valueOf(master.port()))));
         for (int i = 0; i < 3; i++) {
-            int port = RedisProcess.freePort();
+            int port = Ports.free();
             String name = "sentinel-" + i;
             Path config = dir.resolve(name + ".conf");
             String monitor = "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2\n"
@@ -135,7 +135,7 @@ public final class SentinelFixture implements AutoCloseable {
     }
 
     private RedisProcess dataNode(String name, List<String> more) {
-        int port = RedisProcess.freePort();
+        int port = Ports.free();
         List<String> args = new ArrayList<>();
         if (secure == null) {
             args.addAll(List.of("--port", String.valueOf(port)));

@@ -49,7 +49,7 @@ public final class TlsRedisFixture implements AutoCloseable {
             Files.writeString(dir.resolve("users.acl"), "user default off\n"
                     + "user admin on >" + adminPassword + " ~* &* +@all\n"
                     + "user gavel on >" + gavelPassword + " " + gavelRules + "\n");
-            int port = RedisProcess.freePort();
+            int port = Ports.free();
             RedisProcess.Access admin = new RedisProcess.Access(Certificates.trusting(dir.resolve("ca.pem")), "admin", adminPassword);
             RedisProcess redis = RedisProcess.start("redis-tls", port, dir, admin, List.of("--port", "0",
                     "--tls-port", String.valueOf(port), "--bind", "127.0.0.1", "127.0.0.2", "--tls-cert-file", "server.pem",

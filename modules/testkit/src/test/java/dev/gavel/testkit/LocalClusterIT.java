@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -76,13 +75,13 @@ class LocalClusterIT {
     static void up() throws IOException {
         assertTrue(Files.isRegularFile(JAR), "build the jar first: " + JAR);
         state = Files.createTempDirectory("gavel-local-cluster");
-        lbPort = NodeProcess.freePort();
-        basePort = freeRange(REPLICAS);
+        lbPort = Ports.free();
+        basePort = Ports.freeRange(REPLICAS);
         env = new HashMap<>();
         env.put("GAVEL_STATE_DIR", state.toString());
         env.put("GAVEL_LB_PORT", String.valueOf(lbPort));
         env.put("GAVEL_BASE_PORT", String.valueOf(basePort));
-        env.put("GAVEL_REDIS_PORT", String.valueOf(NodeProcess.freePort()));
+        env.put("GAVEL_REDIS_PORT", String.valueOf(Ports.free()));
         env.put("GAVEL_REPLICAS", String.valueOf(REPLICAS));
         env.put("GAVEL_JAR", JAR.toString());
         env.put("GAVEL_JAVA_OPTS", "-Xmx160m");
@@ -158,12 +157,18 @@ class LocalClusterIT {
 
     private static void cluster(String command) {
         try {
-            ProcessBuilder builder = new ProcessBuilder("bash", CLUSTER.toString(), command).redirectErrorStream(true);
+            // its output goes to a file: a process it started that kept a pipe open would block a reader forever
+            Path output = state.resolve("cluster-" + command + ".out");
+            ProcessBuilder builder = new ProcessBuilder("bash", CLUSTER.toString(), command)
+                    .redirectErrorStream(true).redirectOutput(output.toFile());
             builder.environment().putAll(env);
             Process process = builder.start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertTrue(process.waitFor(120, TimeUnit.SECONDS), "cluster.sh " + command + " did not finish");
-            assertEquals(0, process.exitValue(), "cluster.sh " + command + ": " + output);
+            boolean finished = process.waitFor(120, TimeUnit.SECONDS);
+            if (!finished) {
+                process.destroyForcibly();
+            }
+            assertTrue(finished, "cluster.sh " + command + " did not finish in 120 s: " + Files.readString(output));
+            assertEquals(0, process.exitValue(), "cluster.sh " + command + ": " + Files.readString(output));
         } catch (IOException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
@@ -189,26 +194,6 @@ class LocalClusterIT {
         }
         assertTrue(found, "no gavel_viewers gauge on :" + port + ": " + metrics);
         return Math.round(sum);
-    }
-
-    private static int freeRange(int size) throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int first = NodeProcess.freePort();
-            List<ServerSocket> held = new ArrayList<>();
-            try {
-                for (int i = 0; i < size; i++) {
-                    held.add(new ServerSocket(first + i));
-                }
-                return first;
-            } catch (IOException taken) {
-                // try another range
-            } finally {
-                for (ServerSocket socket : held) {
-                    socket.close();
-                }
-            }
-        }
-        throw new IllegalStateException("no " + size + " free consecutive ports");
     }
 
     // ---- checks

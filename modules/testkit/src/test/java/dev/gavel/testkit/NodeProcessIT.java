@@ -66,7 +66,7 @@ class NodeProcessIT {
                 "NODE_TTL_MS", "0",
                 "ADMIN_TOKEN", "",
                 "DRAIN_MS", "-1").entrySet()) {
-            try (NodeProcess node = NodeProcess.launch(Map.of(bad.getKey(), bad.getValue()), NodeProcess.freePort())) {
+            try (NodeProcess node = NodeProcess.launch(Map.of(bad.getKey(), bad.getValue()), Ports.free())) {
                 Integer exit = node.awaitExit(Duration.ofSeconds(30));
                 assertNotNull(exit, "exited");
                 assertNotEquals(0, exit);
