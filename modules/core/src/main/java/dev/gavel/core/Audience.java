@@ -107,7 +107,7 @@ public final class Audience {
             } else if (registeredOnly && !engine.auctions().isOpen(auction)) {
                 // after the loop closed the auction's room, if the close came before this join
                 viewer.close(Viewer.NORMAL_CLOSURE, AUCTION_CLOSED);
-            } else if (rooms.join(auction, viewer, viewerId, reporter.known(auction))) {
+            } else if (rooms.join(auction, viewer, viewerId, reporter.shown(auction))) {
                 localViewers.incrementAndGet();
                 metrics.joined();
             }

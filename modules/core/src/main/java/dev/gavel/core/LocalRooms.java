@@ -62,8 +62,8 @@ final class LocalRooms {
     }
 
     /**
-     * Adds a viewer and sends it the auction's newest count at once when one is known (the replica's
-     * {@code known}, or the last one shown here if that is newer). It is the count before this viewer joined: the
+     * Adds a viewer and sends it the auction's newest count at once when one is known (the one the replica last
+     * showed, {@code known}, or the last one shown here if that is newer). It is the count before this viewer joined: the
      * join changes the count, so the count with it follows after the next flush, to every viewer alike. Showing
      * the joiner a count of its own making instead could leave it on a number that no later broadcast corrects.
      * False when the viewer was here already.

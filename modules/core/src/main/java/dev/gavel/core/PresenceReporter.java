@@ -58,8 +58,11 @@ final class PresenceReporter {
     private final AudienceMetrics metrics;
     private final NewViewerIds newViewerIds;
     private final Map<AuctionId, Tally> tallies = new HashMap<>();
-    /** The newest count of each auction with a tally, for viewers joining on any loop. */
-    private final Map<AuctionId, ViewerCount> knownCounts = new ConcurrentHashMap<>();
+    /**
+     * The count last shown of each auction with a tally, for viewers joining on any loop: a joiner sees what the
+     * auction's other viewers see, never a count that is held back (see the class comment).
+     */
+    private final Map<AuctionId, ViewerCount> shownCounts = new ConcurrentHashMap<>();
 
     private long flushTimer = -1;
     private long lastHeartbeatAt;
@@ -156,9 +159,9 @@ final class PresenceReporter {
         return auctionsWithViewers;
     }
 
-    /** The newest count known of an auction this replica has viewers in, or null. Any thread. */
-    ViewerCount known(AuctionId auction) {
-        return knownCounts.get(auction);
+    /** The count last shown to the viewers of an auction this replica has viewers in, or null. Any thread. */
+    ViewerCount shown(AuctionId auction) {
+        return shownCounts.get(auction);
     }
 
     /**
@@ -186,7 +189,7 @@ final class PresenceReporter {
         }
         tallies.clear();
         auctionsWithViewers = 0;
-        knownCounts.clear();
+        shownCounts.clear();
         return Future.join(unsubscribed).otherwiseEmpty().mapEmpty();
     }
 
@@ -304,7 +307,7 @@ final class PresenceReporter {
         tally.onCount(count);
         if (tally.viewers == 0 && viewers == 0 && !tally.dirty) {
             tallies.remove(auction);
-            knownCounts.remove(auction);
+            shownCounts.remove(auction);
             tally.cancelBroadcast();
             if (tally.subscription != null) {
                 tally.subscription.unsubscribe();
@@ -359,7 +362,6 @@ final class PresenceReporter {
                 return;
             }
             known = count;
-            knownCounts.put(auction, count);
             if (broadcastTimer == -1) {
                 scheduleBroadcast();
             }
@@ -385,6 +387,7 @@ final class PresenceReporter {
                 return;
             }
             shown = known;
+            shownCounts.put(auction, known);
             throttle.sent(clock.millis());
             metrics.broadcast();
             for (int loop = 0; loop < perLoop.length; loop++) {

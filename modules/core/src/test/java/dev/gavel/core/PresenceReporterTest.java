@@ -133,7 +133,7 @@ class PresenceReporterTest {
 
         assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
         assertEquals(Map.of(), onContext(() -> reporter.localRooms()));
-        assertNull(reporter.known(A));
+        assertNull(reporter.shown(A));
         deliveries.clear();
         engine.broker().publish(A, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold\"")).await(1, TimeUnit.SECONDS);
         drain();
@@ -184,6 +184,7 @@ class PresenceReporterTest {
         }
         assertEquals(List.of("loop 0: a 3/3"), deliveries);
         assertEquals(goodHeartbeat, reporter.lastGoodHeartbeatMillis(), "no heartbeat got through");
+        assertEquals(3, reporter.shown(A).current(), "a viewer joining now is shown what the others see");
 
         refusing = false;
         flushAndDeliver();
@@ -193,6 +194,7 @@ class PresenceReporterTest {
         run(() -> timers.advance(Duration.ofMillis(2000)));
         drain();
         assertEquals(List.of("loop 0: a 3/3", "loop 0: a 6/6"), deliveries);
+        assertEquals(6, reporter.shown(A).current());
         assertTrue(reporter.lastGoodHeartbeatMillis() > goodHeartbeat);
     }
 

@@ -2,6 +2,7 @@ package dev.gavel.testkit;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -33,12 +34,13 @@ public final class TestViewer implements AutoCloseable {
     /** Clients bound to other loopback addresses (127.0.0.2, ...), for viewers that come from another address. */
     private static final Map<String, WebSocketClient> FROM = new ConcurrentHashMap<>();
 
-    private final WebSocket ws;
+    private final ClientWebSocket ws;
     private final List<JsonObject> frames = new CopyOnWriteArrayList<>();
     private volatile Short closeStatus;
     private volatile long closedAtNanos;
 
-    private TestViewer(WebSocket ws) {
+    /** Handlers are set before the connection is made: a frame that comes with the upgrade's answer is not missed. */
+    private TestViewer(ClientWebSocket ws) {
         this.ws = ws;
         ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
         ws.closeHandler(v -> {
@@ -53,14 +55,13 @@ public final class TestViewer implements AutoCloseable {
     }
 
     public static TestViewer connect(int port, String uri, String origin) {
-        // Handlers are set on the connection's own context before it reads a frame, so none is missed.
-        return result(open(CLIENT, port, uri, origin).map(TestViewer::new));
+        return open(CLIENT, port, uri, origin);
     }
 
     /** Connects to {@code /ws?slug=auction-<auctionId>} from another local address, e.g. {@code 127.0.0.2}. */
     public static TestViewer watchFrom(String localAddress, int port, String auctionId) {
         WebSocketClient client = FROM.computeIfAbsent(localAddress, TestViewer::client);
-        return result(open(client, port, "/ws?slug=auction-" + auctionId, null).map(TestViewer::new));
+        return open(client, port, "/ws?slug=auction-" + auctionId, null);
     }
 
     private static WebSocketClient client(String localAddress) {
@@ -75,7 +76,7 @@ public final class TestViewer implements AutoCloseable {
     /** The HTTP status of a refused upgrade; fails if the upgrade was accepted. */
     public static int refusalStatus(int port, String uri, String origin) {
         try {
-            WebSocket ws = open(CLIENT, port, uri, origin).await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+            WebSocket ws = CLIENT.connect(options(port, uri, origin)).await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
             ws.close();
             throw new AssertionError("the upgrade of " + uri + " was accepted");
         } catch (UpgradeRejectedException e) {
@@ -90,12 +91,23 @@ public final class TestViewer implements AutoCloseable {
         }
     }
 
-    private static Future<WebSocket> open(WebSocketClient client, int port, String uri, String origin) {
+    /**
+     * Connects a viewer whose handlers were set before the upgrade: with {@code WebSocketClient.connect} they could
+     * only be set once its future completed, and Vert.x resumes the socket before that (on the caller's context,
+     * which need not be the connection's loop), so a count sent right after the upgrade could be lost.
+     */
+    private static TestViewer open(WebSocketClient client, int port, String uri, String origin) {
+        TestViewer viewer = new TestViewer(client.webSocket());
+        result(viewer.ws.connect(options(port, uri, origin)));
+        return viewer;
+    }
+
+    private static WebSocketConnectOptions options(int port, String uri, String origin) {
         WebSocketConnectOptions options = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(uri);
         if (origin != null) {
             options.addHeader("Origin", origin);
         }
-        return client.connect(options);
+        return options;
     }
 
     public void send(String text) {

@@ -1,7 +1,7 @@
 package dev.gavel.testkit;
 
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -30,6 +30,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -418,7 +419,7 @@ class LocalClusterIT {
     /** A plain WebSocket viewer that reconnects 100 ms after its connection ends. */
     private static final class WsViewer extends Viewer {
         private volatile boolean stopped;
-        private volatile WebSocket ws;
+        private volatile ClientWebSocket ws;
         private volatile String failure = "";
 
         WsViewer() {
@@ -429,19 +430,26 @@ class LocalClusterIT {
             if (stopped) {
                 return;
             }
-            CLIENT.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(lbPort).setURI("/ws?slug=auction-" + AUCTION))
-                    .onSuccess(socket -> {
-                        ws = socket;
-                        opened();
-                        socket.textMessageHandler(text -> {
-                            JsonObject frame = new JsonObject(text);
-                            event(frame.getString("event"), frame.getValue("data"));
-                        });
-                        socket.closeHandler(v -> {
-                            closed();
-                            VERTX.setTimer(100, t -> connect());
-                        });
-                    })
+            // handlers set before the upgrade: a count sent with it is not missed; it marks the connection open
+            ClientWebSocket socket = CLIENT.webSocket();
+            AtomicBoolean open = new AtomicBoolean();
+            Runnable opening = () -> {
+                if (open.compareAndSet(false, true)) {
+                    ws = socket;
+                    opened();
+                }
+            };
+            socket.textMessageHandler(text -> {
+                opening.run();
+                JsonObject frame = new JsonObject(text);
+                event(frame.getString("event"), frame.getValue("data"));
+            });
+            socket.closeHandler(v -> {
+                closed();
+                VERTX.setTimer(100, t -> connect());
+            });
+            socket.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(lbPort).setURI("/ws?slug=auction-" + AUCTION))
+                    .onSuccess(w -> opening.run())
                     .onFailure(e -> {
                         failure = e.toString();
                         VERTX.setTimer(100, t -> connect());
