@@ -35,6 +35,12 @@ import java.util.function.Supplier;
  */
 public final class Audience {
 
+    /**
+     * A viewer waits at most this long for its auction's subscription (see {@link #ready}); a subscription settles
+     * within about two seconds even when its reply is lost.
+     */
+    static final long READY_TIMEOUT_MILLIS = 3000;
+
     /** A drain closes a batch of viewers this often. */
     static final long DRAIN_STEP_MILLIS = 100;
 
@@ -92,6 +98,27 @@ public final class Audience {
      */
     public void halt() {
         reporter.halt();
+    }
+
+    /**
+     * Completes, on the caller's context, once this replica receives the auction's events: a transport tells its
+     * client it is connected only then, so that a viewer misses no event published after it was told (the first
+     * viewer of an auction on a replica would otherwise miss one published while the replica subscribes). At once
+     * when the replica does already; never later than {@link #READY_TIMEOUT_MILLIS}, and never failed: a replica
+     * whose store is away still takes viewers, as it always did.
+     */
+    public Future<Void> ready(AuctionId auction) {
+        if (reporter.receives(auction)) {
+            return Future.succeededFuture();
+        }
+        Context caller = Vertx.currentContext();
+        Promise<Void> ready = caller instanceof ContextInternal internal ? internal.promise() : Promise.promise();
+        long timer = timers.schedule(READY_TIMEOUT_MILLIS, ready::tryComplete);
+        reporterContext.runOnContext(v -> reporter.prepare(auction).onComplete(ar -> {
+            timers.cancel(timer);
+            ready.tryComplete();
+        }));
+        return ready.future();
     }
 
     /**

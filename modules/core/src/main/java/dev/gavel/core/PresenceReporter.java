@@ -1,6 +1,7 @@
 package dev.gavel.core;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +64,8 @@ final class PresenceReporter {
      * auction's other viewers see, never a count that is held back (see the class comment).
      */
     private final Map<AuctionId, ViewerCount> shownCounts = new ConcurrentHashMap<>();
+    /** The auctions whose events this replica receives now: a viewer of one may be told it is connected at once. */
+    private final Set<AuctionId> subscribed = ConcurrentHashMap.newKeySet();
 
     private long flushTimer = -1;
     private long lastHeartbeatAt;
@@ -147,10 +150,39 @@ final class PresenceReporter {
         newViewerIds.forEach((auction, ids) -> ids.forEach(id -> this.newViewerIds.add(auction, id)));
     }
 
+    /**
+     * Completes once this replica receives the auction's events, so that a viewer told it is connected after that
+     * misses none: at once when it does already; else it subscribes, as for a first viewer, and completes when
+     * the subscription is confirmed or has failed (the viewer is taken then all the same, as it always was). If
+     * no viewer joins, the auction is forgotten at the next heartbeat, as after its last viewer left.
+     */
+    Future<Void> prepare(AuctionId auction) {
+        if (subscribed.contains(auction) || stopping) {
+            return Future.succeededFuture();
+        }
+        Tally tally = tallies.computeIfAbsent(auction, Tally::new);
+        tally.preparedAt = clock.millis();
+        Promise<Void> ready = Promise.promise();
+        tally.waiting.add(ready);
+        if (tally.subscription == null && !tally.subscribing) {
+            subscribe(tally);
+        }
+        return ready.future();
+    }
+
+    /** True once the auction's events reach this replica (see {@link #prepare}). Any thread. */
+    boolean receives(AuctionId auction) {
+        return subscribed.contains(auction);
+    }
+
     /** This replica's viewers per auction, as the loops last reported them. */
     Map<AuctionId, Integer> localRooms() {
         Map<AuctionId, Integer> sizes = new LinkedHashMap<>();
-        tallies.forEach((id, tally) -> sizes.put(id, (int) tally.viewers));
+        tallies.forEach((id, tally) -> {
+            if (tally.viewers > 0) {
+                sizes.put(id, (int) tally.viewers);
+            }
+        });
         return sizes;
     }
 
@@ -183,11 +215,13 @@ final class PresenceReporter {
         List<Future<Void>> unsubscribed = new ArrayList<>();
         for (Tally tally : tallies.values()) {
             tally.cancelBroadcast();
+            tally.release();
             if (tally.subscription != null) {
                 unsubscribed.add(tally.subscription.unsubscribe());
             }
         }
         tallies.clear();
+        subscribed.clear();
         auctionsWithViewers = 0;
         shownCounts.clear();
         return Future.join(unsubscribed).otherwiseEmpty().mapEmpty();
@@ -222,6 +256,7 @@ final class PresenceReporter {
         tally.subscribing = true;
         engine.broker().subscribe(tally.auction, tally).onComplete(ar -> {
             tally.subscribing = false;
+            tally.release();
             if (ar.failed()) {
                 LOG.atWarn().addKeyValue("auction", tally.auction.value())
                         .log("Could not subscribe to the auction's events: {}", ar.cause().toString());
@@ -232,6 +267,7 @@ final class PresenceReporter {
                 return;
             }
             tally.subscription = ar.result();
+            subscribed.add(tally.auction);
             flush();
         });
     }
@@ -244,8 +280,11 @@ final class PresenceReporter {
         long now = clock.millis();
         boolean heartbeat = now - lastHeartbeatAt >= settings.heartbeatMillis();
         Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
-        for (Tally tally : tallies.values()) {
-            if (tally.subscription == null) {
+        for (Tally tally : List.copyOf(tallies.values())) {
+            if (heartbeat && !tally.hadViewers && tally.waiting.isEmpty() && now - tally.preparedAt >= settings.heartbeatMillis()) {
+                // prepared for a viewer that never came (a heartbeat ago at least): nothing of it was ever written
+                forget(tally);
+            } else if (tally.subscription == null) {
                 if (!tally.subscribing) {
                     subscribe(tally);
                 }
@@ -306,12 +345,19 @@ final class PresenceReporter {
         }
         tally.onCount(count);
         if (tally.viewers == 0 && viewers == 0 && !tally.dirty) {
-            tallies.remove(auction);
-            shownCounts.remove(auction);
-            tally.cancelBroadcast();
-            if (tally.subscription != null) {
-                tally.subscription.unsubscribe();
-            }
+            forget(tally);
+        }
+    }
+
+    /** The auction has no viewers here, and the store knows: no more subscription, nothing kept. */
+    private void forget(Tally tally) {
+        tallies.remove(tally.auction);
+        shownCounts.remove(tally.auction);
+        subscribed.remove(tally.auction);
+        tally.cancelBroadcast();
+        tally.release();
+        if (tally.subscription != null) {
+            tally.subscription.unsubscribe();
         }
     }
 
@@ -327,6 +373,11 @@ final class PresenceReporter {
         ViewerCount known;
         ViewerCount shown;
         long broadcastTimer = -1;
+        /** False while the tally was only {@link #prepare}d: no viewer joined yet, nothing was written. */
+        boolean hadViewers;
+        long preparedAt;
+        /** Viewers waiting for {@link #prepare}: told once the subscription is settled. */
+        final List<Promise<Void>> waiting = new ArrayList<>(0);
 
         Tally(AuctionId auction) {
             this.auction = auction;
@@ -337,6 +388,7 @@ final class PresenceReporter {
                 perLoop = Arrays.copyOf(perLoop, loop + 1);
             }
             perLoop[loop] += delta;
+            hadViewers = true;
             long before = viewers;
             viewers += delta;
             dirty = true;
@@ -394,6 +446,15 @@ final class PresenceReporter {
                 if (perLoop[loop] > 0) {
                     loops.count(loop, known);
                 }
+            }
+        }
+
+        /** Lets the viewers waiting for the subscription go on. */
+        void release() {
+            if (!waiting.isEmpty()) {
+                List<Promise<Void>> ready = new ArrayList<>(waiting);
+                waiting.clear();
+                ready.forEach(Promise::tryComplete);
             }
         }
 

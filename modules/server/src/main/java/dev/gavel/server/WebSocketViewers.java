@@ -2,6 +2,7 @@ package dev.gavel.server;
 
 import dev.gavel.core.Audience;
 import dev.gavel.core.ViewerEvent;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
@@ -50,8 +51,24 @@ final class WebSocketViewers implements Handler<RoutingContext> {
             refusal.send(ctx.response());
             return;
         }
-        request.toWebSocket()
-                .onSuccess(ws -> accept(request, admitted, ws, lease))
+        // The upgrade is answered once this replica receives the auction's events: from its open on, the viewer
+        // misses none. Until then the request waits, paused, so that its end is not read without a handler.
+        Future<Void> ready = audience.ready(admitted.auction());
+        if (!ready.isComplete()) {
+            request.pause();
+        }
+        ready.onComplete(x -> upgrade(request, admitted, lease));
+    }
+
+    private void upgrade(HttpServerRequest request, ViewerAdmission.Admitted admitted, AddressLimiter.Lease lease) {
+        Future<ServerWebSocket> upgraded;
+        try {
+            upgraded = request.toWebSocket();
+        } catch (IllegalStateException gone) {
+            // the client went away while the request waited
+            upgraded = Future.failedFuture(gone);
+        }
+        upgraded.onSuccess(ws -> accept(request, admitted, ws, lease))
                 .onFailure(e -> {
                     lease.release();
                     LOG.debug("WebSocket upgrade failed: {}", e.toString());

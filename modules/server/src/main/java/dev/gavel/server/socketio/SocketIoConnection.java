@@ -52,6 +52,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private EngineSession session;
     private WebSocketTransport transport;
     private AttachedViewer viewer;
+    /** Counts the client's CONNECTs and DISCONNECTs: a CONNECT answered late is dropped if another came since. */
+    private int namespaceChanges;
+    private boolean ended;
     /** Where {@link SessionTicker} keeps this session; -1 once it left. */
     int tickerSlot = -1;
 
@@ -161,6 +164,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     @Override
     public void onClose(String reason) {
+        ended = true;
         ticker.remove(this);
         lease.release();
         if (session.owesClose()) {
@@ -178,14 +182,23 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         session.send(enginePacket);
     }
 
+    /** Answers the CONNECT once the node receives the auction's events: from then on the client misses none. */
     @Override
-    public void connected() {
-        viewer = AttachedViewer.attach(audience, metrics, admitted, wire, clock);
-        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} joined", session.sid());
+    public void connected(String answer) {
+        int change = ++namespaceChanges;
+        audience.ready(admitted.auction()).onComplete(x -> onContext(() -> {
+            if (ended || change != namespaceChanges) {
+                return;
+            }
+            session.send(answer);
+            viewer = AttachedViewer.attach(audience, metrics, admitted, wire, clock);
+            LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} joined", session.sid());
+        }));
     }
 
     @Override
     public void disconnected() {
+        namespaceChanges++;
         detach();
         LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} left", session.sid());
     }

@@ -20,8 +20,11 @@ final class SocketIoSocket {
         /** Sends an Engine.IO packet (a Socket.IO packet with the MESSAGE prefix {@code 4}). */
         void send(String enginePacket);
 
-        /** The client connected to the default namespace: it is a viewer from now on. */
-        void connected();
+        /**
+         * The client connected to the default namespace: it is a viewer from the moment {@code answer} (the
+         * CONNECT's answer) is sent, which the host may do later (once the node receives the auction's events).
+         */
+        void connected(String answer);
 
         /** The client left the default namespace: it is no longer a viewer. */
         void disconnected();
@@ -68,10 +71,12 @@ final class SocketIoSocket {
                     return;
                 }
                 // the socket's id is for the client's own bookkeeping: nothing here looks it up, so none is kept
-                host.send(MESSAGE + "0{\"sid\":" + Json.quote(ids.get()) + "}");
-                if (!connected) {
+                String answer = MESSAGE + "0{\"sid\":" + Json.quote(ids.get()) + "}";
+                if (connected) {
+                    host.send(answer);
+                } else {
                     connected = true;
-                    host.connected();
+                    host.connected(answer);
                 }
             }
             case DISCONNECT -> {
