@@ -281,9 +281,13 @@ final class PresenceReporter {
         boolean heartbeat = now - lastHeartbeatAt >= settings.heartbeatMillis();
         Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
         for (Tally tally : List.copyOf(tallies.values())) {
-            if (heartbeat && !tally.hadViewers && tally.waiting.isEmpty() && now - tally.preparedAt >= settings.heartbeatMillis()) {
-                // prepared for a viewer that never came (a heartbeat ago at least): nothing of it was ever written
-                forget(tally);
+            if (!tally.hadViewers) {
+                // only prepared for a viewer (see prepare): nothing to write; forgotten if none came in a heartbeat
+                if (heartbeat && tally.waiting.isEmpty() && now - tally.preparedAt >= settings.heartbeatMillis()) {
+                    forget(tally);
+                } else if (tally.subscription == null && !tally.subscribing) {
+                    subscribe(tally);
+                }
             } else if (tally.subscription == null) {
                 if (!tally.subscribing) {
                     subscribe(tally);

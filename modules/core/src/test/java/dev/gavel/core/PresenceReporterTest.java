@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -196,6 +197,28 @@ class PresenceReporterTest {
         assertEquals(List.of("loop 0: a 3/3", "loop 0: a 6/6"), deliveries);
         assertEquals(6, reporter.shown(A).current());
         assertTrue(reporter.lastGoodHeartbeatMillis() > goodHeartbeat);
+    }
+
+    @Test
+    void anAuctionPreparedForAViewerIsSubscribedAtOnceAndForgottenAfterAHeartbeatWhenNoneCame() throws Exception {
+        Future<Void> ready = onContext(() -> reporter.prepare(A));
+        drain();
+        assertTrue(ready.succeeded());
+        assertTrue(reporter.receives(A));
+        assertTrue(onContext(() -> reporter.prepare(A)).succeeded(), "a second viewer goes on at once");
+
+        Future<Void> readyB = onContext(() -> reporter.prepare(B));
+        drain();
+        assertTrue(readyB.succeeded());
+        run(() -> reporter.changed(0, Map.of(B, 1), Map.of()));
+        for (int i = 0; i < 2; i++) {
+            run(() -> timers.advance(Duration.ofMillis(2000)));
+            drain();
+        }
+        assertFalse(reporter.receives(A), "no viewer came: forgotten");
+        assertTrue(reporter.receives(B), "its viewer came: kept");
+        assertEquals(Map.of(B, 1), onContext(() -> reporter.localRooms()));
+        assertEquals(1, engine.presence().read(B).await(1, TimeUnit.SECONDS).current());
     }
 
     @Test
