@@ -52,6 +52,7 @@ public final class Audience {
     private final AudienceMetrics metrics;
     private final boolean registeredOnly;
     private final Map<Context, LocalRooms> loopsByContext = new ConcurrentHashMap<>();
+    private final RoomIndex roomIndex = new RoomIndex();
     private final List<LocalRooms> loops = new CopyOnWriteArrayList<>();
     private final AtomicInteger localViewers = new AtomicInteger();
     private final Timers timers;
@@ -65,7 +66,7 @@ public final class Audience {
         this.registeredOnly = registeredOnly;
         this.timers = Timers.of(vertx);
         this.metrics = metrics;
-        this.reporter = new PresenceReporter(engine, nodeId, settings, clock, timers, metrics, new PresenceReporter.Loops() {
+        this.reporter = new PresenceReporter(engine, nodeId, settings, clock, timers, metrics, roomIndex, new PresenceReporter.Loops() {
             @Override
             public void count(int loop, ViewerCount count) {
                 LocalRooms rooms = loops.get(loop);
@@ -272,7 +273,7 @@ public final class Audience {
     private synchronized LocalRooms register(Context context) {
         return loopsByContext.computeIfAbsent(context, c -> {
             LocalRooms rooms = new LocalRooms(loops.size(), c,
-                    (loop, deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(loop, deltas, ids)), metrics);
+                    (loop, deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(loop, deltas, ids)), metrics, roomIndex);
             loops.add(rooms);
             return rooms;
         });

@@ -29,10 +29,11 @@ final class LocalRooms {
         void changed(int loop, Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds);
     }
 
-    private final int index;
+    private final int loop;
     private final Context context;
     private final Changes changes;
     private final AudienceMetrics metrics;
+    private final RoomIndex index;
     private final Map<AuctionId, Room> rooms = new HashMap<>();
     private Map<AuctionId, Integer> deltas = new HashMap<>();
     private Map<AuctionId, Set<String>> newViewerIds = new HashMap<>();
@@ -40,11 +41,16 @@ final class LocalRooms {
     private boolean closed;
     private int viewers;
 
-    LocalRooms(int index, Context context, Changes changes, AudienceMetrics metrics) {
-        this.index = index;
+    /**
+     * @param loop  this loop's index among the replica's loops
+     * @param index where the replica's loops mark the auctions they hold rooms of
+     */
+    LocalRooms(int loop, Context context, Changes changes, AudienceMetrics metrics, RoomIndex index) {
+        this.loop = loop;
         this.context = context;
         this.changes = changes;
         this.metrics = metrics;
+        this.index = index;
     }
 
     Context context() {
@@ -69,7 +75,12 @@ final class LocalRooms {
      * False when the viewer was here already.
      */
     boolean join(AuctionId auction, Viewer viewer, String viewerId, ViewerCount known) {
-        Room room = rooms.computeIfAbsent(auction, Room::new);
+        Room room = rooms.get(auction);
+        if (room == null) {
+            room = new Room(auction);
+            rooms.put(auction, room);
+            index.opened(auction, loop);
+        }
         if (!room.add(viewer)) {
             return false;
         }
@@ -96,6 +107,7 @@ final class LocalRooms {
         change(auction, -1);
         if (room.viewers.isEmpty()) {
             rooms.remove(auction);
+            index.closed(auction, loop);
         }
         return true;
     }
@@ -144,6 +156,7 @@ final class LocalRooms {
         if (room == null) {
             return 0;
         }
+        index.closed(auction, loop);
         Viewer[] leaving = room.viewers.toArray(new Viewer[0]);
         viewers -= leaving.length;
         change(auction, -leaving.length);
@@ -158,6 +171,7 @@ final class LocalRooms {
         closed = true;
         List<Viewer> all = new ArrayList<>();
         rooms.values().forEach(room -> all.addAll(room.viewers));
+        rooms.keySet().forEach(auction -> index.closed(auction, loop));
         rooms.clear();
         viewers = 0;
         all.forEach(viewer -> viewer.close(code, reason));
@@ -181,7 +195,7 @@ final class LocalRooms {
         Map<AuctionId, Set<String>> ids = newViewerIds;
         deltas = new HashMap<>();
         newViewerIds = new HashMap<>();
-        changes.changed(index, shipped, ids);
+        changes.changed(loop, shipped, ids);
     }
 
     private static final class Room {

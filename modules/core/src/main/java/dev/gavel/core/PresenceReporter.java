@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
 
 /**
  * Keeps one replica's share of the counts in the {@link PresenceStore}, and brings the cluster's counts and the
@@ -57,6 +58,7 @@ final class PresenceReporter {
     private final Timers timers;
     private final Loops loops;
     private final AudienceMetrics metrics;
+    private final RoomIndex rooms;
     private final NewViewerIds newViewerIds;
     private final Map<AuctionId, Tally> tallies = new HashMap<>();
     /**
@@ -82,13 +84,14 @@ final class PresenceReporter {
     private volatile boolean halted;
 
     PresenceReporter(Engine engine, String nodeId, AudienceSettings settings, Clock clock, Timers timers,
-                     AudienceMetrics metrics, Loops loops) {
+                     AudienceMetrics metrics, RoomIndex rooms, Loops loops) {
         this.engine = engine;
         this.nodeId = nodeId;
         this.settings = settings;
         this.clock = clock;
         this.timers = timers;
         this.metrics = metrics;
+        this.rooms = rooms;
         this.loops = loops;
         this.lastGoodHeartbeatAt = clock.millis();
         this.newViewerIds = new NewViewerIds(timers, engine, clock, settings);
@@ -405,9 +408,24 @@ final class PresenceReporter {
 
         @Override
         public void onEvent(ViewerEvent event) {
+            forEachLoopWithViewers(loop -> loops.event(loop, auction, event));
+        }
+
+        /**
+         * The loops with viewers of the auction: those whose reported sum is above 0, and those that hold a room of
+         * it now ({@link RoomIndex}), whose newest viewers may not be reported yet. A loop whose room emptied a moment
+         * ago may be among them; it drops what it is sent.
+         */
+        private void forEachLoopWithViewers(IntConsumer action) {
+            Set<Integer> holding = rooms.loopsOf(auction);
             for (int loop = 0; loop < perLoop.length; loop++) {
-                if (perLoop[loop] > 0) {
-                    loops.event(loop, auction, event);
+                if (perLoop[loop] > 0 || holding.contains(loop)) {
+                    action.accept(loop);
+                }
+            }
+            for (int loop : holding) {
+                if (loop >= perLoop.length) {
+                    action.accept(loop);
                 }
             }
         }
@@ -446,11 +464,7 @@ final class PresenceReporter {
             shownCounts.put(auction, known);
             throttle.sent(clock.millis());
             metrics.broadcast();
-            for (int loop = 0; loop < perLoop.length; loop++) {
-                if (perLoop[loop] > 0) {
-                    loops.count(loop, known);
-                }
-            }
+            forEachLoopWithViewers(loop -> loops.count(loop, known));
         }
 
         /** Lets the viewers waiting for the subscription go on. */

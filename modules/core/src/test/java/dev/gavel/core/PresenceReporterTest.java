@@ -41,13 +41,14 @@ class PresenceReporterTest {
     /** When true, this reporter's writes are refused, as a Redis with its memory full refuses them. */
     private volatile boolean refusing;
     private PresenceReporter reporter;
+    private final RoomIndex rooms = new RoomIndex();
 
     @BeforeEach
     void start() {
         vertx = Vertx.vertx();
         context = vertx.getOrCreateContext();
         engine = new InMemoryEngine(vertx, timers, 6000);
-        reporter = onContext(() -> new PresenceReporter(new Refusing(engine), "node-1", SETTINGS, timers, timers, countingBroadcasts(), new PresenceReporter.Loops() {
+        reporter = onContext(() -> new PresenceReporter(new Refusing(engine), "node-1", SETTINGS, timers, timers, countingBroadcasts(), rooms, new PresenceReporter.Loops() {
             @Override
             public void count(int loop, ViewerCount count) {
                 deliveries.add("loop " + loop + ": " + count.auctionId().value() + " " + count.current() + "/" + count.peak());
@@ -118,6 +119,26 @@ class PresenceReporterTest {
         drain();
 
         assertEquals(List.of("loop 0: a playerSoldUpdate"), deliveries);
+    }
+
+    /** A viewer that joined a moment ago, whose loop has not reported it yet, gets what arrives meanwhile. */
+    @Test
+    void eventsAndCountsReachALoopThatHoldsARoomBeforeItReportedIt() throws Exception {
+        run(() -> reporter.changed(0, Map.of(A, 1), Map.of()));
+        flushAndDeliver();
+        deliveries.clear();
+
+        rooms.opened(A, 1);
+        engine.broker().publish(A, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold\"")).await(1, TimeUnit.SECONDS);
+        drain();
+        assertEquals(List.of("loop 0: a playerSoldUpdate", "loop 1: a playerSoldUpdate"), deliveries);
+
+        // another replica's viewer arrives: the count reaches loop 1 too, before it reported its viewer
+        deliveries.clear();
+        engine.presence().report("node-2", Map.of(A, new PresenceStore.LocalCount(1, 0))).await(1, TimeUnit.SECONDS);
+        run(() -> timers.advance(Duration.ofMillis(200)));
+        drain();
+        assertEquals(List.of("loop 0: a 2/2", "loop 1: a 2/2"), deliveries);
     }
 
     @Test

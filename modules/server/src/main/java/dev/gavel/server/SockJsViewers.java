@@ -3,10 +3,12 @@ package dev.gavel.server;
 import dev.gavel.core.Audience;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -122,9 +124,11 @@ final class SockJsViewers {
 
     private void admit(RoutingContext ctx) {
         String path = ctx.request().path();
+        ViewerAdmission.Admitted admitted;
+        boolean opens;
         try {
-            admission.admit(ctx.request());
-            boolean opens = opensSession(path);
+            admitted = admission.admit(ctx.request());
+            opens = opensSession(path);
             if (opens || path.endsWith("/info")) {
                 // a client's first request, or a new session: a new viewer
                 admission.refuseWhenFull();
@@ -148,7 +152,34 @@ final class SockJsViewers {
             // does: the kernel ends one whose heartbeat stays unacknowledged rather than retrying for 15 minutes
             pings.boundUnacknowledged(ctx.request());
         }
-        ctx.next();
+        if (opens) {
+            openOnceReady(ctx, admitted);
+        } else {
+            ctx.next();
+        }
+    }
+
+    /**
+     * Lets a request that opens a session through once this replica receives the auction's events, so that the
+     * viewer misses none from SockJS's open frame on (as {@link WebSocketViewers} does for the upgrade). Meanwhile
+     * the request waits paused: its end must reach the WebSocket upgrade, or the body handler, unread.
+     */
+    private void openOnceReady(RoutingContext ctx, ViewerAdmission.Admitted admitted) {
+        Future<Void> ready = audience.ready(admitted.auction());
+        if (ready.isComplete()) {
+            ctx.next();
+            return;
+        }
+        HttpServerRequest request = ctx.request();
+        boolean upgrade = "websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE));
+        request.pause();
+        ready.onComplete(x -> {
+            ctx.next();
+            if (!upgrade) {
+                // the HTTP transports read no body of their own (a body handler that did has resumed it already)
+                request.resume();
+            }
+        });
     }
 
     /** A request that opens a session: a raw WebSocket, or a receiving transport's request for a session id not open. */

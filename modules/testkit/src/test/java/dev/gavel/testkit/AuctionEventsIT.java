@@ -89,16 +89,47 @@ class AuctionEventsIT {
     /**
      * A viewer that is told it is connected gets every event published from then on, also as the first viewer of
      * its auction on its node, which subscribes to the auction as the viewer comes. 120 viewers of fresh auctions
-     * open on one node, 8 at a time, and a bid is published through another node the moment each open returns.
+     * open on one node, 8 at a time, and a bid is published through another node the moment each open returns:
+     * over plain WebSocket, and over SockJS's raw WebSocket endpoint.
      */
     @Test
     void theFirstViewerOfAnAuctionOnANodeGetsTheEventPublishedAsItsConnectionOpens() throws Exception {
+        firstViewersGetTheEventPublishedAsTheyOpen("first-ws-", auction -> "/ws?slug=auction-" + auction);
+        firstViewersGetTheEventPublishedAsTheyOpen("first-sockjs-", auction -> "/sockjs/websocket?slug=auction-" + auction);
+
+        // the official clients, told by the CONNECT's answer (Socket.IO) or the open frame (SockJS, each transport)
+        for (int i = 0; i < 3; i++) {
+            String auction = "first-io-" + i;
+            try (JsViewer viewer = JsViewer.socketIo(gavel.cluster().port(2), JsViewer.teamOptions("auction-" + auction))) {
+                viewer.awaitRecord("connect");
+                publishSoldAtOnce(auction);
+                assertEquals(List.of("at once"), viewer.awaitEvents("playerSoldUpdate", 1));
+            }
+        }
+        for (String transport : List.of("websocket", "xhr-streaming", "xhr-polling")) {
+            String auction = "first-" + transport;
+            try (JsViewer viewer = JsViewer.sockJs(gavel.cluster().port(2), "auction-" + auction, transport)) {
+                viewer.awaitRecord("open");
+                publishSoldAtOnce(auction);
+                assertEquals(List.of("at once"), viewer.awaitEvents("playerSoldUpdate", 1), transport);
+            }
+        }
+    }
+
+    private static void publishSoldAtOnce(String auction) {
+        ApiClient.Answer answer = ApiClient.adminPost(gavel.cluster().port(0), "/api/v1/auctions/" + auction + "/sold",
+                new JsonObject().put("message", "at once").encode());
+        assertEquals(202, answer.status(), answer.toString());
+    }
+
+    private static void firstViewersGetTheEventPublishedAsTheyOpen(String prefix, java.util.function.Function<String, String> uriOf)
+            throws Exception {
         int viewers = 120;
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
         try {
             List<java.util.concurrent.Future<TestViewer>> opened = IntStream.range(0, viewers).mapToObj(i -> pool.submit(() -> {
-                TestViewer viewer = gavel.watch(2, "first-" + i);
-                ApiClient.Answer answer = ApiClient.adminPost(gavel.cluster().port(0), "/api/v1/auctions/first-" + i + "/sold",
+                TestViewer viewer = TestViewer.connect(gavel.cluster().port(2), uriOf.apply(prefix + i), null);
+                ApiClient.Answer answer = ApiClient.adminPost(gavel.cluster().port(0), "/api/v1/auctions/" + prefix + i + "/sold",
                         new JsonObject().put("message", "at once " + i).encode());
                 assertEquals(202, answer.status(), answer.toString());
                 return viewer;
@@ -107,23 +138,12 @@ class AuctionEventsIT {
             for (int i = 0; i < viewers; i++) {
                 TestViewer viewer = opened.get(i).get(60, java.util.concurrent.TimeUnit.SECONDS);
                 if (!awaitedOn(viewer, "at once " + i)) {
-                    missed.add("first-" + i);
+                    missed.add(prefix + i);
                 }
             }
             assertEquals(List.of(), missed, missed.size() + " of " + viewers + " first viewers missed the event published as they opened");
         } finally {
             pool.shutdownNow();
-        }
-
-        // Socket.IO: the team's client, told "connect" by the CONNECT's answer
-        for (int i = 0; i < 3; i++) {
-            String auction = "first-io-" + i;
-            try (JsViewer viewer = JsViewer.socketIo(gavel.cluster().port(2), JsViewer.teamOptions("auction-" + auction))) {
-                viewer.awaitRecord("connect");
-                assertEquals(202, ApiClient.adminPost(gavel.cluster().port(0), "/api/v1/auctions/" + auction + "/sold",
-                        new JsonObject().put("message", "at once").encode()).status());
-                assertEquals(List.of("at once"), viewer.awaitEvents("playerSoldUpdate", 1));
-            }
         }
     }
 

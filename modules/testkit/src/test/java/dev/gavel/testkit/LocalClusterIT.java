@@ -404,10 +404,9 @@ class LocalClusterIT {
         /**
          * A connection that had joined by {@code from} and was open until {@code to}. Joined means its first count
          * arrived: a replica reports (and so counts to) an auction's viewers only once it is subscribed to the
-         * auction's channel, so from then on every event reaches them. Plain WebSocket and Socket.IO viewers are
-         * told they are connected only once their replica is subscribed, so for them that is from the open on; a
-         * SockJS viewer that is the first of its auction on a replica (one restarted a step before) may miss an
-         * event published between its open and its first count.
+         * auction's channel, so from then on every event reaches them. Viewers are also told they are connected
+         * only once their replica is subscribed (docs/clients.md), so the open would do as well; the first count
+         * is the stricter of the two.
          */
         boolean connectedThroughout(long from, long to) {
             return connections.stream().anyMatch(c -> c[2] <= from && c[1] >= to);
