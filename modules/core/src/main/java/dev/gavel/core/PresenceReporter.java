@@ -283,19 +283,16 @@ final class PresenceReporter {
         long now = clock.millis();
         boolean heartbeat = now - lastHeartbeatAt >= settings.heartbeatMillis();
         Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
+        // a copy: a subscription made here may complete at once and flush again, and forgetting changes the map
         for (Tally tally : List.copyOf(tallies.values())) {
-            if (!tally.hadViewers) {
-                // only prepared for a viewer (see prepare): nothing to write; forgotten if none came in a heartbeat
-                if (heartbeat && tally.waiting.isEmpty() && now - tally.preparedAt >= settings.heartbeatMillis()) {
-                    forget(tally);
-                } else if (tally.subscription == null && !tally.subscribing) {
-                    subscribe(tally);
-                }
+            if (!tally.hadViewers && heartbeat && tally.waiting.isEmpty() && now - tally.preparedAt >= settings.heartbeatMillis()) {
+                // only prepared for a viewer (see prepare), and none came within a heartbeat: nothing was written
+                forget(tally);
             } else if (tally.subscription == null) {
                 if (!tally.subscribing) {
                     subscribe(tally);
                 }
-            } else if (heartbeat || tally.dirty) {
+            } else if (tally.hadViewers && (heartbeat || tally.dirty)) {
                 tally.dirty = false;
                 batch.put(tally.auction, new PresenceStore.LocalCount(tally.viewers, tally.known == null ? 0 : tally.known.peak()));
             }
