@@ -273,7 +273,7 @@ public final class Audience {
     private synchronized LocalRooms register(Context context) {
         return loopsByContext.computeIfAbsent(context, c -> {
             LocalRooms rooms = new LocalRooms(loops.size(), c,
-                    (loop, deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(loop, deltas, ids)), metrics, roomIndex);
+                    (deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(deltas, ids)), metrics, roomIndex);
             loops.add(rooms);
             return rooms;
         });

@@ -26,7 +26,7 @@ final class LocalRooms {
     /** What the loop tells the replica: its change of viewers per auction, and the ids of those who joined. */
     interface Changes {
 
-        void changed(int loop, Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds);
+        void changed(Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds);
     }
 
     private final int loop;
@@ -195,7 +195,7 @@ final class LocalRooms {
         Map<AuctionId, Set<String>> ids = newViewerIds;
         deltas = new HashMap<>();
         newViewerIds = new HashMap<>();
-        changes.changed(loop, shipped, ids);
+        changes.changed(shipped, ids);
     }
 
     private static final class Room {

@@ -7,7 +7,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -129,9 +128,9 @@ final class PresenceReporter {
 
     /**
      * A loop's rooms changed: {@code deltas} is the change of its viewers per auction, {@code newViewerIds} the
-     * ids of the viewers that joined.
+     * ids of the viewers that joined. Which loops hold the viewers is the {@link RoomIndex}'s to say.
      */
-    void changed(int loop, Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds) {
+    void changed(Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds) {
         if (stopping) {
             return;
         }
@@ -145,7 +144,7 @@ final class PresenceReporter {
                 tally = new Tally(auction);
                 tallies.put(auction, tally);
             }
-            tally.add(loop, delta);
+            tally.add(delta);
             if (opened) {
                 subscribe(tally);
             }
@@ -365,11 +364,10 @@ final class PresenceReporter {
         }
     }
 
-    /** One auction's viewers on this replica: how many on each loop, and what they were last shown. */
+    /** One auction's viewers on this replica: how many, and what they were last shown. */
     private final class Tally implements EventBroker.AuctionListener {
         final AuctionId auction;
         final BroadcastThrottle throttle = new BroadcastThrottle(settings.broadcastMillis());
-        int[] perLoop = new int[0];
         long viewers;
         EventBroker.Subscription subscription;
         boolean subscribing;
@@ -387,11 +385,7 @@ final class PresenceReporter {
             this.auction = auction;
         }
 
-        void add(int loop, int delta) {
-            if (loop >= perLoop.length) {
-                perLoop = Arrays.copyOf(perLoop, loop + 1);
-            }
-            perLoop[loop] += delta;
+        void add(int delta) {
             hadViewers = true;
             long before = viewers;
             viewers += delta;
@@ -409,21 +403,12 @@ final class PresenceReporter {
         }
 
         /**
-         * The loops with viewers of the auction: those whose reported sum is above 0, and those that hold a room of
-         * it now ({@link RoomIndex}), whose newest viewers may not be reported yet. A loop whose room emptied a moment
-         * ago may be among them; it drops what it is sent.
+         * The loops that hold a room of the auction now ({@link RoomIndex}): also one whose newest viewers are not
+         * reported yet, so a viewer who joined a moment ago is not passed over.
          */
         private void forEachLoopWithViewers(IntConsumer action) {
-            Set<Integer> holding = rooms.loopsOf(auction);
-            for (int loop = 0; loop < perLoop.length; loop++) {
-                if (perLoop[loop] > 0 || holding.contains(loop)) {
-                    action.accept(loop);
-                }
-            }
-            for (int loop : holding) {
-                if (loop >= perLoop.length) {
-                    action.accept(loop);
-                }
+            for (int loop : rooms.loopsOf(auction)) {
+                action.accept(loop);
             }
         }
 

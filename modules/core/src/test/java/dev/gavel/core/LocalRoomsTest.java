@@ -30,7 +30,7 @@ class LocalRoomsTest {
     @Test
     void aViewerLeavingDuringAFanOutDoesNotCostTheOthersTheEvent() throws Exception {
         Context context = vertx.getOrCreateContext();
-        LocalRooms rooms = new LocalRooms(0, context, (loop, deltas, ids) -> { }, AudienceMetrics.NONE, new RoomIndex());
+        LocalRooms rooms = new LocalRooms(0, context, (deltas, ids) -> { }, AudienceMetrics.NONE, new RoomIndex());
         List<String> received = new ArrayList<>();
         CompletableFuture<Void> done = new CompletableFuture<>();
         context.runOnContext(v -> {
@@ -65,7 +65,7 @@ class LocalRoomsTest {
         AuctionId other = AuctionId.of("b");
         Context context = vertx.getOrCreateContext();
         List<Map<AuctionId, Integer>> shipped = new CopyOnWriteArrayList<>();
-        LocalRooms rooms = new LocalRooms(0, context, (loop, deltas, ids) -> shipped.add(deltas), AudienceMetrics.NONE, new RoomIndex());
+        LocalRooms rooms = new LocalRooms(0, context, (deltas, ids) -> shipped.add(deltas), AudienceMetrics.NONE, new RoomIndex());
         List<String> closed = new CopyOnWriteArrayList<>();
         CompletableFuture<Integer> closedCount = new CompletableFuture<>();
         context.runOnContext(v -> {

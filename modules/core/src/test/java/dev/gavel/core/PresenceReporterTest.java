@@ -42,6 +42,8 @@ class PresenceReporterTest {
     private volatile boolean refusing;
     private PresenceReporter reporter;
     private final RoomIndex rooms = new RoomIndex();
+    /** Viewers per auction and loop, for {@link #changed}. */
+    private final Map<List<Object>, Integer> held = new java.util.HashMap<>();
 
     @BeforeEach
     void start() {
@@ -70,8 +72,8 @@ class PresenceReporterTest {
     @Test
     void twoLoopsAreReportedAsOneEntryOfTheirSum() throws Exception {
         run(() -> {
-            reporter.changed(0, Map.of(A, 3), Map.of(A, Set.of("x", "y", "z")));
-            reporter.changed(1, Map.of(A, 2), Map.of());
+            changed(0, Map.of(A, 3), Map.of(A, Set.of("x", "y", "z")));
+            changed(1, Map.of(A, 2), Map.of());
         });
         flushAndDeliver();
         run(() -> timers.advance(Duration.ofMillis(200)));
@@ -86,16 +88,16 @@ class PresenceReporterTest {
     @Test
     void countsReachOnlyLoopsWithViewersAndAreCoalescedPerBroadcastInterval() throws Exception {
         run(() -> {
-            reporter.changed(0, Map.of(A, 1), Map.of());
-            reporter.changed(1, Map.of(A, 1), Map.of());
+            changed(0, Map.of(A, 1), Map.of());
+            changed(1, Map.of(A, 1), Map.of());
         });
         flushAndDeliver();
         deliveries.clear();
 
         // loop 1's viewer leaves, then three more join on loop 0 over two flushes: one broadcast, the latest
-        run(() -> reporter.changed(1, Map.of(A, -1), Map.of()));
+        run(() -> changed(1, Map.of(A, -1), Map.of()));
         flushAndDeliver();
-        run(() -> reporter.changed(0, Map.of(A, 3), Map.of()));
+        run(() -> changed(0, Map.of(A, 3), Map.of()));
         flushAndDeliver();
         assertEquals(List.of(), deliveries, "nothing before the broadcast interval is over");
 
@@ -109,8 +111,8 @@ class PresenceReporterTest {
     @Test
     void eventsGoOnceToEachLoopWithViewersOfTheAuction() throws Exception {
         run(() -> {
-            reporter.changed(0, Map.of(A, 1), Map.of());
-            reporter.changed(1, Map.of(B, 1), Map.of());
+            changed(0, Map.of(A, 1), Map.of());
+            changed(1, Map.of(B, 1), Map.of());
         });
         flushAndDeliver();
         deliveries.clear();
@@ -124,7 +126,7 @@ class PresenceReporterTest {
     /** A viewer that joined a moment ago, whose loop has not reported it yet, gets what arrives meanwhile. */
     @Test
     void eventsAndCountsReachALoopThatHoldsARoomBeforeItReportedIt() throws Exception {
-        run(() -> reporter.changed(0, Map.of(A, 1), Map.of()));
+        run(() -> changed(0, Map.of(A, 1), Map.of()));
         flushAndDeliver();
         deliveries.clear();
 
@@ -143,13 +145,13 @@ class PresenceReporterTest {
 
     @Test
     void anAuctionWithoutViewersIsWrittenAsZeroThenForgotten() throws Exception {
-        run(() -> reporter.changed(0, Map.of(A, 2), Map.of()));
-        run(() -> reporter.changed(1, Map.of(A, 1, B, 1), Map.of()));
+        run(() -> changed(0, Map.of(A, 2), Map.of()));
+        run(() -> changed(1, Map.of(A, 1, B, 1), Map.of()));
         flushAndDeliver();
         assertEquals(2, reporter.auctionsWithViewers());
-        run(() -> reporter.changed(0, Map.of(A, -2), Map.of()));
+        run(() -> changed(0, Map.of(A, -2), Map.of()));
         assertEquals(2, reporter.auctionsWithViewers(), "a viewer of a is left on loop 1");
-        run(() -> reporter.changed(1, Map.of(A, -1, B, -1), Map.of()));
+        run(() -> changed(1, Map.of(A, -1, B, -1), Map.of()));
         assertEquals(0, reporter.auctionsWithViewers());
         flushAndDeliver();
 
@@ -164,7 +166,7 @@ class PresenceReporterTest {
 
     @Test
     void heartbeatsKeepTheEntryAliveAndAHaltedReplicaLapses() throws Exception {
-        run(() -> reporter.changed(0, Map.of(A, 4), Map.of()));
+        run(() -> changed(0, Map.of(A, 4), Map.of()));
         flushAndDeliver();
 
         // ten heartbeats later the lease (6 s) would long have run out without them
@@ -188,14 +190,14 @@ class PresenceReporterTest {
 
     @Test
     void whileWritesAreRefusedViewersKeepTheLastGoodCountAndTheReplicaSaysSo() throws Exception {
-        run(() -> reporter.changed(0, Map.of(A, 3), Map.of()));
+        run(() -> changed(0, Map.of(A, 3), Map.of()));
         flushAndDeliver();
         assertEquals(List.of("loop 0: a 3/3"), deliveries);
         assertNull(reporter.storeFailure());
         long goodHeartbeat = reporter.lastGoodHeartbeatMillis();
 
         refusing = true;
-        run(() -> reporter.changed(0, Map.of(A, 1), Map.of()));
+        run(() -> changed(0, Map.of(A, 1), Map.of()));
         flushAndDeliver();
         assertEquals("store refuses writes", reporter.storeFailure());
         // Another replica's count arrives meanwhile (a sum that lacks this replica's newest share): not shown.
@@ -231,7 +233,7 @@ class PresenceReporterTest {
         Future<Void> readyB = onContext(() -> reporter.prepare(B));
         drain();
         assertTrue(readyB.succeeded());
-        run(() -> reporter.changed(0, Map.of(B, 1), Map.of()));
+        run(() -> changed(0, Map.of(B, 1), Map.of()));
         for (int i = 0; i < 2; i++) {
             run(() -> timers.advance(Duration.ofMillis(2000)));
             drain();
@@ -244,7 +246,7 @@ class PresenceReporterTest {
 
     @Test
     void stopRemovesTheReplicasEntries() throws Exception {
-        run(() -> reporter.changed(0, Map.of(A, 4, B, 1), Map.of()));
+        run(() -> changed(0, Map.of(A, 4, B, 1), Map.of()));
         flushAndDeliver();
 
         CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -278,6 +280,21 @@ class PresenceReporterTest {
             public void eventDelivered(int viewers, long publishedAtMillis) {
             }
         };
+    }
+
+    /** A loop's rooms changed, as {@link LocalRooms} tells it: rooms marked as they open and close, then the sums. */
+    private void changed(int loop, Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds) {
+        deltas.forEach((auction, delta) -> {
+            int before = held.getOrDefault(List.of(auction, loop), 0);
+            int after = before + delta;
+            held.put(List.of(auction, loop), after);
+            if (before == 0 && after > 0) {
+                rooms.opened(auction, loop);
+            } else if (before > 0 && after == 0) {
+                rooms.closed(auction, loop);
+            }
+        });
+        reporter.changed(deltas, newViewerIds);
     }
 
     /** Runs {@code action} on the reporter's context and waits for it. */
