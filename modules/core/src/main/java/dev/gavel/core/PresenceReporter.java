@@ -163,7 +163,7 @@ final class PresenceReporter {
             return Future.succeededFuture();
         }
         Tally tally = tallies.computeIfAbsent(auction, Tally::new);
-        tally.preparedAt = clock.millis();
+        tally.readyAt = clock.millis();
         Promise<Void> ready = Promise.promise();
         tally.waiting.add(ready);
         if (tally.subscription == null && !tally.subscribing) {
@@ -284,7 +284,7 @@ final class PresenceReporter {
         Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
         // a copy: a subscription made here may complete at once and flush again, and forgetting changes the map
         for (Tally tally : List.copyOf(tallies.values())) {
-            if (!tally.hadViewers && heartbeat && tally.waiting.isEmpty() && now - tally.preparedAt >= settings.heartbeatMillis()) {
+            if (!tally.hadViewers && heartbeat && tally.waiting.isEmpty() && now - tally.readyAt >= settings.heartbeatMillis()) {
                 // only prepared for a viewer (see prepare), and none came within a heartbeat: nothing was written
                 forget(tally);
             } else if (tally.subscription == null) {
@@ -377,7 +377,11 @@ final class PresenceReporter {
         long broadcastTimer = -1;
         /** False while the tally was only {@link #prepare}d: no viewer joined yet, nothing was written. */
         boolean hadViewers;
-        long preparedAt;
+        /**
+         * When a viewer last asked for it or was let go by it: a prepared auction is kept a heartbeat from then, for
+         * the viewer to join (a subscription may take seconds to settle, so not from the asking alone).
+         */
+        long readyAt;
         /** Viewers waiting for {@link #prepare}: told once the subscription is settled. */
         final List<Promise<Void>> waiting = new ArrayList<>(0);
 
@@ -452,6 +456,7 @@ final class PresenceReporter {
         /** Lets the viewers waiting for the subscription go on. */
         void release() {
             if (!waiting.isEmpty()) {
+                readyAt = clock.millis();
                 List<Promise<Void>> ready = new ArrayList<>(waiting);
                 waiting.clear();
                 ready.forEach(Promise::tryComplete);

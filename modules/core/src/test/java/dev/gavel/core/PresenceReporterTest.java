@@ -38,6 +38,8 @@ class PresenceReporterTest {
     private Vertx vertx;
     private Context context;
     private InMemoryEngine engine;
+    /** While set, subscriptions complete only when the test completes this (a SUBSCRIBE whose reply is slow). */
+    private volatile io.vertx.core.Promise<Void> subscriptionsHeld;
     /** When true, this reporter's writes are refused, as a Redis with its memory full refuses them. */
     private volatile boolean refusing;
     private PresenceReporter reporter;
@@ -244,6 +246,27 @@ class PresenceReporterTest {
         assertEquals(1, engine.presence().read(B).await(1, TimeUnit.SECONDS).current());
     }
 
+    /** A subscription that takes longer than a heartbeat: the auction is kept for the viewer let go at its end. */
+    @Test
+    void anAuctionWhoseSubscriptionWasSlowIsKeptForTheViewerThatWaitedForIt() throws Exception {
+        subscriptionsHeld = io.vertx.core.Promise.promise();
+        Future<Void> ready = onContext(() -> reporter.prepare(A));
+        for (int i = 0; i < 2; i++) {
+            run(() -> timers.advance(Duration.ofMillis(2000)));
+            drain();
+        }
+        assertFalse(ready.isComplete());
+
+        io.vertx.core.Promise<Void> held = subscriptionsHeld;
+        subscriptionsHeld = null;
+        run(() -> held.complete());
+        drain();
+        assertTrue(ready.succeeded());
+        run(() -> timers.advance(Duration.ofMillis(50)));
+        drain();
+        assertTrue(reporter.receives(A), "kept for the viewer that was just let go");
+    }
+
     @Test
     void stopRemovesTheReplicasEntries() throws Exception {
         run(() -> changed(0, Map.of(A, 4, B, 1), Map.of()));
@@ -367,7 +390,20 @@ class PresenceReporterTest {
 
         @Override
         public EventBroker broker() {
-            return engine.broker();
+            EventBroker real = engine.broker();
+            return new EventBroker() {
+                @Override
+                public Future<Void> publish(AuctionId auction, ViewerEvent event) {
+                    return real.publish(auction, event);
+                }
+
+                @Override
+                public Future<Subscription> subscribe(AuctionId auction, AuctionListener listener) {
+                    io.vertx.core.Promise<Void> held = subscriptionsHeld;
+                    return held == null ? real.subscribe(auction, listener)
+                            : held.future().compose(v -> real.subscribe(auction, listener));
+                }
+            };
         }
 
         @Override
