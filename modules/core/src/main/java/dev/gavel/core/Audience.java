@@ -78,6 +78,11 @@ public final class Audience {
                 LocalRooms rooms = loops.get(loop);
                 rooms.context().runOnContext(v -> rooms.event(auction, event));
             }
+
+            @Override
+            public int size() {
+                return loops.size();
+            }
         });
     }
 
@@ -107,9 +112,13 @@ public final class Audience {
      * viewer of an auction on a replica would otherwise miss one published while the replica subscribes). At once
      * when the replica does already; never later than {@link #READY_TIMEOUT_MILLIS}, and never failed: a replica
      * whose store is away still takes viewers, as it always did.
+     *
+     * <p>The transport then joins the viewer in the same turn of its loop as it tells the client (or has the join
+     * queued on the loop before): until then the viewer is in no room, and the auction's events go to every loop for
+     * a while after a viewer asked ({@link PresenceReporter#KEEP_ASKED_MILLIS}), each after the joins queued there.
      */
     public Future<Void> ready(AuctionId auction) {
-        if (reporter.receives(auction)) {
+        if (reporter.readyNow(auction)) {
             return Future.succeededFuture();
         }
         Context caller = Vertx.currentContext();

@@ -46,7 +46,20 @@ final class PresenceReporter {
 
         /** An event of the auction: deliver it to the loop's viewers of the auction. */
         void event(int loop, AuctionId auction, ViewerEvent event);
+
+        /** How many loops there are now (indexes 0 to size - 1). */
+        int size();
     }
+
+    /**
+     * How long after a viewer last asked for an auction ({@link #readyNow}, {@link #prepare}) its events still go
+     * to every loop, and its subscription is kept although the auction has no viewers here: between being told it is
+     * connected and joining its loop's room, a viewer is in no room, and an event published the moment it was told
+     * must still reach it. That gap is a few tasks of its loop; a node whose loops are 2 s late takes no viewers.
+     */
+    static final long KEEP_ASKED_MILLIS = 5000;
+    /** When a tally was never asked for: its viewers joined without {@link #readyNow}. */
+    private static final long NEVER = Long.MIN_VALUE / 2;
 
     private static final Logger LOG = LoggerFactory.getLogger(PresenceReporter.class);
 
@@ -65,8 +78,13 @@ final class PresenceReporter {
      * auction's other viewers see, never a count that is held back (see the class comment).
      */
     private final Map<AuctionId, ViewerCount> shownCounts = new ConcurrentHashMap<>();
-    /** The auctions whose events this replica receives now: a viewer of one may be told it is connected at once. */
-    private final Set<AuctionId> subscribed = ConcurrentHashMap.newKeySet();
+    /**
+     * The tallies of the auctions whose events this replica receives now: a viewer of one may be told it is
+     * connected at once. The loops read it ({@link #readyNow}); an auction leaves it only through
+     * {@link #forgetUnlessAsked}, atomically with a viewer asking for it.
+     */
+    private final Map<AuctionId, Tally> receiving = new ConcurrentHashMap<>();
+    private final long keepAskedMillis;
 
     private long flushTimer = -1;
     private long lastHeartbeatAt;
@@ -94,6 +112,7 @@ final class PresenceReporter {
         this.loops = loops;
         this.lastGoodHeartbeatAt = clock.millis();
         this.newViewerIds = new NewViewerIds(timers, engine, clock, settings);
+        this.keepAskedMillis = Math.max(settings.heartbeatMillis(), KEEP_ASKED_MILLIS);
     }
 
     /**
@@ -156,14 +175,15 @@ final class PresenceReporter {
      * Completes once this replica receives the auction's events, so that a viewer told it is connected after that
      * misses none: at once when it does already; else it subscribes, as for a first viewer, and completes when
      * the subscription is confirmed or has failed (the viewer is taken then all the same, as it always was). If
-     * no viewer joins, the auction is forgotten at the next heartbeat, as after its last viewer left.
+     * no viewer joins, the auction is forgotten at the first heartbeat {@link #KEEP_ASKED_MILLIS} after the last
+     * viewer asked, as after its last viewer left.
      */
     Future<Void> prepare(AuctionId auction) {
-        if (subscribed.contains(auction) || stopping) {
+        if (stopping || readyNow(auction)) {
             return Future.succeededFuture();
         }
         Tally tally = tallies.computeIfAbsent(auction, Tally::new);
-        tally.readyAt = clock.millis();
+        tally.askedAt = clock.millis();
         Promise<Void> ready = Promise.promise();
         tally.waiting.add(ready);
         if (tally.subscription == null && !tally.subscribing) {
@@ -172,9 +192,21 @@ final class PresenceReporter {
         return ready.future();
     }
 
+    /**
+     * True when the auction's events reach this replica now, and then they keep coming for a viewer about to join
+     * (see {@link #KEEP_ASKED_MILLIS}): it may be told it is connected at once. False: {@link #prepare} it. Any thread.
+     */
+    boolean readyNow(AuctionId auction) {
+        long now = clock.millis();
+        return receiving.computeIfPresent(auction, (id, tally) -> {
+            tally.askedAt = now;
+            return tally;
+        }) != null;
+    }
+
     /** True once the auction's events reach this replica (see {@link #prepare}). Any thread. */
     boolean receives(AuctionId auction) {
-        return subscribed.contains(auction);
+        return receiving.containsKey(auction);
     }
 
     /** This replica's viewers per auction, as the loops last reported them. */
@@ -223,7 +255,7 @@ final class PresenceReporter {
             }
         }
         tallies.clear();
-        subscribed.clear();
+        receiving.clear();
         auctionsWithViewers = 0;
         shownCounts.clear();
         return Future.join(unsubscribed).otherwiseEmpty().mapEmpty();
@@ -269,7 +301,7 @@ final class PresenceReporter {
                 return;
             }
             tally.subscription = ar.result();
-            subscribed.add(tally.auction);
+            receiving.put(tally.auction, tally);
             flush();
         });
     }
@@ -284,10 +316,11 @@ final class PresenceReporter {
         Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
         // a copy: a subscription made here may complete at once and flush again, and forgetting changes the map
         for (Tally tally : List.copyOf(tallies.values())) {
-            if (!tally.hadViewers && heartbeat && tally.waiting.isEmpty() && now - tally.readyAt >= settings.heartbeatMillis()) {
-                // only prepared for a viewer (see prepare), and none came within a heartbeat: nothing was written
-                forget(tally);
-            } else if (tally.subscription == null) {
+            if (!tally.hadViewers && heartbeat && tally.waiting.isEmpty() && forgetUnlessAsked(tally, now)) {
+                // only prepared for a viewer (see prepare), and none came: nothing was written
+                continue;
+            }
+            if (tally.subscription == null) {
                 if (!tally.subscribing) {
                     subscribe(tally);
                 }
@@ -348,15 +381,35 @@ final class PresenceReporter {
         }
         tally.onCount(count);
         if (tally.viewers == 0 && viewers == 0 && !tally.dirty) {
-            forget(tally);
+            // else written as zero again at the next heartbeat, and asked again then
+            forgetUnlessAsked(tally, clock.millis());
         }
+    }
+
+    /**
+     * Forgets an auction without viewers here unless a viewer asked for it within {@link #KEEP_ASKED_MILLIS}: decided
+     * atomically with {@link #readyNow}, so that a viewer told "ready" always finds the subscription there.
+     *
+     * @return true when forgotten
+     */
+    private boolean forgetUnlessAsked(Tally tally, long now) {
+        boolean[] asked = {false};
+        receiving.compute(tally.auction, (id, held) -> {
+            asked[0] = now - tally.askedAt < keepAskedMillis;
+            return asked[0] ? held : null;
+        });
+        if (asked[0]) {
+            return false;
+        }
+        forget(tally);
+        return true;
     }
 
     /** The auction has no viewers here, and the store knows: no more subscription, nothing kept. */
     private void forget(Tally tally) {
         tallies.remove(tally.auction);
         shownCounts.remove(tally.auction);
-        subscribed.remove(tally.auction);
+        receiving.remove(tally.auction);
         tally.cancelBroadcast();
         tally.release();
         if (tally.subscription != null) {
@@ -378,10 +431,10 @@ final class PresenceReporter {
         /** False while the tally was only {@link #prepare}d: no viewer joined yet, nothing was written. */
         boolean hadViewers;
         /**
-         * When a viewer last asked for it or was let go by it: a prepared auction is kept a heartbeat from then, for
-         * the viewer to join (a subscription may take seconds to settle, so not from the asking alone).
+         * When a viewer last asked for it or was let go by it (a subscription may take seconds to settle, so not from
+         * the asking alone); see {@link #KEEP_ASKED_MILLIS}. Written by the loops too, inside {@link #receiving}'s lock.
          */
-        long readyAt;
+        volatile long askedAt = NEVER;
         /** Viewers waiting for {@link #prepare}: told once the subscription is settled. */
         final List<Promise<Void>> waiting = new ArrayList<>(0);
 
@@ -403,7 +456,15 @@ final class PresenceReporter {
 
         @Override
         public void onEvent(ViewerEvent event) {
-            forEachLoopWithViewers(loop -> loops.event(loop, auction, event));
+            if (clock.millis() - askedAt < keepAskedMillis) {
+                // a viewer told it is connected may not have joined its loop's room yet: its loop gets the event
+                // after the join, which the loop took on before the viewer was told
+                for (int loop = 0; loop < loops.size(); loop++) {
+                    loops.event(loop, auction, event);
+                }
+            } else {
+                forEachLoopWithViewers(loop -> loops.event(loop, auction, event));
+            }
         }
 
         /**
@@ -456,7 +517,7 @@ final class PresenceReporter {
         /** Lets the viewers waiting for the subscription go on. */
         void release() {
             if (!waiting.isEmpty()) {
-                readyAt = clock.millis();
+                askedAt = clock.millis();
                 List<Promise<Void>> ready = new ArrayList<>(waiting);
                 waiting.clear();
                 ready.forEach(Promise::tryComplete);

@@ -7,7 +7,7 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Which event loops hold a room of each auction, as of now: each loop marks a room as it opens it (the moment its
  * first viewer of the auction joins) and unmarks it as it removes it. The {@link PresenceReporter} routes an
- * auction's counts and events by it as well as by the sums the loops report once per turn, so that a viewer who
+ * auction's counts and events by it rather than by the sums the loops report once per turn, so that a viewer who
  * joined a moment ago, whose loop has not reported it yet, is not passed over. Thread-safe; one entry per auction
  * with a room, a small set of loop indexes each.
  */

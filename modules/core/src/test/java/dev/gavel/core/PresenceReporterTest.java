@@ -62,6 +62,11 @@ class PresenceReporterTest {
             public void event(int loop, AuctionId auction, ViewerEvent event) {
                 deliveries.add("loop " + loop + ": " + auction.value() + " " + event.name());
             }
+
+            @Override
+            public int size() {
+                return 2;
+            }
         }));
         onContext(() -> reporter.start());
     }
@@ -225,7 +230,7 @@ class PresenceReporterTest {
     }
 
     @Test
-    void anAuctionPreparedForAViewerIsSubscribedAtOnceAndForgottenAfterAHeartbeatWhenNoneCame() throws Exception {
+    void anAuctionPreparedForAViewerIsSubscribedAtOnceAndForgottenWhenNoneCameWithinFiveSeconds() throws Exception {
         Future<Void> ready = onContext(() -> reporter.prepare(A));
         drain();
         assertTrue(ready.succeeded());
@@ -236,14 +241,62 @@ class PresenceReporterTest {
         drain();
         assertTrue(readyB.succeeded());
         run(() -> changed(0, Map.of(B, 1), Map.of()));
-        for (int i = 0; i < 2; i++) {
-            run(() -> timers.advance(Duration.ofMillis(2000)));
-            drain();
-        }
+        elapse(4000);
+        assertTrue(reporter.receives(A), "two heartbeats, but asked 4 s ago: kept");
+        elapse(3000);
         assertFalse(reporter.receives(A), "no viewer came: forgotten");
         assertTrue(reporter.receives(B), "its viewer came: kept");
         assertEquals(Map.of(B, 1), onContext(() -> reporter.localRooms()));
         assertEquals(1, engine.presence().read(B).await(1, TimeUnit.SECONDS).current());
+    }
+
+    /**
+     * A viewer told it is connected is in no room until its loop has run its join: an event published the moment it
+     * was told goes to every loop (each runs the joins it took on before), for a while after a viewer asked.
+     */
+    @Test
+    void anEventPublishedAsAViewerIsLetGoReachesEveryLoopBeforeTheViewerJoinedItsRoom() throws Exception {
+        Future<Void> ready = onContext(() -> reporter.prepare(A));
+        drain();
+        assertTrue(ready.succeeded());
+
+        engine.broker().publish(A, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold\"")).await(1, TimeUnit.SECONDS);
+        drain();
+        assertEquals(List.of("loop 0: a playerSoldUpdate", "loop 1: a playerSoldUpdate"), deliveries);
+
+        // the viewer joined on loop 1; once nobody asked for 5 s, events go by the rooms again
+        run(() -> changed(1, Map.of(A, 1), Map.of()));
+        elapse(5000);
+        deliveries.clear();
+        engine.broker().publish(A, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"again\"")).await(1, TimeUnit.SECONDS);
+        drain();
+        assertEquals(List.of("loop 1: a playerSoldUpdate"), deliveries);
+    }
+
+    /**
+     * The last viewer of an auction leaves while another is told it is connected at once (the replica receives the
+     * auction's events): the subscription stays for that viewer, whose join comes after the zero was written.
+     */
+    @Test
+    void anAuctionWhoseLastViewerLeftIsKeptForAViewerWhoJustAskedForIt() throws Exception {
+        run(() -> changed(0, Map.of(A, 1), Map.of()));
+        flushAndDeliver();
+        assertTrue(reporter.receives(A));
+
+        assertTrue(reporter.readyNow(A), "told at once: the replica receives the auction's events");
+        run(() -> changed(0, Map.of(A, -1), Map.of()));
+        flushAndDeliver();
+        assertEquals(0, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertTrue(reporter.receives(A), "kept for the viewer who asked");
+        deliveries.clear();
+        engine.broker().publish(A, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold\"")).await(1, TimeUnit.SECONDS);
+        drain();
+        assertEquals(List.of("loop 0: a playerSoldUpdate", "loop 1: a playerSoldUpdate"), deliveries);
+
+        // it never joined: written as zero at the heartbeats, and forgotten at the first one 5 s after it asked
+        elapse(7000);
+        assertFalse(reporter.receives(A));
+        assertFalse(reporter.readyNow(A));
     }
 
     /** A subscription that takes longer than a heartbeat: the auction is kept for the viewer let go at its end. */
@@ -332,6 +385,14 @@ class PresenceReporterTest {
     private void flushAndDeliver() throws Exception {
         run(() -> timers.advance(Duration.ofMillis(50)));
         drain();
+    }
+
+    /** Time passes in steps of a quarter second, each with what it brings delivered (writes complete between flushes). */
+    private void elapse(long millis) throws Exception {
+        for (long passed = 0; passed < millis; passed += 250) {
+            run(() -> timers.advance(Duration.ofMillis(250)));
+            drain();
+        }
     }
 
     /** Waits until everything queued on the context so far has run (the broker delivers with runOnContext). */
