@@ -78,11 +78,6 @@ public final class Audience {
                 LocalRooms rooms = loops.get(loop);
                 rooms.context().runOnContext(v -> rooms.event(auction, event));
             }
-
-            @Override
-            public int size() {
-                return loops.size();
-            }
         });
     }
 
@@ -113,9 +108,9 @@ public final class Audience {
      * when the replica does already; never later than {@link #READY_TIMEOUT_MILLIS}, and never failed: a replica
      * whose store is away still takes viewers, as it always did.
      *
-     * <p>The transport then joins the viewer in the same turn of its loop as it tells the client (or has the join
-     * queued on the loop before): until then the viewer is in no room, and the auction's events go to every loop for
-     * a while after a viewer asked ({@link PresenceReporter#KEEP_ASKED_MILLIS}), each after the joins queued there.
+     * <p>The transport then joins the viewer before it tells the client, or in the same task of the viewer's loop:
+     * an event that arrives later finds the viewer in its room. The auction's subscription is kept for a while after
+     * a viewer asked ({@link PresenceReporter#KEEP_ASKED_MILLIS}), also when its last viewer here left meanwhile.
      */
     public Future<Void> ready(AuctionId auction) {
         if (reporter.readyNow(auction)) {

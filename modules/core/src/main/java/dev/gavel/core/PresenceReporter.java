@@ -46,16 +46,12 @@ final class PresenceReporter {
 
         /** An event of the auction: deliver it to the loop's viewers of the auction. */
         void event(int loop, AuctionId auction, ViewerEvent event);
-
-        /** How many loops there are now (indexes 0 to size - 1). */
-        int size();
     }
 
     /**
-     * How long after a viewer last asked for an auction ({@link #readyNow}, {@link #prepare}) its events still go
-     * to every loop, and its subscription is kept although the auction has no viewers here: between being told it is
-     * connected and joining its loop's room, a viewer is in no room, and an event published the moment it was told
-     * must still reach it. That gap is a few tasks of its loop; a node whose loops are 2 s late takes no viewers.
+     * How long after a viewer last asked for an auction ({@link #readyNow}, {@link #prepare}) its subscription is kept
+     * although the auction has no viewers here: the viewer's join reaches this reporter a few tasks after it was let go
+     * (a node whose loops are 2 s late takes no viewers), and the auction's last viewer may have left meanwhile.
      */
     static final long KEEP_ASKED_MILLIS = 5000;
     /** When a tally was never asked for: its viewers joined without {@link #readyNow}. */
@@ -456,15 +452,7 @@ final class PresenceReporter {
 
         @Override
         public void onEvent(ViewerEvent event) {
-            if (clock.millis() - askedAt < keepAskedMillis) {
-                // a viewer told it is connected may not have joined its loop's room yet: its loop gets the event
-                // after the join, which the loop took on before the viewer was told
-                for (int loop = 0; loop < loops.size(); loop++) {
-                    loops.event(loop, auction, event);
-                }
-            } else {
-                forEachLoopWithViewers(loop -> loops.event(loop, auction, event));
-            }
+            forEachLoopWithViewers(loop -> loops.event(loop, auction, event));
         }
 
         /**

@@ -69,16 +69,15 @@ public final class AddressLimiter {
     }
 
     /**
-     * A new connection from {@code address} that will be counted later with {@link #hold} (when its session exists):
-     * takes one from its bucket.
+     * A request from {@code address} that holds nothing open (an API request): takes one from its bucket.
      *
-     * @throws Refusal 429 when the address opens connections too fast or holds too many
+     * @throws Refusal 429 when the address sends too fast, or holds too many connections
      */
     void check(String address) {
         admit(address, false);
     }
 
-    /** Counts a connection that {@link #check} let through, without refusing it. */
+    /** Counts a connection that was let through earlier and exists now, without refusing it. */
     Lease hold(String address) {
         entries.compute(address, (a, entry) -> {
             Entry held = entry == null ? new Entry(perSecond, nanoTime.getAsLong()) : entry;

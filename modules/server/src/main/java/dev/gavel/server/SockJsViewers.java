@@ -51,6 +51,8 @@ final class SockJsViewers {
     /** The receiving requests of the HTTP transports, which vertx-web answers and then disconnects. */
     private static final List<String> CLOSING_TRANSPORTS = List.of("/xhr", "/xhr_streaming", "/eventsource", "/htmlfile", "/jsonp");
     /** The transports whose first request for a session id opens the session. */
+    /** SockJS's raw WebSocket endpoint: plain WebSocket frames, no session. */
+    private static final String RAW_WEBSOCKET = "/sockjs/websocket";
     private static final Set<String> OPENING_TRANSPORTS = Set.of("xhr", "xhr_streaming", "eventsource", "htmlfile", "jsonp",
             "websocket");
 
@@ -126,6 +128,7 @@ final class SockJsViewers {
         String path = ctx.request().path();
         ViewerAdmission.Admitted admitted;
         boolean opens;
+        AddressLimiter.Lease lease = null;
         try {
             admitted = admission.admit(ctx.request());
             opens = opensSession(path);
@@ -134,13 +137,14 @@ final class SockJsViewers {
                 admission.refuseWhenFull();
             }
             if (opens) {
-                // counted once its session exists (accept), for as long as it lives, whatever its requests
-                admission.checkNewConnection(ctx.request());
+                // its place in its address's connections, held by its session for as long as it lives (accept)
+                lease = admission.acquireConnection(ctx.request());
             }
         } catch (Refusal refusal) {
             refusal.send(ctx.response());
             return;
         }
+        Opening opening = opens ? Opening.start(ctx, lease) : null;
         if (!"websocket".equalsIgnoreCase(ctx.request().getHeader(HttpHeaders.UPGRADE))) {
             ctx.response().addCookie(StickyCookie.forNode(nodeId));
         }
@@ -153,7 +157,7 @@ final class SockJsViewers {
             pings.boundUnacknowledged(ctx.request());
         }
         if (opens) {
-            openOnceReady(ctx, admitted);
+            openOnceReady(ctx, admitted, opening);
         } else {
             ctx.next();
         }
@@ -164,17 +168,17 @@ final class SockJsViewers {
      * viewer misses none from SockJS's open frame on (as {@link WebSocketViewers} does for the upgrade). Meanwhile
      * the request waits paused: its end must reach the WebSocket upgrade, or the body handler, unread.
      */
-    private void openOnceReady(RoutingContext ctx, ViewerAdmission.Admitted admitted) {
+    private void openOnceReady(RoutingContext ctx, ViewerAdmission.Admitted admitted, Opening opening) {
         Future<Void> ready = audience.ready(admitted.auction());
         if (ready.isComplete()) {
-            ctx.next();
+            open(ctx, admitted, opening);
             return;
         }
         HttpServerRequest request = ctx.request();
         boolean upgrade = "websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE));
         request.pause();
         ready.onComplete(x -> {
-            ctx.next();
+            open(ctx, admitted, opening);
             if (!upgrade) {
                 // the HTTP transports read no body of their own (a body handler that did has resumed it already)
                 request.resume();
@@ -182,11 +186,23 @@ final class SockJsViewers {
         });
     }
 
+    /**
+     * Hands a session-opening request to SockJS. The viewer of a raw WebSocket joins its room first: vertx-web hands
+     * the WebSocket over a few tasks of the loop after it wrote the upgrade's answer, which is all its client waits
+     * for. The other transports' viewers join in the same task as vertx-web writes their open frame ({@link #accept}).
+     */
+    private void open(RoutingContext ctx, ViewerAdmission.Admitted admitted, Opening opening) {
+        if (RAW_WEBSOCKET.equals(ctx.request().path())) {
+            opening.joinEarly(wire -> AttachedViewer.attach(audience, metrics, admitted, wire, clock));
+        }
+        ctx.next();
+    }
+
     /** A request that opens a session: a raw WebSocket, or a receiving transport's request for a session id not open. */
     private boolean opensSession(String path) {
         String[] segments = path.split("/");
         // "", "sockjs", "websocket" | "", "sockjs", server, session, transport
-        return (segments.length == 3 && "websocket".equals(segments[2]))
+        return RAW_WEBSOCKET.equals(path)
                 || (segments.length == 5 && OPENING_TRANSPORTS.contains(segments[4]) && !sessions.contains(segments[3]));
     }
 
@@ -204,8 +220,14 @@ final class SockJsViewers {
         if (session != null) {
             sessions.add(session);
         }
-        AddressLimiter.Lease lease = admission.holdConnection(socket.remoteAddress(), socket.headers());
-        AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, new SockJsFrames(socket), clock);
+        Opening opening = Opening.of(socket.routingContext());
+        Opening.Taken taken = opening != null ? opening.take() : new Opening.Taken(null, null, null);
+        // no lease: the request that opened the session gave its place back (its client left while it waited)
+        AddressLimiter.Lease lease = taken.lease() != null ? taken.lease()
+                : admission.holdConnection(socket.remoteAddress(), socket.headers());
+        SockJsFrames frames = new SockJsFrames(socket);
+        AttachedViewer viewer = taken.viewer() != null ? taken.viewer()
+                : AttachedViewer.attach(audience, metrics, admitted, frames, clock);
         // the WebSocket transports' sessions are created on their upgrade's request; the others are not WebSockets
         pings.watch(socket.routingContext().request());
         socket.handler(data -> {
@@ -225,6 +247,76 @@ final class SockJsViewers {
                 sessions.remove(session);
             }
         });
+        if (taken.wire() != null) {
+            taken.wire().connected(frames);
+        }
+    }
+
+    /**
+     * A request that opens a session, until the session takes it over ({@link #accept}): its place in its address's
+     * connections, taken at admission, and the viewer of a raw WebSocket, joined before the upgrade is answered
+     * ({@link #open}). A request that opens no session (its client left while it waited, the upgrade failed, vertx-web
+     * refused it) gives both back when it ends, a turn of the loop later: vertx-web ends an XHR poll's answer with the
+     * open frame just before it hands the session over, in the same task.
+     */
+    private static final class Opening {
+        private static final String KEY = "gavel.sockjs.opening";
+
+        record Taken(AddressLimiter.Lease lease, AttachedViewer viewer, PendingWire wire) {
+        }
+
+        private AddressLimiter.Lease lease;
+        private AttachedViewer viewer;
+        private PendingWire wire;
+        private boolean ended;
+
+        private Opening(AddressLimiter.Lease lease) {
+            this.lease = lease;
+        }
+
+        static Opening start(RoutingContext ctx, AddressLimiter.Lease lease) {
+            Opening opening = new Opening(lease);
+            ctx.put(KEY, opening);
+            Context admitted = Vertx.currentContext();
+            ctx.addEndHandler(x -> {
+                Context current = Vertx.currentContext();
+                (current != null ? current : admitted).runOnContext(v -> opening.end());
+            });
+            return opening;
+        }
+
+        /** The opening of the request that created a session, or null. */
+        static Opening of(RoutingContext ctx) {
+            return ctx.get(KEY);
+        }
+
+        /** Joins the viewer now, on a wire that waits for the connection, unless the request has ended already. */
+        synchronized void joinEarly(java.util.function.Function<PendingWire, AttachedViewer> attach) {
+            if (!ended) {
+                wire = new PendingWire(GavelMetrics.Transport.SOCKJS);
+                viewer = attach.apply(wire);
+            }
+        }
+
+        /** Hands over what the request holds to its session: from now on, the session gives it back. */
+        synchronized Taken take() {
+            Taken taken = new Taken(lease, viewer, wire);
+            lease = null;
+            viewer = null;
+            wire = null;
+            return taken;
+        }
+
+        private synchronized void end() {
+            ended = true;
+            if (lease != null) {
+                lease.release();
+            }
+            if (viewer != null) {
+                viewer.detach();
+            }
+            take();
+        }
     }
 
     private static byte[] readLibrary() {

@@ -103,19 +103,9 @@ public final class ViewerAdmission {
     }
 
     /**
-     * Takes a new connection's place in its address's rate, and refuses it when the address holds too many, for a
-     * connection that is counted later, once its session exists, with {@link #holdConnection}.
-     *
-     * @throws Refusal 429 when the address opens connections too fast or holds too many
+     * Counts a connection whose request was let through but gave its lease back before the connection was taken
+     * (SockJS: its client left while the request waited), without refusing it: it exists now.
      */
-    void checkNewConnection(HttpServerRequest request) {
-        counted(() -> {
-            perAddress.check(addresses.of(request));
-            return null;
-        });
-    }
-
-    /** Counts a connection that {@link #checkNewConnection} let through, by the request that opened it. */
     AddressLimiter.Lease holdConnection(SocketAddress peer, MultiMap headers) {
         return counted(() -> perAddress.hold(addresses.of(peer, headers)));
     }

@@ -61,6 +61,10 @@ final class WebSocketViewers implements Handler<RoutingContext> {
     }
 
     private void upgrade(HttpServerRequest request, ViewerAdmission.Admitted admitted, AddressLimiter.Lease lease) {
+        // joined before the upgrade is answered: Vert.x hands the WebSocket over a few tasks of the loop after it
+        // wrote the answer, and an event published the moment the client read it must find the viewer in its room
+        PendingWire wire = new PendingWire(GavelMetrics.Transport.WS);
+        AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, wire, clock);
         Future<ServerWebSocket> upgraded;
         try {
             upgraded = request.toWebSocket();
@@ -68,24 +72,25 @@ final class WebSocketViewers implements Handler<RoutingContext> {
             // the client went away while the request waited
             upgraded = Future.failedFuture(gone);
         }
-        upgraded.onSuccess(ws -> accept(request, admitted, ws, lease))
+        upgraded.onSuccess(ws -> accept(request, viewer, wire, ws, lease))
                 .onFailure(e -> {
+                    viewer.detach();
                     lease.release();
                     LOG.debug("WebSocket upgrade failed: {}", e.toString());
                 });
     }
 
-    private void accept(HttpServerRequest request, ViewerAdmission.Admitted admitted, ServerWebSocket upgraded,
+    private void accept(HttpServerRequest request, AttachedViewer viewer, PendingWire wire, ServerWebSocket upgraded,
                         AddressLimiter.Lease lease) {
         LeanWebSocket ws = LeanWebSocket.take(upgraded, metrics);
         pings.watch(request);
-        AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, new JsonFrames(ws), clock);
         ws.textHandler(viewer::receiveText)
                 .binaryHandler(viewer::receiveBinary)
                 .closeHandler(v -> {
                     viewer.detach();
                     lease.release();
                 });
+        wire.connected(new JsonFrames(ws));
     }
 
     /** The plain WebSocket wire: one {@code {"event":..,"data":..}} text frame per event. */

@@ -85,18 +85,66 @@ class LimitsIT {
         cluster.close();
 
         int sockJsPort = start(Map.of("MAX_CONNECTIONS_PER_ADDRESS", "1"));
-        assertEquals(200, sockJsOpen(sockJsPort, "first"));
-        // vertx-web writes the open frame just before it hands the session over, and the session takes its place
-        // then: the client can be a moment faster (docs/security.md), so the refusal is checked once it is counted
-        await().atMost(TestViewer.PATIENCE).until(() ->
-                ApiClient.get(sockJsPort, "/api/v1/auctions/idle/viewer-count").json().getLong("current") == 1);
-        assertEquals(429, sockJsOpen(sockJsPort, "second"));
+        assertEquals(200, sockJsOpen(sockJsPort, "idle", "first"));
+        assertEquals(429, sockJsOpen(sockJsPort, "idle", "second"));
         // never polled again: SockJS closes it after its session timeout (5 s)
-        await().atMost(TestViewer.PATIENCE).until(() -> sockJsOpen(sockJsPort, UUID.randomUUID().toString()) == 200);
+        await().atMost(TestViewer.PATIENCE).until(() -> sockJsOpen(sockJsPort, "idle", UUID.randomUUID().toString()) == 200);
     }
 
-    private int sockJsOpen(int port, String session) {
-        return ApiClient.send(HttpMethod.POST, port, "/sockjs/000/" + session + "/xhr?slug=auction-idle", Map.of(), "").status();
+    /**
+     * SockJS sessions take their place at admission, before vertx-web writes their open frame: sessions an address
+     * opens at the same instant never pass its limit, also while they wait together for their auction's
+     * subscription. An open that fails gives its place back.
+     */
+    @Test
+    void sockJsSessionsOpenedAtOnceNeverPassTheAddressLimitAndFailedOpensGiveTheirPlaceBack() throws Exception {
+        int port = start(Map.of("MAX_CONNECTIONS_PER_ADDRESS", "3"));
+        // a GET of the WebSocket endpoint that asks for no upgrade: admitted, then refused by SockJS
+        for (int i = 0; i < 5; i++) {
+            assertEquals(400, ApiClient.get(port, "/sockjs/websocket?slug=auction-failed").status());
+        }
+
+        // twelve connections, each with its request written at the same moment, for a fresh auction
+        int opens = 12;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(opens);
+        List<java.net.Socket> sockets = new ArrayList<>();
+        try {
+            for (int i = 0; i < opens; i++) {
+                java.net.Socket socket = new java.net.Socket("127.0.0.1", port);
+                socket.setSoTimeout(30_000);
+                sockets.add(socket);
+            }
+            java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<String>> statuses = new ArrayList<>();
+            for (java.net.Socket socket : sockets) {
+                statuses.add(pool.submit(() -> {
+                    byte[] request = ("POST /sockjs/000/" + UUID.randomUUID() + "/xhr?slug=auction-burst HTTP/1.1\r\n"
+                            + "Host: 127.0.0.1\r\nContent-Length: 0\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                    start.await();
+                    socket.getOutputStream().write(request);
+                    return new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                            java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+                }));
+            }
+            start.countDown();
+            List<String> answered = new ArrayList<>();
+            for (java.util.concurrent.Future<String> status : statuses) {
+                answered.add(status.get(30, java.util.concurrent.TimeUnit.SECONDS));
+            }
+            assertEquals(3, answered.stream().filter(line -> line.startsWith("HTTP/1.1 200")).count(), answered.toString());
+            assertEquals(opens - 3, answered.stream().filter(line -> line.startsWith("HTTP/1.1 429")).count(), answered.toString());
+        } finally {
+            pool.shutdownNow();
+            for (java.net.Socket socket : sockets) {
+                socket.close();
+            }
+        }
+        await().atMost(TestViewer.PATIENCE).until(() ->
+                ApiClient.get(port, "/api/v1/auctions/burst/viewer-count").json().getLong("current") == 3);
+    }
+
+    private int sockJsOpen(int port, String auction, String session) {
+        return ApiClient.send(HttpMethod.POST, port, "/sockjs/000/" + session + "/xhr?slug=auction-" + auction, Map.of(), "").status();
     }
 
     @Test
