@@ -50,9 +50,9 @@ final class SockJsViewers {
     private static final String LIBRARY_RESOURCE = "META-INF/resources/webjars/sockjs-client/1.6.1/dist/sockjs.min.js";
     /** The receiving requests of the HTTP transports, which vertx-web answers and then disconnects. */
     private static final List<String> CLOSING_TRANSPORTS = List.of("/xhr", "/xhr_streaming", "/eventsource", "/htmlfile", "/jsonp");
-    /** The transports whose first request for a session id opens the session. */
     /** SockJS's raw WebSocket endpoint: plain WebSocket frames, no session. */
     private static final String RAW_WEBSOCKET = "/sockjs/websocket";
+    /** The transports whose first request for a session id opens the session. */
     private static final Set<String> OPENING_TRANSPORTS = Set.of("xhr", "xhr_streaming", "eventsource", "htmlfile", "jsonp",
             "websocket");
 
