@@ -157,33 +157,10 @@ final class SockJsViewers {
             pings.boundUnacknowledged(ctx.request());
         }
         if (opens) {
-            openOnceReady(ctx, admitted, opening);
+            open(ctx, admitted, opening);
         } else {
             ctx.next();
         }
-    }
-
-    /**
-     * Lets a request that opens a session through once this replica receives the auction's events, so that the
-     * viewer misses none from SockJS's open frame on (as {@link WebSocketViewers} does for the upgrade). Meanwhile
-     * the request waits paused: its end must reach the WebSocket upgrade, or the body handler, unread.
-     */
-    private void openOnceReady(RoutingContext ctx, ViewerAdmission.Admitted admitted, Opening opening) {
-        Future<Void> ready = audience.ready(admitted.auction());
-        if (ready.isComplete()) {
-            open(ctx, admitted, opening);
-            return;
-        }
-        HttpServerRequest request = ctx.request();
-        boolean upgrade = "websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE));
-        request.pause();
-        ready.onComplete(x -> {
-            open(ctx, admitted, opening);
-            if (!upgrade) {
-                // the HTTP transports read no body of their own (a body handler that did has resumed it already)
-                request.resume();
-            }
-        });
     }
 
     /**

@@ -51,13 +51,7 @@ final class WebSocketViewers implements Handler<RoutingContext> {
             refusal.send(ctx.response());
             return;
         }
-        // The upgrade is answered once this replica receives the auction's events: from its open on, the viewer
-        // misses none. Until then the request waits, paused, so that its end is not read without a handler.
-        Future<Void> ready = audience.ready(admitted.auction());
-        if (!ready.isComplete()) {
-            request.pause();
-        }
-        ready.onComplete(x -> upgrade(request, admitted, lease));
+        upgrade(request, admitted, lease);
     }
 
     private void upgrade(HttpServerRequest request, ViewerAdmission.Admitted admitted, AddressLimiter.Lease lease) {
