@@ -1,5 +1,6 @@
 package dev.gavel.core;
 
+import io.vertx.core.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -8,6 +9,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One auction's events and counts on this replica, from the moment a viewer of it joins here until the last one
@@ -212,7 +214,7 @@ final class AuctionFeed implements EventBroker.AuctionListener {
         }
         state = State.CATCHING_UP;
         EventOffset from = position;
-        feeds.broker().read(auction, from, from == null ? RECENT_EVENTS : ALL).onComplete(ar -> {
+        read(from, from == null ? RECENT_EVENTS : ALL).onComplete(ar -> {
             synchronized (this) {
                 if (closed) {
                     return;
@@ -222,10 +224,22 @@ final class AuctionFeed implements EventBroker.AuctionListener {
                             .log("Could not read the auction's event log, will retry: {}", ar.cause().toString());
                     feeds.timers().schedule(RETRY_MILLIS, () -> {
                         synchronized (this) {
-                            state = State.LIVE;
-                            catchUp();
+                            if (!closed) {
+                                state = State.LIVE;
+                                catchUp();
+                            }
                         }
                     });
+                    if (from != null) {
+                        return;
+                    }
+                    // the head is not known: the viewers waiting for it are not kept waiting on the store (the
+                    // feed is live without a position; the retry finds it)
+                    state = State.LIVE;
+                    List<ViewerEvent> arrived = held;
+                    held = new ArrayList<>();
+                    arrived.forEach(this::accept);
+                    startWaiting();
                     return;
                 }
                 caughtUp(from, ar.result());
@@ -360,7 +374,7 @@ final class AuctionFeed implements EventBroker.AuctionListener {
         }
         readingForWaiting = true;
         EventOffset from = oldest;
-        feeds.broker().read(auction, from, ALL).onComplete(ar -> {
+        read(from, ALL).onComplete(ar -> {
             synchronized (this) {
                 readingForWaiting = false;
                 if (closed) {
@@ -423,6 +437,11 @@ final class AuctionFeed implements EventBroker.AuctionListener {
             return null;
         }
         return new Joined(shown, new Start(position, true, missed.size()), missed);
+    }
+
+    private Future<LogRead> read(EventOffset after, int limit) {
+        return feeds.broker().read(auction, after, limit)
+                .timeout(feeds.settings().requestTimeoutMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Starts a waiting viewer on its loop, after every event handed on before. */
