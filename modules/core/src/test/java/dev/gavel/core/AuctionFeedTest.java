@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
@@ -28,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class AuctionFeedTest {
 
     private static final AuctionId A = AuctionId.of("a");
-    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
+    /** Reads of the log time out after a minute: long enough never to fire while a test holds one back. */
+    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 60_000);
 
     private final ManualTimers timers = new ManualTimers();
     private final ScriptedBroker broker = new ScriptedBroker();
@@ -300,11 +302,11 @@ class AuctionFeedTest {
         onHome(() -> broker.publish("x3"));
         onHome(() -> broker.pendingRead().fail("store away"));
         onHome(() -> broker.publish("x4"));
-        onHome(() -> timers.advance(java.time.Duration.ofMillis(AuctionFeed.RETRY_MILLIS - 1)));
+        onHome(() -> timers.advance(Duration.ofMillis(AuctionFeed.RETRY_MILLIS - 1)));
         assertEquals(List.of(), broker.pendingReads(), "not yet");
         assertEquals(List.of("started e1-1 null 0", "bid b1@e1-1"), viewer.seen);
 
-        onHome(() -> timers.advance(java.time.Duration.ofMillis(1)));
+        onHome(() -> timers.advance(Duration.ofMillis(1)));
         assertEquals(new EventOffset("e1", 1), broker.pendingRead().after);
         onHome(() -> broker.pendingRead().answer());
         onHome(() -> broker.publish("x5"));
@@ -509,7 +511,7 @@ class AuctionFeedTest {
             broker.listener().onCount(new ViewerCount(A, 1, 4, 2));
         });
         assertEquals(List.of("2/2"), one.counts());
-        onHome(() -> timers.advance(java.time.Duration.ofMillis(200)));
+        onHome(() -> timers.advance(Duration.ofMillis(200)));
 
         assertEquals(List.of("2/2", "4/4"), one.counts());
         assertEquals(List.of("2/2", "4/4"), two.counts());

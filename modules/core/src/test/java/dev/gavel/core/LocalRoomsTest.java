@@ -27,7 +27,8 @@ class LocalRoomsTest {
 
     private static final AuctionId A = AuctionId.of("a");
     private static final AuctionId B = AuctionId.of("b");
-    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
+    /** Reads of the log time out after a minute: long enough never to fire while a test holds one back. */
+    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 60_000);
 
     private final ManualTimers timers = new ManualTimers();
     private final ScriptedBroker broker = new ScriptedBroker();
