@@ -270,9 +270,9 @@ class AuctionFeedTest {
     /**
      * As above, for a viewer that joined after the last event before the loss and got no event since: the loop holds
      * it back from events up to the offset it started at (they might be on their way through the loop still), and the
-     * events after the rebase take those offsets again. BUG (LocalRooms, not fixed here): y2 and y3 never reach it.
+     * events after the rebase take those offsets again: the feed tells the loops (LocalRooms.rebased), and y2 and y3
+     * reach it.
      */
-    @org.junit.jupiter.api.Disabled("LocalRooms keeps a viewer's notYet offset across a rebase of its feed: see the report")
     @Test
     void aHeadBehindThePositionDropsNothingForAViewerThatGotNoEventSinceItJoined() {
         broker.appendBid("b1");
