@@ -19,6 +19,8 @@ COPY modules/server/js/package.json modules/server/js/package-lock.json modules/
 COPY modules/core/src modules/core/src
 COPY modules/redis/src modules/redis/src
 COPY modules/server/src modules/server/src
+# gavel_build_info's commit: the context has no .git, so `docker build --build-arg GAVEL_COMMIT=$(git rev-parse --short=12 HEAD)`
+ARG GAVEL_COMMIT=""
 RUN --mount=type=cache,target=/root/.m2 \
     mvn -B -q package -pl modules/server -am -DskipTests -DskipITs
 

@@ -50,6 +50,9 @@ import java.util.regex.Pattern;
  *                            connections one client address opens per second (and at once)
  * @param maxApiRequestsPerAddressPerSecond {@code MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND}: HTTP API requests one
  *                            client address makes per second (and at once), admin token or not
+ * @param managementPort      {@code MANAGEMENT_PORT}: the port that serves {@code /metrics} and the probes, off the
+ *                            public one; {@link #NO_MANAGEMENT_PORT} when unset ({@code /metrics} is then served on
+ *                            {@code PORT}); 0 asks for a free port
  */
 public record GavelConfig(
         int port,
@@ -74,7 +77,11 @@ public record GavelConfig(
         List<String> trustedProxies,
         int maxConnectionsPerAddress,
         int maxNewConnectionsPerAddressPerSecond,
-        int maxApiRequestsPerAddressPerSecond) {
+        int maxApiRequestsPerAddressPerSecond,
+        int managementPort) {
+
+    /** {@code MANAGEMENT_PORT} unset: one port serves everything, {@code /metrics} included. */
+    public static final int NO_MANAGEMENT_PORT = -1;
 
     private static final Pattern MASTER_NAME = Pattern.compile("[\\x21-\\x7E]{1,128}");
     /** Scheme, credentials (up to the last '@': a password may hold one) and the addresses. */
@@ -130,9 +137,19 @@ public record GavelConfig(
         int perAddress = (int) number(env, "MAX_CONNECTIONS_PER_ADDRESS", 2000, 1, Integer.MAX_VALUE);
         int newPerAddress = (int) number(env, "MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", 100, 1, Integer.MAX_VALUE);
         int apiPerAddress = (int) number(env, "MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND", 1000, 1, Integer.MAX_VALUE);
+        int managementPort = (int) number(env, "MANAGEMENT_PORT", NO_MANAGEMENT_PORT, 0, 65535);
+        if (managementPort > 0 && managementPort == port) {
+            throw new ConfigException("MANAGEMENT_PORT", "must differ from PORT (" + port + "); leave it unset to serve "
+                    + "/metrics on PORT");
+        }
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
-                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress);
+                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, managementPort);
+    }
+
+    /** True when {@code /metrics} and the probes have a port of their own ({@code MANAGEMENT_PORT}). */
+    public boolean hasManagementPort() {
+        return managementPort != NO_MANAGEMENT_PORT;
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -157,7 +174,8 @@ public record GavelConfig(
                 + ", logFormat=" + logFormat + ", auctions=" + (registeredAuctions ? "registered" : "open")
                 + ", trustedProxies=" + trustedProxies + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + ", maxNewConnectionsPerAddressPerSecond=" + maxNewConnectionsPerAddressPerSecond
-                + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond + "]";
+                + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond
+                + ", managementPort=" + (hasManagementPort() ? managementPort : "none") + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {
