@@ -126,7 +126,8 @@ public final class GavelNode {
         HealthRoutes health = new HealthRoutes(engine, audience, state, metrics);
         health.mountProbes(router);
         health.mountMetrics(router);
-        return vertx.createHttpServer(new HttpServerOptions().setPort(config.managementPort()))
+        // HTTP/1.1 only, as the public port: a client's h2c upgrade (Java's HttpClient asks for one) is not taken
+        return vertx.createHttpServer(new HttpServerOptions().setPort(config.managementPort()).setHttp2ClearTextEnabled(false))
                 .requestHandler(router)
                 .listen()
                 .onSuccess(s -> management = s)
