@@ -81,11 +81,14 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
         this.clock = clock;
         // Vert.x counts a connection down when its own handlers see it close; a viewer's WebSocket runs on
         // LeanWebSocket's handler instead, so these two would only ever grow. gavel_viewers counts viewers exactly.
-        // Vert.x registers the other two gauges once per Redis client or connection under one unlabelled id: Micrometer keeps
-        // the first, refuses the others with a WARN, and the series then counts one connection of several. The
-        // pools (vertx_pool_*, by pool name) and gavel_redis_command_* say what the connections do.
+        // Vert.x registers the other gauges once per HTTP server instance (one per event loop), Redis client or
+        // connection under one id: Micrometer keeps the first, refuses the others with a WARN, and the series then
+        // counts one instance or connection of several. vertx_http_server_requests_total and the response times
+        // say what the servers do; the pools (vertx_pool_*, by pool name) and gavel_redis_command_* what the Redis
+        // connections do.
         registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("vertx.http.server.active.connections")
                 || id.getName().equals("vertx.http.server.active.ws.connections")
+                || id.getName().equals("vertx.http.server.active.requests")
                 || id.getName().equals("vertx.net.client.active.connections")
                 || id.getName().equals("vertx.redis.processing.pending")));
         // Names that `promtool check metrics` rejects: Micrometer's CPU and compilation times are in ns and ms
