@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.gavel.core.EventLogSettings;
 import dev.gavel.redis.RedisTarget;
 import dev.gavel.server.logging.LogFormat;
 
@@ -50,6 +51,8 @@ import java.util.regex.Pattern;
  *                            connections one client address opens per second (and at once)
  * @param maxApiRequestsPerAddressPerSecond {@code MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND}: HTTP API requests one
  *                            client address makes per second (and at once), admin token or not
+ * @param eventLog            {@code EVENT_LOG_SIZE} and {@code RECOVERY_WINDOW_MS}: the events kept per auction for
+ *                            viewers that come back, and how long after the auction's last event
  * @param managementPort      {@code MANAGEMENT_PORT}: the port that serves {@code /metrics} and the probes, off the
  *                            public one; {@link #NO_MANAGEMENT_PORT} when unset ({@code /metrics} is then served on
  *                            {@code PORT}); 0 asks for a free port
@@ -78,6 +81,7 @@ public record GavelConfig(
         int maxConnectionsPerAddress,
         int maxNewConnectionsPerAddressPerSecond,
         int maxApiRequestsPerAddressPerSecond,
+        EventLogSettings eventLog,
         int managementPort) {
 
     /** {@code MANAGEMENT_PORT} unset: one port serves everything, {@code /metrics} included. */
@@ -137,6 +141,9 @@ public record GavelConfig(
         int perAddress = (int) number(env, "MAX_CONNECTIONS_PER_ADDRESS", 2000, 1, Integer.MAX_VALUE);
         int newPerAddress = (int) number(env, "MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", 100, 1, Integer.MAX_VALUE);
         int apiPerAddress = (int) number(env, "MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND", 1000, 1, Integer.MAX_VALUE);
+        EventLogSettings eventLog = new EventLogSettings(
+                (int) number(env, "EVENT_LOG_SIZE", EventLogSettings.DEFAULT.size(), 1, 100_000),
+                number(env, "RECOVERY_WINDOW_MS", EventLogSettings.DEFAULT.windowMillis(), 1000, 86_400_000));
         int managementPort = (int) number(env, "MANAGEMENT_PORT", NO_MANAGEMENT_PORT, 0, 65535);
         if (managementPort > 0 && managementPort == port) {
             throw new ConfigException("MANAGEMENT_PORT", "must differ from PORT (" + port + "); leave it unset to serve "
@@ -144,7 +151,7 @@ public record GavelConfig(
         }
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
-                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, managementPort);
+                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, eventLog, managementPort);
     }
 
     /** True when {@code /metrics} and the probes have a port of their own ({@code MANAGEMENT_PORT}). */
@@ -175,6 +182,7 @@ public record GavelConfig(
                 + ", trustedProxies=" + trustedProxies + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + ", maxNewConnectionsPerAddressPerSecond=" + maxNewConnectionsPerAddressPerSecond
                 + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond
+                + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis()
                 + ", managementPort=" + (hasManagementPort() ? managementPort : "none") + "]";
     }
 

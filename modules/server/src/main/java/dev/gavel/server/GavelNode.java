@@ -54,7 +54,10 @@ public final class GavelNode {
         metrics.watch(audience, () -> HealthRoutes.isReady(state), () -> HealthRoutes.storeFailure(engine, audience) != null);
     }
 
-    /** Starts a node. A Redis that is not reachable yet does not stop it: it is not ready until Redis is. */
+    /**
+     * Starts a node. A Redis that is not reachable yet does not stop it: it is ready, takes viewers and counts them
+     * once Redis is; until then its readiness body says the store is down.
+     */
     public static Future<GavelNode> start(GavelConfig config) {
         Clock clock = Clock.systemUTC();
         // a registry of its own per node: tests run several nodes in one JVM
@@ -68,14 +71,15 @@ public final class GavelNode {
         Engine engine;
         Future<Void> connected;
         if (config.redis() == null) {
-            engine = new InMemoryEngine(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis());
+            engine = new InMemoryEngine(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis(),
+                    config.eventLog());
             connected = Future.succeededFuture();
         } else {
             RedisEngine redis = RedisEngine.create(vertx, config.redis(), clock, lease,
-                    config.historyIntervalMillis(), config.historyRetentionMillis(), metrics.forRedis());
+                    config.historyIntervalMillis(), config.historyRetentionMillis(), config.eventLog(), metrics.forRedis());
             engine = redis;
             connected = redis.connect().recover(e -> {
-                LOG.warn("Redis is not reachable yet ({}); the node is not ready until it is", e.toString());
+                LOG.warn("Redis is not reachable yet ({}); viewers are counted once it is", e.toString());
                 return Future.succeededFuture();
             });
         }
