@@ -69,6 +69,8 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     private final Counter eventsDelivered;
     private final Counter eventsPublished;
     private final Counter slowCloses;
+    private final Counter gapsRepaired;
+    private final Counter gapsLost;
     private final Timer eventLag;
     /** Registered by {@link #forRedis()}: a node on the in-memory engine has no Redis series at all. */
     private Counter redisReconnects;
@@ -112,6 +114,12 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
         eventsPublished = counter("gavel.events.published", "Events accepted by this replica's API for publishing.");
         slowCloses = counter("gavel.slow.viewer.closes",
                 "Viewers closed with 1013 because they fell too far behind on what they were sent.");
+        gapsRepaired = Counter.builder("gavel.event.gaps").tag("outcome", "repaired")
+                .description("Gaps in an auction's events seen by this replica: repaired from the log, or lost (no longer in it).")
+                .register(registry);
+        gapsLost = Counter.builder("gavel.event.gaps").tag("outcome", "lost")
+                .description("Gaps in an auction's events seen by this replica: repaired from the log, or lost (no longer in it).")
+                .register(registry);
         eventLag = Timer.builder("gavel.event.lag")
                 .description("From an event's publishing (on any replica) to its hand-over to this replica's viewers, per event loop.")
                 .serviceLevelObjectives(LAG_BUCKETS)
@@ -269,6 +277,16 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     @Override
     public void broadcast() {
         broadcasts.increment();
+    }
+
+    @Override
+    public void gapRepaired() {
+        gapsRepaired.increment();
+    }
+
+    @Override
+    public void gapUnrecoverable() {
+        gapsLost.increment();
     }
 
     @Override
