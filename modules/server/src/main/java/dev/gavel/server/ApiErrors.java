@@ -6,6 +6,8 @@ import io.vertx.openapi.validation.ValidatorException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Locale;
+
 /**
  * Turns every failure of an API request into the contract's {@code {"error": "..."}}: the validator's message
  * (which names the parameter or body field) for a request that does not match the OpenAPI document, a fixed
@@ -29,9 +31,12 @@ final class ApiErrors {
         }
         ValidatorException invalid = validatorException(failure);
         String message;
+        String logClass = null;
         if (invalid != null) {
             status = 400;
             message = invalid.getMessage();
+            // the validator's message reads "The value of the request body is invalid. Reason: ..."; its type says it
+            logClass = "request does not match the API (" + invalid.type().name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")";
         } else if (failure instanceof Refusal refusal) {
             status = refusal.status();
             message = refusal.getMessage();
@@ -45,7 +50,11 @@ final class ApiErrors {
             LOG.warn("API request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
         }
         LOG.debug("API request {} {} refused with {}: {}", ctx.request().method(), ctx.request().path(), status, message);
-        Refusal.sendError(ctx.response(), status, message);
+        if (logClass == null) {
+            Refusal.sendError(ctx.response(), status, message);
+        } else {
+            Refusal.sendError(ctx.response(), status, message, logClass);
+        }
     }
 
     private static ValidatorException validatorException(Throwable failure) {

@@ -58,7 +58,15 @@ public final class Refusal extends RuntimeException {
 
     public static void sendError(HttpServerResponse response, int status, String message) {
         int colon = message.indexOf(':');
-        RefusalLog.refused((colon < 0 ? message : message.substring(0, colon)) + " (" + status + ")");
+        sendError(response, status, message, colon < 0 ? message : message.substring(0, colon));
+    }
+
+    /**
+     * Answers {@code {"error": message}} with the status, logged under {@code logClass} (a constant of the code, for
+     * messages written by a library, whose text up to a colon names no class).
+     */
+    public static void sendError(HttpServerResponse response, int status, String message, String logClass) {
+        RefusalLog.refused(logClass + " (" + status + ")");
         response.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end("{\"error\":" + Json.quote(message) + "}");
