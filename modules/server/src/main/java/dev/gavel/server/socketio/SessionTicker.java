@@ -4,7 +4,10 @@ package dev.gavel.server.socketio;
  * The Engine.IO sessions held by one event loop, and the one periodic timer that drives them: every
  * {@link #TICK_MILLIS} it ticks the sessions whose deadline (a ping to send, a pong overdue, an upgrade that took
  * too long) has come. One timer per loop instead of one per session: nothing is allocated per ping, and a session
- * costs a slot in an array. Pings go out at most one tick late.
+ * costs a slot in an array. The tick's granularity does not show: a session sends its pings up to a tick early
+ * ({@link #TICK_MILLIS} is its ping lead) and checks its deadlines on every request of its client, so a client that
+ * stops answering finds its session gone exactly {@code pingInterval + pingTimeout} after its last pong. Only what
+ * the server does unasked (the CLOSE to a held poll, the close of a WebSocket) may come up to a tick late.
  *
  * <p>Confined to its loop's context.
  */
