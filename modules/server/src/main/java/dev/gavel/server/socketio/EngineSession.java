@@ -20,8 +20,8 @@ import java.util.List;
  *       buffer is flushed to the WebSocket when the client completes the upgrade.</li>
  *   <li>At most one poll is held open; a second concurrent poll closes the session.</li>
  *   <li>The server pings {@code pingInterval} after the handshake or the last pong, up to {@code pingLeadMillis}
- *       early (its owner's tick, so that a ping is never late); the pong is due {@code pingTimeout} after the
- *       ping was due. A client that stops answering (a long-polling client that stops polling, too) is gone
+ *       early (its owner's tick period, so that ticking does not make it late); the pong is due
+ *       {@code pingTimeout} after the ping was due. A client that stops answering (a long-polling client that stops polling, too) is gone
  *       exactly {@code pingInterval + pingTimeout} after its last pong: every request checks the deadlines
  *       before it is served, so none finds the session alive past them, even before the next tick.</li>
  *   <li>A client that closes the session (CLOSE) has its held poll answered with a NOOP; without a poll held,
@@ -109,9 +109,9 @@ final class EngineSession {
     /**
      * A session opened by a long-polling handshake; the handshake's answer is {@link #openPacket()}.
      *
-     * @param pingLeadMillis how often at least its owner calls {@link #tick()} at {@link #nextDeadline()}: a ping
-     *                       goes out up to this long before it is due, so that ticking late never shortens the
-     *                       client's {@code pingTimeout}
+     * @param pingLeadMillis the longest its owner takes to call {@link #tick()} once {@link #nextDeadline()} has
+     *                       come (its tick period): a ping goes out up to this long before it is due, so that the
+     *                       ticking does not eat into the client's {@code pingTimeout}
      */
     static EngineSession overPolling(String sid, EngineSettings settings, Clock clock, long pingLeadMillis, Listener listener) {
         return new EngineSession(sid, settings, clock, pingLeadMillis, listener, null);
@@ -215,7 +215,7 @@ final class EngineSession {
         return !closed && socket == null && probe == null;
     }
 
-    /** A WebSocket opened with this session's id, to upgrade to; ignored unless {@link #canUpgrade()}. */
+    /** A WebSocket opened with this session's id, to upgrade to; closed at once unless {@link #canUpgrade()}. */
     void probe(Socket candidate) {
         tick();
         if (!canUpgrade()) {
@@ -332,8 +332,8 @@ final class EngineSession {
 
     /**
      * Sends a ping that is due (or less than {@code pingLeadMillis} from due), ends a session whose pong is late,
-     * drops a probe that took too long. Every request calls it first, so a deadline holds to the millisecond for
-     * what the client sees however late the owner ticks.
+     * drops a probe that took too long. Every request of the client calls it first, so no request is served past a
+     * deadline, however late the owner ticks.
      */
     void tick() {
         if (closed) {
