@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.gavel.core.EventLogSettings;
 import dev.gavel.redis.RedisTarget;
 import dev.gavel.server.logging.LogFormat;
 
@@ -50,6 +51,8 @@ import java.util.regex.Pattern;
  *                            connections one client address opens per second (and at once)
  * @param maxApiRequestsPerAddressPerSecond {@code MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND}: HTTP API requests one
  *                            client address makes per second (and at once), admin token or not
+ * @param eventLog            {@code EVENT_LOG_SIZE} and {@code RECOVERY_WINDOW_MS}: the events kept per auction for
+ *                            viewers that come back, and how long after the auction's last event
  */
 public record GavelConfig(
         int port,
@@ -74,7 +77,8 @@ public record GavelConfig(
         List<String> trustedProxies,
         int maxConnectionsPerAddress,
         int maxNewConnectionsPerAddressPerSecond,
-        int maxApiRequestsPerAddressPerSecond) {
+        int maxApiRequestsPerAddressPerSecond,
+        EventLogSettings eventLog) {
 
     private static final Pattern MASTER_NAME = Pattern.compile("[\\x21-\\x7E]{1,128}");
     /** Scheme, credentials (up to the last '@': a password may hold one) and the addresses. */
@@ -130,9 +134,12 @@ public record GavelConfig(
         int perAddress = (int) number(env, "MAX_CONNECTIONS_PER_ADDRESS", 2000, 1, Integer.MAX_VALUE);
         int newPerAddress = (int) number(env, "MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", 100, 1, Integer.MAX_VALUE);
         int apiPerAddress = (int) number(env, "MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND", 1000, 1, Integer.MAX_VALUE);
+        EventLogSettings eventLog = new EventLogSettings(
+                (int) number(env, "EVENT_LOG_SIZE", EventLogSettings.DEFAULT.size(), 1, 100_000),
+                number(env, "RECOVERY_WINDOW_MS", EventLogSettings.DEFAULT.windowMillis(), 1000, 86_400_000));
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
-                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress);
+                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, eventLog);
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -157,7 +164,8 @@ public record GavelConfig(
                 + ", logFormat=" + logFormat + ", auctions=" + (registeredAuctions ? "registered" : "open")
                 + ", trustedProxies=" + trustedProxies + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + ", maxNewConnectionsPerAddressPerSecond=" + maxNewConnectionsPerAddressPerSecond
-                + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond + "]";
+                + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond
+                + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis() + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

@@ -21,9 +21,10 @@ import java.util.List;
  *   <li>At most one poll is held open; a second concurrent poll closes the session.</li>
  *   <li>The server pings {@code pingInterval} after the handshake or the last pong, up to {@code pingLeadMillis}
  *       early (its owner's tick period, so that ticking does not make it late); the pong is due
- *       {@code pingTimeout} after the ping was due. A client that stops answering (a long-polling client that stops polling, too) is gone
- *       exactly {@code pingInterval + pingTimeout} after its last pong: every request checks the deadlines
- *       before it is served, so none finds the session alive past them, even before the next tick.</li>
+ *       {@code pingTimeout} after the ping was due. A client that stops answering (a long-polling client that
+ *       stops polling, too) is gone exactly {@code pingInterval + pingTimeout} after its last pong: every request
+ *       checks the deadlines before it is served, so none finds the session alive past them, even before the
+ *       next tick.</li>
  *   <li>A client that closes the session (CLOSE) has its held poll answered with a NOOP; without a poll held,
  *       the poll it may still have on its way gets that NOOP (the client sends CLOSE without waiting for it).</li>
  *   <li>A packet that breaks the protocol closes the session; a bad packet on a WebSocket that is only probing
