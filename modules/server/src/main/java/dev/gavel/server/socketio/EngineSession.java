@@ -20,11 +20,12 @@ import java.util.List;
  *       buffer is flushed to the WebSocket when the client completes the upgrade.</li>
  *   <li>At most one poll is held open; a second concurrent poll closes the session.</li>
  *   <li>The server pings {@code pingInterval} after the handshake or the last pong, up to {@code pingLeadMillis}
- *       early (its owner's tick period, so that ticking does not make it late); the pong is due
- *       {@code pingTimeout} after the ping was due. A client that stops answering (a long-polling client that
- *       stops polling, too) is gone exactly {@code pingInterval + pingTimeout} after its last pong: every request
- *       checks the deadlines before it is served, so none finds the session alive past them, even before the
- *       next tick.</li>
+ *       early (so that its owner's ticking does not make it late); the pong is due {@code pingTimeout} after the
+ *       ping was due, or after it went out if it went out late (the server's lateness is not the client's). So a
+ *       client that stops answering (a long-polling client that stops polling, too) is gone exactly
+ *       {@code pingInterval + pingTimeout} after its last pong while its owner ticks on time: every request checks
+ *       the deadlines before it is served, so none finds the session alive past them, even before the next
+ *       tick.</li>
  *   <li>A client that closes the session (CLOSE) has its held poll answered with a NOOP; without a poll held,
  *       the poll it may still have on its way gets that NOOP (the client sends CLOSE without waiting for it).</li>
  *   <li>A packet that breaks the protocol closes the session; a bad packet on a WebSocket that is only probing
@@ -101,7 +102,8 @@ final class EngineSession {
         this.sid = sid;
         this.settings = settings;
         this.clock = clock;
-        this.pingLeadMillis = pingLeadMillis;
+        // never so early that pings crowd a short interval
+        this.pingLeadMillis = Math.min(pingLeadMillis, settings.pingIntervalMillis() / 2);
         this.listener = listener;
         this.socket = socket;
         this.nextPingAt = clock.millis() + settings.pingIntervalMillis();
@@ -110,9 +112,9 @@ final class EngineSession {
     /**
      * A session opened by a long-polling handshake; the handshake's answer is {@link #openPacket()}.
      *
-     * @param pingLeadMillis the longest its owner takes to call {@link #tick()} once {@link #nextDeadline()} has
-     *                       come (its tick period): a ping goes out up to this long before it is due, so that the
-     *                       ticking does not eat into the client's {@code pingTimeout}
+     * @param pingLeadMillis how long before it is due a ping may go out: more than the longest its owner takes to
+     *                       call {@link #tick()} once {@link #nextDeadline()} has come, so that pings go out on time
+     *                       and the deadlines stay exact; at most half of {@code pingInterval} is taken
      */
     static EngineSession overPolling(String sid, EngineSettings settings, Clock clock, long pingLeadMillis, Listener listener) {
         return new EngineSession(sid, settings, clock, pingLeadMillis, listener, null);
@@ -345,12 +347,11 @@ final class EngineSession {
             dropProbe("upgrade timeout");
         }
         if (pongDeadline == Long.MAX_VALUE && now >= nextPingAt - pingLeadMillis) {
-            // counted from when the ping was due, not from this tick: however late the ping goes out, a client that
-            // stops answering is gone pingInterval + pingTimeout after its last pong
-            pongDeadline = nextPingAt + settings.pingTimeoutMillis();
-            if (now < pongDeadline) {
-                send(EnginePacket.PING_PACKET.encode());
-            }
+            // from when the ping was due when it goes out early, so that a client that stops answering is gone
+            // pingInterval + pingTimeout after its last pong; from now when it goes out late (the loop was busy):
+            // the client still has all of pingTimeout
+            pongDeadline = Math.max(nextPingAt, now) + settings.pingTimeoutMillis();
+            send(EnginePacket.PING_PACKET.encode());
         }
         if (now >= pongDeadline) {
             fail(NORMAL_CLOSURE, "ping timeout");

@@ -85,7 +85,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
                                           SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids) {
         SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker,
                 lease, pids);
-        connection.session = EngineSession.overPolling(Ids.next(), settings, clock, SessionTicker.TICK_MILLIS, connection);
+        connection.session = EngineSession.overPolling(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection);
         connection.register();
         return connection;
     }
@@ -99,7 +99,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
                 lease, pids);
         WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws, metrics));
         connection.transport = transport;
-        connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, SessionTicker.TICK_MILLIS, connection,
+        connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection,
                 transport);
         connection.wire(transport);
         connection.register();

@@ -180,26 +180,32 @@ class EngineSessionTest {
     }
 
     @Test
-    void aPollAtIntervalPlusTimeoutFindsTheSessionGoneWithoutWaitingForATick() {
-        EngineSession session = polling();
-        clock.advance(INTERVAL + TIMEOUT);
+    void aPollAtIntervalPlusTimeoutFindsTheSessionGoneBeforeTheNextTick() {
+        long lead = SessionTicker.PING_LEAD_MILLIS;
+        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, lead, listener);
+        clock.advance(INTERVAL - lead);
+        session.tick();
+        clock.advance(lead + TIMEOUT);
         HeldPoll poll = new HeldPoll();
         assertEquals(EngineSession.Answer.BAD_REQUEST, session.poll(poll));
-        assertNull(poll.answer, "no ping for a session that is over");
+        assertNull(poll.answer);
         assertEquals(List.of("ping timeout"), closes);
         assertFalse(session.owesPoll(), "its next request finds the session unknown");
     }
 
     @Test
-    void aPollJustBeforeTheDeadlineGetsThePingThatNoTickSent() {
-        EngineSession session = polling();
-        clock.advance(INTERVAL + TIMEOUT - 1);
+    void aPollJustBeforeTheDeadlineGetsThePing() {
+        long lead = SessionTicker.PING_LEAD_MILLIS;
+        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, lead, listener);
+        clock.advance(INTERVAL - lead);
+        session.tick();
+        clock.advance(lead + TIMEOUT - 1);
         HeldPoll poll = new HeldPoll();
         assertEquals(EngineSession.Answer.OK, session.poll(poll));
         assertEquals("2", poll.answer);
         assertEquals(EngineSession.Answer.OK, session.post("3"));
         assertFalse(session.isClosed());
-        assertEquals(clock.millis() + INTERVAL, session.nextDeadline());
+        assertEquals(clock.millis() + INTERVAL - lead, session.nextDeadline());
     }
 
     @Test
@@ -227,7 +233,7 @@ class EngineSessionTest {
 
     @Test
     void aPingGoesOutUpToTheLeadEarlyAndItsPongIsDueTimeoutAfterThePingWasDue() {
-        long lead = SessionTicker.TICK_MILLIS;
+        long lead = SessionTicker.PING_LEAD_MILLIS;
         long due = clock.millis() + INTERVAL;
         EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, lead, listener);
         HeldPoll poll = new HeldPoll();
@@ -238,7 +244,7 @@ class EngineSessionTest {
         assertNull(poll.answer);
         clock.advance(1);
         session.tick();
-        assertEquals("2", poll.answer, "the ping, a tick early: the client has more than pingTimeout to answer");
+        assertEquals("2", poll.answer, "the ping, early: the client has more than pingTimeout to answer");
         assertEquals(due + TIMEOUT, session.nextDeadline());
         clock.advance(lead + TIMEOUT - 1);
         session.tick();
@@ -249,15 +255,34 @@ class EngineSessionTest {
     }
 
     @Test
-    void aLateTickDoesNotPutOffThePongDeadline() {
-        long due = clock.millis() + INTERVAL;
-        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, SessionTicker.TICK_MILLIS, listener);
-        clock.advance(INTERVAL + 70);
+    void aPingThatABusyLoopSentLateLeavesTheClientAllOfPingTimeout() {
+        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, SessionTicker.PING_LEAD_MILLIS, listener);
+        clock.advance(INTERVAL + 700);
         session.tick();
-        assertEquals(due + TIMEOUT, session.nextDeadline(), "a client that stops answering is gone at interval + timeout");
+        assertEquals(clock.millis() + TIMEOUT, session.nextDeadline());
         HeldPoll poll = new HeldPoll();
         session.poll(poll);
         assertEquals("2", poll.answer);
+        clock.advance(TIMEOUT - 1);
+        assertEquals(EngineSession.Answer.OK, session.post("3"));
+        assertFalse(session.isClosed());
+    }
+
+    @Test
+    void aRequestThatFindsThePingUnsentGetsItAndAllOfPingTimeout() {
+        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, SessionTicker.PING_LEAD_MILLIS, listener);
+        clock.advance(INTERVAL + TIMEOUT + 50);
+        HeldPoll poll = new HeldPoll();
+        assertEquals(EngineSession.Answer.OK, session.poll(poll), "no tick came: the client is not to blame");
+        assertEquals("2", poll.answer);
+        assertEquals(clock.millis() + TIMEOUT, session.nextDeadline());
+    }
+
+    @Test
+    void aPingNeverGoesOutEarlierThanHalfTheInterval() {
+        EngineSettings shortInterval = new EngineSettings(300, 200, 4096, UPGRADE_TIMEOUT);
+        EngineSession session = EngineSession.overPolling("sid1", shortInterval, clock, 1000, listener);
+        assertEquals(clock.millis() + 150, session.nextDeadline());
     }
 
     @Test
