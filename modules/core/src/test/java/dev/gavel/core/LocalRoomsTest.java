@@ -2,6 +2,7 @@ package dev.gavel.core;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,9 +42,10 @@ class LocalRoomsTest {
 
     @BeforeEach
     void start() {
-        vertx = Vertx.vertx();
-        home = vertx.getOrCreateContext();
-        loop = vertx.getOrCreateContext();
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        List<Context> made = OnContexts.onEachEventLoop(vertx);
+        home = made.get(0);
+        loop = made.get(1);
         contexts = new OnContexts(home, loop);
         feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, AudienceMetrics.NONE, now -> 0);
         rooms = new LocalRooms(loop, (deltas, ids) -> {
