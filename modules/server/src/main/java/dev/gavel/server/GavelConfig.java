@@ -50,6 +50,14 @@ import java.util.regex.Pattern;
  *                            connections one client address opens per second (and at once)
  * @param maxApiRequestsPerAddressPerSecond {@code MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND}: HTTP API requests one
  *                            client address makes per second (and at once), admin token or not
+ * @param maxSocketsPerAddress {@code MAX_SOCKETS_PER_ADDRESS}: TCP connections of any kind (viewers, HTTP requests,
+ *                            connections that have sent nothing yet) one client address holds open at once; a
+ *                            trusted proxy's connections are not counted
+ * @param httpHeaderTimeoutMillis {@code HTTP_HEADER_TIMEOUT_MS}: a new connection's first request head, and any
+ *                            request head once its first byte arrived, must be complete within this; else the
+ *                            connection is closed (slowloris, and connections that never send a byte)
+ * @param httpIdleTimeoutMillis {@code HTTP_IDLE_TIMEOUT_MS}: an HTTP connection that is not a viewer and has no
+ *                            request in progress is closed after this long without a new request
  */
 public record GavelConfig(
         int port,
@@ -74,7 +82,10 @@ public record GavelConfig(
         List<String> trustedProxies,
         int maxConnectionsPerAddress,
         int maxNewConnectionsPerAddressPerSecond,
-        int maxApiRequestsPerAddressPerSecond) {
+        int maxApiRequestsPerAddressPerSecond,
+        int maxSocketsPerAddress,
+        long httpHeaderTimeoutMillis,
+        long httpIdleTimeoutMillis) {
 
     private static final Pattern MASTER_NAME = Pattern.compile("[\\x21-\\x7E]{1,128}");
     /** Scheme, credentials (up to the last '@': a password may hold one) and the addresses. */
@@ -130,9 +141,16 @@ public record GavelConfig(
         int perAddress = (int) number(env, "MAX_CONNECTIONS_PER_ADDRESS", 2000, 1, Integer.MAX_VALUE);
         int newPerAddress = (int) number(env, "MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", 100, 1, Integer.MAX_VALUE);
         int apiPerAddress = (int) number(env, "MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND", 1000, 1, Integer.MAX_VALUE);
+        // a viewer's socket and as many again for its page's HTTP requests (SockJS and Socket.IO polling take two)
+        int socketsPerAddress = (int) number(env, "MAX_SOCKETS_PER_ADDRESS", Math.min(Integer.MAX_VALUE, 2L * perAddress),
+                1, Integer.MAX_VALUE);
+        // a browser sends a request head in one or two packets; a preconnected socket is used within seconds
+        long headerTimeout = number(env, "HTTP_HEADER_TIMEOUT_MS", 15_000, 100, 600_000);
+        long idleTimeout = number(env, "HTTP_IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000);
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
-                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress);
+                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, socketsPerAddress,
+                headerTimeout, idleTimeout);
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -157,7 +175,9 @@ public record GavelConfig(
                 + ", logFormat=" + logFormat + ", auctions=" + (registeredAuctions ? "registered" : "open")
                 + ", trustedProxies=" + trustedProxies + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + ", maxNewConnectionsPerAddressPerSecond=" + maxNewConnectionsPerAddressPerSecond
-                + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond + "]";
+                + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond
+                + ", maxSocketsPerAddress=" + maxSocketsPerAddress + ", httpHeaderTimeoutMillis=" + httpHeaderTimeoutMillis
+                + ", httpIdleTimeoutMillis=" + httpIdleTimeoutMillis + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

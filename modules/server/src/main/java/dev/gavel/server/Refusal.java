@@ -56,11 +56,17 @@ public final class Refusal extends RuntimeException {
         sendError(response, status, getMessage());
     }
 
-    public static void sendError(HttpServerResponse response, int status, String message) {
+    /**
+     * Answers {@code {"error": message}} with the status, and logs it by class ({@link RefusalLog}).
+     *
+     * @return true when this answer was the one of its class that was logged
+     */
+    public static boolean sendError(HttpServerResponse response, int status, String message) {
         int colon = message.indexOf(':');
-        RefusalLog.refused((colon < 0 ? message : message.substring(0, colon)) + " (" + status + ")");
+        boolean logged = RefusalLog.refused((colon < 0 ? message : message.substring(0, colon)) + " (" + status + ")");
         response.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end("{\"error\":" + Json.quote(message) + "}");
+        return logged;
     }
 }
