@@ -77,6 +77,11 @@ final class ConnectionDeadlines {
         deadline = NONE;
     }
 
+    /** Requests whose head was read and whose response has not ended. */
+    int inProgress() {
+        return inProgress;
+    }
+
     /** When the connection must be closed if nothing happens before, or {@link #NONE}. */
     long deadline() {
         return deadline;

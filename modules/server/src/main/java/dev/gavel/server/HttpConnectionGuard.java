@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import dev.gavel.server.logging.RefusalLog;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
@@ -43,8 +44,9 @@ import java.util.concurrent.TimeUnit;
  *       for its next request longer than the idle timeout is closed.</li>
  *   <li><b>Unread answers</b>: while more is queued for the client than the channel's high water mark (it does not
  *       read what it asked for, e.g. pipelined requests it never reads the answers of), the connection reads no more
- *       requests, as a proxy would: the answers queued for one connection stay bounded by the water mark plus the
- *       answer to one request.</li>
+ *       requests, as a proxy would ({@link Intake}); so does one with {@value #MAX_IN_PROGRESS} requests read and not
+ *       answered yet (pipelined faster than they are answered). What one connection holds stays bounded by one read's
+ *       bytes, the water mark and the requests and answers of one slice.</li>
  *   <li><b>Malformed bodies</b>: a body the decoder cannot read (a bad chunk size) reaches the routes as a
  *       {@link Refusal} 400 ({@code malformed_http}), not as an exception with a stack for the log.</li>
  * </ul>
@@ -56,7 +58,14 @@ import java.util.concurrent.TimeUnit;
 final class HttpConnectionGuard extends ChannelDuplexHandler {
 
     private static final String NAME = "gavel-guard";
-    private static final String BYTES = "gavel-bytes";
+    private static final String INTAKE = "gavel-intake";
+    /** How much of what was read the decoder gets at once: a few request heads. */
+    private static final int SLICE_BYTES = 4096;
+    /**
+     * Requests read and not answered yet, past which a connection's further bytes wait: browsers do not pipeline at
+     * all, and Vert.x would otherwise decode every pipelined request it reads into a queue of its own.
+     */
+    static final int MAX_IN_PROGRESS = 16;
     private static final String DECODER = "httpDecoder";
     private static final String MALFORMED_BODY = "malformed request body";
 
@@ -70,13 +79,10 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
 
     private final Settings settings;
     private final ConnectionDeadlines deadlines;
+    private final Intake intake = new Intake();
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> timer;
     private long timerAt = ConnectionDeadlines.NONE;
-    /** Requests read while the client was not reading its answers, in order; null while there are none. */
-    private ArrayDeque<Object> held;
-    /** True when this guard turned reading off (Vert.x had it on) and must turn it on again. */
-    private boolean stoppedReading;
     private boolean refused;
     private boolean done;
 
@@ -103,7 +109,7 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             return;
         }
         HttpConnectionGuard guard = new HttpConnectionGuard(settings, now());
-        pipeline.addBefore(DECODER, BYTES, guard.new Bytes());
+        pipeline.addBefore(DECODER, INTAKE, guard.intake);
         pipeline.addBefore(vertx.name(), NAME, guard);
         Channel channel = pipeline.channel();
         String peer = settings.limits().addresses().untrustedPeer(channel.remoteAddress());
@@ -177,55 +183,10 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (refused) {
-            ReferenceCountUtil.release(msg);
-            return;
-        }
         if (msg instanceof HttpRequest) {
             deadlines.requestStarted();
         }
-        if ((held != null && !held.isEmpty()) || !ctx.channel().isWritable()) {
-            if (held == null) {
-                held = new ArrayDeque<>();
-            }
-            held.add(msg);
-            stopReading();
-            return;
-        }
         ctx.fireChannelRead(msg);
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable()) {
-            resumeReading();
-        } else {
-            stopReading();
-        }
-        ctx.fireChannelWritabilityChanged();
-    }
-
-    private void stopReading() {
-        if (ctx.channel().config().isAutoRead()) {
-            stoppedReading = true;
-            ctx.channel().config().setAutoRead(false);
-        }
-    }
-
-    /** Hands on what was held while the client did not read, for as long as it reads; then reads again. */
-    private void resumeReading() {
-        boolean forwarded = false;
-        while (held != null && !held.isEmpty() && ctx.channel().isWritable()) {
-            ctx.fireChannelRead(held.poll());
-            forwarded = true;
-        }
-        if (forwarded) {
-            ctx.fireChannelReadComplete();
-        }
-        if ((held == null || held.isEmpty()) && stoppedReading && ctx.channel().isWritable()) {
-            stoppedReading = false;
-            ctx.channel().config().setAutoRead(true);
-        }
     }
 
     @Override
@@ -241,6 +202,7 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
         if (ends) {
             deadlines.responseEnded(now());
             watch();
+            intake.resume();
         }
     }
 
@@ -254,26 +216,23 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
         }
         ChannelPipeline pipeline = ctx.pipeline();
         Utf8Frames.require(pipeline, settings.metrics());
-        while (held != null && !held.isEmpty()) {
-            ctx.fireChannelRead(held.poll());
-        }
-        if (stoppedReading) {
-            stoppedReading = false;
-            ctx.channel().config().setAutoRead(true);
-        }
-        if (pipeline.get(BYTES) != null) {
-            pipeline.remove(BYTES);
+        if (pipeline.get(INTAKE) != null) {
+            pipeline.remove(INTAKE);
         }
         pipeline.remove(this);
     }
 
     /**
      * A failure on its way from the decoder to Vert.x is the client's malformed input (a body Netty could not read):
-     * it goes on as a stackless 400 refusal. A socket's own failures (a reset) go on as they are.
+     * it goes on as a stackless 400 refusal. A socket's own failure (the client reset it) ends here: the connection
+     * closes, and Vert.x learns that from the close (given the reset while it held a pipelined request, Vert.x 5.0
+     * fails with a NullPointerException that Netty logs with a warning, once per connection).
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof IOException || cause instanceof Refusal) {
+        if (cause instanceof IOException) {
+            ctx.close();
+        } else if (cause instanceof Refusal) {
             ctx.fireExceptionCaught(cause);
         } else {
             settings.metrics().refused(BadRequests.REASON);
@@ -288,14 +247,34 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             timer.cancel(false);
             timer = null;
         }
-        while (held != null && !held.isEmpty()) {
-            ReferenceCountUtil.release(held.poll());
-        }
         ctx.fireChannelInactive();
     }
 
-    /** In front of the decoder: tells the deadlines when the client's bytes arrive. */
-    private final class Bytes extends ChannelInboundHandlerAdapter {
+    /**
+     * In front of the decoder: tells the deadlines when the client's bytes arrive, and hands them to the decoder a
+     * slice at a time for as long as the connection is writable. Once it is not (the client does not read its
+     * answers), the rest of what was read waits here, as bytes, reading stops, and both resume when the client has
+     * read enough: what one connection holds is one read's bytes and the answers to one slice's requests, not a
+     * decoded request and an answer for every byte it sends.
+     */
+    private final class Intake extends ChannelInboundHandlerAdapter {
+
+        private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
+        private ChannelHandlerContext intakeCtx;
+        /** True when reading was turned off here (it was on) and must be turned on again here. */
+        private boolean stoppedReading;
+        /** True while a slice is being handed on: what it causes (an answer, a drain) must not feed the next one. */
+        private boolean feeding;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            intakeCtx = ctx;
+        }
+
+        /** True while the connection may be given more requests: it takes its answers, and few are in progress. */
+        private boolean open(ChannelHandlerContext ctx) {
+            return ctx.channel().isWritable() && deadlines.inProgress() < MAX_IN_PROGRESS;
+        }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -305,7 +284,84 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             }
             deadlines.bytesArrived(now());
             watch();
-            ctx.fireChannelRead(msg);
+            if (!(msg instanceof ByteBuf bytes)) {
+                ctx.fireChannelRead(msg);
+            } else if (!held.isEmpty()) {
+                held.add(bytes);
+                stopReading(ctx);
+            } else {
+                feed(ctx, bytes);
+            }
+        }
+
+        /** Hands {@code bytes} on a slice at a time while the connection is writable; keeps the rest. */
+        private boolean feed(ChannelHandlerContext ctx, ByteBuf bytes) {
+            feeding = true;
+            try {
+                while (bytes.isReadable()) {
+                    if (!open(ctx)) {
+                        held.addFirst(bytes);
+                        stopReading(ctx);
+                        return false;
+                    }
+                    ctx.fireChannelRead(bytes.readRetainedSlice(Math.min(SLICE_BYTES, bytes.readableBytes())));
+                }
+                bytes.release();
+                return true;
+            } finally {
+                feeding = false;
+            }
+        }
+
+        private void stopReading(ChannelHandlerContext ctx) {
+            if (ctx.channel().config().isAutoRead()) {
+                stoppedReading = true;
+                ctx.channel().config().setAutoRead(false);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            resume();
+            ctx.fireChannelWritabilityChanged();
+        }
+
+        /** Feeds what waits, and reads again, once the connection is open to more requests. */
+        void resume() {
+            ChannelHandlerContext ctx = intakeCtx;
+            if (feeding || ctx == null || ctx.isRemoved() || !open(ctx)) {
+                return;
+            }
+            if (!held.isEmpty()) {
+                boolean fed = true;
+                while (fed && !held.isEmpty()) {
+                    fed = feed(ctx, held.poll());
+                }
+                ctx.fireChannelReadComplete();
+            }
+            if (held.isEmpty() && stoppedReading && open(ctx)) {
+                stoppedReading = false;
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            while (!held.isEmpty()) {
+                ctx.fireChannelRead(held.poll());
+            }
+            if (stoppedReading) {
+                stoppedReading = false;
+                ctx.channel().config().setAutoRead(true);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            while (!held.isEmpty()) {
+                held.poll().release();
+            }
+            ctx.fireChannelInactive();
         }
     }
 }
