@@ -33,11 +33,16 @@ final class Utf8Frames extends Utf8FrameValidator {
         }
     }
 
-    /** The validator has sent 1007 and closes the connection; the failure ends here instead of in a log. */
+    /**
+     * The validator has sent 1007; the connection is closed from here, toward the socket, at once. (Its own close
+     * goes through the whole pipeline, where Vert.x's WebSocket, under SockJS, would turn it into a close handshake of
+     * its own and wait 10 s for the client's answer.) The failure ends here instead of in a log.
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) throws Exception {
         if (cause instanceof CorruptedWebSocketFrameException) {
             metrics.refused("invalid_frame");
+            ctx.close();
         } else {
             super.exceptionCaught(ctx, cause);
         }
