@@ -16,8 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * The viewers of one replica: one {@link LocalRooms} per event loop that holds viewers, and one
- * {@link PresenceReporter} that reports their sum per auction to the store and brings counts and events back.
+ * The viewers of one replica: one {@link LocalRooms} per event loop that holds viewers, one {@link AuctionFeed} per
+ * auction with viewers here, which brings its counts and events to the loops, and one {@link CountReporter} that
+ * reports the viewers' sum per auction to the store.
  *
  * <p>Work per viewer stays on the loop that owns its connection: a join or a leave changes that loop's room,
  * and the loop tells the reporter once per turn, however many viewers joined. Nothing goes to the store per
@@ -35,24 +36,18 @@ import java.util.function.Supplier;
  */
 public final class Audience {
 
-    /**
-     * A viewer waits at most this long for its auction's subscription (see {@link #ready}); a subscription settles
-     * within about two seconds even when its reply is lost.
-     */
-    static final long READY_TIMEOUT_MILLIS = 3000;
-
     /** A drain closes a batch of viewers this often. */
     static final long DRAIN_STEP_MILLIS = 100;
 
     private static final String AUCTION_CLOSED = "auction closed";
 
     private final Context reporterContext;
-    private final PresenceReporter reporter;
+    private final CountReporter reporter;
+    private final AuctionFeeds feeds;
     private final Engine engine;
     private final AudienceMetrics metrics;
     private final boolean registeredOnly;
     private final Map<Context, LocalRooms> loopsByContext = new ConcurrentHashMap<>();
-    private final RoomIndex roomIndex = new RoomIndex();
     private final List<LocalRooms> loops = new CopyOnWriteArrayList<>();
     private final AtomicInteger localViewers = new AtomicInteger();
     private final Timers timers;
@@ -66,19 +61,11 @@ public final class Audience {
         this.registeredOnly = registeredOnly;
         this.timers = Timers.of(vertx);
         this.metrics = metrics;
-        this.reporter = new PresenceReporter(engine, nodeId, settings, clock, timers, metrics, roomIndex, new PresenceReporter.Loops() {
-            @Override
-            public void count(int loop, ViewerCount count) {
-                LocalRooms rooms = loops.get(loop);
-                rooms.context().runOnContext(v -> rooms.count(count));
-            }
-
-            @Override
-            public void event(int loop, AuctionId auction, ViewerEvent event) {
-                LocalRooms rooms = loops.get(loop);
-                rooms.context().runOnContext(v -> rooms.event(auction, event));
-            }
-        });
+        CountReporter[] counts = new CountReporter[1];
+        this.feeds = new AuctionFeeds(reporterContext, engine.broker(), settings, clock, timers, metrics,
+                now -> counts[0].countsHeldFor(now));
+        this.reporter = new CountReporter(engine, nodeId, settings, clock, timers, feeds);
+        counts[0] = reporter;
     }
 
     /**
@@ -102,36 +89,14 @@ public final class Audience {
     }
 
     /**
-     * Completes, on the caller's context, once this replica receives the auction's events: a transport tells its
-     * client it is connected only then, so that a viewer misses no event published after it was told (the first
-     * viewer of an auction on a replica would otherwise miss one published while the replica subscribes). At once
-     * when the replica does already; never later than {@link #READY_TIMEOUT_MILLIS}, and never failed: a replica
-     * whose store is away still takes viewers, as it always did.
-     *
-     * <p>The transport then joins the viewer before it tells the client, or in the same task of the viewer's loop:
-     * an event that arrives later finds the viewer in its room. The auction's subscription is kept for a while after
-     * a viewer asked ({@link PresenceReporter#KEEP_ASKED_MILLIS}), also when its last viewer here left meanwhile.
+     * Adds a viewer to an auction's room and sends it the auction's count, then starts it in the auction's events
+     * ({@link Viewer#started}): a new viewer with the current bid, one that comes back ({@code resumeFrom}, the offset
+     * of the last event it got) with what it missed. {@code viewerId} names who is behind the connection: connections
+     * with one id count as one unique viewer, on every replica. Call on the viewer's context, before its client is
+     * told it is connected: from then on it misses no event. A replica that is stopping closes the viewer with 1012
+     * instead.
      */
-    public Future<Void> ready(AuctionId auction) {
-        if (reporter.readyNow(auction)) {
-            return Future.succeededFuture();
-        }
-        Context caller = Vertx.currentContext();
-        Promise<Void> ready = caller instanceof ContextInternal internal ? internal.promise() : Promise.promise();
-        long timer = timers.schedule(READY_TIMEOUT_MILLIS, ready::tryComplete);
-        reporterContext.runOnContext(v -> reporter.prepare(auction).onComplete(ar -> {
-            timers.cancel(timer);
-            ready.tryComplete();
-        }));
-        return ready.future();
-    }
-
-    /**
-     * Adds a viewer to an auction's room and sends it the auction's count. {@code viewerId} names who is behind
-     * the connection: connections with one id count as one unique viewer, on every replica. Call on the viewer's
-     * context; a replica that is stopping closes the viewer with 1012 instead.
-     */
-    public void join(AuctionId auction, Viewer viewer, String viewerId) {
+    public void join(AuctionId auction, Viewer viewer, String viewerId, EventOffset resumeFrom) {
         LocalRooms rooms = roomsHere();
         onLoop(rooms, () -> {
             if (stopping || rooms.isClosed()) {
@@ -139,7 +104,7 @@ public final class Audience {
             } else if (registeredOnly && !engine.auctions().isOpen(auction)) {
                 // after the loop closed the auction's room, if the close came before this join
                 viewer.close(Viewer.NORMAL_CLOSURE, AUCTION_CLOSED);
-            } else if (rooms.join(auction, viewer, viewerId, reporter.shown(auction))) {
+            } else if (rooms.join(auction, viewer, viewerId, resumeFrom)) {
                 localViewers.incrementAndGet();
                 metrics.joined();
             }
@@ -238,7 +203,10 @@ public final class Audience {
                     }
                     return Future.join(closed);
                 })
-                .compose(v -> onReporter(reporter::unsubscribeAll));
+                .compose(v -> onReporter(() -> {
+                    feeds.closeAll();
+                    return Future.<Void>succeededFuture();
+                }));
     }
 
     /**
@@ -276,8 +244,8 @@ public final class Audience {
 
     private synchronized LocalRooms register(Context context) {
         return loopsByContext.computeIfAbsent(context, c -> {
-            LocalRooms rooms = new LocalRooms(loops.size(), c,
-                    (deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(deltas, ids)), metrics, roomIndex);
+            LocalRooms rooms = new LocalRooms(c,
+                    (deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(deltas, ids)), metrics, feeds);
             loops.add(rooms);
             return rooms;
         });

@@ -30,6 +30,14 @@ public interface AudienceMetrics {
         }
     };
 
+    /** The replica saw a gap in an auction's events (a jump of its sequence numbers) and read it from the log. */
+    default void gapRepaired() {
+    }
+
+    /** The replica found events missing from an auction's log (trimmed, or lost by Redis): its viewers missed them. */
+    default void gapUnrecoverable() {
+    }
+
     /** A viewer joined an auction's room on this replica. */
     void joined();
 

@@ -26,8 +26,10 @@ public interface EngineMetrics {
     enum Operation {
         /** Writing this replica's counts (the report script; also reading a count and removing a node's entries). */
         REPORT,
-        /** Publishing an event for viewers. */
+        /** Publishing an event for viewers (appending it to the auction's log and announcing it). */
         PUBLISH,
+        /** Reading an auction's event log: a replica or a viewer catching up on what it missed. */
+        LOG,
         /** Subscribing to or unsubscribing from an auction's channel. */
         SUBSCRIBE,
         /** The subscriber connection's liveness check. */

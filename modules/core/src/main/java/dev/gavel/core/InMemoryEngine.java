@@ -15,15 +15,18 @@ public final class InMemoryEngine implements Engine {
 
     /** An engine whose stats sample every {@link ViewerStats#DEFAULT_INTERVAL_MILLIS} and keep the default retention. */
     public InMemoryEngine(Vertx vertx, Clock clock, long leaseMillis) {
-        this(vertx, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
+        this(vertx, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS,
+                EventLogSettings.DEFAULT);
     }
 
     /**
      * @param historyIntervalMillis  one audience history sample per auction per this interval
      * @param historyRetentionMillis how long samples and unique viewer tallies are kept
+     * @param log                    how much of each auction's events is kept, and for how long
      */
-    public InMemoryEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis, long historyRetentionMillis) {
-        this.broker = new InMemoryEventBroker(vertx);
+    public InMemoryEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis, long historyRetentionMillis,
+                          EventLogSettings log) {
+        this.broker = new InMemoryEventBroker(vertx, clock, log);
         this.presence = new InMemoryPresenceStore(clock, leaseMillis, broker);
         this.stats = new InMemoryViewerStats(presence, historyIntervalMillis, historyRetentionMillis);
     }

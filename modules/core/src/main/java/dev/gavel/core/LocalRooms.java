@@ -4,9 +4,9 @@ import io.vertx.core.Context;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -16,8 +16,9 @@ import java.util.Set;
  * loop once and is written to each of its viewers of the auction from this loop, the one that owns their
  * connections.
  *
- * <p>Joins and leaves are summed per auction and handed to the {@link PresenceReporter} once per turn of the
- * loop, however many viewers joined in it.
+ * <p>Joins and leaves are summed per auction and handed to the {@link CountReporter} once per turn of the
+ * loop, however many viewers joined in it. Which events a viewer gets is its auction's {@link AuctionFeed}'s to say:
+ * a viewer joins at an offset, and gets only what follows it.
  *
  * <p>Every method runs on the loop's context.
  */
@@ -29,11 +30,10 @@ final class LocalRooms {
         void changed(Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds);
     }
 
-    private final int loop;
     private final Context context;
     private final Changes changes;
     private final AudienceMetrics metrics;
-    private final RoomIndex index;
+    private final AuctionFeeds feeds;
     private final Map<AuctionId, Room> rooms = new HashMap<>();
     private Map<AuctionId, Integer> deltas = new HashMap<>();
     private Map<AuctionId, Set<String>> newViewerIds = new HashMap<>();
@@ -41,16 +41,11 @@ final class LocalRooms {
     private boolean closed;
     private int viewers;
 
-    /**
-     * @param loop  this loop's index among the replica's loops
-     * @param index where the replica's loops mark the auctions they hold rooms of
-     */
-    LocalRooms(int loop, Context context, Changes changes, AudienceMetrics metrics, RoomIndex index) {
-        this.loop = loop;
+    LocalRooms(Context context, Changes changes, AudienceMetrics metrics, AuctionFeeds feeds) {
         this.context = context;
         this.changes = changes;
         this.metrics = metrics;
-        this.index = index;
+        this.feeds = feeds;
     }
 
     Context context() {
@@ -68,33 +63,60 @@ final class LocalRooms {
     }
 
     /**
-     * Adds a viewer and sends it the auction's newest count at once when one is known (the one the replica last
-     * showed, {@code known}, or the last one shown here if that is newer). It is the count before this viewer joined: the
-     * join changes the count, so the count with it follows after the next flush, to every viewer alike. Showing
-     * the joiner a count of its own making instead could leave it on a number that no later broadcast corrects.
-     * False when the viewer was here already.
+     * Adds a viewer, at the offset its auction's feed gives it: a new viewer at the feed's position, one that came back
+     * ({@code resumeFrom}) at its own. It is sent the count the auction's other viewers were last shown at once, when
+     * one is known: the join changes the count, so the count with it follows after the next flush, to every viewer
+     * alike (a count of the joiner's own making could leave it on a number that no later broadcast corrects). Then
+     * it is {@link Viewer#started}, with the current bid or what it missed, now or once the feed knows. False when the
+     * viewer was here already.
      */
-    boolean join(AuctionId auction, Viewer viewer, String viewerId, ViewerCount known) {
+    boolean join(AuctionId auction, Viewer viewer, String viewerId, EventOffset resumeFrom) {
         Room room = rooms.get(auction);
+        if (room != null && room.viewers.contains(viewer)) {
+            return false;
+        }
+        AuctionFeed.Joined joined = feeds.join(auction, this, viewer, resumeFrom);
         if (room == null) {
             room = new Room(auction);
             rooms.put(auction, room);
-            index.opened(auction, loop);
         }
-        if (!room.add(viewer)) {
-            return false;
-        }
+        room.add(viewer);
         viewers++;
         change(auction, 1);
         newViewerIds.computeIfAbsent(auction, a -> new HashSet<>()).add(viewerId);
-        if (known != null && known.isNewerThan(room.lastCount)) {
-            room.lastCount = known;
+        if (joined.shown() != null && joined.shown().isNewerThan(room.lastCount)) {
+            room.lastCount = joined.shown();
         }
         if (room.lastCount != null) {
             viewer.send(room.lastCount.toEvent());
             metrics.countsSent(1);
         }
+        if (joined.start() == null) {
+            // the feed starts it later (started): until then it gets no event
+            room.notYet(viewer, null);
+        } else {
+            start(room, viewer, joined.start(), joined.prelude());
+        }
         return true;
+    }
+
+    /** A viewer that waited is started by its feed: after every event handed on before, before every one after. */
+    void started(AuctionId auction, Viewer viewer, Start start, List<ViewerEvent> prelude) {
+        Room room = rooms.get(auction);
+        if (room != null && room.viewers.contains(viewer)) {
+            room.started(viewer);
+            start(room, viewer, start, prelude);
+        }
+    }
+
+    private void start(Room room, Viewer viewer, Start start, List<ViewerEvent> prelude) {
+        viewer.started(start);
+        prelude.forEach(viewer::send);
+        EventOffset at = start.position();
+        if (at != null && !at.equals(room.lastEvent)) {
+            // events handed on before it joined may still be on their way through this loop: they are not for it
+            room.notYet(viewer, at);
+        }
     }
 
     /** Removes a viewer; unknown viewers are ignored. */
@@ -107,7 +129,7 @@ final class LocalRooms {
         change(auction, -1);
         if (room.viewers.isEmpty()) {
             rooms.remove(auction);
-            index.closed(auction, loop);
+            feeds.leave(auction, this);
         }
         return true;
     }
@@ -121,11 +143,11 @@ final class LocalRooms {
         }
     }
 
-    /** Sends an event to the auction's viewers here, in the order events arrive. */
+    /** Sends an event to the auction's viewers here that are at an offset before it, in the order events arrive. */
     void event(AuctionId auction, ViewerEvent event) {
         Room room = rooms.get(auction);
         if (room != null) {
-            metrics.eventDelivered(room.forEach(event), event.publishedAtMillis());
+            metrics.eventDelivered(room.forEachFollowing(event), event.publishedAtMillis());
         }
     }
 
@@ -156,7 +178,7 @@ final class LocalRooms {
         if (room == null) {
             return 0;
         }
-        index.closed(auction, loop);
+        feeds.leave(auction, this);
         Viewer[] leaving = room.viewers.toArray(new Viewer[0]);
         viewers -= leaving.length;
         change(auction, -leaving.length);
@@ -171,7 +193,7 @@ final class LocalRooms {
         closed = true;
         List<Viewer> all = new ArrayList<>();
         rooms.values().forEach(room -> all.addAll(room.viewers));
-        rooms.keySet().forEach(auction -> index.closed(auction, loop));
+        rooms.keySet().forEach(auction -> feeds.leave(auction, this));
         rooms.clear();
         viewers = 0;
         all.forEach(viewer -> viewer.close(code, reason));
@@ -205,6 +227,14 @@ final class LocalRooms {
         /** The viewers as an array for fan-outs, made again after the room changed. */
         Viewer[] snapshot;
         ViewerCount lastCount;
+        /** The offset of the last event this room handed on. */
+        EventOffset lastEvent;
+        /**
+         * Viewers that must not get every event yet: waiting for their start (null), or started at an offset that
+         * events still on their way through this loop have not passed (they get only the events after it). Usually
+         * empty; made only when needed.
+         */
+        Map<Viewer, EventOffset> notYet;
 
         Room(AuctionId auction) {
             this.auction = auction;
@@ -217,7 +247,23 @@ final class LocalRooms {
 
         boolean remove(Viewer viewer) {
             snapshot = null;
+            if (notYet != null) {
+                notYet.remove(viewer);
+            }
             return viewers.remove(viewer);
+        }
+
+        void notYet(Viewer viewer, EventOffset from) {
+            if (notYet == null) {
+                notYet = new IdentityHashMap<>();
+            }
+            notYet.put(viewer, from);
+        }
+
+        void started(Viewer viewer) {
+            if (notYet != null) {
+                notYet.remove(viewer);
+            }
         }
 
         Viewer[] snapshotOfViewers() {
@@ -240,6 +286,37 @@ final class LocalRooms {
                 viewer.send(event);
             }
             return all.length;
+        }
+
+        /** {@link #forEach} for an event of the auction's feed: only to the viewers at an offset before it. */
+        int forEachFollowing(ViewerEvent event) {
+            EventOffset offset = event.offset();
+            if (offset != null) {
+                lastEvent = offset;
+            }
+            if (notYet == null || notYet.isEmpty()) {
+                return forEach(event);
+            }
+            int sent = 0;
+            for (Viewer viewer : snapshotOfViewers()) {
+                if (notYet.containsKey(viewer)) {
+                    EventOffset from = notYet.get(viewer);
+                    if (from == null) {
+                        continue;
+                    }
+                    boolean before = offset != null && offset.epoch().equals(from.epoch()) && offset.seq() <= from.seq();
+                    if (!before || offset.equals(from)) {
+                        // from the next event on, everything is after its offset
+                        notYet.remove(viewer);
+                    }
+                    if (before) {
+                        continue;
+                    }
+                }
+                viewer.send(event);
+                sent++;
+            }
+            return sent;
         }
     }
 }

@@ -1,8 +1,8 @@
 package dev.gavel.core;
 
 /**
- * One open viewer connection, whatever its transport. Both methods are called on the connection's own context
- * and never block.
+ * One open viewer connection, whatever its transport. Every method is called on the connection's own context and
+ * never blocks.
  */
 public interface Viewer {
 
@@ -14,6 +14,12 @@ public interface Viewer {
     short TRY_AGAIN_LATER = 1013;
 
     void send(ViewerEvent event);
+
+    /**
+     * The viewer's place in its auction's events is known: called once, after its first count (if one is known) and
+     * before any event; what the viewer missed, or the current bid, follows through {@link #send}.
+     */
+    void started(Start start);
 
     void close(short code, String reason);
 }

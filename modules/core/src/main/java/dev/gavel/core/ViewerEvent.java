@@ -15,21 +15,25 @@ public final class ViewerEvent {
     public static final String PLAYER_SOLD_UPDATE = "playerSoldUpdate";
     public static final String HEARTBEAT_ACK = "heartbeat-ack";
     public static final String ERROR = "error";
+    public static final String RECOVERY = "recovery";
     /** How many wire formats may keep an {@link #encoding} of an event. */
     public static final int WIRE_FORMATS = 4;
 
     private final String name;
     private final String dataJson;
     private final long publishedAtMillis;
+    /** Where the event stands in its auction's log; null for an event that was not published. */
+    private final EventOffset offset;
     private String jsonFrame;
     private String socketIoPacket;
     /** Published safely: another event loop reads an encoding only once it is complete. */
     private final AtomicReferenceArray<Object> encodings = new AtomicReferenceArray<>(WIRE_FORMATS);
 
-    private ViewerEvent(String name, String dataJson, long publishedAtMillis) {
+    private ViewerEvent(String name, String dataJson, long publishedAtMillis, EventOffset offset) {
         this.name = name;
         this.dataJson = dataJson;
         this.publishedAtMillis = publishedAtMillis;
+        this.offset = offset;
     }
 
     /**
@@ -40,7 +44,7 @@ public final class ViewerEvent {
      * @param dataJson the payload, already valid JSON text
      */
     public static ViewerEvent of(String name, String dataJson) {
-        return new ViewerEvent(name, dataJson, 0);
+        return new ViewerEvent(name, dataJson, 0, null);
     }
 
     /**
@@ -48,7 +52,20 @@ public final class ViewerEvent {
      * the epoch): the replicas that deliver it measure the publish-to-delivery lag from it.
      */
     public static ViewerEvent published(String name, String dataJson, long publishedAtMillis) {
-        return new ViewerEvent(name, dataJson, publishedAtMillis);
+        return new ViewerEvent(name, dataJson, publishedAtMillis, null);
+    }
+
+    /** This published event as its auction's log holds it: at {@code offset}. */
+    public ViewerEvent at(EventOffset offset) {
+        return new ViewerEvent(name, dataJson, publishedAtMillis, offset);
+    }
+
+    /**
+     * The {@code recovery} event that a viewer coming back with an offset gets first: how many events it missed, or
+     * that they could not be found ({@code missed} is then left out).
+     */
+    public static ViewerEvent recovery(boolean recovered, int missed) {
+        return of(RECOVERY, recovered ? "{\"recovered\":true,\"missed\":" + missed + "}" : "{\"recovered\":false}");
     }
 
     /** An {@code error} event with code {@code bad_frame}. */
@@ -65,6 +82,16 @@ public final class ViewerEvent {
         return VIEWER_COUNT_UPDATE.equals(name);
     }
 
+    /** True for a {@code playerBiddingUpdate}: the bid a joiner is shown. */
+    public boolean isBid() {
+        return PLAYER_BIDDING_UPDATE.equals(name);
+    }
+
+    /** Where the event stands in its auction's log, or null for an event that was not published. */
+    public EventOffset offset() {
+        return offset;
+    }
+
     /** Roughly what the event weighs on any wire, in characters. */
     public int weight() {
         return name.length() + dataJson.length() + 16;
@@ -79,21 +106,26 @@ public final class ViewerEvent {
         return publishedAtMillis;
     }
 
-    /** The WebSocket and SockJS frame: {@code {"event":NAME,"data":PAYLOAD}}. */
+    /** The WebSocket and SockJS frame: {@code {"event":NAME,"data":PAYLOAD}}, with {@code "offset"} when it has one. */
     public String jsonFrame() {
         String frame = jsonFrame;
         if (frame == null) {
-            frame = "{\"event\":\"" + name + "\",\"data\":" + dataJson + "}";
+            frame = "{\"event\":\"" + name + "\",\"data\":" + dataJson
+                    + (offset == null ? "}" : ",\"offset\":\"" + offset + "\"}");
             jsonFrame = frame;
         }
         return frame;
     }
 
-    /** The Socket.IO EVENT packet in the default namespace, with the Engine.IO MESSAGE prefix: {@code 42["NAME",PAYLOAD]}. */
+    /**
+     * The Socket.IO EVENT packet in the default namespace, with the Engine.IO MESSAGE prefix: {@code 42["NAME",PAYLOAD]},
+     * and the offset as the last argument when it has one, as Socket.IO's connection state recovery does (the client
+     * keeps it by itself and sends it back when it reconnects).
+     */
     public String socketIoPacket() {
         String packet = socketIoPacket;
         if (packet == null) {
-            packet = "42[\"" + name + "\"," + dataJson + "]";
+            packet = "42[\"" + name + "\"," + dataJson + (offset == null ? "]" : ",\"" + offset + "\"]");
             socketIoPacket = packet;
         }
         return packet;

@@ -22,7 +22,7 @@ class InMemoryPresenceStoreTest {
 
     @Test
     void readingAnAuctionNeverSeenKeepsNothing() throws Exception {
-        InMemoryPresenceStore store = new InMemoryPresenceStore(CLOCK, 60_000, new InMemoryEventBroker(null));
+        InMemoryPresenceStore store = new InMemoryPresenceStore(CLOCK, 60_000, new InMemoryEventBroker(null, CLOCK, EventLogSettings.DEFAULT));
         for (int i = 0; i < 1_000; i++) {
             ViewerCount count = result(store.read(AuctionId.of("never-" + i)));
             assertEquals(0, count.current());
@@ -33,7 +33,7 @@ class InMemoryPresenceStoreTest {
 
     @Test
     void pastTheBoundTheLeastRecentlyReportedAuctionsWithoutViewersAreForgotten() throws Exception {
-        InMemoryPresenceStore store = new InMemoryPresenceStore(CLOCK, 60_000, new InMemoryEventBroker(null), 100);
+        InMemoryPresenceStore store = new InMemoryPresenceStore(CLOCK, 60_000, new InMemoryEventBroker(null, CLOCK, EventLogSettings.DEFAULT), 100);
         AuctionId watched = AuctionId.of("watched");
         result(store.report("node", Map.of(watched, new PresenceStore.LocalCount(3, 0))));
         for (int i = 0; i < 1_000; i++) {

@@ -23,7 +23,7 @@ class InMemoryViewerStatsTest {
     private static final AuctionId OTHER = AuctionId.of("other");
 
     private final MovableClock clock = new MovableClock();
-    private final InMemoryPresenceStore presence = new InMemoryPresenceStore(clock, 60_000, new InMemoryEventBroker(null));
+    private final InMemoryPresenceStore presence = new InMemoryPresenceStore(clock, 60_000, new InMemoryEventBroker(null, clock, EventLogSettings.DEFAULT));
     private final InMemoryViewerStats stats = new InMemoryViewerStats(presence, INTERVAL, RETENTION);
 
     private static <T> T result(Future<T> future) throws Exception {

@@ -3,23 +3,54 @@ package dev.gavel.core;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import static dev.gavel.core.OnContexts.get;
+import static dev.gavel.core.OnContexts.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** One event loop's rooms, on a real Vert.x context. */
+/** One event loop's rooms, on a real Vert.x context, fed by an auction feed over a broker the test drives. */
 class LocalRoomsTest {
 
     private static final AuctionId A = AuctionId.of("a");
+    private static final AuctionId B = AuctionId.of("b");
+    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
 
-    private final Vertx vertx = Vertx.vertx();
+    private final ManualTimers timers = new ManualTimers();
+    private final ScriptedBroker broker = new ScriptedBroker();
+    private final List<Map<AuctionId, Integer>> shipped = new CopyOnWriteArrayList<>();
+    private final List<Map<AuctionId, Set<String>>> shippedIds = new CopyOnWriteArrayList<>();
+    private Vertx vertx;
+    private Context home;
+    private Context loop;
+    private OnContexts contexts;
+    private AuctionFeeds feeds;
+    private LocalRooms rooms;
+
+    @BeforeEach
+    void start() {
+        vertx = Vertx.vertx();
+        home = vertx.getOrCreateContext();
+        loop = vertx.getOrCreateContext();
+        contexts = new OnContexts(home, loop);
+        feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, AudienceMetrics.NONE, now -> 0);
+        rooms = new LocalRooms(loop, (deltas, ids) -> {
+            shipped.add(deltas);
+            shippedIds.add(ids);
+        }, AudienceMetrics.NONE, feeds);
+    }
 
     @AfterEach
     void stop() throws Exception {
@@ -28,15 +59,12 @@ class LocalRoomsTest {
 
     /** A viewer that is closed while an event goes out leaves at once; everyone else still gets the event. */
     @Test
-    void aViewerLeavingDuringAFanOutDoesNotCostTheOthersTheEvent() throws Exception {
-        Context context = vertx.getOrCreateContext();
-        LocalRooms rooms = new LocalRooms(0, context, (deltas, ids) -> { }, AudienceMetrics.NONE, new RoomIndex());
-        List<String> received = new ArrayList<>();
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        context.runOnContext(v -> {
+    void aViewerLeavingDuringAFanOutDoesNotCostTheOthersTheEvent() {
+        List<String> received = new CopyOnWriteArrayList<>();
+        run(loop, () -> {
             for (int i = 0; i < 50; i++) {
                 String name = "viewer-" + i;
-                rooms.join(A, new Viewer() {
+                rooms.join(A, new RecordingViewer(name) {
                     @Override
                     public void send(ViewerEvent event) {
                         received.add(name);
@@ -44,60 +72,178 @@ class LocalRoomsTest {
                             rooms.leave(A, this);
                         }
                     }
-
-                    @Override
-                    public void close(short code, String reason) {
-                    }
                 }, name, null);
             }
-            rooms.event(A, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold\""));
-            done.complete(null);
         });
-        done.get(5, TimeUnit.SECONDS);
+        contexts.drain();
+
+        run(home, () -> broker.publish("sold"));
+        contexts.drain();
 
         assertEquals(50, received.size(), "every viewer got the event: " + received);
-        assertEquals(49, rooms.viewers());
+        assertEquals(49, get(loop, rooms::viewers));
     }
 
     /** Closing one auction's room closes its viewers with the code, leaves the others, and reports them gone. */
     @Test
-    void closingARoomClosesItsViewersOnlyAndReportsThemGone() throws Exception {
-        AuctionId other = AuctionId.of("b");
-        Context context = vertx.getOrCreateContext();
-        List<Map<AuctionId, Integer>> shipped = new CopyOnWriteArrayList<>();
-        LocalRooms rooms = new LocalRooms(0, context, (deltas, ids) -> shipped.add(deltas), AudienceMetrics.NONE, new RoomIndex());
-        List<String> closed = new CopyOnWriteArrayList<>();
-        CompletableFuture<Integer> closedCount = new CompletableFuture<>();
-        context.runOnContext(v -> {
+    void closingARoomClosesItsViewersOnlyAndReportsThemGone() {
+        List<RecordingViewer> inA = new ArrayList<>();
+        RecordingViewer inB = new RecordingViewer("b");
+        run(loop, () -> {
             for (int i = 0; i < 3; i++) {
-                rooms.join(A, closing("a-" + i, closed), "a-" + i, null);
+                RecordingViewer viewer = new RecordingViewer("a-" + i);
+                inA.add(viewer);
+                rooms.join(A, viewer, "a-" + i, null);
             }
-            rooms.join(other, closing("b", closed), "b", null);
-            // after the joins were shipped; and completed after the close's own shipment, queued before it
-            context.runOnContext(x -> {
-                int count = rooms.closeRoom(A, Viewer.NORMAL_CLOSURE, "auction closed");
-                context.runOnContext(y -> closedCount.complete(count));
-            });
+            rooms.join(B, inB, "b", null);
         });
-        assertEquals(3, closedCount.get(5, TimeUnit.SECONDS));
+        contexts.drain();
+        assertEquals(List.of(Map.of(A, 3, B, 1)), shipped, "one shipment for the turn's joins");
+        assertEquals(List.of(Map.of(A, Set.of("a-0", "a-1", "a-2"), B, Set.of("b"))), shippedIds);
+        assertEquals(2, broker.activeSubscriptions());
 
-        assertEquals(List.of("a-0:1000", "a-1:1000", "a-2:1000"), closed.stream().sorted().toList());
-        assertEquals(1, rooms.viewers());
-        assertEquals(2, shipped.size(), shipped::toString);
-        assertEquals(Map.of(A, 3, other, 1), shipped.get(0));
-        assertEquals(Map.of(A, -3), shipped.get(1));
+        assertEquals(3, get(loop, () -> rooms.closeRoom(A, Viewer.NORMAL_CLOSURE, "auction closed")));
+        contexts.drain();
+
+        for (RecordingViewer viewer : inA) {
+            assertEquals("closed 1000", viewer.seen.get(viewer.seen.size() - 1));
+        }
+        assertFalse(inB.seen.contains("closed 1000"));
+        assertEquals(1, get(loop, rooms::viewers));
+        assertEquals(List.of(Map.of(A, 3, B, 1), Map.of(A, -3)), shipped);
+        assertEquals(1, broker.activeSubscriptions(), "a's feed ended, b's goes on");
+        assertNull(feeds.known(A));
+        assertFalse(get(loop, () -> rooms.leave(A, inA.get(0))), "gone already");
     }
 
-    private static Viewer closing(String name, List<String> closed) {
-        return new Viewer() {
-            @Override
-            public void send(ViewerEvent event) {
-            }
+    /** A joiner is shown the count the auction's other viewers were last shown, at once and before its start. */
+    @Test
+    void aJoinerIsShownTheLastCountAtOnceAndAViewerJoinsOnce() {
+        RecordingViewer first = new RecordingViewer("first");
+        assertTrue(get(loop, () -> rooms.join(A, first, "first", null)));
+        contexts.drain();
+        run(home, () -> broker.listener().onCount(new ViewerCount(A, 1, 1, 1)));
+        contexts.drain();
+        assertEquals(List.of("started null null 0", "count 1/1"), first.seen);
 
-            @Override
-            public void close(short code, String reason) {
-                closed.add(name + ":" + code);
+        RecordingViewer second = new RecordingViewer("second");
+        assertTrue(get(loop, () -> rooms.join(A, second, "second", null)));
+        assertFalse(get(loop, () -> rooms.join(A, first, "first", null)), "here already");
+        contexts.drain();
+        assertEquals(List.of("count 1/1", "started null null 0"), second.seen);
+        assertEquals(2, get(loop, rooms::viewers));
+        assertEquals(List.of(Map.of(A, 1), Map.of(A, 1)), shipped);
+    }
+
+    /**
+     * The feed handed x3 and x4 to the loop, and a viewer joins before the loop got to them: it starts after x4 (the
+     * feed's position), so neither is for it; x5 and every later event is.
+     */
+    @Test
+    void aViewerJoiningWhileEventsAreQueuedOnItsLoopGetsNoneOfThoseButEveryLaterOne() {
+        broker.appendBid("b1");
+        broker.appendEvent("x2");
+        RecordingViewer before = join(null);
+
+        RecordingViewer joiner = new RecordingViewer("joiner");
+        run(loop, () -> {
+            broker.publish("x3");
+            broker.publish("x4");
+            // x3 and x4 are queued on this loop, behind this task
+            rooms.join(A, joiner, "joiner", null);
+        });
+        contexts.drain();
+        run(home, () -> {
+            broker.publish("x5");
+            broker.publish("x6");
+        });
+        contexts.drain();
+
+        assertEquals(List.of("started e1-4 null 0", "bid b1@e1-4", "ev x5@e1-5", "ev x6@e1-6"), joiner.seen);
+        assertEquals(List.of("started e1-2 null 0", "bid b1@e1-2", "ev x3@e1-3", "ev x4@e1-4", "ev x5@e1-5", "ev x6@e1-6"),
+                before.seen);
+    }
+
+    /** The same for a viewer that comes back from x2: it gets x3 and x4 once, as what it missed, then the rest. */
+    @Test
+    void aReturningViewerJoiningWhileEventsAreQueuedOnItsLoopGetsThemOnce() {
+        broker.appendBid("b1");
+        broker.appendEvent("x2");
+        join(null);
+
+        RecordingViewer back = new RecordingViewer("back");
+        run(loop, () -> {
+            broker.publish("x3");
+            broker.publish("x4");
+            rooms.join(A, back, "back", new EventOffset("e1", 2));
+        });
+        contexts.drain();
+        run(home, () -> broker.publish("x5"));
+        contexts.drain();
+
+        assertEquals(List.of("started e1-4 true 2", "ev x3@e1-3", "ev x4@e1-4", "ev x5@e1-5"), back.seen);
+    }
+
+    /** A viewer that waits for its start (the feed is reading the head) gets no event before it. */
+    @Test
+    void aWaitingViewerGetsNoEventBeforeItsStart() {
+        broker.appendBid("b1");
+        broker.holdReads = true;
+        RecordingViewer viewer = join(null);
+        assertEquals(List.of(), viewer.seen);
+        // an event that reaches the loop without the feed (it holds its own while it reads)
+        run(loop, () -> rooms.event(A, broker.appendEvent("x2")));
+        assertEquals(List.of(), viewer.seen);
+
+        run(home, () -> broker.pendingRead().answerNow());
+        contexts.drain();
+        run(home, () -> broker.publish("x3"));
+        contexts.drain();
+        assertEquals(List.of("started e1-2 null 0", "bid b1@e1-2", "ev x3@e1-3"), viewer.seen);
+    }
+
+    @Test
+    void closingAllClosesEveryViewerEndsTheFeedsAndRefusesJoins() {
+        RecordingViewer a = join(null);
+        RecordingViewer b = new RecordingViewer("b");
+        run(loop, () -> rooms.join(B, b, "b", null));
+        contexts.drain();
+        assertEquals(2, broker.activeSubscriptions());
+
+        run(loop, () -> rooms.closeAll(Viewer.SERVICE_RESTART, "server stopping"));
+        contexts.drain();
+
+        assertEquals("closed 1012", a.seen.get(a.seen.size() - 1));
+        assertEquals("closed 1012", b.seen.get(b.seen.size() - 1));
+        assertTrue(get(loop, rooms::isClosed));
+        assertEquals(0, get(loop, rooms::viewers));
+        assertEquals(0, broker.activeSubscriptions());
+    }
+
+    @Test
+    void closingSomeTakesThemOutOfTheirRoomsAtOnce() {
+        List<RecordingViewer> all = new ArrayList<>();
+        run(loop, () -> {
+            for (int i = 0; i < 5; i++) {
+                RecordingViewer viewer = new RecordingViewer("v" + i);
+                all.add(viewer);
+                rooms.join(A, viewer, viewer.name, null);
             }
-        };
+        });
+        contexts.drain();
+
+        assertEquals(2, get(loop, () -> rooms.closeSome(2, Viewer.SERVICE_RESTART, "server stopping")));
+        assertEquals(3, get(loop, rooms::viewers));
+        assertEquals(2, all.stream().filter(v -> v.seen.contains("closed 1012")).count());
+        contexts.drain();
+        assertEquals(List.of(Map.of(A, 5), Map.of(A, -2)), shipped);
+        assertNotNull(broker.listener(), "three viewers left: the feed goes on");
+    }
+
+    private RecordingViewer join(EventOffset resumeFrom) {
+        RecordingViewer viewer = new RecordingViewer("v" + System.identityHashCode(resumeFrom));
+        assertTrue(get(loop, () -> rooms.join(A, viewer, viewer.name, resumeFrom)));
+        contexts.drain();
+        return viewer;
     }
 }

@@ -4,6 +4,7 @@ import dev.gavel.core.AuctionRegistry;
 import dev.gavel.core.Engine;
 import dev.gavel.core.EngineMetrics;
 import dev.gavel.core.EventBroker;
+import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.PresenceStore;
 import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
@@ -38,7 +39,7 @@ public final class RedisEngine implements Engine {
     private final RedisAuctionRegistry auctions;
 
     private RedisEngine(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis, long historyIntervalMillis,
-                        long historyRetentionMillis, EngineMetrics metrics) {
+                        long historyRetentionMillis, EventLogSettings log, EngineMetrics metrics) {
         boolean cluster = target.mode() == RedisTarget.Mode.CLUSTER;
         Function<String, String> shardOf;
         if (cluster) {
@@ -50,7 +51,7 @@ public final class RedisEngine implements Engine {
             this.subscriber = null;
             shardOf = sharded::shardOf;
             this.broker = RedisEventBroker.sharded(vertx, new TimedRedis(publisher, metrics, EngineMetrics.Operation.PUBLISH),
-                    topology, target, metrics);
+                    new TimedRedis(publisher, metrics, EngineMetrics.Operation.LOG), log, topology, target, metrics);
         } else {
             RedisOptions options = target.options();
             // One connection each for counts, publishes and subscriptions. Requests on one connection are
@@ -62,7 +63,7 @@ public final class RedisEngine implements Engine {
             this.subscriber = Redis.createClient(vertx, new RedisOptions(options));
             shardOf = key -> "";
             this.broker = RedisEventBroker.plain(vertx, new TimedRedis(publisher, metrics, EngineMetrics.Operation.PUBLISH),
-                    subscriber, metrics);
+                    new TimedRedis(publisher, metrics, EngineMetrics.Operation.LOG), log, subscriber, metrics);
         }
         this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, EngineMetrics.Operation.STATS),
                 historyIntervalMillis, historyRetentionMillis);
@@ -80,7 +81,7 @@ public final class RedisEngine implements Engine {
      */
     public static RedisEngine create(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis) {
         return create(vertx, target, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS,
-                EngineMetrics.NONE);
+                EventLogSettings.DEFAULT, EngineMetrics.NONE);
     }
 
     /**
@@ -88,11 +89,13 @@ public final class RedisEngine implements Engine {
      *
      * @param historyIntervalMillis  one audience history sample per auction per this interval
      * @param historyRetentionMillis how long samples and unique viewer tallies are kept
+     * @param log                    how much of each auction's events is kept, and for how long
      * @param metrics                told the latency and outcome of every command, by operation, and each reconnect
      */
     public static RedisEngine create(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis,
-                                     long historyIntervalMillis, long historyRetentionMillis, EngineMetrics metrics) {
-        return new RedisEngine(vertx, target, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, metrics);
+                                     long historyIntervalMillis, long historyRetentionMillis, EventLogSettings log,
+                                     EngineMetrics metrics) {
+        return new RedisEngine(vertx, target, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, log, metrics);
     }
 
     /**

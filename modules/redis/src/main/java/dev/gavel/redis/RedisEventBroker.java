@@ -3,6 +3,9 @@ package dev.gavel.redis;
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.EngineMetrics;
 import dev.gavel.core.EventBroker;
+import dev.gavel.core.EventLogSettings;
+import dev.gavel.core.EventOffset;
+import dev.gavel.core.LogRead;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -22,11 +25,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
- * Auction events over Redis pub/sub, one channel per auction. Publishing goes through one client, which keeps the
- * publish order of each auction. Subscriptions live on {@link SubscriberLink}s, which reconnect and subscribe again by
+ * Auction events over Redis pub/sub, one channel per auction, and each auction's event log beside it. Publishing is
+ * one script (publish.lua) that appends the event to the log and publishes it, through one client, which keeps the
+ * publish order of each auction; reading the log is another (read.lua). Subscriptions live on {@link SubscriberLink}s, which reconnect and subscribe again by
  * themselves: one link to a standalone Redis (or the master the sentinels name), with {@code PUBLISH} and
  * {@code SUBSCRIBE}; or, on a Redis Cluster, sharded pub/sub ({@code SPUBLISH}, {@code SSUBSCRIBE}), so that a
  * message goes to the one shard that serves its channel's slot, with one link per master holding the channels of its
@@ -39,10 +44,14 @@ import java.util.function.Consumer;
 final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisEventBroker.class);
+    private static final RedisScript PUBLISH = RedisScript.load("publish.lua");
+    private static final RedisScript READ = RedisScript.load("read.lua");
 
     private final Vertx vertx;
     private final Context context;
     private final Redis publisher;
+    private final Redis reader;
+    private final EventLogSettings log;
     private final EngineMetrics metrics;
     /** The one link of a standalone or Sentinel Redis; null on a cluster. */
     private final SubscriberLink single;
@@ -60,15 +69,17 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     /** On a cluster: how many links are connected now (asked on every viewer admission, so kept, not counted). */
     private volatile int connectedShards;
 
-    private RedisEventBroker(Vertx vertx, Redis publisher, Redis subscriber, ClusterTopology topology, RedisTarget target,
-                             EngineMetrics metrics) {
+    private RedisEventBroker(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, Redis subscriber,
+                             ClusterTopology topology, RedisTarget target, EngineMetrics metrics) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.publisher = publisher;
+        this.reader = reader;
+        this.log = log;
         this.metrics = metrics;
         this.topology = topology;
         this.target = target;
-        this.single = subscriber == null ? null : new SubscriberLink(vertx, context, "", subscriber, false, true, metrics, this);
+        this.single = subscriber == null ? null : new SubscriberLink(vertx, context, "", subscriber, false, metrics, this);
         if (topology != null) {
             topology.onChange(() -> context.runOnContext(v -> reconcile()));
         }
@@ -78,15 +89,18 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
      * A broker on one Redis.
      *
      * @param publisher  a client that reports its commands as {@link EngineMetrics.Operation#PUBLISH}
+     * @param reader     the same connection, reporting its commands as {@link EngineMetrics.Operation#LOG}
      * @param subscriber the client the subscriber connection comes from
      */
-    static RedisEventBroker plain(Vertx vertx, Redis publisher, Redis subscriber, EngineMetrics metrics) {
-        return new RedisEventBroker(vertx, publisher, subscriber, null, null, metrics);
+    static RedisEventBroker plain(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, Redis subscriber,
+                                  EngineMetrics metrics) {
+        return new RedisEventBroker(vertx, publisher, reader, log, subscriber, null, null, metrics);
     }
 
-    /** A broker on a Redis Cluster, with sharded pub/sub; {@code publisher} routes by channel (a {@link ShardedRedis}). */
-    static RedisEventBroker sharded(Vertx vertx, Redis publisher, ClusterTopology topology, RedisTarget target, EngineMetrics metrics) {
-        return new RedisEventBroker(vertx, publisher, null, topology, target, metrics);
+    /** A broker on a Redis Cluster, with sharded pub/sub; {@code publisher} routes by key (a {@link ShardedRedis}). */
+    static RedisEventBroker sharded(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, ClusterTopology topology,
+                                    RedisTarget target, EngineMetrics metrics) {
+        return new RedisEventBroker(vertx, publisher, reader, log, null, topology, target, metrics);
     }
 
     /** Connects the subscriber links; completes when first connected, or fails, while they keep trying. */
@@ -125,21 +139,51 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     }
 
     @Override
-    public Future<Void> publish(AuctionId auction, ViewerEvent event) {
-        String channel = RedisKeys.channel(auction);
-        SubscriberLink link = linkOf(channel);
-        String where = single != null ? "Redis" : "Redis shard";
-        if (link == null || !link.isConnected()) {
-            return Future.failedFuture(new IllegalStateException("not connected to the auction's " + where));
-        }
-        if (!link.isPublishable()) {
-            // the replicas are subscribing to that Redis again: an event sent now could miss some of them
-            return Future.failedFuture(new IllegalStateException("the auction's " + where + " came back less than "
-                    + SubscriberLink.RESUBSCRIBE_SETTLE_MILLIS + " ms ago; the replicas are subscribing again"));
-        }
-        return publisher.send(Request.cmd(single == null ? Command.SPUBLISH : Command.PUBLISH).arg(channel)
-                        .arg(ChannelMessage.encode(event)))
-                .mapEmpty();
+    public Future<ViewerEvent> publish(AuctionId auction, ViewerEvent event) {
+        Request call = PUBLISH.call(RedisKeys.logHead(auction), RedisKeys.log(auction))
+                .arg(RedisKeys.channel(auction))
+                .arg(topology == null ? "PUBLISH" : "SPUBLISH")
+                .arg(event.name())
+                .arg(event.dataJson())
+                .arg(event.publishedAtMillis())
+                .arg(log.size())
+                .arg(log.windowMillis())
+                .arg(log.headMillis())
+                .arg(newEpoch());
+        return PUBLISH.batch(publisher, List.of(call)).map(replies -> {
+            Response reply = replies.get(0);
+            return event.at(new EventOffset(reply.get(0).toString(), reply.get(1).toLong()));
+        });
+    }
+
+    @Override
+    public Future<LogRead> read(AuctionId auction, EventOffset after, int limit) {
+        Request call = READ.call(RedisKeys.logHead(auction), RedisKeys.log(auction))
+                .arg(after == null ? "" : after.epoch())
+                .arg(after == null ? 0 : after.seq())
+                .arg(limit);
+        return READ.batch(reader, List.of(call)).map(replies -> {
+            Response reply = replies.get(0);
+            if (reply == null || reply.size() == 0) {
+                return new LogRead(null, List.of(), null, after == null);
+            }
+            String epoch = reply.get(0).toString();
+            String bid = reply.get(2).toString();
+            List<ViewerEvent> events = new ArrayList<>();
+            for (Response entry : reply.get(4)) {
+                ViewerEvent event = ChannelMessage.entry(epoch, entry.toString());
+                if (event != null) {
+                    events.add(event);
+                }
+            }
+            return new LogRead(new EventOffset(epoch, reply.get(1).toLong()), events,
+                    bid.isEmpty() ? null : ChannelMessage.entry(epoch, bid), reply.get(3).toInteger() == 1);
+        });
+    }
+
+    /** The epoch of an auction's log made anew: random, so that it differs from any earlier one. */
+    private static String newEpoch() {
+        return Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 50), 36);
     }
 
     @Override
@@ -246,7 +290,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         for (String master : masters) {
             shards.computeIfAbsent(master, endpoint -> {
                 SubscriberLink link = new SubscriberLink(vertx, context, " at " + RedisTarget.redacted(endpoint),
-                        Redis.createClient(vertx, target.options(endpoint)), true, !started, metrics, this);
+                        Redis.createClient(vertx, target.options(endpoint)), true, metrics, this);
                 added.add(link);
                 return link;
             });
@@ -269,6 +313,12 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         countConnected();
         // Also after a first connection that came late: whatever was meant for Redis meanwhile is written now.
         reconnectedActions.forEach(Runnable::run);
+        // and whatever was published while the link's channels were not subscribed is in the logs: the listeners read it
+        for (String channel : channelsOf(link)) {
+            for (Listening listening : listeners.getOrDefault(channel, List.of())) {
+                listening.context.runOnContext(v -> listening.listener.onResubscribed());
+            }
+        }
     }
 
     @Override

@@ -32,6 +32,16 @@ final class RedisKeys {
         return AuctionId.of(channel.substring(AUCTION_PREFIX.length(), channel.length() - CHANNEL_SUFFIX.length() - 1));
     }
 
+    /** The head of an auction's event log: a hash of its epoch, last sequence number and last bid (see publish.lua). */
+    static String logHead(AuctionId auction) {
+        return AUCTION_PREFIX + auction.value() + "}:head";
+    }
+
+    /** An auction's event log: a list of its newest events (see publish.lua). */
+    static String log(AuctionId auction) {
+        return AUCTION_PREFIX + auction.value() + "}:log";
+    }
+
     /** The HyperLogLog of an auction's distinct viewer ids. */
     static String uniqueViewers(AuctionId auction) {
         return AUCTION_PREFIX + auction.value() + "}:viewers";

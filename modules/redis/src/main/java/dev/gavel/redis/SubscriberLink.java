@@ -60,14 +60,6 @@ final class SubscriberLink {
      * however long the outage was; one connection attempt a second per replica costs Redis nothing.
      */
     private static final long MAX_BACKOFF_MILLIS = 1000;
-    /**
-     * After a reconnect, events are published through this link's Redis only this much later: the other replicas
-     * lost that Redis at the same instant and reconnect on the same backoff schedule, at most a backoff step (1 s)
-     * and a slot-map read later, and an event published before they subscribed again would not reach their viewers
-     * (pub/sub keeps nothing for late subscribers).
-     */
-    static final long RESUBSCRIBE_SETTLE_MILLIS = 1500;
-
     private final Vertx vertx;
     private final Context context;
     private final String name;
@@ -80,10 +72,7 @@ final class SubscriberLink {
     /** The outcome of the first try to connect. */
     private final Promise<Void> firstTry = Promise.promise();
 
-    private final boolean initial;
     private volatile RedisConnection connection;
-    /** When events may be published through this link's Redis (see {@link #RESUBSCRIBE_SETTLE_MILLIS}). */
-    private volatile long publishableFromNanos;
     private long backoffMillis = MIN_BACKOFF_MILLIS;
     private long pingTimer = -1;
     private volatile long lastHeardNanos = System.nanoTime();
@@ -95,12 +84,9 @@ final class SubscriberLink {
      *                credentials
      * @param client  connects to the node; closed with the link
      * @param sharded {@code SSUBSCRIBE} one channel per command (Redis Cluster), else {@code SUBSCRIBE}
-     * @param initial one of the links the engine starts with: its first connection is publishable at once (every
-     *                replica connects on its own schedule at start), later ones only after the settle time
      */
-    SubscriberLink(Vertx vertx, Context context, String name, Redis client, boolean sharded, boolean initial,
-                   EngineMetrics metrics, Owner owner) {
-        this.initial = initial;
+    SubscriberLink(Vertx vertx, Context context, String name, Redis client, boolean sharded, EngineMetrics metrics,
+                   Owner owner) {
         this.vertx = vertx;
         this.context = context;
         this.name = name;
@@ -116,14 +102,6 @@ final class SubscriberLink {
 
     boolean isConnected() {
         return connection != null;
-    }
-
-    /**
-     * Connected, and not within {@link #RESUBSCRIBE_SETTLE_MILLIS} of a reconnect (or of the first connection of a link
-     * made for a new master): events published to this link's Redis now reach every replica that holds viewers.
-     */
-    boolean isPublishable() {
-        return connection != null && System.nanoTime() - publishableFromNanos >= 0;
     }
 
     boolean isSubscribed(String channel) {
@@ -233,8 +211,6 @@ final class SubscriberLink {
             pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
             boolean again = everConnected;
             everConnected = true;
-            publishableFromNanos = System.nanoTime()
-                    + (again || !initial ? TimeUnit.MILLISECONDS.toNanos(RESUBSCRIBE_SETTLE_MILLIS) : 0);
             if (again) {
                 metrics.reconnected();
                 LOG.info("Reconnected to Redis{}; resubscribed to {} channels", name, subscribed.size());

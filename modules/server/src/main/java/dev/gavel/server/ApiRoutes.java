@@ -81,6 +81,7 @@ final class ApiRoutes {
                 "publishSold", api::publishSold,
                 "getViewerCount", api::viewerCount,
                 "getViewerStats", api::viewerStats,
+                "getEvents", api::events,
                 "listWatchedAuctions", api::watchedAuctions,
                 "openAuction", api::openAuction,
                 "closeAuction", api::closeAuction,

@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import dev.gavel.core.Audience;
+import dev.gavel.core.Start;
 import dev.gavel.core.Viewer;
 import dev.gavel.core.ViewerEvent;
 import org.slf4j.Logger;
@@ -67,7 +68,7 @@ public final class AttachedViewer implements Viewer {
         wire.onDrained(viewer::drain);
         viewer.attached = true;
         metrics.attached(wire.transport());
-        audience.join(admitted.auction(), viewer, admitted.viewerId());
+        audience.join(admitted.auction(), viewer, admitted.viewerId(), admitted.resumeFrom());
         return viewer;
     }
 
@@ -157,6 +158,19 @@ public final class AttachedViewer implements Viewer {
             metrics.slowViewerClosed();
             close(TRY_AGAIN_LATER, "too far behind");
         }
+    }
+
+    /** The viewer's place in its auction's events is known: its wire says so first, then what follows comes. */
+    @Override
+    public void started(Start start) {
+        if (closed) {
+            return;
+        }
+        ViewerEvent first = wire.started(start);
+        if (first != null) {
+            send(first);
+        }
+        drain();
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.gavel.server;
 
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.Engine;
+import dev.gavel.core.EventOffset;
 import dev.gavel.core.HistorySample;
 import dev.gavel.core.Json;
 import dev.gavel.core.ViewerCount;
@@ -42,6 +43,9 @@ final class AuctionApi {
 
     /** How long a call waits for the backend (Redis) before answering 503. */
     static final long BACKEND_TIMEOUT_MILLIS = 2000;
+
+    /** Events answered by {@code GET .../events} when the caller sets no limit. */
+    static final int DEFAULT_EVENTS = 100;
 
     private static final Logger LOG = LoggerFactory.getLogger(AuctionApi.class);
 
@@ -125,6 +129,37 @@ final class AuctionApi {
                 .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onSuccess(count -> ctx.json(countJson(count)))
                 .onFailure(e -> unavailable(ctx, "could not read the count: " + e.getMessage()));
+    }
+
+    /** The auction's events after {@code after}, or its newest; 410 when those are no longer in its log. */
+    void events(RoutingContext ctx) {
+        AuctionId auction = auction(ctx);
+        String afterText = ctx.request().getParam("after");
+        EventOffset after = EventOffset.parse(afterText);
+        if (afterText != null && after == null) {
+            Refusal.sendError(ctx.response(), 400, "after is not an event offset: " + afterText);
+            return;
+        }
+        String limitText = ctx.request().getParam("limit");
+        int limit = limitText == null ? DEFAULT_EVENTS : Integer.parseInt(limitText);
+        engine.broker().read(auction, after, limit)
+                .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+                .onSuccess(read -> {
+                    if (after != null && !read.continuous()) {
+                        Refusal.sendError(ctx.response(), 410, "the events after " + afterText
+                                + " are no longer in the auction's log (too old, or from before Redis lost its data)");
+                        return;
+                    }
+                    JsonArray events = new JsonArray();
+                    for (ViewerEvent event : read.events()) {
+                        events.add(new JsonObject().put("event", event.name())
+                                .put("data", io.vertx.core.json.Json.decodeValue(event.dataJson()))
+                                .put("offset", event.offset().toString())
+                                .put("publishedAt", Instant.ofEpochMilli(event.publishedAtMillis()).toString()));
+                    }
+                    ctx.json(events);
+                })
+                .onFailure(e -> unavailable(ctx, "could not read the auction's events: " + e.getMessage()));
     }
 
     void viewerStats(RoutingContext ctx) {

@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.gavel.core.EventLogSettings;
 import dev.gavel.redis.RedisTarget;
 import dev.gavel.server.logging.LogFormat;
 
@@ -58,6 +59,8 @@ import java.util.regex.Pattern;
  *                            connection is closed (slowloris, and connections that never send a byte)
  * @param httpIdleTimeoutMillis {@code HTTP_IDLE_TIMEOUT_MS}: an HTTP connection that is not a viewer and has no
  *                            request in progress is closed after this long without a new request
+ * @param eventLog            {@code EVENT_LOG_SIZE} and {@code RECOVERY_WINDOW_MS}: the events kept per auction for
+ *                            viewers that come back, and how long after the auction's last event
  */
 public record GavelConfig(
         int port,
@@ -85,7 +88,8 @@ public record GavelConfig(
         int maxApiRequestsPerAddressPerSecond,
         int maxSocketsPerAddress,
         long httpHeaderTimeoutMillis,
-        long httpIdleTimeoutMillis) {
+        long httpIdleTimeoutMillis,
+        EventLogSettings eventLog) {
 
     private static final Pattern MASTER_NAME = Pattern.compile("[\\x21-\\x7E]{1,128}");
     /** Scheme, credentials (up to the last '@': a password may hold one) and the addresses. */
@@ -147,10 +151,13 @@ public record GavelConfig(
         // a browser sends a request head in one or two packets; a preconnected socket is used within seconds
         long headerTimeout = number(env, "HTTP_HEADER_TIMEOUT_MS", 15_000, 100, 600_000);
         long idleTimeout = number(env, "HTTP_IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000);
+        EventLogSettings eventLog = new EventLogSettings(
+                (int) number(env, "EVENT_LOG_SIZE", EventLogSettings.DEFAULT.size(), 1, 100_000),
+                number(env, "RECOVERY_WINDOW_MS", EventLogSettings.DEFAULT.windowMillis(), 1000, 86_400_000));
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
                 logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, socketsPerAddress,
-                headerTimeout, idleTimeout);
+                headerTimeout, idleTimeout, eventLog);
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -177,7 +184,8 @@ public record GavelConfig(
                 + ", maxNewConnectionsPerAddressPerSecond=" + maxNewConnectionsPerAddressPerSecond
                 + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond
                 + ", maxSocketsPerAddress=" + maxSocketsPerAddress + ", httpHeaderTimeoutMillis=" + httpHeaderTimeoutMillis
-                + ", httpIdleTimeoutMillis=" + httpIdleTimeoutMillis + "]";
+                + ", httpIdleTimeoutMillis=" + httpIdleTimeoutMillis
+                + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis() + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

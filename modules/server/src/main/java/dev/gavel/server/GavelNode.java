@@ -65,11 +65,12 @@ public final class GavelNode {
         Engine engine;
         Future<Void> connected;
         if (config.redis() == null) {
-            engine = new InMemoryEngine(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis());
+            engine = new InMemoryEngine(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis(),
+                    config.eventLog());
             connected = Future.succeededFuture();
         } else {
             RedisEngine redis = RedisEngine.create(vertx, config.redis(), clock, lease,
-                    config.historyIntervalMillis(), config.historyRetentionMillis(), metrics);
+                    config.historyIntervalMillis(), config.historyRetentionMillis(), config.eventLog(), metrics);
             engine = redis;
             connected = redis.connect().recover(e -> {
                 LOG.warn("Redis is not reachable yet ({}); the node is not ready until it is", e.toString());

@@ -77,7 +77,7 @@ final class HttpVerticle extends VerticleBase {
         router.route("/ws").handler(new WebSocketViewers(admission, audience, metrics, pings, clock));
         SocketIoViewers socketIo = new SocketIoViewers(admission, origins, audience, metrics, new EngineSettings(
                 config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), ViewerFrames.MAX_FRAME_BYTES,
-                EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions);
+                EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions, config.adminToken());
         socketIo.startTicking(vertx);
         router.route("/auction/").handler(socketIo);
         loops.set(loop, context);

@@ -1,12 +1,14 @@
 package dev.gavel.server;
 
+import dev.gavel.core.Start;
 import dev.gavel.core.ViewerEvent;
 
 /**
- * The wire of a viewer that joins its auction's room before its WebSocket upgrade is answered, so that it is there
- * when its client learns it is connected: whatever an event published that instant. Until the connection exists the
- * wire is congested, so what arrives waits in the viewer, in order; then the connection's own wire takes over and
- * what waited goes out. Called on the connection's context only.
+ * The wire of a viewer that joins its auction before its client is told it is connected (the WebSocket upgrade's
+ * answer, SockJS's open frame), so that it misses nothing from then on. The client is told once the viewer is
+ * started ({@link #whenStarted}): at once when its auction's feed is live here, else once the feed knows the offset
+ * the viewer starts at. Until the connection exists the wire is congested, so what arrives waits in the viewer, in
+ * order; then the connection's own wire takes over and what waited goes out. Called on the connection's context only.
  */
 final class PendingWire implements ViewerWire {
 
@@ -14,6 +16,8 @@ final class PendingWire implements ViewerWire {
     private ViewerWire wire;
     private Runnable drained;
     private boolean closed;
+    private boolean started;
+    private Runnable whenStarted;
     private short closeCode;
     private String closeReason;
 
@@ -32,6 +36,26 @@ final class PendingWire implements ViewerWire {
         } else if (drained != null) {
             drained.run();
         }
+    }
+
+    /** Runs {@code action} once the viewer is started (at once if it is): the moment to tell the client it is connected. */
+    void whenStarted(Runnable action) {
+        if (started) {
+            action.run();
+        } else {
+            whenStarted = action;
+        }
+    }
+
+    @Override
+    public ViewerEvent started(Start start) {
+        started = true;
+        Runnable action = whenStarted;
+        whenStarted = null;
+        if (action != null) {
+            action.run();
+        }
+        return ViewerWire.super.started(start);
     }
 
     @Override

@@ -68,6 +68,8 @@ final class SockJsViewers {
     private final WebSocketPings pings;
     private final Clock clock;
     private final Set<String> sessions;
+    /** The node's event loops (see {@link #mount}). */
+    private AtomicReferenceArray<Context> loops;
 
     /** @param sessions the node's open SockJS sessions, shared by every event loop's handler */
     SockJsViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, String nodeId, int maxFrameBytes,
@@ -92,6 +94,7 @@ final class SockJsViewers {
      *              be null while the node starts)
      */
     void mount(Vertx vertx, Router router, AtomicReferenceArray<Context> loops) {
+        this.loops = loops;
         Buffer library = Buffer.buffer(readLibrary());
         router.get(LIBRARY_PATH).handler(ctx -> ctx.response()
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/javascript; charset=utf-8")
@@ -113,30 +116,40 @@ final class SockJsViewers {
      * live client), and the node's connections land on any loop. A WebSocket session is one connection: it stays.
      */
     private static void toSessionLoop(RoutingContext ctx, AtomicReferenceArray<Context> loops) {
-        String[] segments = ctx.request().path().split("/");
-        // "", "sockjs", server, session, transport
-        if (segments.length != 5 || "websocket".equals(segments[4])) {
-            ctx.next();
-            return;
-        }
-        Context home = loops.get(Math.floorMod(segments[3].hashCode(), loops.length()));
-        Context current = Vertx.currentContext();
-        if (home == null || (current instanceof ContextInternal internal && internal.unwrap() == home)) {
+        Context home = sessionLoop(ctx.request().path(), loops);
+        if (home == null) {
             ctx.next();
         } else {
             home.runOnContext(v -> ctx.next());
         }
     }
 
+    /** The loop a request of a SockJS session over HTTP must run on, or null when it is on it (or is a WebSocket). */
+    private static Context sessionLoop(String path, AtomicReferenceArray<Context> loops) {
+        String[] segments = path.split("/");
+        // "", "sockjs", server, session, transport
+        if (segments.length != 5 || "websocket".equals(segments[4])) {
+            return null;
+        }
+        Context home = loops.get(Math.floorMod(segments[3].hashCode(), loops.length()));
+        Context current = Vertx.currentContext();
+        return home == null || (current instanceof ContextInternal internal && internal.unwrap() == home) ? null : home;
+    }
+
     private void admit(RoutingContext ctx) {
         String path = ctx.request().path();
         ViewerAdmission.Admitted admitted;
-        boolean opens;
+        boolean opens = false;
+        String claimed = null;
         AddressLimiter.Lease lease = null;
         try {
             admitted = admission.admit(ctx.request());
             checkCallback(ctx.request(), path);
-            opens = opensSession(path);
+            opens = RAW_WEBSOCKET.equals(path);
+            if (!opens) {
+                claimed = claimSession(path);
+                opens = claimed != null;
+            }
             if (opens || path.endsWith("/info")) {
                 // a client's first request, or a new session: a new viewer
                 admission.refuseWhenFull();
@@ -146,10 +159,13 @@ final class SockJsViewers {
                 lease = admission.acquireConnection(ctx.request());
             }
         } catch (Refusal refusal) {
+            if (claimed != null) {
+                sessions.remove(claimed);
+            }
             refusal.send(ctx.response());
             return;
         }
-        Opening opening = opens ? Opening.start(ctx, lease) : null;
+        Opening opening = opens ? Opening.start(ctx, lease, claimed, sessions) : null;
         if (!"websocket".equalsIgnoreCase(ctx.request().getHeader(HttpHeaders.UPGRADE))) {
             ctx.response().addCookie(StickyCookie.forNode(nodeId));
         }
@@ -162,45 +178,37 @@ final class SockJsViewers {
             pings.boundUnacknowledged(ctx.request());
         }
         if (opens) {
-            openOnceReady(ctx, admitted, opening);
+            open(ctx, admitted, opening);
         } else {
             ctx.next();
         }
     }
 
     /**
-     * Lets a request that opens a session through once this replica receives the auction's events, so that the
-     * viewer misses none from SockJS's open frame on (as {@link WebSocketViewers} does for the upgrade). Meanwhile
-     * the request waits paused: its end must reach the WebSocket upgrade, or the body handler, unread.
+     * Joins the viewer of a session-opening request, then hands the request to SockJS once the viewer is started: the
+     * client learns it is connected (the open frame, or the raw WebSocket's upgrade) only when its place in the
+     * auction's events is known, and misses nothing from then on. The viewer joins on the loop its session will live
+     * on; the request waits paused on its own, so that its end reaches the body handler or the upgrade unread.
      */
-    private void openOnceReady(RoutingContext ctx, ViewerAdmission.Admitted admitted, Opening opening) {
-        Future<Void> ready = audience.ready(admitted.auction());
-        if (ready.isComplete()) {
-            open(ctx, admitted, opening);
-            return;
-        }
+    private void open(RoutingContext ctx, ViewerAdmission.Admitted admitted, Opening opening) {
         HttpServerRequest request = ctx.request();
         boolean upgrade = "websocket".equalsIgnoreCase(request.getHeader(HttpHeaders.UPGRADE));
         request.pause();
-        ready.onComplete(x -> {
-            open(ctx, admitted, opening);
-            if (!upgrade) {
-                // the HTTP transports read no body of their own (a body handler that did has resumed it already)
-                request.resume();
-            }
-        });
-    }
-
-    /**
-     * Hands a session-opening request to SockJS. The viewer of a raw WebSocket joins its room first: vertx-web hands
-     * the WebSocket over a few tasks of the loop after it wrote the upgrade's answer, which is all its client waits
-     * for. The other transports' viewers join in the same task as vertx-web writes their open frame ({@link #accept}).
-     */
-    private void open(RoutingContext ctx, ViewerAdmission.Admitted admitted, Opening opening) {
-        if (RAW_WEBSOCKET.equals(ctx.request().path())) {
-            opening.joinEarly(wire -> AttachedViewer.attach(audience, metrics, admitted, wire, clock));
+        Context own = Vertx.currentContext();
+        Context home = sessionLoop(request.path(), loops);
+        Runnable join = () -> opening.joinEarly(Vertx.currentContext(),
+                wire -> AttachedViewer.attach(audience, metrics, admitted, wire, clock), () -> own.runOnContext(v -> {
+                    ctx.next();
+                    if (!upgrade) {
+                        // the HTTP transports read no body of their own (a body handler that did has resumed it already)
+                        request.resume();
+                    }
+                }));
+        if (home == null) {
+            join.run();
+        } else {
+            home.runOnContext(v -> join.run());
         }
-        ctx.next();
     }
 
     /**
@@ -224,12 +232,14 @@ final class SockJsViewers {
         }
     }
 
-    /** A request that opens a session: a raw WebSocket, or a receiving transport's request for a session id not open. */
-    private boolean opensSession(String path) {
+    /**
+     * The session id of a receiving transport's request that opens a session, taken for it at once (so that a second
+     * request for the id while this one waits to open it is not an opening too); null for any other request.
+     */
+    private String claimSession(String path) {
         String[] segments = path.split("/");
-        // "", "sockjs", "websocket" | "", "sockjs", server, session, transport
-        return RAW_WEBSOCKET.equals(path)
-                || (segments.length == 5 && OPENING_TRANSPORTS.contains(segments[4]) && !sessions.contains(segments[3]));
+        // "", "sockjs", server, session, transport
+        return segments.length == 5 && OPENING_TRANSPORTS.contains(segments[4]) && sessions.add(segments[3]) ? segments[3] : null;
     }
 
     private void accept(SockJSSocket socket) {
@@ -280,8 +290,7 @@ final class SockJsViewers {
 
     /**
      * A request that opens a session, until the session takes it over ({@link #accept}): its place in its address's
-     * connections, taken at admission, and the viewer of a raw WebSocket, joined before the upgrade is answered
-     * ({@link #open}). A request that opens no session (its client left while it waited, the upgrade failed, vertx-web
+     * connections, taken at admission, and its viewer, joined before the client is told it is connected ({@link #open}). A request that opens no session (its client left while it waited, the upgrade failed, vertx-web
      * refused it) gives both back when it ends, a turn of the loop later: vertx-web ends an XHR poll's answer with the
      * open frame just before it hands the session over, in the same task.
      */
@@ -292,16 +301,23 @@ final class SockJsViewers {
         }
 
         private AddressLimiter.Lease lease;
+        /** The session id it took, given back if it opens no session; null for a raw WebSocket. */
+        private String session;
+        private final Set<String> sessions;
         private AttachedViewer viewer;
         private PendingWire wire;
+        /** The context the viewer joined on: it is let go there. */
+        private Context joinedOn;
         private boolean ended;
 
-        private Opening(AddressLimiter.Lease lease) {
+        private Opening(AddressLimiter.Lease lease, String session, Set<String> sessions) {
             this.lease = lease;
+            this.session = session;
+            this.sessions = sessions;
         }
 
-        static Opening start(RoutingContext ctx, AddressLimiter.Lease lease) {
-            Opening opening = new Opening(lease);
+        static Opening start(RoutingContext ctx, AddressLimiter.Lease lease, String session, Set<String> sessions) {
+            Opening opening = new Opening(lease, session, sessions);
             ctx.put(KEY, opening);
             Context admitted = Vertx.currentContext();
             ctx.addEndHandler(x -> {
@@ -316,12 +332,22 @@ final class SockJsViewers {
             return ctx.get(KEY);
         }
 
-        /** Joins the viewer now, on a wire that waits for the connection, unless the request has ended already. */
-        synchronized void joinEarly(java.util.function.Function<PendingWire, AttachedViewer> attach) {
-            if (!ended) {
-                wire = new PendingWire(GavelMetrics.Transport.SOCKJS);
-                viewer = attach.apply(wire);
+        /**
+         * Joins the viewer now, on {@code here} (the loop its session will live on), on a wire that waits for the
+         * connection, unless the request has ended already; {@code started} runs once the viewer is started.
+         */
+        void joinEarly(Context here, java.util.function.Function<PendingWire, AttachedViewer> attach, Runnable started) {
+            PendingWire joining;
+            synchronized (this) {
+                if (ended) {
+                    return;
+                }
+                joinedOn = here;
+                joining = new PendingWire(GavelMetrics.Transport.SOCKJS);
+                wire = joining;
+                viewer = attach.apply(joining);
             }
+            joining.whenStarted(started);
         }
 
         /** Hands over what the request holds to its session: from now on, the session gives it back. */
@@ -330,6 +356,7 @@ final class SockJsViewers {
             lease = null;
             viewer = null;
             wire = null;
+            session = null;
             return taken;
         }
 
@@ -339,7 +366,11 @@ final class SockJsViewers {
                 lease.release();
             }
             if (viewer != null) {
-                viewer.detach();
+                AttachedViewer leaving = viewer;
+                joinedOn.runOnContext(v -> leaving.detach());
+            }
+            if (session != null) {
+                sessions.remove(session);
             }
             take();
         }

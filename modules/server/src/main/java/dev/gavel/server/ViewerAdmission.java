@@ -2,6 +2,7 @@ package dev.gavel.server;
 
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.AuctionRegistry;
+import dev.gavel.core.EventOffset;
 import dev.gavel.core.ViewerId;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.MultiMap;
@@ -15,8 +16,17 @@ import java.util.function.Supplier;
 /** The checks every viewer connection passes before it is counted, whatever its transport. */
 public final class ViewerAdmission {
 
-    /** A connection that may become a viewer: the auction it watches and who is behind it. */
-    public record Admitted(AuctionId auction, String viewerId) {
+    /**
+     * A connection that may become a viewer: the auction it watches, who is behind it, and the offset of the last event
+     * it got when it comes back ({@code offset=}; null for a new viewer, {@link EventOffset#UNKNOWN} for one that is not
+     * an offset).
+     */
+    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom) {
+
+        /** The same connection, coming back from {@code offset}. */
+        public Admitted resumingFrom(EventOffset offset) {
+            return new Admitted(auction, viewerId, offset);
+        }
     }
 
     private final OriginPolicy origins;
@@ -54,7 +64,8 @@ public final class ViewerAdmission {
         checkOrigin(request);
         Admitted admitted;
         try {
-            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")));
+            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")),
+                    EventOffset.fromClient(request.getParam("offset")));
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
@@ -128,7 +139,8 @@ public final class ViewerAdmission {
      */
     static Admitted fromUri(String uri) {
         Map<String, List<String>> query = new QueryStringDecoder(uri).parameters();
-        return new Admitted(AuctionId.fromSlug(first(query, "slug")), ViewerId.orRandom(first(query, "viewerId")));
+        return new Admitted(AuctionId.fromSlug(first(query, "slug")), ViewerId.orRandom(first(query, "viewerId")),
+                EventOffset.fromClient(first(query, "offset")));
     }
 
     private static String first(Map<String, List<String>> query, String name) {

@@ -1,5 +1,6 @@
 package dev.gavel.server;
 
+import dev.gavel.core.Start;
 import dev.gavel.core.ViewerEvent;
 
 /**
@@ -18,6 +19,15 @@ public interface ViewerWire {
 
     /** Runs {@code action} (on the connection's context) each time the transport stops being congested. */
     void onDrained(Runnable action);
+
+    /**
+     * The viewer's place in its auction's events is known ({@link dev.gavel.core.Viewer#started}); returns what the
+     * viewer is sent first, before what it missed or the current bid, or null. On WebSocket and SockJS, a viewer that
+     * came back with an offset is told whether its events were found (the {@code recovery} event).
+     */
+    default ViewerEvent started(Start start) {
+        return start.recovered() == null ? null : ViewerEvent.recovery(start.recovered(), start.missed());
+    }
 
     /** Closes the connection with a WebSocket close code (or the transport's nearest equivalent). */
     void close(short code, String reason);

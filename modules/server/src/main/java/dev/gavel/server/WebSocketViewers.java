@@ -51,33 +51,35 @@ final class WebSocketViewers implements Handler<RoutingContext> {
             refusal.send(ctx.response());
             return;
         }
-        // The upgrade is answered once this replica receives the auction's events: from its open on, the viewer
-        // misses none. Until then the request waits, paused, so that its end is not read without a handler.
-        Future<Void> ready = audience.ready(admitted.auction());
-        if (!ready.isComplete()) {
-            request.pause();
-        }
-        ready.onComplete(x -> upgrade(request, admitted, lease));
+        upgrade(request, admitted, lease);
     }
 
+    /**
+     * Joins the viewer, then answers the upgrade once it is started: the client learns it is connected only when its
+     * place in the auction's events is known, and misses nothing from then on. A first viewer of the auction here
+     * waits for the feed to subscribe and read the log's head (a round trip to Redis); the request waits, paused, so
+     * that its end is not read without a handler. Vert.x hands the WebSocket over a few tasks of the loop after it
+     * wrote the answer; what arrives meanwhile waits in the viewer ({@link PendingWire}).
+     */
     private void upgrade(HttpServerRequest request, ViewerAdmission.Admitted admitted, AddressLimiter.Lease lease) {
-        // joined before the upgrade is answered: Vert.x hands the WebSocket over a few tasks of the loop after it
-        // wrote the answer, and an event published the moment the client read it must find the viewer in its room
         PendingWire wire = new PendingWire(GavelMetrics.Transport.WS);
+        request.pause();
         AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, wire, clock);
-        Future<ServerWebSocket> upgraded;
-        try {
-            upgraded = request.toWebSocket();
-        } catch (IllegalStateException gone) {
-            // the client went away while the request waited
-            upgraded = Future.failedFuture(gone);
-        }
-        upgraded.onSuccess(ws -> accept(request, viewer, wire, ws, lease))
-                .onFailure(e -> {
-                    viewer.detach();
-                    lease.release();
-                    LOG.debug("WebSocket upgrade failed: {}", e.toString());
-                });
+        wire.whenStarted(() -> {
+            Future<ServerWebSocket> upgraded;
+            try {
+                upgraded = request.toWebSocket();
+            } catch (IllegalStateException gone) {
+                // the client went away while the request waited
+                upgraded = Future.failedFuture(gone);
+            }
+            upgraded.onSuccess(ws -> accept(request, viewer, wire, ws, lease))
+                    .onFailure(e -> {
+                        viewer.detach();
+                        lease.release();
+                        LOG.debug("WebSocket upgrade failed: {}", e.toString());
+                    });
+        });
     }
 
     private void accept(HttpServerRequest request, AttachedViewer viewer, PendingWire wire, ServerWebSocket upgraded,

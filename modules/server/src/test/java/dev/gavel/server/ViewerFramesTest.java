@@ -1,5 +1,6 @@
 package dev.gavel.server;
 
+import dev.gavel.core.Start;
 import dev.gavel.core.Viewer;
 import dev.gavel.core.ViewerEvent;
 import org.junit.jupiter.api.Test;
@@ -20,6 +21,10 @@ class ViewerFramesTest {
         @Override
         public void send(ViewerEvent event) {
             sent.add(event);
+        }
+
+        @Override
+        public void started(Start start) {
         }
 
         @Override

@@ -3,6 +3,9 @@ package dev.gavel.testkit;
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.Engine;
 import dev.gavel.core.EventBroker;
+import dev.gavel.core.EventLogSettings;
+import dev.gavel.core.EventOffset;
+import dev.gavel.core.LogRead;
 import dev.gavel.core.PresenceStore.LocalCount;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
@@ -263,6 +266,98 @@ public abstract class EngineContract {
         assertTrue(engine.auctions().isOpen(a), "an auction closed may be opened again");
     }
 
+    private ViewerEvent publish(AuctionId auction, String name, String dataJson) {
+        return result(engine.broker().publish(auction, ViewerEvent.published(name, dataJson, clock.millis())));
+    }
+
+    private List<ViewerEvent> publishBids(AuctionId auction, int howMany) {
+        return IntStream.rangeClosed(1, howMany)
+                .mapToObj(i -> publish(auction, ViewerEvent.PLAYER_BIDDING_UPDATE, "{\"bid\":" + i + "}")).toList();
+    }
+
+    @Test
+    void everyEventGetsTheNextOffsetOfItsAuctionAndArrivesWithIt() {
+        AuctionId a = auction();
+        AuctionId other = auction();
+        Recorder recorder = subscribe(a);
+        List<ViewerEvent> published = publishBids(a, 3);
+        ViewerEvent elsewhere = publish(other, ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold\"");
+        EventOffset first = published.get(0).offset();
+        assertEquals(1, first.seq());
+        assertEquals(List.of(new EventOffset(first.epoch(), 2), new EventOffset(first.epoch(), 3)),
+                List.of(published.get(1).offset(), published.get(2).offset()));
+        assertEquals(1, elsewhere.offset().seq(), "each auction counts its own events");
+        await().atMost(TestViewer.PATIENCE).until(() -> recorder.events.size() == 3);
+        assertEquals(published.stream().map(ViewerEvent::offset).toList(), recorder.events.stream().map(ViewerEvent::offset).toList());
+        assertEquals("{\"bid\":3}", recorder.events.get(2).dataJson());
+    }
+
+    @Test
+    void theLogGivesWhatFollowsAnOffsetInOrderOrItsNewest() {
+        AuctionId a = auction();
+        List<ViewerEvent> published = publishBids(a, 5);
+        LogRead after2 = result(engine.broker().read(a, published.get(1).offset(), 100));
+        assertTrue(after2.continuous());
+        assertEquals(List.of("{\"bid\":3}", "{\"bid\":4}", "{\"bid\":5}"), after2.events().stream().map(ViewerEvent::dataJson).toList());
+        assertEquals(published.get(4).offset(), after2.head());
+        assertEquals(published.stream().skip(2).map(ViewerEvent::offset).toList(), after2.events().stream().map(ViewerEvent::offset).toList());
+
+        LogRead twoAfter2 = result(engine.broker().read(a, published.get(1).offset(), 2));
+        assertEquals(List.of("{\"bid\":3}", "{\"bid\":4}"), twoAfter2.events().stream().map(ViewerEvent::dataJson).toList());
+        LogRead atHead = result(engine.broker().read(a, published.get(4).offset(), 100));
+        assertTrue(atHead.continuous());
+        assertEquals(List.of(), atHead.events());
+        LogRead newest = result(engine.broker().read(a, null, 2));
+        assertEquals(List.of("{\"bid\":4}", "{\"bid\":5}"), newest.events().stream().map(ViewerEvent::dataJson).toList());
+    }
+
+    @Test
+    void theLastBidIsKeptAndASoldIsNeverTakenForOne() {
+        AuctionId a = auction();
+        publish(a, ViewerEvent.PLAYER_BIDDING_UPDATE, "{\"player\":\"Virat\"}");
+        publish(a, ViewerEvent.PLAYER_SOLD_UPDATE, "\"sold to Mumbai\"");
+        LogRead read = result(engine.broker().read(a, null, 10));
+        assertEquals("{\"player\":\"Virat\"}", read.lastBid().dataJson());
+        assertEquals(1, read.lastBid().offset().seq());
+        assertEquals(2, read.head().seq());
+    }
+
+    @Test
+    void anAuctionWithoutEventsHasNoHeadAndEveryOffsetIsUnknownToIt() {
+        AuctionId a = auction();
+        LogRead none = result(engine.broker().read(a, null, 10));
+        assertEquals(null, none.head());
+        assertEquals(List.of(), none.events());
+        assertEquals(null, none.lastBid());
+        assertFalse(result(engine.broker().read(a, new EventOffset("abc", 3), 10)).continuous());
+    }
+
+    @Test
+    void anOffsetOfAnotherEpochOrBeyondTheHeadIsNotContinuous() {
+        AuctionId a = auction();
+        List<ViewerEvent> published = publishBids(a, 3);
+        String epoch = published.get(0).offset().epoch();
+        String otherEpoch = epoch.equals("zz") ? "yy" : "zz";
+        LogRead otherLog = result(engine.broker().read(a, new EventOffset(otherEpoch, 1), 10));
+        assertFalse(otherLog.continuous());
+        assertEquals(3, otherLog.events().size(), "what the log holds, oldest first");
+        assertFalse(result(engine.broker().read(a, new EventOffset(epoch, 4), 10)).continuous());
+        assertTrue(result(engine.broker().read(a, new EventOffset(epoch, 0), 10)).continuous(), "0 is before the first event");
+    }
+
+    @Test
+    void theLogKeepsItsNewestEventsOnly() {
+        AuctionId a = auction();
+        int size = EventLogSettings.DEFAULT.size();
+        List<ViewerEvent> published = publishBids(a, size + 5);
+        LogRead fromTheStart = result(engine.broker().read(a, published.get(0).offset(), 10));
+        assertFalse(fromTheStart.continuous(), "the events after the first are no longer all there");
+        LogRead fromTheOldestKept = result(engine.broker().read(a, published.get(4).offset(), 100_000));
+        assertTrue(fromTheOldestKept.continuous());
+        assertEquals(size, fromTheOldestKept.events().size());
+        assertEquals(published.get(size + 4).offset(), fromTheOldestKept.events().get(size - 1).offset());
+    }
+
     private Recorder subscribe(AuctionId auction) {
         Recorder recorder = new Recorder();
         recorder.subscription = result(engine.broker().subscribe(auction, recorder));
@@ -282,6 +377,10 @@ public abstract class EngineContract {
         @Override
         public void onCount(ViewerCount count) {
             counts.add(count);
+        }
+
+        @Override
+        public void onResubscribed() {
         }
     }
 }

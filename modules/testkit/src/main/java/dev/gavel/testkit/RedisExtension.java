@@ -48,7 +48,7 @@ public final class RedisExtension implements BeforeAllCallback, AfterAllCallback
     public static RedisEngine connectedEngine(RedisTarget target, Vertx vertx, Clock clock, long leaseMillis,
                                               long historyIntervalMillis, long historyRetentionMillis) {
         RedisEngine engine = RedisEngine.create(vertx, target, clock, leaseMillis, historyIntervalMillis,
-                historyRetentionMillis, EngineMetrics.NONE);
+                historyRetentionMillis, dev.gavel.core.EventLogSettings.DEFAULT, EngineMetrics.NONE);
         try {
             engine.connect().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -10,6 +10,6 @@ class InMemoryViewerStatsContractTest extends ViewerStatsContract {
 
     @Override
     protected Engine createEngine(Vertx vertx, Clock clock, long leaseMillis, long intervalMillis, long retentionMillis) {
-        return new InMemoryEngine(vertx, clock, leaseMillis, intervalMillis, retentionMillis);
+        return new InMemoryEngine(vertx, clock, leaseMillis, intervalMillis, retentionMillis, dev.gavel.core.EventLogSettings.DEFAULT);
     }
 }

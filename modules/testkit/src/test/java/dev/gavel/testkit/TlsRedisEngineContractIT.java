@@ -96,7 +96,7 @@ class TlsRedisEngineContractIT extends EngineContract {
     private static void assertRefused(RedisTarget target, String why) throws Exception {
         Vertx vertx = Vertx.vertx();
         RedisEngine engine = RedisEngine.create(vertx, target, Clock.systemUTC(), 3000,
-                ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS, EngineMetrics.NONE);
+                ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS, dev.gavel.core.EventLogSettings.DEFAULT, EngineMetrics.NONE);
         try {
             Exception refused = assertThrows(Exception.class, () -> engine.connect().await(10, TimeUnit.SECONDS));
             assertFalse(engine.isReady(), "connected despite " + refused);

@@ -1,6 +1,9 @@
 package dev.gavel.server.socketio;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gavel.core.Audience;
+import dev.gavel.core.EventOffset;
+import dev.gavel.core.Start;
 import dev.gavel.core.Viewer;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.server.AddressLimiter;
@@ -51,17 +54,19 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private final EngineWire wire = new EngineWire();
     private EngineSession session;
     private WebSocketTransport transport;
+    private final SessionPids pids;
     private AttachedViewer viewer;
-    /** Counts the client's CONNECTs and DISCONNECTs: a CONNECT answered late is dropped if another came since. */
-    private int namespaceChanges;
+    /** The pid the client came back with, verified; the CONNECT is answered with it again if what it missed was found. */
+    private String returningPid;
     private boolean ended;
     /** Where {@link SessionTicker} keeps this session; -1 once it left. */
     int tickerSlot = -1;
 
     private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission.Admitted admitted, Audience audience,
                                GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker,
-                               AddressLimiter.Lease lease) {
+                               AddressLimiter.Lease lease, SessionPids pids) {
         this.vertx = vertx;
+        this.pids = pids;
         this.lease = lease;
         // the server's context under the request's duplicate: every request of the session runs there, in order
         this.context = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
@@ -77,8 +82,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     /** Opens a long-polling session; the handshake's answer is {@link #openPacket()}. */
     static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
                                           Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
-                                          SessionTicker ticker, AddressLimiter.Lease lease) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker, lease);
+                                          SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker,
+                lease, pids);
         connection.session = EngineSession.overPolling(Ids.next(), settings, clock, connection);
         connection.register();
         return connection;
@@ -87,8 +93,10 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     /** Opens a session on a WebSocket; the open packet is sent on it at once. */
     static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
                                             Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
-                                            SessionTicker ticker, AddressLimiter.Lease lease, ServerWebSocket ws) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker, lease);
+                                            SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids,
+                                            ServerWebSocket ws) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker,
+                lease, pids);
         WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws, metrics));
         connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, connection, transport);
@@ -182,23 +190,33 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         session.send(enginePacket);
     }
 
-    /** Answers the CONNECT once the node receives the auction's events: from then on the client misses none. */
+    /**
+     * Makes the client a viewer at once, before anything else of the session runs: from its CONNECT's answer on, it
+     * misses no event. The answer goes out when the viewer is started ({@link EngineWire#started}), with a pid (see
+     * {@link SessionPids}): the same one the client came back with when what it missed was found, so that
+     * {@code socket.recovered} is true and the missed events follow, else a new one.
+     */
     @Override
-    public void connected(String answer) {
-        int change = ++namespaceChanges;
-        audience.ready(admitted.auction()).onComplete(x -> onContext(() -> {
-            if (ended || change != namespaceChanges) {
-                return;
+    public void connected(JsonNode auth) {
+        ViewerAdmission.Admitted joining = admitted;
+        returningPid = null;
+        JsonNode pid = auth == null ? null : auth.get("pid");
+        if (pid != null && pid.isTextual()) {
+            SessionPids.Claim claim = pids.verify(pid.asText(), admitted.auction());
+            if (claim != null) {
+                JsonNode offset = auth.get("offset");
+                EventOffset from = offset != null && offset.isTextual() ? EventOffset.fromClient(offset.asText()) : claim.position();
+                returningPid = pid.asText();
+                joining = admitted.resumingFrom(from == null ? EventOffset.UNKNOWN : from);
             }
-            session.send(answer);
-            viewer = AttachedViewer.attach(audience, metrics, admitted, wire, clock);
-            LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} joined", session.sid());
-        }));
+        }
+        wire.answered = false;
+        viewer = AttachedViewer.attach(audience, metrics, joining, wire, clock);
+        LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} joined", session.sid());
     }
 
     @Override
     public void disconnected() {
-        namespaceChanges++;
         detach();
         LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} left", session.sid());
     }
@@ -250,9 +268,21 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         }));
     }
 
-    /** The Socket.IO wire: events as Socket.IO EVENT packets, on whichever transport the session runs. */
+    /**
+     * The Socket.IO wire: events as Socket.IO EVENT packets, on whichever transport the session runs. Congested until
+     * the CONNECT is answered: what comes before waits in the viewer.
+     */
     private final class EngineWire implements ViewerWire {
         private Runnable onDrained = () -> { };
+        private boolean answered;
+
+        @Override
+        public ViewerEvent started(Start start) {
+            String pid = start.isRecovered() && returningPid != null ? returningPid : pids.issue(admitted.auction(), start.position());
+            session.send(socket.answer(pid));
+            answered = true;
+            return null;
+        }
 
         @Override
         public GavelMetrics.Transport transport() {
@@ -271,6 +301,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
         @Override
         public boolean congested() {
+            if (!answered) {
+                return true;
+            }
             if (session.isPolling()) {
                 return session.bufferedChars() > POLL_BUFFER_CHARS;
             }

@@ -1,5 +1,6 @@
 package dev.gavel.server.socketio;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.gavel.core.Json;
 
 import java.util.function.Supplier;
@@ -21,10 +22,10 @@ final class SocketIoSocket {
         void send(String enginePacket);
 
         /**
-         * The client connected to the default namespace: it is a viewer from the moment {@code answer} (the
-         * CONNECT's answer) is sent, which the host may do later (once the node receives the auction's events).
+         * The client connected to the default namespace, with its CONNECT's payload ({@code auth}, null when none):
+         * it is a viewer from the moment the host answers it ({@link #answer}), which it may do later.
          */
-        void connected(String answer);
+        void connected(JsonNode auth);
 
         /** The client left the default namespace: it is no longer a viewer. */
         void disconnected();
@@ -43,6 +44,8 @@ final class SocketIoSocket {
     private final Host host;
     private final Supplier<String> ids;
     private boolean connected;
+    /** The CONNECT's answer, once the host gave it; null until then. */
+    private String answer;
 
     /** @param ids makes the id a CONNECT is answered with */
     SocketIoSocket(Host host, Supplier<String> ids) {
@@ -52,6 +55,16 @@ final class SocketIoSocket {
 
     boolean isConnected() {
         return connected;
+    }
+
+    /**
+     * The CONNECT's answer, {@code 40{"sid":...,"pid":...}}: with the private session id of connection state recovery
+     * ({@code pid}, null for none), which the client sends back when it reconnects. The socket's id is for the client's
+     * own bookkeeping: nothing here looks it up, so none is kept.
+     */
+    String answer(String pid) {
+        answer = MESSAGE + "0{\"sid\":" + Json.quote(ids.get()) + (pid == null ? "" : ",\"pid\":" + Json.quote(pid)) + "}";
+        return answer;
     }
 
     /** Takes the data of one Engine.IO MESSAGE from the client. */
@@ -70,13 +83,15 @@ final class SocketIoSocket {
                     host.send(MESSAGE + "4" + packet.namespace() + ",{\"message\":\"Invalid namespace\"}");
                     return;
                 }
-                // the socket's id is for the client's own bookkeeping: nothing here looks it up, so none is kept
-                String answer = MESSAGE + "0{\"sid\":" + Json.quote(ids.get()) + "}";
                 if (connected) {
-                    host.send(answer);
+                    // asked again: the same answer, once there is one
+                    if (answer != null) {
+                        host.send(answer);
+                    }
                 } else {
                     connected = true;
-                    host.connected(answer);
+                    answer = null;
+                    host.connected(packet.data());
                 }
             }
             case DISCONNECT -> {

@@ -53,13 +53,16 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
     private final Clock clock;
     private final Map<String, SocketIoConnection> connections;
     private final SessionTicker ticker = new SessionTicker();
+    private final SessionPids pids;
 
     /**
      * @param sessions the node's open sessions, shared by every event loop's handler: a session's requests may land
      *                 on any loop
+     * @param recoverySecret what every replica shares, that the pids of connection state recovery are signed with
+     *                 (see {@link SessionPids})
      */
     public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, GavelMetrics metrics,
-                           EngineSettings settings, String nodeId, Clock clock, Sessions sessions) {
+                           EngineSettings settings, String nodeId, Clock clock, Sessions sessions, String recoverySecret) {
         this.admission = admission;
         this.origins = origins;
         this.audience = audience;
@@ -68,6 +71,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         this.nodeId = nodeId;
         this.clock = clock;
         this.connections = sessions.open;
+        this.pids = new SessionPids(recoverySecret);
     }
 
     /**
@@ -155,7 +159,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         if (upgrade) {
             request.toWebSocket()
                     .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, metrics,
-                            connections, ticker, lease, ws))
+                            connections, ticker, lease, pids, ws))
                     .onFailure(e -> {
                         lease.release();
                         LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString());
@@ -163,7 +167,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             return;
         }
         SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, metrics,
-                connections, ticker, lease);
+                connections, ticker, lease, pids);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());

@@ -1,5 +1,6 @@
 package dev.gavel.server.socketio;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -19,8 +20,9 @@ class SocketIoSocketTest {
         }
 
         @Override
-        public void connected(String answer) {
-            log.add("connected, answer " + answer);
+        public void connected(JsonNode auth) {
+            log.add("connected " + auth);
+            log.add("send " + SocketIoSocketTest.this.socket.answer("p1"));
         }
 
         @Override
@@ -43,8 +45,14 @@ class SocketIoSocketTest {
     void connectIsAnsweredWithTheSocketIdAndCountsOnce() {
         socket.receive("0");
         socket.receive("0");
-        assertEquals(List.of("connected, answer 40{\"sid\":\"abc\"}", "send 40{\"sid\":\"abc\"}"), log);
+        assertEquals(List.of("connected null", "send 40{\"sid\":\"abc\",\"pid\":\"p1\"}", "send 40{\"sid\":\"abc\",\"pid\":\"p1\"}"), log);
         assertTrue(socket.isConnected());
+    }
+
+    @Test
+    void aReconnectingClientsPidAndOffsetReachTheHost() {
+        socket.receive("0{\"pid\":\"p0\",\"offset\":\"k3-7\"}");
+        assertEquals("connected {\"pid\":\"p0\",\"offset\":\"k3-7\"}", log.get(0));
     }
 
     @Test
@@ -54,7 +62,7 @@ class SocketIoSocketTest {
         socket.receive("0");
         socket.receive("2[\"heartbeat\"]");
         socket.receive("2[\"whatever\",1,2]");
-        assertEquals(List.of("connected, answer 40{\"sid\":\"abc\"}", "event heartbeat", "event whatever"), log);
+        assertEquals(List.of("connected null", "send 40{\"sid\":\"abc\",\"pid\":\"p1\"}", "event heartbeat", "event whatever"), log);
     }
 
     @Test
@@ -70,7 +78,7 @@ class SocketIoSocketTest {
         socket.receive("0");
         socket.receive("1");
         socket.receive("1");
-        assertEquals(List.of("connected, answer 40{\"sid\":\"abc\"}", "disconnected"), log);
+        assertEquals(List.of("connected null", "send 40{\"sid\":\"abc\",\"pid\":\"p1\"}", "disconnected"), log);
         assertFalse(socket.isConnected());
     }
 
@@ -78,13 +86,13 @@ class SocketIoSocketTest {
     void aBrokenPacketFailsTheSession() {
         socket.receive("0");
         socket.receive("2{\"not\":\"an array\"}");
-        assertEquals(List.of("connected, answer 40{\"sid\":\"abc\"}", "fail"), log);
+        assertEquals(List.of("connected null", "send 40{\"sid\":\"abc\",\"pid\":\"p1\"}", "fail"), log);
     }
 
     @Test
     void strayAcknowledgementsChangeNothing() {
         socket.receive("0");
         socket.receive("31[]");
-        assertEquals(List.of("connected, answer 40{\"sid\":\"abc\"}"), log);
+        assertEquals(List.of("connected null", "send 40{\"sid\":\"abc\",\"pid\":\"p1\"}"), log);
     }
 }
