@@ -12,6 +12,8 @@ package dev.gavel.server;
  *       streaming response or a request waiting for its auction is the server's business, not the client's.</li>
  *   <li>Once every response has ended, the connection may wait for its next request for the idle timeout; once a
  *       byte of that request arrives, its head must be complete within the header timeout.</li>
+ *   <li>A connection whose answers stay unread (it is not writable) for the idle timeout is closed, whatever it is
+ *       doing: a client that asks and never reads must not hold its socket for ever.</li>
  *   <li>A connection upgraded to a WebSocket is a viewer: never timed here again (its pings are).</li>
  * </ul>
  *
@@ -24,7 +26,9 @@ final class ConnectionDeadlines {
         /** A request head that was not complete in time, or a new connection that sent none. */
         HEADER,
         /** No new request within the idle timeout after the last response. */
-        IDLE
+        IDLE,
+        /** Answers left unread for the idle timeout. */
+        UNREAD
     }
 
     static final long NONE = Long.MAX_VALUE;
@@ -37,6 +41,8 @@ final class ConnectionDeadlines {
     private boolean awaitingHead = true;
     private boolean upgraded;
     private long deadline;
+    /** Since when the client has not read its answers, or -1. */
+    private long unreadSince = -1;
 
     /** A connection accepted at {@code now}: its first request head is due within the header timeout. */
     ConnectionDeadlines(long headerMillis, long idleMillis, long now) {
@@ -71,6 +77,18 @@ final class ConnectionDeadlines {
         }
     }
 
+    /** The client stopped reading: the connection's answers queue. */
+    void unread(long now) {
+        if (unreadSince < 0) {
+            unreadSince = now;
+        }
+    }
+
+    /** The client reads its answers again. */
+    void read() {
+        unreadSince = -1;
+    }
+
     /** The connection is a WebSocket now. */
     void upgraded() {
         upgraded = true;
@@ -84,11 +102,17 @@ final class ConnectionDeadlines {
 
     /** When the connection must be closed if nothing happens before, or {@link #NONE}. */
     long deadline() {
-        return deadline;
+        if (upgraded || unreadSince < 0) {
+            return deadline;
+        }
+        return Math.min(deadline, unreadSince + idleMillis);
     }
 
     /** Why the connection must be closed at {@code now}, or null when it need not. */
     Expiry expired(long now) {
+        if (!upgraded && unreadSince >= 0 && now >= unreadSince + idleMillis) {
+            return Expiry.UNREAD;
+        }
         if (deadline == NONE || now < deadline) {
             return null;
         }

@@ -41,7 +41,8 @@ import java.util.concurrent.TimeUnit;
  *       The connection's place is given back when it closes, whatever it became.</li>
  *   <li><b>Header and idle timeouts</b> ({@link ConnectionDeadlines}): a connection that does not complete a request
  *       head in time (slowloris, or nothing at all) is closed and counted ({@code header_timeout}); one that waits
- *       for its next request longer than the idle timeout is closed.</li>
+ *       for its next request longer than the idle timeout is closed, and so is one that leaves its answers unread that
+ *       long ({@code unread_answers}).</li>
  *   <li><b>Unread answers</b>: while more is queued for the client than the channel's high water mark (it does not
  *       read what it asked for, e.g. pipelined requests it never reads the answers of), the connection reads no more
  *       requests, as a proxy would ({@link Intake}); so does one with {@value #MAX_IN_PROGRESS} requests read and not
@@ -174,6 +175,10 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             settings.metrics().refused("header_timeout");
             RefusalLog.refused("no complete request head within HTTP_HEADER_TIMEOUT_MS (connection closed)");
             ctx.close();
+        } else if (expiry == ConnectionDeadlines.Expiry.UNREAD) {
+            settings.metrics().refused("unread_answers");
+            RefusalLog.refused("answers left unread for HTTP_IDLE_TIMEOUT_MS (connection closed)");
+            ctx.close();
         } else if (expiry == ConnectionDeadlines.Expiry.IDLE) {
             ctx.close();
         } else {
@@ -187,6 +192,17 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
             deadlines.requestStarted();
         }
         ctx.fireChannelRead(msg);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable()) {
+            deadlines.read();
+        } else {
+            deadlines.unread(now());
+            watch();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

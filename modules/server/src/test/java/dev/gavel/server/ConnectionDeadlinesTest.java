@@ -80,4 +80,21 @@ class ConnectionDeadlinesTest {
         assertEquals(ConnectionDeadlines.NONE, deadlines.deadline());
         assertNull(deadlines.expired(Long.MAX_VALUE - 1));
     }
+
+    @Test
+    void answersLeftUnreadForTheIdleTimeoutCloseTheConnectionWhateverItIsDoing() {
+        ConnectionDeadlines deadlines = new ConnectionDeadlines(HEADER, IDLE, 0);
+        deadlines.requestStarted();
+        deadlines.unread(1_000);
+        deadlines.unread(5_000);
+        assertEquals(1_000 + IDLE, deadlines.deadline(), "from when it stopped reading");
+        assertNull(deadlines.expired(1_000 + IDLE - 1));
+        assertEquals(ConnectionDeadlines.Expiry.UNREAD, deadlines.expired(1_000 + IDLE));
+
+        deadlines.read();
+        assertEquals(ConnectionDeadlines.NONE, deadlines.deadline(), "reading again: a request in progress is not timed");
+        deadlines.unread(100_000);
+        deadlines.upgraded();
+        assertNull(deadlines.expired(Long.MAX_VALUE - 1), "a viewer's slow reading is its pings' and its bound's business");
+    }
 }
