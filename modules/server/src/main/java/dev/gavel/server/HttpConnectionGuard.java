@@ -218,7 +218,7 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
         if (ends) {
             deadlines.responseEnded(now());
             watch();
-            intake.resume();
+            intake.resumeLater();
         }
     }
 
@@ -338,12 +338,22 @@ final class HttpConnectionGuard extends ChannelDuplexHandler {
 
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            resume();
+            resumeLater();
             ctx.fireChannelWritabilityChanged();
         }
 
+        /**
+         * Resumes in a task of its own, when anything waits: what calls this (an answer being written, a flush) is in
+         * the middle of Vert.x's work on the connection, which the next request must not enter.
+         */
+        void resumeLater() {
+            if ((!held.isEmpty() || stoppedReading) && intakeCtx != null) {
+                intakeCtx.executor().execute(this::resume);
+            }
+        }
+
         /** Feeds what waits, and reads again, once the connection is open to more requests. */
-        void resume() {
+        private void resume() {
             ChannelHandlerContext ctx = intakeCtx;
             if (feeding || ctx == null || ctx.isRemoved() || !open(ctx)) {
                 return;
