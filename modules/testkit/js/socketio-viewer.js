@@ -1,7 +1,8 @@
 // A viewer with the official socket.io-client, as the auction team's front end connects.
 // Usage: node socketio-viewer.js <url> <options as JSON>   (options go to io(url, options) as they are)
-// Prints JSON lines: open (the Engine.IO session, with its first transport), connect, upgrade, event,
-// connect_error, disconnect. Reads commands:
+// Prints JSON lines: open (the Engine.IO session, with its first transport), connect (with socket.recovered),
+// upgrade, event (with the offset that connection state recovery keeps, when the server sent one), connect_error,
+// disconnect. Reads commands:
 // {"cmd":"emit","name":...} and {"cmd":"close"}.
 "use strict";
 const { io } = require("socket.io-client");
@@ -14,7 +15,7 @@ socket.io.on("open", () => {
   out({ type: "open", transport: socket.io.engine.transport.name });
   socket.io.engine.on("upgrade", (transport) => out({ type: "upgrade", transport: transport.name }));
 });
-socket.on("connect", () => out({ type: "connect", transport: socket.io.engine.transport.name }));
+socket.on("connect", () => out({ type: "connect", transport: socket.io.engine.transport.name, recovered: socket.recovered }));
 socket.on("connect_error", (err) => {
   const context = err.context;
   out({
@@ -25,7 +26,12 @@ socket.on("connect_error", (err) => {
   });
 });
 socket.on("disconnect", (reason) => out({ type: "disconnect", reason }));
-socket.onAny((name, ...args) => out({ type: "event", name, data: args.length === 0 ? null : args[0] }));
+socket.onAny((name, ...args) => out({
+  type: "event",
+  name,
+  data: args.length === 0 ? null : args[0],
+  offset: args.length > 1 && typeof args[args.length - 1] === "string" ? args[args.length - 1] : null,
+}));
 
 commands((command) => {
   if (command.cmd === "emit") {

@@ -12,7 +12,7 @@ const sock = new SockJS(url, null, JSON.parse(options || "{}"));
 sock.onopen = () => out({ type: "open", transport: sock.transport });
 sock.onmessage = (message) => {
   const frame = JSON.parse(message.data);
-  out({ type: "event", name: frame.event, data: frame.data === undefined ? null : frame.data });
+  out({ type: "event", name: frame.event, data: frame.data === undefined ? null : frame.data, offset: frame.offset || null });
 };
 sock.onclose = (close) => {
   out({ type: "close", code: close.code, reason: close.reason });

@@ -224,9 +224,14 @@ final class AuctionFeed implements EventBroker.AuctionListener {
                             .log("Could not read the auction's event log, will retry: {}", ar.cause().toString());
                     feeds.timers().schedule(RETRY_MILLIS, () -> {
                         synchronized (this) {
-                            if (!closed) {
+                            if (closed) {
+                                return;
+                            }
+                            if (from != null || state == State.LIVE) {
                                 state = State.LIVE;
                                 catchUp();
+                            } else {
+                                catchUpAgain = true;
                             }
                         }
                     });
@@ -293,6 +298,10 @@ final class AuctionFeed implements EventBroker.AuctionListener {
             lastBid = read.lastBid();
             bidForJoiners = null;
             recent.clear();
+            // viewers started at an offset the log no longer reaches would skip the events that now take its numbers
+            for (LocalRooms loop : loops) {
+                loop.context().runOnContext(v -> loop.rebased(auction));
+            }
             return;
         }
         if (!read.continuous()) {

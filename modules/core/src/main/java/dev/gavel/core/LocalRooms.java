@@ -143,6 +143,18 @@ final class LocalRooms {
         }
     }
 
+    /**
+     * The auction's log went back (Redis lost events it had acknowledged) and its feed goes on from the new head: the
+     * offsets viewers here were started at may be past it, and no longer say which events are theirs. Every event
+     * queued before this reached them already; from here on, each gets every event.
+     */
+    void rebased(AuctionId auction) {
+        Room room = rooms.get(auction);
+        if (room != null && room.notYet != null) {
+            room.notYet.values().removeIf(java.util.Objects::nonNull);
+        }
+    }
+
     /** Sends an event to the auction's viewers here that are at an offset before it, in the order events arrive. */
     void event(AuctionId auction, ViewerEvent event) {
         Room room = rooms.get(auction);

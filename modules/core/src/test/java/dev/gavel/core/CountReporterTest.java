@@ -214,6 +214,35 @@ class CountReporterTest {
         assertEquals(List.of("3/3", "4/5"), joiner.counts());
     }
 
+    /**
+     * The store came back after it was lost: every entry is written again at the next flush, and for a heartbeat
+     * interval counts are only taken in, so that viewers never see a sum of the entries written again so far.
+     */
+    @Test
+    void afterTheStoreCameBackEveryEntryIsWrittenAgainAndCountsAreHeldForAHeartbeat() throws Exception {
+        RecordingViewer viewer = join(loop0, A, 3).get(0);
+        join(loop1, B, 1);
+        flushAndDeliver();
+        assertEquals(List.of("3/3"), viewer.counts());
+        flushAndDeliver();
+        reports.clear();
+
+        run(context, reporter::rewriteAll);
+        contexts.drain();
+        assertEquals(List.of(Map.of(A, new PresenceStore.LocalCount(3, 3), B, new PresenceStore.LocalCount(1, 1))), reports,
+                "every entry, changed or not");
+        assertEquals(SETTINGS.heartbeatMillis(), reporter.countsHeldFor(timers.millis()));
+
+        engine.presence().report("node-2", Map.of(A, new PresenceStore.LocalCount(2, 0))).await(1, TimeUnit.SECONDS);
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis() - 1)));
+        contexts.drain();
+        assertEquals(List.of("3/3"), viewer.counts(), "taken in, not shown yet");
+        assertEquals(5, feeds.known(A).current());
+        run(context, () -> timers.advance(Duration.ofMillis(1)));
+        contexts.drain();
+        assertEquals(List.of("3/3", "5/5"), viewer.counts());
+    }
+
     @Test
     void stopRemovesTheReplicasEntries() throws Exception {
         join(loop0, A, 4);

@@ -2,6 +2,7 @@ package dev.gavel.core;
 
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,7 +27,8 @@ class LocalRoomsTest {
 
     private static final AuctionId A = AuctionId.of("a");
     private static final AuctionId B = AuctionId.of("b");
-    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
+    /** Reads of the log time out after a minute: long enough never to fire while a test holds one back. */
+    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 60_000);
 
     private final ManualTimers timers = new ManualTimers();
     private final ScriptedBroker broker = new ScriptedBroker();
@@ -41,9 +43,10 @@ class LocalRoomsTest {
 
     @BeforeEach
     void start() {
-        vertx = Vertx.vertx();
-        home = vertx.getOrCreateContext();
-        loop = vertx.getOrCreateContext();
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        List<Context> made = OnContexts.onEachEventLoop(vertx);
+        home = made.get(0);
+        loop = made.get(1);
         contexts = new OnContexts(home, loop);
         feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, AudienceMetrics.NONE, now -> 0);
         rooms = new LocalRooms(loop, (deltas, ids) -> {

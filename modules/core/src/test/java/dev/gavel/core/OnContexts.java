@@ -1,7 +1,12 @@
 package dev.gavel.core;
 
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -17,6 +22,19 @@ final class OnContexts {
 
     OnContexts(Context... contexts) {
         this.contexts = List.of(contexts);
+    }
+
+    /**
+     * One context on each of {@code vertx}'s event loops, in order (contexts made from a test's thread would all share
+     * one event loop): a server's loops, each on a thread of its own.
+     */
+    static List<Context> onEachEventLoop(Vertx vertx) {
+        List<Context> made = new ArrayList<>();
+        VertxInternal internal = (VertxInternal) vertx;
+        for (EventExecutor eventLoop : internal.nettyEventLoopGroup()) {
+            made.add(internal.contextBuilder().withEventLoop((EventLoop) eventLoop).build());
+        }
+        return made;
     }
 
     /** Runs {@code action} on {@code context} and waits for it. */

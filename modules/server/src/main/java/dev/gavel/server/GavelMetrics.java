@@ -67,6 +67,8 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     private final Counter eventsPublished;
     private final Counter slowCloses;
     private final Counter redisReconnects;
+    private final Counter gapsRepaired;
+    private final Counter gapsLost;
     private final Timer eventLag;
     private final Timer[] redisLatency = new Timer[Operation.values().length];
     private final Counter[] redisErrors = new Counter[Operation.values().length];
@@ -89,6 +91,12 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
         eventsPublished = counter("gavel.events.published", "Events accepted by this replica's API for publishing.");
         slowCloses = counter("gavel.slow.viewer.closes",
                 "Viewers closed with 1013 because they fell too far behind on what they were sent.");
+        gapsRepaired = Counter.builder("gavel.event.gaps").tag("outcome", "repaired")
+                .description("Gaps in an auction's events seen by this replica: repaired from the log, or lost (no longer in it).")
+                .register(registry);
+        gapsLost = Counter.builder("gavel.event.gaps").tag("outcome", "lost")
+                .description("Gaps in an auction's events seen by this replica: repaired from the log, or lost (no longer in it).")
+                .register(registry);
         redisReconnects = counter("gavel.redis.reconnects", "Times a Redis subscriber connection (one per master on a Redis Cluster) was lost and restored.");
         eventLag = Timer.builder("gavel.event.lag")
                 .description("From an event's publishing (on any replica) to its hand-over to this replica's viewers, per event loop.")
@@ -220,6 +228,16 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     @Override
     public void broadcast() {
         broadcasts.increment();
+    }
+
+    @Override
+    public void gapRepaired() {
+        gapsRepaired.increment();
+    }
+
+    @Override
+    public void gapUnrecoverable() {
+        gapsLost.increment();
     }
 
     @Override

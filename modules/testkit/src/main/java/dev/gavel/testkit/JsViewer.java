@@ -79,6 +79,11 @@ public final class JsViewer implements AutoCloseable {
         return open(port, "slug=" + slug + "&viewerId=" + viewerId, transport, " as " + viewerId);
     }
 
+    /** A {@code sockjs-client} viewer on one transport with a query of the caller's, e.g. {@code slug=...&offset=...}. */
+    public static JsViewer sockJsWithQuery(int port, String query, String transport) {
+        return open(port, query, transport, " with " + query);
+    }
+
     private static JsViewer open(int port, String query, String transport, String who) {
         JsonObject options = new JsonObject().put("transports", List.of(transport));
         return start("sockjs-client " + transport + who, List.of(), "sockjs-viewer.js",

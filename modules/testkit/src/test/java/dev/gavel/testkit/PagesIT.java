@@ -150,6 +150,9 @@ class PagesIT {
         // the same page on a phone
         open("phone", "http://127.0.0.1:" + gavel.cluster().port(2) + "/auctions/lot", "phone", 390, 780);
         awaitText("phone", COUNT, "● 4 watching");
+        // a page opened late shows the bid everybody else sees at once, and not the sold that came before it
+        awaitText("phone", "#player-name", "Virat");
+        assertEquals("", browser.visibleText("phone", "#toast"), "the past sold is not replayed");
         browser.screenshot("phone", SCREENSHOTS.resolve("live-view-phone.png"));
 
         // bad input is said in words: a player that is not an object never leaves the page, an id the node refuses

@@ -68,6 +68,47 @@ class RedisClusterIT {
         return auctions;
     }
 
+    /**
+     * The subscriber links to the master of an auction's shard are cut twice (CLIENT KILL TYPE pubsub on that master)
+     * while 150 events are published at 50 a second: the viewers still get every one, once, in order, read from the
+     * auction's log on the shard once the links are back.
+     */
+    @Test
+    void viewersMissNothingWhileTheShardsSubscriberLinksAreCut() throws Exception {
+        try (Cluster gavel = Cluster.start(null, 2, Map.of("REDIS_CLUSTER", redis.seedAddresses(), "NODE_TTL_MS", "5000"))) {
+            String auction = "cut-shard";
+            RedisProcess master = redis.masterOf(counts(auction));
+            List<TestViewer> viewers = IntStream.range(0, 5).mapToObj(i -> TestViewer.watch(gavel.port(0), auction)).toList();
+            try {
+                viewers.forEach(viewer -> viewer.awaitCurrent(5));
+                CompletableFuture<Void> publishing = CompletableFuture.runAsync(() -> {
+                    for (int i = 1; i <= 150; i++) {
+                        long next = System.nanoTime() + 20_000_000;
+                        ApiClient.Answer answer = ApiClient.adminPost(gavel.port(1), "/api/v1/auctions/" + auction + "/bidding",
+                                new JsonObject().put("bid", i).encode());
+                        assertEquals(202, answer.status(), answer.toString());
+                        while (System.nanoTime() < next) {
+                            Thread.onSpinWait();
+                        }
+                    }
+                });
+                for (int atLeast : new int[] {40, 90}) {
+                    await().atMost(TestViewer.PATIENCE).until(() -> viewers.get(0).events("playerBiddingUpdate").size() >= atLeast);
+                    assertTrue((Long) redis.command(master, "CLIENT", "KILL", "TYPE", "pubsub") >= 1, "killed the shard's subscribers");
+                }
+                publishing.get(60, TimeUnit.SECONDS);
+                List<Integer> expected = IntStream.rangeClosed(1, 150).boxed().toList();
+                for (TestViewer viewer : viewers) {
+                    await().atMost(TestViewer.PATIENCE).until(() -> viewer.events("playerBiddingUpdate").size() >= 150);
+                    assertEquals(expected, viewer.events("playerBiddingUpdate").stream()
+                            .map(data -> ((JsonObject) data).getInteger("bid")).toList(), "each once, in order");
+                }
+            } finally {
+                TestViewer.closeAll(viewers);
+            }
+        }
+    }
+
     @Test
     void viewersOfAuctionsOnEveryShardCountExactlyAndGetTheirEventsOverShardedPubSub() {
         Map<String, RedisProcess> auctions = auctionsOverEveryShard("lot");
