@@ -19,6 +19,8 @@ COPY modules/server/js/package.json modules/server/js/package-lock.json modules/
 COPY modules/core/src modules/core/src
 COPY modules/redis/src modules/redis/src
 COPY modules/server/src modules/server/src
+# gavel_build_info's commit: the context has no .git, so `docker build --build-arg GAVEL_COMMIT=$(git rev-parse --short=12 HEAD)`
+ARG GAVEL_COMMIT=""
 RUN --mount=type=cache,target=/root/.m2 \
     mvn -B -q package -pl modules/server -am -DskipTests -DskipITs
 
@@ -32,7 +34,8 @@ USER 10001:10001
 ENV PORT=8080
 EXPOSE 8080
 # bash's /dev/tcp rather than curl: the JRE image does not promise curl, and a JVM per check would cost more
-# than the check. Any answer but 200 (503 while stopping, full, or without Redis) marks the container unhealthy.
+# than the check. Any answer but 200 (503 while stopping, full or overloaded; never for Redis, which every replica
+# shares) marks the container unhealthy.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PORT:-8080} && printf 'GET /health/ready HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && read -r status <&3 && [[ $status == *' 200 '* ]]"]
 # The JVM is PID 1 and gets SIGTERM itself (exec form, no shell): it runs the node's graceful stop.

@@ -7,15 +7,20 @@
 #   deploy/local/cluster.sh down     stop exactly what `up` started, by the PIDs it wrote
 #
 # Settings (environment): GAVEL_REPLICAS (3), GAVEL_LB_PORT (8080, nginx), GAVEL_BASE_PORT (8081: replica i
-# listens on BASE+i), GAVEL_REDIS_PORT (6390), GAVEL_STATE_DIR (deploy/local/state: pid files, logs, nginx.conf),
-# GAVEL_JAR (modules/server/target/gavel.jar), GAVEL_JAVA_OPTS (-Xmx256m). Every other variable the node knows
-# (NODE_TTL_MS, ADMIN_TOKEN, ...) passes through to the replicas; NODE_ID is gavel-<i>, REDIS_URL the local Redis.
+# listens on BASE+i), GAVEL_MANAGEMENT_BASE_PORT (9091: replica i serves /metrics and the probes on BASE+i, its
+# MANAGEMENT_PORT, which nginx does not route), GAVEL_REDIS_PORT (6390), GAVEL_STATE_DIR (deploy/local/state: pid
+# files, logs, nginx.conf), GAVEL_JAR (modules/server/target/gavel.jar), GAVEL_JAVA_OPTS (-Xmx256m). Every other
+# variable the node knows (NODE_TTL_MS, ADMIN_TOKEN, ...) passes through to the replicas; NODE_ID is gavel-<i>,
+# REDIS_URL the local Redis, and TRUSTED_PROXIES, unless set, 127.0.0.1: nginx, which names each client in
+# X-Forwarded-For, so that the per-address limits apply per client and not to everybody behind nginx at once.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 replicas="${GAVEL_REPLICAS:-3}"
 lb_port="${GAVEL_LB_PORT:-8080}"
 base_port="${GAVEL_BASE_PORT:-8081}"
+management_base_port="${GAVEL_MANAGEMENT_BASE_PORT:-9091}"
+trusted_proxies="${TRUSTED_PROXIES:-127.0.0.1}"
 redis_port="${GAVEL_REDIS_PORT:-6390}"
 state="${GAVEL_STATE_DIR:-$root/deploy/local/state}"
 jar="${GAVEL_JAR:-$root/modules/server/target/gavel.jar}"
@@ -71,9 +76,10 @@ redis_up() {
 }
 
 replica_up() { # index
-  local i="$1" port=$((base_port + $1))
+  local i="$1" port=$((base_port + $1)) management=$((management_base_port + $1))
   if running "$state/gavel-$i.pid"; then return; fi
-  PORT="$port" NODE_ID="gavel-$i" REDIS_URL="redis://127.0.0.1:$redis_port" \
+  PORT="$port" MANAGEMENT_PORT="$management" TRUSTED_PROXIES="$trusted_proxies" NODE_ID="gavel-$i" \
+    REDIS_URL="redis://127.0.0.1:$redis_port" \
     java $java_opts -XX:+ExitOnOutOfMemoryError -jar "$jar" >>"$state/gavel-$i.log" 2>&1 &
   echo $! >"$state/gavel-$i.pid"
 }
@@ -118,11 +124,11 @@ up() {
   local i
   for ((i = 0; i < replicas; i++)); do replica_up "$i"; done
   for ((i = 0; i < replicas; i++)); do
-    wait_for 60 "gavel-$i (port $((base_port + i)))" http_ok $((base_port + i)) /health/ready \
-      || { echo "cluster: gavel-$i says: $(http_answer $((base_port + i)) /health/ready)" >&2; return 1; }
+    wait_for 60 "gavel-$i (port $((base_port + i)))" http_ok $((management_base_port + i)) /health/ready \
+      || { echo "cluster: gavel-$i says: $(http_answer $((management_base_port + i)) /health/ready)" >&2; return 1; }
   done
   nginx_up
-  echo "cluster: $replicas replicas behind http://127.0.0.1:$lb_port"
+  echo "cluster: $replicas replicas behind http://127.0.0.1:$lb_port; /metrics on 127.0.0.1:$management_base_port.. (one per replica)"
 }
 
 stop() { # name: SIGTERM, then SIGKILL after 15 s; removes the pid file
@@ -153,7 +159,7 @@ status() {
       local extra=""
       if [[ "$name" == gavel-* ]]; then
         i="${name#gavel-}"
-        if http_ok $((base_port + i)) /health/ready; then extra=" ready"; else extra=" not ready"; fi
+        if http_ok $((management_base_port + i)) /health/ready; then extra=" ready"; else extra=" not ready"; fi
       fi
       echo "$name: running, pid $(cat "$state/$name.pid")$extra"
     else

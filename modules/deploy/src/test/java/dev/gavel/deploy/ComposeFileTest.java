@@ -12,6 +12,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,7 +61,7 @@ class ComposeFileTest {
     @Test
     void redisThreeReplicasAndNginxStartInOrderOfHealth() {
         JsonNode services = resolved().path("services");
-        assertEquals(Set.of("redis", "gavel-0", "gavel-1", "gavel-2", "nginx"), names(services));
+        assertEquals(Set.of("redis", "gavel-0", "gavel-1", "gavel-2", "nginx", "prometheus"), names(services));
         assertTrue(services.path("redis").path("image").asText().startsWith("redis:7"));
         Set<String> nodeIds = new TreeSet<>();
         for (String replica : List.of("gavel-0", "gavel-1", "gavel-2")) {
@@ -73,6 +74,40 @@ class ComposeFileTest {
         assertTrue(services.path("redis").has("healthcheck"));
         assertTrue(services.path("nginx").has("healthcheck"));
         assertTrue(services.path("nginx").path("ports").toString().contains("8080"));
+    }
+
+    /**
+     * Behind nginx, every replica trusts exactly nginx's fixed address to name the client, serves /metrics on its
+     * management port, which is not published, and Prometheus scrapes that port (deploy/prometheus/prometheus.yml);
+     * the template sends the client in X-Forwarded-For and never proxies /metrics; cluster.sh does the same locally.
+     */
+    @Test
+    void theReplicasTrustOnlyNginxAndServeMetricsOnlyOnTheirManagementPort() throws IOException {
+        JsonNode services = resolved().path("services");
+        String nginxAddress = services.path("nginx").path("networks").path("gavel").path("ipv4_address").asText();
+        assertFalse(nginxAddress.isEmpty(), services.path("nginx").toString());
+        Set<String> targets = new TreeSet<>();
+        for (String replica : List.of("gavel-0", "gavel-1", "gavel-2")) {
+            JsonNode service = services.path(replica);
+            assertEquals(nginxAddress, service.path("environment").path("TRUSTED_PROXIES").asText(), replica);
+            String management = service.path("environment").path("MANAGEMENT_PORT").asText();
+            assertEquals("9090", management, replica);
+            assertTrue(service.path("ports").isMissingNode() || service.path("ports").isEmpty(), replica + " publishes no port");
+            targets.add(replica + ":" + management);
+        }
+        JsonNode prometheus = new YAMLMapper().readTree(Repo.read("deploy/prometheus/prometheus.yml"));
+        JsonNode job = prometheus.path("scrape_configs").path(0);
+        assertEquals("gavel", job.path("job_name").asText());
+        Set<String> scraped = new TreeSet<>();
+        job.path("static_configs").path(0).path("targets").forEach(t -> scraped.add(t.asText()));
+        assertEquals(targets, scraped);
+
+        String template = Repo.read(TEMPLATE);
+        assertTrue(template.contains("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;"), TEMPLATE);
+        assertTrue(Pattern.compile("location = /metrics \\{\\s*return 404;").matcher(template).find(), TEMPLATE);
+        String cluster = Repo.read("deploy/local/cluster.sh");
+        assertTrue(cluster.contains("MANAGEMENT_PORT=\"$management\"") && cluster.contains("TRUSTED_PROXIES=\"$trusted_proxies\""),
+                "cluster.sh gives its replicas a management port and trusts its nginx");
     }
 
     /** The same nginx file for compose and the local cluster, with every variable it needs given by both. */

@@ -1,7 +1,14 @@
 package dev.gavel.deploy;
 
 import dev.gavel.deploy.ManifestValidator.Manifest;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRoute;
+import io.fabric8.kubernetes.api.model.gatewayapi.v1.HTTPRouteRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodSpec;
@@ -23,6 +30,7 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -78,6 +86,93 @@ class KubernetesManifestsTest {
             assertTrue(kinds.containsAll(Set.of("Namespace", "Deployment", "Service", "Ingress", "HorizontalPodAutoscaler",
                     "PodDisruptionBudget", "ConfigMap")), overlay + " builds " + kinds);
         }
+        Set<String> prod = build("k8s/overlays/prod").stream().map(Manifest::toString).collect(Collectors.toSet());
+        assertTrue(prod.containsAll(Set.of("NetworkPolicy/gavel", "ServiceMonitor/gavel", "PrometheusRule/gavel")), prod.toString());
+    }
+
+    /**
+     * The Gateway API component, applied on top of prod (in prod's namespace, as uncommenting it in prod's
+     * kustomization does): an HTTPRoute that is
+     * valid (fabric8's Gateway API model, unknown fields refused) replaces the Ingress, routes the public port only, and
+     * keeps viewer connections open (no timeout) and sessions on their pod (a cookie).
+     */
+    @Test
+    void theGatewayApiComponentReplacesTheIngressWithAnHttpRouteOfTheSameSettings() throws IOException {
+        Path overlay = Repo.path("modules/deploy/target/prod-with-gateway-api");
+        Files.createDirectories(overlay);
+        Path k8s = overlay.relativize(Repo.path("k8s"));
+        Files.writeString(overlay.resolve("kustomization.yaml"), "apiVersion: kustomize.config.k8s.io/v1beta1\n"
+                + "kind: Kustomization\nnamespace: gavel\nresources:\n  - " + k8s.resolve("overlays/prod") + "\ncomponents:\n  - "
+                + k8s.resolve("components/gateway-api") + "\n");
+        List<Manifest> manifests = build("modules/deploy/target/prod-with-gateway-api");
+        assertTrue(manifests.stream().noneMatch(m -> m.kind().equals("Ingress")), manifests.toString());
+        HTTPRoute route = (HTTPRoute) VALIDATOR.validate(only(manifests, "HTTPRoute", "gavel"));
+        assertEquals("gavel", route.getMetadata().getNamespace());
+        HTTPRouteRule rule = route.getSpec().getRules().get(0);
+        assertEquals("gavel", rule.getBackendRefs().get(0).getName());
+        int publicPort = servicePort(manifests, "http");
+        assertEquals(publicPort, rule.getBackendRefs().get(0).getPort(), "the public port, never the management port");
+        assertEquals("0s", rule.getTimeouts().getRequest());
+        assertEquals("0s", rule.getTimeouts().getBackendRequest());
+        assertEquals("Cookie", rule.getSessionPersistence().getType());
+    }
+
+    /**
+     * Every pod is scraped, and probed, on its management port, which neither the Ingress nor anything public routes;
+     * the ServiceMonitor (prod) and the pod annotations name that port; every overlay says which proxies may name the
+     * client; and prod's NetworkPolicy lets in only the ingress controller (public port) and Prometheus (management port)
+     * and lets out only Redis and DNS.
+     */
+    @Test
+    void metricsAndProbesAreOnTheManagementPortAndOnlyTheIngressControllerReachesThePublicOne() {
+        for (String overlay : overlays()) {
+            List<Manifest> manifests = build(overlay);
+            Container gavel = gavelContainer(manifests);
+            int management = gavel.getPorts().stream().filter(p -> "management".equals(p.getName())).findFirst()
+                    .orElseThrow(() -> new AssertionError(overlay + ": no container port named management")).getContainerPort();
+            Map<String, String> config = configMap(manifests, "gavel-config");
+            assertEquals(String.valueOf(management), config.get("MANAGEMENT_PORT"), overlay);
+            assertTrue(config.containsKey("TRUSTED_PROXIES") && !config.get("TRUSTED_PROXIES").isBlank(), overlay + ": " + config);
+            for (var probe : List.of(gavel.getStartupProbe(), gavel.getLivenessProbe(), gavel.getReadinessProbe())) {
+                assertEquals("management", probe.getHttpGet().getPort().getStrVal(), overlay);
+            }
+            Deployment deployment = (Deployment) VALIDATOR.validate(only(manifests, "Deployment", "gavel"));
+            assertEquals(String.valueOf(management),
+                    deployment.getSpec().getTemplate().getMetadata().getAnnotations().get("prometheus.io/port"), overlay);
+            Ingress ingress = (Ingress) VALIDATOR.validate(only(manifests, "Ingress", "gavel"));
+            ingress.getSpec().getRules().forEach(r -> r.getHttp().getPaths().forEach(path ->
+                    assertEquals("http", path.getBackend().getService().getPort().getName(), overlay + ": the Ingress routes the public port only")));
+        }
+
+        List<Manifest> prod = build("k8s/overlays/prod");
+        JsonNode monitor = only(prod, "ServiceMonitor", "gavel").json();
+        assertEquals("management", monitor.path("spec").path("endpoints").path(0).path("port").asText());
+        assertEquals("/metrics", monitor.path("spec").path("endpoints").path(0).path("path").asText());
+        servicePort(prod, "management");
+
+        NetworkPolicy policy = (NetworkPolicy) VALIDATOR.validate(only(prod, "NetworkPolicy", "gavel"));
+        assertEquals("gavel", policy.getSpec().getPodSelector().getMatchLabels().get("app.kubernetes.io/name"));
+        assertEquals(List.of("Ingress", "Egress"), policy.getSpec().getPolicyTypes());
+        Map<String, Set<Integer>> in = new java.util.TreeMap<>();
+        policy.getSpec().getIngress().forEach(rule -> rule.getFrom().forEach(peer -> in.computeIfAbsent(
+                peer.getNamespaceSelector().getMatchLabels().get("kubernetes.io/metadata.name"), n -> new java.util.TreeSet<>())
+                .addAll(rule.getPorts().stream().map(p -> p.getPort().getIntVal()).toList())));
+        assertEquals(Map.of("ingress-nginx", Set.of(8080), "monitoring", Set.of(9090)), in);
+        Set<Integer> out = policy.getSpec().getEgress().stream().flatMap(rule -> rule.getPorts().stream())
+                .map(p -> p.getPort().getIntVal()).collect(Collectors.toSet());
+        assertEquals(Set.of(6379, 26379, 53), out);
+    }
+
+    private static int servicePort(List<Manifest> manifests, String name) {
+        Service service = (Service) VALIDATOR.validate(only(manifests, "Service", "gavel"));
+        return service.getSpec().getPorts().stream().filter(p -> name.equals(p.getName())).findFirst()
+                .orElseThrow(() -> new AssertionError("Service/gavel has no port " + name)).getPort();
+    }
+
+    private static Map<String, String> configMap(List<Manifest> manifests, String prefix) {
+        List<Manifest> found = manifests.stream().filter(m -> m.kind().equals("ConfigMap") && m.name().startsWith(prefix)).toList();
+        assertEquals(1, found.size(), found::toString);
+        return ((ConfigMap) VALIDATOR.validate(found.get(0))).getData();
     }
 
     @Test
@@ -101,7 +196,11 @@ class KubernetesManifestsTest {
             PodSpec pod = deployment.getSpec().getTemplate().getSpec();
             Container gavel = gavelContainer(manifests);
 
-            assertEquals(3, deployment.getSpec().getReplicas(), overlay);
+            // the HorizontalPodAutoscaler owns the count: a `replicas` would reset it on every apply
+            assertNull(deployment.getSpec().getReplicas(), overlay + ": no replicas beside the HorizontalPodAutoscaler");
+            HorizontalPodAutoscaler hpa = (HorizontalPodAutoscaler) VALIDATOR.validate(only(manifests, "HorizontalPodAutoscaler", "gavel"));
+            assertEquals("gavel", hpa.getSpec().getScaleTargetRef().getName(), overlay);
+            assertEquals(3, hpa.getSpec().getMinReplicas(), overlay);
             assertEquals(1, deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal(), overlay);
             assertEquals(1, deployment.getSpec().getStrategy().getRollingUpdate().getMaxSurge().getIntVal(), overlay);
 
@@ -176,7 +275,7 @@ class KubernetesManifestsTest {
     @Test
     void brokenManifestsAreRefused() {
         List<Manifest> broken = build("modules/deploy/src/test/resources/broken-k8s");
-        assertEquals(6, broken.size());
+        assertEquals(8, broken.size());
         for (Manifest manifest : broken) {
             String expected = manifest.json().path("metadata").path("annotations").path("gavel.dev/expect").asText();
             try {

@@ -26,6 +26,12 @@ import java.util.Map;
  * value must have the field's type. fabric8 keeps fields it does not know in {@code additionalProperties}
  * instead of failing, so the check walks the whole object and refuses any non-empty one: unknown fields are
  * rejected, as {@code kubectl apply --validate=strict} would.
+ *
+ * <p>The Prometheus Operator's kinds ({@code ServiceMonitor}, {@code PrometheusRule}, group
+ * {@code monitoring.coreos.com}) are custom resources with no model in fabric8's Kubernetes client and no schema
+ * available offline: they are checked structurally instead ({@link #validateMonitoring}), against the fields Gavel's
+ * manifests may use, written out from the operator's CRDs (v1). That catches a misspelt or misplaced field and a value
+ * of the wrong shape, not every rule the operator's admission webhook would apply.
  */
 final class ManifestValidator {
 
@@ -70,6 +76,10 @@ final class ManifestValidator {
     /** The typed object, or an exception whose message lists every problem found. */
     HasMetadata validate(Manifest manifest) {
         String apiVersion = manifest.json().path("apiVersion").asText();
+        if (apiVersion.startsWith(MONITORING_GROUP + "/")) {
+            validateMonitoring(manifest);
+            return null;
+        }
         Class<? extends KubernetesResource> type = serialization.getRegisteredKubernetesResource(apiVersion, manifest.kind());
         if (type == null || !HasMetadata.class.isAssignableFrom(type)) {
             throw new IllegalArgumentException(manifest + ": unknown kind " + manifest.kind() + " in " + apiVersion);
@@ -89,6 +99,92 @@ final class ManifestValidator {
             throw new IllegalArgumentException(manifest + ": unknown fields " + unknown);
         }
         return resource;
+    }
+
+    static final String MONITORING_GROUP = "monitoring.coreos.com";
+
+    /** A field: "string", "int", "bool", "duration", "map" (string to string), or a nested shape; a list is in []. */
+    private static final Map<String, Object> METADATA = Map.of("name", "string", "namespace", "string",
+            "labels", "map", "annotations", "map");
+    private static final Map<String, Object> LABEL_SELECTOR = Map.of("matchLabels", "map");
+    private static final Map<String, Map<String, Object>> MONITORING_KINDS = Map.of(
+            "ServiceMonitor", Map.of(
+                    "apiVersion", "string", "kind", "string", "metadata", METADATA,
+                    "spec", Map.of(
+                            "jobLabel", "string",
+                            "selector", LABEL_SELECTOR,
+                            "namespaceSelector", Map.of("any", "bool", "matchNames", List.of("string")),
+                            "endpoints", List.of(Map.of("port", "string", "path", "string", "scheme", "string",
+                                    "interval", "duration", "scrapeTimeout", "duration", "honorLabels", "bool")))),
+            "PrometheusRule", Map.of(
+                    "apiVersion", "string", "kind", "string", "metadata", METADATA,
+                    "spec", Map.of("groups", List.of(Map.of("name", "string", "interval", "duration",
+                            "rules", List.of(Map.of("alert", "string", "record", "string", "expr", "string",
+                                    "for", "duration", "labels", "map", "annotations", "map")))))));
+    private static final java.util.regex.Pattern DURATION = java.util.regex.Pattern.compile("0|(([0-9]+)(ms|s|m|h|d|w|y))+");
+
+    /** Structural check of a Prometheus Operator object (see the class comment). */
+    static void validateMonitoring(Manifest manifest) {
+        if (!manifest.json().path("apiVersion").asText().equals(MONITORING_GROUP + "/v1")) {
+            throw new IllegalArgumentException(manifest + ": " + manifest.kind() + " is not served at "
+                    + manifest.json().path("apiVersion").asText());
+        }
+        Map<String, Object> shape = MONITORING_KINDS.get(manifest.kind());
+        if (shape == null) {
+            throw new IllegalArgumentException(manifest + ": unknown kind " + manifest.kind() + " in " + MONITORING_GROUP + "/v1");
+        }
+        List<String> problems = new ArrayList<>();
+        checkShape(manifest.json(), shape, manifest.kind(), problems);
+        if (manifest.name().isEmpty()) {
+            problems.add(manifest.kind() + ".metadata.name is missing");
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(manifest + ": " + problems);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void checkShape(JsonNode node, Object shape, String path, List<String> problems) {
+        if (shape instanceof Map<?, ?> fields) {
+            if (!node.isObject()) {
+                problems.add(path + " must be an object");
+                return;
+            }
+            node.fieldNames().forEachRemaining(name -> {
+                Object field = ((Map<String, Object>) fields).get(name);
+                if (field == null) {
+                    problems.add("unknown field " + path + "." + name);
+                } else {
+                    checkShape(node.get(name), field, path + "." + name, problems);
+                }
+            });
+        } else if (shape instanceof List<?> items) {
+            if (!node.isArray()) {
+                problems.add(path + " must be a list");
+                return;
+            }
+            for (int i = 0; i < node.size(); i++) {
+                checkShape(node.get(i), items.get(0), path + "[" + i + "]", problems);
+            }
+        } else {
+            boolean ok = switch ((String) shape) {
+                case "string" -> node.isTextual();
+                case "int" -> node.isInt();
+                case "bool" -> node.isBoolean();
+                case "duration" -> node.isTextual() && DURATION.matcher(node.asText()).matches();
+                case "map" -> {
+                    boolean strings = node.isObject();
+                    for (var values = node.elements(); strings && values.hasNext(); ) {
+                        strings = values.next().isTextual();
+                    }
+                    yield strings;
+                }
+                default -> throw new IllegalStateException("no such field type " + shape);
+            };
+            if (!ok) {
+                problems.add(path + " must be a " + shape + ", got " + node);
+            }
+        }
     }
 
     private static void collectUnknown(Object value, String path, List<String> unknown) {

@@ -58,9 +58,11 @@ public final class RedisEngine implements Engine {
             // answered in order, so a replica's writes reach Redis in the order it made them (a report that timed
             // out can never land after a newer one), and events of an auction are published in the order they
             // were handed over, even when several are in flight.
-            this.commands = new HeldConnection(Redis.createClient(vertx, options));
-            this.publisher = new HeldConnection(Redis.createClient(vertx, new RedisOptions(options)));
-            this.subscriber = Redis.createClient(vertx, new RedisOptions(options));
+            // A pool name of its own each (a copy of the options keeps the original's), so that Vert.x's pool
+            // metrics are three series, not one registered three times.
+            this.commands = new HeldConnection(Redis.createClient(vertx, named(options, "redis-commands")));
+            this.publisher = new HeldConnection(Redis.createClient(vertx, named(options, "redis-publish")));
+            this.subscriber = Redis.createClient(vertx, named(options, "redis-subscribe"));
             shardOf = key -> "";
             this.broker = RedisEventBroker.plain(vertx, new TimedRedis(publisher, metrics, EngineMetrics.Operation.PUBLISH),
                     new TimedRedis(publisher, metrics, EngineMetrics.Operation.LOG), log, subscriber, metrics);
@@ -144,5 +146,9 @@ public final class RedisEngine implements Engine {
         // the broker closes the subscriber links of a cluster itself
         return broker.close().eventually(() -> subscriber == null ? Future.succeededFuture() : subscriber.close())
                 .eventually(publisher::close).eventually(commands::close);
+    }
+
+    private static RedisOptions named(RedisOptions options, String name) {
+        return new RedisOptions(options).setPoolName(name);
     }
 }

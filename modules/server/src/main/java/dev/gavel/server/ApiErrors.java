@@ -6,6 +6,8 @@ import io.vertx.openapi.validation.ValidatorException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Locale;
+
 /**
  * Turns every failure of an API request into the contract's {@code {"error": "..."}}: the validator's message
  * (which names the parameter or body field) for a request that does not match the OpenAPI document, a fixed
@@ -30,9 +32,12 @@ final class ApiErrors {
         }
         ValidatorException invalid = validatorException(failure);
         String message;
+        String logClass = null;
         if (invalid != null) {
             status = 400;
             message = invalid.getMessage();
+            // the validator's message reads "The value of the request body is invalid. Reason: ..."; its type says it
+            logClass = "request does not match the API (" + invalid.type().name().toLowerCase(Locale.ROOT).replace('_', ' ') + ")";
         } else if (failure instanceof Refusal refusal) {
             status = refusal.status();
             message = refusal.getMessage();
@@ -45,7 +50,9 @@ final class ApiErrors {
             message = "internal error";
         }
         LOG.debug("API request {} {} refused with {}: {}", ctx.request().method(), ctx.request().path(), status, message);
-        if (Refusal.sendError(ctx.response(), status, message) && status == 500) {
+        boolean logged = logClass == null ? Refusal.sendError(ctx.response(), status, message)
+                : Refusal.sendError(ctx.response(), status, message, logClass);
+        if (logged && status == 500) {
             // the first of a series only: a client that can make the API fail must not be able to fill the log
             LOG.warn("API request {} {} failed (the first in this interval; the others are counted)",
                     ctx.request().method(), ctx.request().path(), failure);

@@ -61,6 +61,9 @@ import java.util.regex.Pattern;
  *                            request in progress is closed after this long without a new request
  * @param eventLog            {@code EVENT_LOG_SIZE} and {@code RECOVERY_WINDOW_MS}: the events kept per auction for
  *                            viewers that come back, and how long after the auction's last event
+ * @param managementPort      {@code MANAGEMENT_PORT}: the port that serves {@code /metrics} and the probes, off the
+ *                            public one; {@link #NO_MANAGEMENT_PORT} when unset ({@code /metrics} is then served on
+ *                            {@code PORT}); 0 asks for a free port
  */
 public record GavelConfig(
         int port,
@@ -89,7 +92,11 @@ public record GavelConfig(
         int maxSocketsPerAddress,
         long httpHeaderTimeoutMillis,
         long httpIdleTimeoutMillis,
-        EventLogSettings eventLog) {
+        EventLogSettings eventLog,
+        int managementPort) {
+
+    /** {@code MANAGEMENT_PORT} unset: one port serves everything, {@code /metrics} included. */
+    public static final int NO_MANAGEMENT_PORT = -1;
 
     private static final Pattern MASTER_NAME = Pattern.compile("[\\x21-\\x7E]{1,128}");
     /** Scheme, credentials (up to the last '@': a password may hold one) and the addresses. */
@@ -154,10 +161,20 @@ public record GavelConfig(
         EventLogSettings eventLog = new EventLogSettings(
                 (int) number(env, "EVENT_LOG_SIZE", EventLogSettings.DEFAULT.size(), 1, 100_000),
                 number(env, "RECOVERY_WINDOW_MS", EventLogSettings.DEFAULT.windowMillis(), 1000, 86_400_000));
+        int managementPort = (int) number(env, "MANAGEMENT_PORT", NO_MANAGEMENT_PORT, 0, 65535);
+        if (managementPort > 0 && managementPort == port) {
+            throw new ConfigException("MANAGEMENT_PORT", "must differ from PORT (" + port + "); leave it unset to serve "
+                    + "/metrics on PORT");
+        }
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
                 logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, socketsPerAddress,
-                headerTimeout, idleTimeout, eventLog);
+                headerTimeout, idleTimeout, eventLog, managementPort);
+    }
+
+    /** True when {@code /metrics} and the probes have a port of their own ({@code MANAGEMENT_PORT}). */
+    public boolean hasManagementPort() {
+        return managementPort != NO_MANAGEMENT_PORT;
     }
 
     /** Every admin token the API accepts: {@code ADMIN_TOKEN} first, then {@code ADMIN_TOKENS}. */
@@ -185,7 +202,8 @@ public record GavelConfig(
                 + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond
                 + ", maxSocketsPerAddress=" + maxSocketsPerAddress + ", httpHeaderTimeoutMillis=" + httpHeaderTimeoutMillis
                 + ", httpIdleTimeoutMillis=" + httpIdleTimeoutMillis
-                + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis() + "]";
+                               + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis()
+                + ", managementPort=" + (hasManagementPort() ? managementPort : "none") + "]";
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

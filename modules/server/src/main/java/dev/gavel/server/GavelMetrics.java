@@ -4,7 +4,9 @@ import dev.gavel.core.Audience;
 import dev.gavel.core.AudienceMetrics;
 import dev.gavel.core.EngineMetrics;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
@@ -14,6 +16,8 @@ import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -66,10 +70,11 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     private final Counter eventsDelivered;
     private final Counter eventsPublished;
     private final Counter slowCloses;
-    private final Counter redisReconnects;
     private final Counter gapsRepaired;
     private final Counter gapsLost;
     private final Timer eventLag;
+    /** Registered by {@link #forRedis()}: a node on the in-memory engine has no Redis series at all. */
+    private Counter redisReconnects;
     private final Timer[] redisLatency = new Timer[Operation.values().length];
     private final Counter[] redisErrors = new Counter[Operation.values().length];
     private final AtomicInteger[] transportViewers = new AtomicInteger[Transport.values().length];
@@ -79,8 +84,27 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
         this.clock = clock;
         // Vert.x counts a connection down when its own handlers see it close; a viewer's WebSocket runs on
         // LeanWebSocket's handler instead, so these two would only ever grow. gavel_viewers counts viewers exactly.
+        // Vert.x registers the other gauges once per HTTP server instance (one per event loop), Redis client or
+        // connection under one id: Micrometer keeps the first, refuses the others with a WARN, and the series then
+        // counts one instance or connection of several. vertx_http_server_requests_total and the response times
+        // say what the servers do; the pools (vertx_pool_*, by pool name) and gavel_redis_command_* what the Redis
+        // connections do.
         registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("vertx.http.server.active.connections")
-                || id.getName().equals("vertx.http.server.active.ws.connections")));
+                || id.getName().equals("vertx.http.server.active.ws.connections")
+                || id.getName().equals("vertx.http.server.active.requests")
+                || id.getName().equals("vertx.net.client.active.connections")
+                || id.getName().equals("vertx.redis.processing.pending")));
+        // Names that `promtool check metrics` rejects: Micrometer's CPU and compilation times are in ns and ms
+        // (process_cpu_time_ns_total, jvm_compilation_time_ms_total), replaced below by the same in seconds;
+        // system_cpu_count ends in a suffix that Prometheus keeps for histograms and summaries.
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")
+                || id.getName().equals("jvm.compilation.time")));
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+            }
+        });
         joins = counter("gavel.joins", "Viewers that joined an auction on this replica.");
         leaves = counter("gavel.leaves", "Viewers that left an auction on this replica, for any reason.");
         broadcasts = counter("gavel.count.broadcasts",
@@ -97,22 +121,10 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
         gapsLost = Counter.builder("gavel.event.gaps").tag("outcome", "lost")
                 .description("Gaps in an auction's events seen by this replica: repaired from the log, or lost (no longer in it).")
                 .register(registry);
-        redisReconnects = counter("gavel.redis.reconnects", "Times a Redis subscriber connection (one per master on a Redis Cluster) was lost and restored.");
         eventLag = Timer.builder("gavel.event.lag")
                 .description("From an event's publishing (on any replica) to its hand-over to this replica's viewers, per event loop.")
                 .serviceLevelObjectives(LAG_BUCKETS)
                 .register(registry);
-        for (Operation operation : Operation.values()) {
-            redisLatency[operation.ordinal()] = Timer.builder("gavel.redis.command")
-                    .description("Latency of Redis commands (a pipelined batch counts once), by operation.")
-                    .tag("operation", operation.label())
-                    .serviceLevelObjectives(REDIS_BUCKETS)
-                    .register(registry);
-            redisErrors[operation.ordinal()] = Counter.builder("gavel.redis.command.errors")
-                    .description("Redis commands that failed, by operation.")
-                    .tag("operation", operation.label())
-                    .register(registry);
-        }
         for (Transport transport : Transport.values()) {
             AtomicInteger viewers = new AtomicInteger();
             transportViewers[transport.ordinal()] = viewers;
@@ -125,6 +137,41 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
             refused(reason, 0);
         }
         new FileDescriptorMetrics().bindTo(registry);
+        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+            FunctionCounter.builder("process.cpu", os, o -> Math.max(0, o.getProcessCpuTime()) / 1e9)
+                    .description("CPU time used by this process.")
+                    .baseUnit("seconds")
+                    .register(registry);
+        }
+        CompilationMXBean compilation = ManagementFactory.getCompilationMXBean();
+        if (compilation != null && compilation.isCompilationTimeMonitoringSupported()) {
+            FunctionCounter.builder("jvm.compilation", compilation, c -> c.getTotalCompilationTime() / 1e3)
+                    .description("Time the JIT compiler has spent compiling.")
+                    .baseUnit("seconds")
+                    .register(registry);
+        }
+        BuildInfo build = BuildInfo.load();
+        Gauge.builder("gavel.build.info", () -> 1)
+                .description("Always 1; the labels say which build of Gavel this replica runs.")
+                .tags("version", build.version(), "commit", build.commit())
+                .register(registry);
+    }
+
+    /** Registers the Redis engine's meters; called once, before the engine is created, and only for Redis. */
+    GavelMetrics forRedis() {
+        redisReconnects = counter("gavel.redis.reconnects", "Times a Redis subscriber connection (one per master on a Redis Cluster) was lost and restored.");
+        for (Operation operation : Operation.values()) {
+            redisLatency[operation.ordinal()] = Timer.builder("gavel.redis.command")
+                    .description("Latency of Redis commands (a pipelined batch counts once), by operation.")
+                    .tag("operation", operation.label())
+                    .serviceLevelObjectives(REDIS_BUCKETS)
+                    .register(registry);
+            redisErrors[operation.ordinal()] = Counter.builder("gavel.redis.command.errors")
+                    .description("Redis commands that failed, by operation.")
+                    .tag("operation", operation.label())
+                    .register(registry);
+        }
+        return this;
     }
 
     /**
@@ -151,8 +198,10 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     /**
      * Registers the gauges that read the node's state: viewers and auctions (the same numbers {@link Audience} gives
      * health and the API), readiness, and the store's health.
+     *
+     * @param storeFailing true while the store (Redis) does not answer or count writes to it fail
      */
-    void watch(Audience audience, BooleanSupplier ready) {
+    void watch(Audience audience, BooleanSupplier ready, BooleanSupplier storeFailing) {
         Gauge.builder("gavel.viewers", audience, Audience::localViewers)
                 .description("Viewer connections open on this replica, all transports (the count the API and health report).")
                 .register(registry);
@@ -164,8 +213,9 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
                 // a gauge holds its object weakly, and nothing else holds this lambda
                 .strongReference(true)
                 .register(registry);
-        Gauge.builder("gavel.store.failing", audience, a -> a.storeFailing() ? 1 : 0)
-                .description("1 while writing counts to the store fails, else 0.")
+        Gauge.builder("gavel.store.failing", storeFailing, f -> f.getAsBoolean() ? 1 : 0)
+                .description("1 while the store (Redis) does not answer or writing counts to it fails, else 0.")
+                .strongReference(true)
                 .register(registry);
         Gauge.builder("gavel.store.heartbeat.age", audience, a -> (clock.millis() - a.lastGoodHeartbeatMillis()) / 1000.0)
                 .description("Seconds since this replica's last heartbeat reached the store (since start before the first).")

@@ -12,6 +12,8 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import org.slf4j.Logger;
@@ -39,6 +41,7 @@ public final class GavelNode {
     private final HistorySampler sampler;
     private final NodeState state;
     private final List<HttpVerticle> http = new ArrayList<>();
+    private HttpServer management;
 
     private GavelNode(GavelConfig config, Vertx vertx, Engine engine, Audience audience, HistorySampler sampler,
                       GavelMetrics metrics) {
@@ -48,10 +51,13 @@ public final class GavelNode {
         this.audience = audience;
         this.sampler = sampler;
         this.state = new NodeState(config.maxViewers(), config.eventLoops(), audience::localViewers);
-        metrics.watch(audience, () -> HealthRoutes.isReady(state, engine, audience));
+        metrics.watch(audience, () -> HealthRoutes.isReady(state), () -> HealthRoutes.storeFailure(engine, audience) != null);
     }
 
-    /** Starts a node. A Redis that is not reachable yet does not stop it: it is not ready until Redis is. */
+    /**
+     * Starts a node. A Redis that is not reachable yet does not stop it: it is ready, takes viewers and counts them
+     * once Redis is; until then its readiness body says the store is down.
+     */
     public static Future<GavelNode> start(GavelConfig config) {
         Clock clock = Clock.systemUTC();
         // a registry of its own per node: tests run several nodes in one JVM
@@ -70,10 +76,10 @@ public final class GavelNode {
             connected = Future.succeededFuture();
         } else {
             RedisEngine redis = RedisEngine.create(vertx, config.redis(), clock, lease,
-                    config.historyIntervalMillis(), config.historyRetentionMillis(), config.eventLog(), metrics);
+                    config.historyIntervalMillis(), config.historyRetentionMillis(), config.eventLog(), metrics.forRedis());
             engine = redis;
             connected = redis.connect().recover(e -> {
-                LOG.warn("Redis is not reachable yet ({}); the node is not ready until it is", e.toString());
+                LOG.warn("Redis is not reachable yet ({}); viewers are counted once it is", e.toString());
                 return Future.succeededFuture();
             });
         }
@@ -97,10 +103,13 @@ public final class GavelNode {
                         return instance;
                     }, new DeploymentOptions().setInstances(config.eventLoops()));
                 })
-                .map(id -> {
+                .compose(id -> node.startManagement(metrics))
+                .map(v -> {
                     node.state.started();
-                    LOG.info("Gavel node {} listening on port {} with the {} engine, {} event loops ({}), compression {}, {} auctions",
-                            config.nodeId(), node.port(), config.redis() == null ? "in-memory" : "Redis (" + config.redis() + ")",
+                    LOG.info("Gavel node {} listening on port {}{} with the {} engine, {} event loops ({}), compression {}, {} auctions",
+                            config.nodeId(), node.port(),
+                            node.management == null ? "" : " (/metrics and probes on " + node.managementPort() + ")",
+                            config.redis() == null ? "in-memory" : "Redis (" + config.redis() + ")",
                             config.eventLoops(), vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
                             config.wsCompression() ? "on" : "off", config.registeredAuctions() ? "registered" : "open");
                     return node;
@@ -108,8 +117,34 @@ public final class GavelNode {
                 .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
     }
 
+    /**
+     * The management port ({@code MANAGEMENT_PORT}): {@code /metrics} and the probes, for the orchestrator and
+     * Prometheus only; never routed from the public side. One server on one event loop: a scrape every few seconds
+     * needs no more.
+     */
+    private Future<Void> startManagement(GavelMetrics metrics) {
+        if (!config.hasManagementPort()) {
+            return Future.succeededFuture();
+        }
+        Router router = Router.router(vertx);
+        HealthRoutes health = new HealthRoutes(engine, audience, state, metrics);
+        health.mountProbes(router);
+        health.mountMetrics(router);
+        // HTTP/1.1 only, as the public port: a client's h2c upgrade (Java's HttpClient asks for one) is not taken
+        return vertx.createHttpServer(new HttpServerOptions().setPort(config.managementPort()).setHttp2ClearTextEnabled(false))
+                .requestHandler(router)
+                .listen()
+                .onSuccess(s -> management = s)
+                .mapEmpty();
+    }
+
     public int port() {
         return http.get(0).actualPort();
+    }
+
+    /** The management port's actual number (see {@code MANAGEMENT_PORT}), or -1 when the node has none. */
+    public int managementPort() {
+        return management == null ? -1 : management.actualPort();
     }
 
     /** The node's HTTP routes; tests compare them with the OpenAPI document. */
@@ -136,8 +171,9 @@ public final class GavelNode {
      */
     public Future<Void> stop() {
         state.stopping();
-        LOG.info("Gavel node {} stopping: draining {} viewers over {} ms", config.nodeId(), audience.localViewers(),
-                config.drainMillis());
+        int viewers = audience.localViewers();
+        LOG.info("Gavel node {} stopping: draining {} {} over {} ms", config.nodeId(), viewers,
+                viewers == 1 ? "viewer" : "viewers", config.drainMillis());
         sampler.stop();
         return audience.shutdown(config.drainMillis())
                 .eventually(engine::close)

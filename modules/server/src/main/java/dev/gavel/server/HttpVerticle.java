@@ -20,7 +20,8 @@ import java.time.Clock;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * Serves everything of a node on one port: viewer transports, health and metrics, the HTTP API and the pages. A node
+ * Serves everything public of a node on one port: viewer transports, the probes, the HTTP API and the pages, and
+ * {@code /metrics} too unless the node has a management port ({@code MANAGEMENT_PORT}). A node
  * deploys one instance per event loop; they share the port, and each serves the connections it accepts.
  */
 final class HttpVerticle extends VerticleBase {
@@ -83,7 +84,11 @@ final class HttpVerticle extends VerticleBase {
         loops.set(loop, context);
         new SockJsViewers(admission, audience, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock,
                 sockJsSessions).mount(vertx, router, loops);
-        new HealthRoutes(engine, audience, state, metrics).mount(router);
+        HealthRoutes health = new HealthRoutes(engine, audience, state, metrics);
+        health.mountProbes(router);
+        if (!config.hasManagementPort()) {
+            health.mountMetrics(router);
+        }
         Pages.mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminTokens(), origins,

@@ -63,7 +63,17 @@ public final class Refusal extends RuntimeException {
      */
     public static boolean sendError(HttpServerResponse response, int status, String message) {
         int colon = message.indexOf(':');
-        boolean logged = RefusalLog.refused((colon < 0 ? message : message.substring(0, colon)) + " (" + status + ")");
+        return sendError(response, status, message, colon < 0 ? message : message.substring(0, colon));
+    }
+
+    /**
+     * Answers {@code {"error": message}} with the status, logged under {@code logClass} (a constant of the code, for
+     * messages written by a library, whose text up to a colon names no class).
+     *
+     * @return true when this answer was the one of its class that was logged
+     */
+    public static boolean sendError(HttpServerResponse response, int status, String message, String logClass) {
+        boolean logged = RefusalLog.refused(logClass + " (" + status + ")");
         response.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end("{\"error\":" + Json.quote(message) + "}");

@@ -76,6 +76,7 @@ class GavelMetricsTest {
 
     @Test
     void redisCommandsAreTimedAndFailuresCountedByOperation() {
+        metrics.forRedis();
         metrics.command(EngineMetrics.Operation.REPORT, 2_000_000, true);
         metrics.command(EngineMetrics.Operation.REPORT, 7_000_000_000L, false);
         metrics.reconnected();
@@ -86,6 +87,22 @@ class GavelMetricsTest {
         assertTrue(scrape.contains("gavel_redis_command_errors_total{operation=\"report\"} 1.0"), scrape);
         assertTrue(scrape.contains("gavel_redis_command_errors_total{operation=\"publish\"} 0.0"), scrape);
         assertTrue(scrape.contains("gavel_redis_reconnects_total 1.0"), scrape);
+    }
+
+    @Test
+    void withoutRedisThereIsNoRedisSeries() {
+        String scrape = metrics.scrape();
+        assertFalse(scrape.contains("gavel_redis_"), scrape);
+        assertTrue(scrape.contains("gavel_joins_total"), scrape);
+    }
+
+    @Test
+    void theBuildIsNamedAndCpuAndCompilationTimesAreInSeconds() {
+        String scrape = metrics.scrape();
+        assertTrue(scrape.matches("(?s).*\\ngavel_build_info\\{commit=\"[^\"]+\",version=\"[^\"]+\"} 1(\\.0)?\\n.*"), scrape);
+        assertTrue(scrape.contains("process_cpu_seconds_total "), scrape);
+        assertTrue(scrape.contains("jvm_compilation_seconds_total "), scrape);
+        assertFalse(scrape.contains("_ns_total") || scrape.contains("_ms_total"), scrape);
     }
 
     @Test

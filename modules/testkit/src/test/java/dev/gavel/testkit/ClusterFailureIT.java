@@ -1,5 +1,6 @@
 package dev.gavel.testkit;
 
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -14,6 +15,7 @@ import java.util.Map;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Replicas that die, stop, restart, and a Redis that goes away and comes back. */
 class ClusterFailureIT {
@@ -25,6 +27,22 @@ class ClusterFailureIT {
     private static int readiness(int port) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
                 HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    /**
+     * How the replica says its store is ("UP" or "DOWN"), asserting that it is ready all the same: readiness is about
+     * the replica, never about Redis, which every replica shares (a probe that failed with it would take every replica
+     * out of its Service at once).
+     */
+    private static String store(int port) throws Exception {
+        HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), answer.body());
+        JsonObject body = new JsonObject(answer.body());
+        if ("DOWN".equals(body.getString("store"))) {
+            assertTrue(body.getString("storeFailure", "").length() > 0, "says why the store is down: " + body.encode());
+        }
+        return body.getString("store");
     }
 
     @Test
@@ -81,7 +99,7 @@ class ClusterFailureIT {
     }
 
     @Test
-    void whileRedisIsAwayViewersStayAndReadinessFailsThenCountsAreExactAgain() throws Exception {
+    void whileRedisIsAwayViewersStayAndReplicasStayReadySayingTheStoreIsDownThenCountsAreExactAgain() throws Exception {
         gavel.start(3, Map.of("NODE_TTL_MS", "2000"));
         TestViewer a = gavel.watch(0, "outage");
         TestViewer b = gavel.watch(1, "outage");
@@ -93,14 +111,17 @@ class ClusterFailureIT {
         gavel.redis().takeDown();
         for (int i = 0; i < 3; i++) {
             int port = gavel.cluster().port(i);
-            await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 503);
+            await().atMost(TestViewer.PATIENCE).until(() -> "DOWN".equals(store(port)));
+            assertEquals(1, Scrape.of(port).value("gavel_store_failing"));
+            assertEquals(1, Scrape.of(port).value("gavel_ready"));
+            assertEquals(200, readiness(port));
         }
         leaver.close();
 
         gavel.redis().bringBack();
         for (int i = 0; i < 3; i++) {
             int port = gavel.cluster().port(i);
-            await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 200);
+            await().atMost(TestViewer.PATIENCE).until(() -> "UP".equals(store(port)));
         }
         assertFalse(a.isClosed() || b.isClosed() || c.isClosed(), "viewers stayed connected");
         // Each replica rewrote its entries: the count is exact again, and new changes flow as before.
@@ -121,8 +142,8 @@ class ClusterFailureIT {
         // The socket stays open but nothing is answered: only the PING watchdog can tell.
         gavel.redis().command("CLIENT PAUSE 5000 ALL");
         int port = gavel.cluster().port(0);
-        await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 503);
-        await().atMost(TestViewer.PATIENCE).until(() -> readiness(port) == 200);
+        await().atMost(TestViewer.PATIENCE).until(() -> "DOWN".equals(store(port)));
+        await().atMost(TestViewer.PATIENCE).until(() -> "UP".equals(store(port)));
 
         assertFalse(a.isClosed() || b.isClosed(), "viewers stayed connected");
         TestViewer c = gavel.watch(2, "paused");
@@ -131,15 +152,17 @@ class ClusterFailureIT {
     }
 
     @Test
-    void aNodeStartedWhileRedisIsDownTakesViewersAndCountsThemOnceRedisIsUp() throws Exception {
+    void aNodeStartedWhileRedisIsDownIsReadyTakesViewersAndCountsThemOnceRedisIsUp() throws Exception {
         gavel.redis().takeDown();
         Cluster cluster = Cluster.start(gavel.redis(), 1, Map.of("NODE_TTL_MS", "2000"));
         try {
-            assertEquals(503, readiness(cluster.port(0)));
+            // ready (the probe of every replica would fail at once otherwise), and saying why the store is not
+            assertEquals("DOWN", store(cluster.port(0)));
+            assertEquals(200, ApiClient.get(cluster.port(0), "/health/live").status());
             TestViewer early = gavel.track(TestViewer.watch(cluster.port(0), "late"));
 
             gavel.redis().bringBack();
-            await().atMost(TestViewer.PATIENCE).until(() -> readiness(cluster.port(0)) == 200);
+            await().atMost(TestViewer.PATIENCE).until(() -> "UP".equals(store(cluster.port(0))));
             early.awaitCount(1, 1);
             gavel.track(TestViewer.watch(cluster.port(0), "late"));
             early.awaitCount(2, 2);

@@ -66,6 +66,7 @@ class LocalClusterIT {
     private static Map<String, String> env;
     private static int lbPort;
     private static int basePort;
+    private static int managementBasePort;
     private static final List<Viewer> viewers = new CopyOnWriteArrayList<>();
     private static final List<Process> crowds = new ArrayList<>();
     private static final Vertx VERTX = Vertx.vertx();
@@ -78,10 +79,12 @@ class LocalClusterIT {
         state = Files.createTempDirectory("gavel-local-cluster");
         lbPort = Ports.free();
         basePort = Ports.freeRange(REPLICAS);
+        managementBasePort = Ports.freeRange(REPLICAS);
         env = new HashMap<>();
         env.put("GAVEL_STATE_DIR", state.toString());
         env.put("GAVEL_LB_PORT", String.valueOf(lbPort));
         env.put("GAVEL_BASE_PORT", String.valueOf(basePort));
+        env.put("GAVEL_MANAGEMENT_BASE_PORT", String.valueOf(managementBasePort));
         env.put("GAVEL_REDIS_PORT", String.valueOf(Ports.free()));
         env.put("GAVEL_REPLICAS", String.valueOf(REPLICAS));
         env.put("GAVEL_JAR", JAR.toString());
@@ -182,9 +185,13 @@ class LocalClusterIT {
         return Long.parseLong(Files.readString(state.resolve(name + ".pid")).trim());
     }
 
-    /** This replica's own viewers, from its {@code gavel_viewers} gauge (summed over labels, if any). */
+    /**
+     * This replica's own viewers, from its {@code gavel_viewers} gauge (summed over labels, if any), on its management
+     * port (the replica on public port {@code port}).
+     */
     private static long localViewers(int port) throws Exception {
-        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+        int management = managementBasePort + (port - basePort);
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + management + "/metrics"))
                 .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
         Matcher gauge = Pattern.compile("(?m)^gavel_viewers(?:\\{[^}]*})?\\s+([0-9.eE+]+)$").matcher(metrics);
         double sum = 0;

@@ -6,15 +6,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code /metrics} of a real node on a real Redis, with viewers on every transport: what each Gavel family says is
@@ -28,7 +33,7 @@ class MetricsIT {
     static final ClusterExtension gavel = new ClusterExtension(2, Map.of("EVENT_LOOPS", "1", "NODE_TTL_MS", "2000"));
 
     @Test
-    void aScrapeOfANodeWithViewersOnEveryTransportSaysWhatHappened() throws IOException {
+    void aScrapeOfANodeWithViewersOnEveryTransportSaysWhatHappened() throws Exception {
         int port = gavel.cluster().port(0);
         int publisher = gavel.cluster().port(1);
         TestViewer ws1 = gavel.track(TestViewer.watch(port, "metrics-a"));
@@ -109,7 +114,8 @@ class MetricsIT {
         Set<String> names = scrape.names();
         for (String family : List.of("jvm_memory_used_bytes", "jvm_memory_max_bytes", "jvm_threads_live_threads",
                 "jvm_classes_loaded_classes", "jvm_gc_memory_allocated_bytes_total", "process_cpu_usage",
-                "system_cpu_count", "process_files_open_files", "process_files_max_files", "process_uptime_seconds",
+                "process_cpu_seconds_total", "jvm_compilation_seconds_total",
+                "system_cpus", "process_files_open_files", "process_files_max_files", "process_uptime_seconds",
                 "vertx_http_server_requests_total", "vertx_http_server_response_time_seconds_count",
                 "vertx_pool_in_use")) {
             assertTrue(names.contains(family), () -> family + " missing from " + names);
@@ -122,6 +128,11 @@ class MetricsIT {
                     || labels.contains("auctionId")
                     || labels.contains("path=") || labels.contains("remote=") || labels.contains("127.0.0.1"), series);
         }
+
+        // which build runs; and the whole scrape passes Prometheus's own lint
+        assertTrue(scrape.text().matches("(?s).*\ngavel_build_info\\{commit=\"[^\"]+\",version=\"[^\"]+\"} 1(\\.0)?\n.*"),
+                scrape::text);
+        assertEquals("", promtoolCheckMetrics(scrape.text()), "promtool check metrics");
 
         // every metric the alert rules and the dashboard use is served
         Set<String> used = new TreeSet<>(MonitoringFiles.metricNames(MonitoringFiles.rules()));
@@ -147,5 +158,48 @@ class MetricsIT {
             assertEquals(1, scrape.value("gavel_viewers"));
             assertEquals(1, scrape.value("gavel_leaves_total"));
         });
+    }
+
+    /**
+     * A node on the in-memory engine with a management port: /metrics is served there and not on the public port, it
+     * has no Redis series (there is no Redis), and its scrape passes promtool too.
+     */
+    @Test
+    void anInMemoryNodeServesMetricsOnlyOnItsManagementPortAndHasNoRedisSeries() throws Exception {
+        try (Cluster node = Cluster.start(null, 1, Map.of("MANAGEMENT_PORT", "0"))) {
+            int port = node.port(0);
+            int management = node.node(0).managementPort();
+            TestViewer viewer = TestViewer.watch(port, "metrics-memory");
+            viewer.awaitCount(1, 1);
+            assertEquals(404, ApiClient.get(port, "/metrics").status());
+            assertEquals(200, ApiClient.get(port, "/health/ready").status());
+            assertEquals(200, ApiClient.get(management, "/health/ready").status());
+            assertEquals(200, ApiClient.get(management, "/health/live").status());
+            Scrape scrape = Scrape.of(management);
+            assertEquals(1, scrape.value("gavel_viewers"));
+            assertFalse(scrape.text().contains("gavel_redis_"), scrape::text);
+            assertFalse(scrape.text().contains("pool_type=\"redis\""), scrape::text);
+            assertEquals("", promtoolCheckMetrics(scrape.text()), "promtool check metrics");
+            viewer.close();
+        }
+    }
+
+    /**
+     * {@code promtool check metrics} on a scrape: its complaints, or "" when there are none. promtool is Debian's
+     * {@code prometheus} package ({@code .ci/run} installs it); where it is missing the check is skipped, except on CI.
+     */
+    static String promtoolCheckMetrics(String scrape) throws IOException, InterruptedException {
+        boolean installed = Files.isExecutable(Path.of("/usr/bin/promtool"));
+        if (!installed && System.getenv("CI") == null) {
+            assumeTrue(false, "promtool is not installed (apt-get install prometheus)");
+        }
+        assertTrue(installed, "promtool must be installed on CI (.ci/run installs Debian's prometheus package)");
+        Process process = new ProcessBuilder("/usr/bin/promtool", "check", "metrics").redirectErrorStream(true).start();
+        try (var in = process.getOutputStream()) {
+            in.write(scrape.getBytes(StandardCharsets.UTF_8));
+        }
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "promtool did not finish");
+        return process.exitValue() == 0 && output.isBlank() ? "" : "exit " + process.exitValue() + ": " + output;
     }
 }
