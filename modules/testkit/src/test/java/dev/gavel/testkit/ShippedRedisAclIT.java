@@ -76,7 +76,9 @@ class ShippedRedisAclIT extends EngineContract {
     void gavelMayDoNothingBeyondItsCommandsAndKeysAndTheDefaultUserOnlyPings() {
         for (List<String> command : List.of(List.of("FLUSHALL"), List.of("CONFIG", "GET", "*"), List.of("KEYS", "*"),
                 List.of("GET", "someone-else:key"), List.of("SET", "gavel-but-not-prefix", "x"), List.of("HSET", "other:{a}", "f", "v"),
-                List.of("PUBLISH", "someone-else:channel", "x"), List.of("EVAL", "return 1", "0"), List.of("SCRIPT", "FLUSH"),
+                List.of("PUBLISH", "someone-else:channel", "x"), List.of("SCRIPT", "FLUSH"),
+                // EVAL is Gavel's (publish.lua goes whole); a script runs with the user's rules all the same
+                List.of("EVAL", "return redis.call('FLUSHALL')", "0"), List.of("EVAL", "return redis.call('GET', KEYS[1])", "1", "other:key"),
                 List.of("CLIENT", "KILL", "TYPE", "pubsub"), List.of("ACL", "LIST"))) {
             assertNoPermission(new RedisProcess.Access(null, "gavel", password), command);
         }
@@ -91,7 +93,9 @@ class ShippedRedisAclIT extends EngineContract {
     private static void assertNoPermission(RedisProcess.Access access, List<String> command) {
         IllegalStateException refused = assertThrows(IllegalStateException.class,
                 () -> redis.commandAs(access, command.toArray(String[]::new)), command.toString());
-        assertTrue(refused.getMessage().contains("NOPERM"), command + ": " + refused.getMessage());
+        // a script's own calls are refused with Redis 7.0's "The user executing the script can't run this command"
+        assertTrue(refused.getMessage().contains("NOPERM") || refused.getMessage().contains("can't run this command"),
+                command + ": " + refused.getMessage());
     }
 
     @Test
