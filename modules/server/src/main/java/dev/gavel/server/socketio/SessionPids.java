@@ -30,6 +30,8 @@ final class SessionPids {
     private static final int MAX_PID_LENGTH = 256;
 
     private final byte[] key;
+    /** One initialised MAC per thread (event loop): made once, not per connection. */
+    private final ThreadLocal<Mac> macs = ThreadLocal.withInitial(this::newMac);
 
     /** @param secret what the replicas share (the admin token): the key is derived from it, never it */
     SessionPids(String secret) {
@@ -81,10 +83,15 @@ final class SessionPids {
     }
 
     private byte[] mac(byte[] payload) {
+        // doFinal resets the MAC for its next use
+        return Arrays.copyOf(macs.get().doFinal(payload), MAC_BYTES);
+    }
+
+    private Mac newMac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return Arrays.copyOf(mac.doFinal(payload), MAC_BYTES);
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
