@@ -60,6 +60,11 @@ final class SubscriberLink {
      * however long the outage was; one connection attempt a second per replica costs Redis nothing.
      */
     private static final long MAX_BACKOFF_MILLIS = 1000;
+    /**
+     * While Redis refuses the link's subscriptions (an ACL without {@code SUBSCRIBE}/{@code SSUBSCRIBE} or without the
+     * channels), tries are spaced up to this: the refusal lasts until an operator changes the ACL.
+     */
+    static final long MAX_REFUSED_BACKOFF_MILLIS = 5000;
     private final Vertx vertx;
     private final Context context;
     private final String name;
@@ -78,6 +83,11 @@ final class SubscriberLink {
     private volatile long lastHeardNanos = System.nanoTime();
     private boolean everConnected;
     private boolean closed;
+    /**
+     * Why Redis refused the last try to subscribe (an error reply: {@code NOPERM}, {@code ERR}), or null once a
+     * connection subscribed to every channel. Read from any thread.
+     */
+    private volatile String refusal;
 
     /**
      * @param name    what logs add after "Redis": "" for the one Redis, or " at " and the node's endpoint, without
@@ -100,8 +110,19 @@ final class SubscriberLink {
         return name;
     }
 
+    /** A connection is held (its subscriptions may still be on their way). */
     boolean isConnected() {
         return connection != null;
+    }
+
+    /** Connected, and Redis did not refuse the last try to subscribe: the link delivers its channels' messages. */
+    boolean isUp() {
+        return connection != null && refusal == null;
+    }
+
+    /** Why Redis refuses this link's subscriptions, or null while it takes them. Any thread. */
+    String refusal() {
+        return refusal;
     }
 
     boolean isSubscribed(String channel) {
@@ -129,7 +150,13 @@ final class SubscriberLink {
         if (conn == null || !subscribed.add(channel)) {
             return Future.succeededFuture();
         }
-        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel)));
+        // Refused: the link is down until a reconnect subscribes to every channel; the caller's listener is kept, and
+        // subscribed by that reconnect.
+        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel)))
+                .recover(refused -> {
+                    context.runOnContext(v -> refused(conn, refused.getMessage()));
+                    return Future.succeededFuture();
+                });
     }
 
     Future<Void> unsubscribe(String channel) {
@@ -137,7 +164,9 @@ final class SubscriberLink {
         if (conn == null || !subscribed.remove(channel)) {
             return Future.succeededFuture();
         }
-        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE).arg(channel)));
+        // a refused unsubscribe leaves an unwanted channel, whose messages find no listener
+        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE).arg(channel)))
+                .otherwiseEmpty();
     }
 
     /** Redis took the channel away (its slot moved): no longer subscribed here. */
@@ -149,10 +178,28 @@ final class SubscriberLink {
      * Completes when the reply came, or after {@link #SETTLE_MILLIS} in any case: vertx-redis-client
      * 5.0.7 drops the promise of a command when a pub/sub push arrives while it waits, so the reply may never be
      * seen. A (UN)SUBSCRIBE that was really lost went with its connection, and the reconnect subscribes again to
-     * every channel with listeners.
+     * every channel with listeners. But an error reply ({@code NOPERM} from an ACL, {@code ERR}) is no dropped
+     * promise: Redis refused, and the future fails with {@link Refused}.
      */
-    private static Future<Void> settled(Future<Response> reply) {
-        return reply.timeout(SETTLE_MILLIS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
+    static Future<Void> settled(Future<Response> reply) {
+        return reply.timeout(SETTLE_MILLIS, TimeUnit.MILLISECONDS).transform(ar -> {
+            if (ar.failed() && isRefusal(ar.cause())) {
+                return Future.failedFuture(new Refused(ar.cause().getMessage()));
+            }
+            return Future.<Void>succeededFuture();
+        });
+    }
+
+    /** An error reply of Redis, as opposed to a timeout or a lost connection. */
+    static boolean isRefusal(Throwable error) {
+        return error instanceof io.vertx.redis.client.impl.types.ErrorType;
+    }
+
+    /** Redis answered a subscription with an error. */
+    static final class Refused extends RuntimeException {
+        Refused(String message) {
+            super(message, null, false, false);
+        }
     }
 
     /** A reply whose promise the client dropped (see {@link #settled}) is never reported: neither late nor failed. */
@@ -201,14 +248,25 @@ final class SubscriberLink {
             return Future.join(sent).map(x -> conn);
         }).andThen(ar -> {
             if (ar.failed()) {
-                if (connection == null) {
+                RedisConnection held = connection;
+                if (ar.cause() instanceof Refused && held != null) {
+                    refused(held, ar.cause().getMessage());
+                } else if (held == null) {
                     owner.lost(this, ar.cause().toString());
                     scheduleReconnect(ar.cause().toString());
                 }
                 return;
             }
+            if (connection != ar.result()) {
+                // refused (or lost) while its other subscriptions were on their way: a new try follows
+                return;
+            }
             backoffMillis = MIN_BACKOFF_MILLIS;
             pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
+            if (refusal != null) {
+                refusal = null;
+                LOG.info("Redis{} takes this replica's subscriptions again", name);
+            }
             boolean again = everConnected;
             everConnected = true;
             if (again) {
@@ -236,6 +294,40 @@ final class SubscriberLink {
                 });
     }
 
+    /**
+     * Redis refused a subscription on {@code conn}: the link is down (its channels are not delivered), the connection
+     * closed, and a new one tries to subscribe again after a backoff that grows to {@link #MAX_REFUSED_BACKOFF_MILLIS}.
+     * On the link's context.
+     */
+    private void refused(RedisConnection conn, String why) {
+        if (connection != conn || closed) {
+            return;
+        }
+        metrics.subscriptionRefused();
+        String before = refusal;
+        refusal = why;
+        connection = null;
+        subscribed.clear();
+        vertx.cancelTimer(pingTimer);
+        conn.close();
+        if (before == null) {
+            LOG.error("Redis{} refused this replica's subscription ({}): its viewers get no events, and publishing to "
+                    + "its channels is answered 503, until it subscribes; retrying with backoff. Check the ACL of "
+                    + "Gavel's Redis user (docs/redis.md)", name, why);
+            backoffMillis = Math.max(backoffMillis, MIN_BACKOFF_MILLIS * 10);
+        } else {
+            LOG.debug("Redis{} still refuses this replica's subscription ({})", name, why);
+        }
+        owner.lost(this, "subscription refused: " + why);
+        long delay = backoffMillis;
+        backoffMillis = Math.min(MAX_REFUSED_BACKOFF_MILLIS, backoffMillis * 2);
+        vertx.setTimer(delay, t -> {
+            if (!closed && connection == null) {
+                connect();
+            }
+        });
+    }
+
     private void lost(RedisConnection conn, String why) {
         context.runOnContext(v -> {
             if (connection != conn || closed) {
@@ -255,7 +347,7 @@ final class SubscriberLink {
             return;
         }
         long delay = backoffMillis;
-        backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
+        backoffMillis = Math.min(refusal == null ? MAX_BACKOFF_MILLIS : MAX_REFUSED_BACKOFF_MILLIS, backoffMillis * 2);
         LOG.debug("Redis{} not reachable ({}); next try in {} ms", name, why, delay);
         vertx.setTimer(delay, t -> {
             if (!closed) {

@@ -74,6 +74,7 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     private final Timer eventLag;
     /** Registered by {@link #forRedis()}: a node on the in-memory engine has no Redis series at all. */
     private Counter redisReconnects;
+    private Counter redisSubscriptionsRefused;
     private final Timer[] redisLatency = new Timer[Operation.values().length];
     private final Counter[] redisErrors = new Counter[Operation.values().length];
     private final AtomicInteger[] transportViewers = new AtomicInteger[Transport.values().length];
@@ -159,6 +160,7 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     /** Registers the Redis engine's meters; called once, before the engine is created, and only for Redis. */
     GavelMetrics forRedis() {
         redisReconnects = counter("gavel.redis.reconnects", "Times a Redis subscriber connection (one per master on a Redis Cluster) was lost and restored.");
+        redisSubscriptionsRefused = counter("gavel.redis.subscriptions.refused", "Times Redis answered this replica's SUBSCRIBE/SSUBSCRIBE with an error (an ACL without the command or the channels): each is retried with backoff.");
         for (Operation operation : Operation.values()) {
             redisLatency[operation.ordinal()] = Timer.builder("gavel.redis.command")
                     .description("Latency of Redis commands (a pipelined batch counts once), by operation.")
@@ -314,6 +316,11 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     @Override
     public void reconnected() {
         redisReconnects.increment();
+    }
+
+    @Override
+    public void subscriptionRefused() {
+        redisSubscriptionsRefused.increment();
     }
 
     private Counter counter(String name, String description) {
