@@ -78,6 +78,12 @@ final class AuctionFeeds {
         }
     }
 
+    /** The count last shown to an auction's viewers here, or null. */
+    ViewerCount shown(AuctionId auction) {
+        AuctionFeed feed = feeds.get(auction);
+        return feed == null ? null : feed.shown();
+    }
+
     /** The newest count known of an auction with viewers here, or null. */
     ViewerCount known(AuctionId auction) {
         AuctionFeed feed = feeds.get(auction);

@@ -51,6 +51,7 @@ public final class Audience {
     private final List<LocalRooms> loops = new CopyOnWriteArrayList<>();
     private final AtomicInteger localViewers = new AtomicInteger();
     private final Timers timers;
+    private final Clock clock;
     private volatile boolean stopping;
 
     /** @param registeredOnly viewers are taken only for auctions open in the engine's {@link AuctionRegistry} */
@@ -60,12 +61,34 @@ public final class Audience {
         this.engine = engine;
         this.registeredOnly = registeredOnly;
         this.timers = Timers.of(vertx);
+        this.clock = clock;
         this.metrics = metrics;
         CountReporter[] counts = new CountReporter[1];
         this.feeds = new AuctionFeeds(reporterContext, engine.broker(), settings, clock, timers, metrics,
                 now -> counts[0].countsHeldFor(now));
         this.reporter = new CountReporter(engine, nodeId, settings, clock, timers, feeds);
         counts[0] = reporter;
+    }
+
+    /**
+     * A count read from the store, as this replica tells it (the API): while its counts are held back (the store
+     * came back empty or failed, and the replicas are writing their entries again) the count its viewers of the
+     * auction were last shown, and never fewer viewers than this replica holds, nor a peak below them. Any thread.
+     */
+    public ViewerCount countToTell(ViewerCount read) {
+        AuctionId auction = read.auctionId();
+        ViewerCount count = read;
+        if (reporter.countsHeldFor(clock.millis()) > 0) {
+            ViewerCount shown = feeds.shown(auction);
+            if (shown != null) {
+                count = shown;
+            }
+        }
+        long here = reporter.localViewers(auction);
+        if (count.current() < here) {
+            count = new ViewerCount(auction, here, Math.max(count.peak(), here), count.version());
+        }
+        return count;
     }
 
     /**

@@ -33,8 +33,14 @@
 -- replica has reported again. A single replica's entry is always the sum, so its peak follows at once.
 --
 -- Returns {current, peak, version}. Versions come from Redis's clock and only grow, also across a
--- restart of Redis that lost the hash.
+-- restart of Redis that lost the hash. When the key holds something else than a hash (left by a migration or a
+-- bad script), returns {-1, 0, 0, <its type>} and touches nothing: the failure is this auction's alone, not an
+-- error reply that would fail the whole pipelined report of every auction.
 local key = KEYS[1]
+local kind = redis.call('TYPE', key)['ok']
+if kind ~= 'hash' and kind ~= 'none' then
+  return {-1, 0, 0, kind}
+end
 local node, viewers, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local knownPeak, sent, lateAfter = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 

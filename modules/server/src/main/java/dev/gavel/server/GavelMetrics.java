@@ -70,6 +70,7 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     private final Counter eventsPublished;
     private final Counter slowCloses;
     private final Counter gapsRepaired;
+    private final Counter auctionReportFailures;
     private final Counter gapsLost;
     private final Timer eventLag;
     /** Registered by {@link #forRedis()}: a node on the in-memory engine has no Redis series at all. */
@@ -115,6 +116,9 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
         eventsPublished = counter("gavel.events.published", "Events accepted by this replica's API for publishing.");
         slowCloses = counter("gavel.slow.viewer.closes",
                 "Viewers closed with 1013 because they fell too far behind on what they were sent.");
+        auctionReportFailures = Counter.builder("gavel.store.auction.failures")
+                .description("One auction's count write that failed while the rest of its report succeeded (a key of the wrong type at the auction's key, or its shard away): retried, the other auctions unaffected.")
+                .register(registry);
         gapsRepaired = Counter.builder("gavel.event.gaps").tag("outcome", "repaired")
                 .description("Gaps in an auction's events seen by this replica: repaired from the log, or lost (no longer in it).")
                 .register(registry);
@@ -279,6 +283,11 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     @Override
     public void broadcast() {
         broadcasts.increment();
+    }
+
+    @Override
+    public void auctionReportFailed() {
+        auctionReportFailures.increment();
     }
 
     @Override
