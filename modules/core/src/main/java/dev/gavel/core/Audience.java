@@ -65,7 +65,7 @@ public final class Audience {
         this.metrics = metrics;
         CountReporter[] counts = new CountReporter[1];
         this.feeds = new AuctionFeeds(reporterContext, engine.broker(), settings, clock, timers, metrics,
-                now -> counts[0].countsHeldFor(now));
+                now -> counts[0].countsHeldFor(now), auction -> counts[0].localViewers(auction));
         this.reporter = new CountReporter(engine, nodeId, settings, clock, timers, feeds);
         counts[0] = reporter;
     }
@@ -84,11 +84,7 @@ public final class Audience {
                 count = shown;
             }
         }
-        long here = reporter.localViewers(auction);
-        if (count.current() < here) {
-            count = new ViewerCount(auction, here, Math.max(count.peak(), here), count.version());
-        }
-        return count;
+        return feeds.atLeastLocal(count);
     }
 
     /**

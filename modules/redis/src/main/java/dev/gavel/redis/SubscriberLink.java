@@ -10,6 +10,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -152,7 +153,8 @@ final class SubscriberLink {
         }
         // Refused: the link is down until a reconnect subscribes to every channel; the caller's listener is kept, and
         // subscribed by that reconnect.
-        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel)))
+        Future<Void> sent = settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel)));
+        return Future.join(sent, fence(conn)).<Void>mapEmpty()
                 .recover(refused -> {
                     context.runOnContext(v -> refused(conn, refused.getMessage()));
                     return Future.succeededFuture();
@@ -188,6 +190,17 @@ final class SubscriberLink {
             }
             return Future.<Void>succeededFuture();
         });
+    }
+
+    /**
+     * A PING after subscriptions: Redis answers in order, so once it is answered, the subscriptions' replies came
+     * before it. An error reply to a subscription, arriving while the PING waits, is taken by the PING's promise (the
+     * client pairs the next non-push reply with the oldest waiting command): then it fails with {@link Refused}. The
+     * subscriptions' own futures complete once written, so without this a link would count as subscribed before Redis
+     * said whether it took them.
+     */
+    private Future<Void> fence(RedisConnection conn) {
+        return settled(conn.send(Request.cmd(Command.PING)));
     }
 
     /** An error reply of Redis, as opposed to a timeout or a lost connection. */
@@ -226,6 +239,12 @@ final class SubscriberLink {
             }
             conn.handler(push -> {
                 lastHeardNanos = System.nanoTime();
+                if (push != null && push.type() == ResponseType.ERROR) {
+                    // vertx-redis-client completes a (S)SUBSCRIBE once written, and hands the reply, an error too, to
+                    // this handler: an error here is Redis refusing a subscription
+                    context.runOnContext(v -> refused(conn, push.toString()));
+                    return;
+                }
                 owner.pushed(this, push);
             });
             conn.exceptionHandler(error -> lost(conn, error.toString()));
@@ -245,12 +264,18 @@ final class SubscriberLink {
                 channels.forEach(subscribe::arg);
                 sent.add(settled(subscriptionCommand(conn, subscribe)));
             }
+            if (!channels.isEmpty()) {
+                sent.add(fence(conn));
+            }
             return Future.join(sent).map(x -> conn);
         }).andThen(ar -> {
             if (ar.failed()) {
                 RedisConnection held = connection;
-                if (ar.cause() instanceof Refused && held != null) {
-                    refused(held, ar.cause().getMessage());
+                if (ar.cause() instanceof Refused) {
+                    // none held: refused() ran already, and scheduled the next try
+                    if (held != null) {
+                        refused(held, ar.cause().getMessage());
+                    }
                 } else if (held == null) {
                     owner.lost(this, ar.cause().toString());
                     scheduleReconnect(ar.cause().toString());
@@ -285,6 +310,11 @@ final class SubscriberLink {
         metrics.timed(EngineMetrics.Operation.PING, () -> conn.send(Request.cmd(Command.PING)))
                 .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onFailure(error -> {
+                    if (isRefusal(error)) {
+                        // an error reply to a subscription taken by this PING's promise (see fence)
+                        context.runOnContext(v -> refused(conn, error.getMessage()));
+                        return;
+                    }
                     // A push can swallow the PING's promise (see settled); anything heard since means alive.
                     if (lastHeardNanos - sentAt > 0) {
                         return;
