@@ -155,8 +155,8 @@ public final class RedisPresenceStore implements PresenceStore {
                 .compose(responses -> {
                     ViewerCount count = toCount(auction, responses.get(0));
                     return count != null ? Future.succeededFuture(count) : Future.failedFuture(new IllegalStateException(
-                            "the auction's key " + RedisKeys.counts(auction) + " in Redis holds a "
-                                    + responses.get(0).get(3) + ", not a hash"));
+                            "the auction's key " + RedisKeys.counts(auction) + " in Redis is not a hash: "
+                                    + responses.get(0).get(3)));
                 });
     }
 
@@ -191,6 +191,7 @@ public final class RedisPresenceStore implements PresenceStore {
 
     /** The count of a reply of report.lua, or null (logged, rate-limited) when the auction's key is not a hash. */
     private ViewerCount toCount(AuctionId auction, Response reply) {
+        // {-1, 0, 0, error}: see report.lua
         if (reply.get(0).toLong() < 0) {
             wrongType(auction, reply.get(3).toString());
             return null;
@@ -199,15 +200,15 @@ public final class RedisPresenceStore implements PresenceStore {
     }
 
     /** One line per {@link #WRONG_TYPE_LOG_MILLIS} at most, whatever the number of auctions or writes. */
-    private void wrongType(AuctionId auction, String kind) {
+    private void wrongType(AuctionId auction, String error) {
         long now = System.nanoTime();
         long last = lastWrongTypeLog.get();
         if (now - last < TimeUnit.MILLISECONDS.toNanos(WRONG_TYPE_LOG_MILLIS) || !lastWrongTypeLog.compareAndSet(last, now)) {
             wrongTypeSinceLog.incrementAndGet();
             return;
         }
-        LOG.atWarn().addKeyValue("auction", auction.value()).log("The auction's key {} in Redis holds a {}, not a hash: "
+        LOG.atWarn().addKeyValue("auction", auction.value()).log("The auction's key {} in Redis is not a hash ({}): "
                         + "its count is not written (the other auctions' are); remove the key ({} more such failures "
-                        + "since the last line)", RedisKeys.counts(auction), kind, wrongTypeSinceLog.getAndSet(0));
+                        + "since the last line)", RedisKeys.counts(auction), error, wrongTypeSinceLog.getAndSet(0));
     }
 }

@@ -142,7 +142,7 @@ class RedisMisconfiguredIT {
             assertEquals(202, sold(port, "evil2", "logged").status());
             assertEquals(List.of("logged"), evil2.awaitEvents("playerSoldUpdate", 1));
             List.of(good, good2, evil1, evil2).forEach(v -> assertFalse(v.isClosed()));
-            long lines = node.output().lines().filter(line -> line.contains("holds a string, not a hash")).count();
+            long lines = node.output().lines().filter(line -> line.contains("is not a hash")).count();
             assertEquals(1, lines, "one line for hundreds of failed writes:\n" + node.output());
         }
     }
