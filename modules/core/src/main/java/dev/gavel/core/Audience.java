@@ -52,6 +52,7 @@ public final class Audience {
     private final AtomicInteger localViewers = new AtomicInteger();
     private final Timers timers;
     private final Clock clock;
+    private final String nodeId;
     private volatile boolean stopping;
 
     /** @param registeredOnly viewers are taken only for auctions open in the engine's {@link AuctionRegistry} */
@@ -62,12 +63,22 @@ public final class Audience {
         this.registeredOnly = registeredOnly;
         this.timers = Timers.of(vertx);
         this.clock = clock;
+        this.nodeId = nodeId;
         this.metrics = metrics;
         CountReporter[] counts = new CountReporter[1];
         this.feeds = new AuctionFeeds(reporterContext, engine.broker(), settings, clock, timers, metrics,
                 now -> counts[0].countsHeldFor(now), auction -> counts[0].localViewers(auction));
         this.reporter = new CountReporter(engine, nodeId, settings, clock, timers, feeds);
         counts[0] = reporter;
+    }
+
+    /**
+     * An auction's count as this replica tells it (the API): read from the store with this replica's own entry
+     * replaced by the viewers it holds ({@link PresenceStore#read(AuctionId, String, long)}), then
+     * {@link #countToTell}. Any thread.
+     */
+    public Future<ViewerCount> count(AuctionId auction) {
+        return engine.presence().read(auction, nodeId, reporter.localViewers(auction)).map(this::countToTell);
     }
 
     /**
@@ -78,7 +89,8 @@ public final class Audience {
     public ViewerCount countToTell(ViewerCount read) {
         AuctionId auction = read.auctionId();
         ViewerCount count = read;
-        if (reporter.countsHeldFor(clock.millis()) > 0) {
+        // held, or the subscriber connection is away (Redis may be restarting empty; the hold follows once it is back)
+        if (reporter.countsHeldFor(clock.millis()) > 0 || !engine.isReady()) {
             ViewerCount shown = feeds.shown(auction);
             if (shown != null) {
                 count = shown;

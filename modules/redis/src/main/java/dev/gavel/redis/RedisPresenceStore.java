@@ -161,6 +161,21 @@ public final class RedisPresenceStore implements PresenceStore {
     }
 
     @Override
+    public Future<ViewerCount> read(AuctionId auction, String nodeId, long localViewers) {
+        Request call = reportRequest(auction, "", new LocalCount(0, 0), clock.millis()).arg(nodeId);
+        return REPORT.batch(redis, List.of(call)).compose(responses -> {
+            Response reply = responses.get(0);
+            ViewerCount count = toCount(auction, reply);
+            if (count == null) {
+                return Future.failedFuture(new IllegalStateException("the auction's key " + RedisKeys.counts(auction)
+                        + " in Redis is not a hash: " + reply.get(3)));
+            }
+            long current = Math.max(0, count.current() - reply.get(3).toLong() + localViewers);
+            return Future.succeededFuture(new ViewerCount(auction, current, Math.max(count.peak(), current), count.version()));
+        });
+    }
+
+    @Override
     public Future<Void> removeNode(String nodeId) {
         String index = RedisKeys.nodeAuctions(nodeId);
         return redis.send(Request.cmd(Command.SMEMBERS).arg(index)).compose(members -> {

@@ -129,7 +129,7 @@ final class AuctionApi {
 
     void viewerCount(RoutingContext ctx) {
         AuctionId auction = auction(ctx);
-        engine.presence().read(auction).map(audience::countToTell)
+        audience.count(auction)
                 .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onSuccess(count -> ctx.json(countJson(count)))
                 .onFailure(e -> unavailable(ctx, "could not read the count: " + e.getMessage()));
@@ -177,7 +177,7 @@ final class AuctionApi {
             Refusal.sendError(ctx.response(), 400, e.getMessage());
             return;
         }
-        Future<ViewerCount> count = engine.presence().read(auction).map(audience::countToTell);
+        Future<ViewerCount> count = audience.count(auction);
         Future<Long> unique = engine.stats().uniqueViewers(auction);
         Future<List<HistorySample>> history = engine.stats().history(auction, from, to);
         Future.all(count, unique, history)
@@ -198,9 +198,11 @@ final class AuctionApi {
         engine.stats().activeAuctions(clock.millis())
                 .compose(auctions -> {
                     List<Future<ViewerCount>> reads = new ArrayList<>();
-                    auctions.forEach(auction -> reads.add(engine.presence().read(auction).map(audience::countToTell)));
-                    // one auction that cannot be read (its key is broken) is left out, not the whole list
-                    return Future.join(reads).otherwiseEmpty().map(all -> reads.stream()
+                    auctions.forEach(auction -> reads.add(audience.count(auction)));
+                    // One auction that cannot be read (its key is broken) is left out, not the whole list; when none
+                    // can be (Redis is away or full) the list fails.
+                    return Future.join(reads).otherwiseEmpty().compose(all -> reads.isEmpty() || reads.stream().anyMatch(Future::succeeded)
+                            ? Future.succeededFuture() : reads.get(0).<Void>mapEmpty()).map(all -> reads.stream()
                             .filter(Future::succeeded)
                             .map(Future::result)
                             .filter(count -> count.current() > 0)
