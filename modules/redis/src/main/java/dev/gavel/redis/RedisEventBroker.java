@@ -162,7 +162,8 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             return Future.failedFuture(new SubscriptionsRefused("Redis refuses this replica's subscription to the "
                     + "auction's channel (" + refused + "); nothing was published"));
         }
-        Request call = PUBLISH.call(RedisKeys.logHead(auction), RedisKeys.log(auction))
+        // EVAL, not EVALSHA: publishes of an auction must run in the order they were sent (see RedisScript.eval)
+        Request call = PUBLISH.eval(RedisKeys.logHead(auction), RedisKeys.log(auction))
                 .arg(RedisKeys.channel(auction))
                 .arg(topology == null ? "PUBLISH" : "SPUBLISH")
                 .arg(event.name())
@@ -172,10 +173,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
                 .arg(log.windowMillis())
                 .arg(log.headMillis())
                 .arg(newEpoch());
-        return PUBLISH.batch(publisher, List.of(call)).map(replies -> {
-            Response reply = replies.get(0);
-            return event.at(new EventOffset(reply.get(0).toString(), reply.get(1).toLong()));
-        });
+        return publisher.send(call).map(reply -> event.at(new EventOffset(reply.get(0).toString(), reply.get(1).toLong())));
     }
 
     @Override

@@ -46,6 +46,19 @@ final class RedisScript {
         return request;
     }
 
+    /**
+     * An {@code EVAL} of this script's text with {@code keys}; add its ARGV to the request. For a script whose calls must
+     * run in the order they were sent on one connection: an {@code EVALSHA} answered NOSCRIPT (Redis restarted, or a
+     * new master) is sent again after the load, behind the calls sent meanwhile, which did find the script.
+     */
+    Request eval(String... keys) {
+        Request request = Request.cmd(Command.EVAL).arg(text).arg(keys.length);
+        for (String key : keys) {
+            request.arg(key);
+        }
+        return request;
+    }
+
     /** Sends a pipeline (not a transaction), loading the script first if Redis answers NOSCRIPT. */
     Future<List<Response>> batch(Redis redis, List<Request> requests) {
         return redis.batch(requests).recover(error -> {

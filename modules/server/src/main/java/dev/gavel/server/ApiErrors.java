@@ -11,7 +11,8 @@ import java.util.Locale;
 /**
  * Turns every failure of an API request into the contract's {@code {"error": "..."}}: the validator's message
  * (which names the parameter or body field) for a request that does not match the OpenAPI document, a fixed
- * message for an oversized body, and 500 for anything unexpected.
+ * message for an oversized body, and 500 for anything unexpected (its stack logged once per interval, not once per
+ * request).
  */
 final class ApiErrors {
 
@@ -47,13 +48,14 @@ final class ApiErrors {
         } else {
             status = 500;
             message = "internal error";
-            LOG.warn("API request {} {} failed", ctx.request().method(), ctx.request().path(), failure);
         }
         LOG.debug("API request {} {} refused with {}: {}", ctx.request().method(), ctx.request().path(), status, message);
-        if (logClass == null) {
-            Refusal.sendError(ctx.response(), status, message);
-        } else {
-            Refusal.sendError(ctx.response(), status, message, logClass);
+        boolean logged = logClass == null ? Refusal.sendError(ctx.response(), status, message)
+                : Refusal.sendError(ctx.response(), status, message, logClass);
+        if (logged && status == 500) {
+            // the first of a series only: a client that can make the API fail must not be able to fill the log
+            LOG.warn("API request {} {} failed (the first in this interval; the others are counted)",
+                    ctx.request().method(), ctx.request().path(), failure);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.gavel.server;
 
+import dev.gavel.server.logging.RefusalLog;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpMessage;
 import io.vertx.core.Handler;
@@ -7,36 +8,51 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.impl.HttpServerConnection;
 import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 
 /**
  * Refuses, before any route sees them, the requests that no route should: a request URI with a malformed
- * percent-encoding (400: Vert.x and vertx-web would throw on it wherever they decode the path or the query), and a
- * request with both {@code Content-Length} and {@code Transfer-Encoding} (400, and the connection closed: the two
- * disagree on where the body ends, which is how requests are smuggled past a proxy that reads the other one).
- * Each refusal is logged by class, not one line per request.
+ * percent-encoding (400: Vert.x and vertx-web would throw on it wherever they decode the path or the query), a request
+ * without {@code Host} (400, as HTTP/1.1 requires; vertx-web's router would throw on it and log an error with a stack
+ * for each), a request with both {@code Content-Length} and {@code Transfer-Encoding} (400, and the connection closed:
+ * the two disagree on where the body ends, which is how requests are smuggled past a proxy that reads the other one),
+ * and a request the decoder could not read at all (a bad request line, a head over Vert.x's limits: Vert.x's status).
+ * Each refusal is counted ({@code malformed_http}) and logged by class ({@link dev.gavel.server.logging.RefusalLog}),
+ * never one line per request.
  */
 final class BadRequests implements Handler<HttpServerRequest> {
 
     static final String MALFORMED_URI = "malformed percent-encoding in the request URI";
     static final String BOTH_LENGTHS = "both Content-Length and Transfer-Encoding";
+    static final String NO_HOST = "no Host header";
+    static final String REASON = "malformed_http";
     private static final String DECODER = "httpDecoder";
     private static final String HEX = "0123456789abcdefABCDEF";
 
     private final Handler<HttpServerRequest> routes;
+    private final GavelMetrics metrics;
 
-    BadRequests(Handler<HttpServerRequest> routes) {
+    BadRequests(Handler<HttpServerRequest> routes, GavelMetrics metrics) {
         this.routes = routes;
+        this.metrics = metrics;
     }
 
     @Override
     public void handle(HttpServerRequest request) {
         if (!wellEncoded(request.uri())) {
-            Refusal.sendError(request.response(), 400, MALFORMED_URI);
+            refuse(request, MALFORMED_URI);
+        } else if (request.version() != HttpVersion.HTTP_2 && !request.headers().contains(HttpHeaders.HOST)) {
+            refuse(request, NO_HOST);
         } else {
             routes.handle(request);
         }
+    }
+
+    private void refuse(HttpServerRequest request, String why) {
+        metrics.refused(REASON);
+        Refusal.sendError(request.response(), 400, why);
     }
 
     /**
@@ -44,12 +60,14 @@ final class BadRequests implements Handler<HttpServerRequest> {
      * failed, and any other that the decoder could not read the way Vert.x does. Vert.x closes the connection after
      * the answer, and the decoder has dropped whatever followed the request.
      */
-    static void invalid(HttpServerRequest request) {
+    void invalid(HttpServerRequest request) {
+        metrics.refused(REASON);
         if (request.decoderResult().cause() instanceof BothLengths) {
             request.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
             Refusal.sendError(request.response(), 400, BOTH_LENGTHS);
         } else {
             HttpServerRequest.DEFAULT_INVALID_REQUEST_HANDLER.handle(request);
+            RefusalLog.refused("unreadable request (" + request.response().getStatusCode() + ")");
         }
     }
 

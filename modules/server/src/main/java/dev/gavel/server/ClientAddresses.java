@@ -71,6 +71,21 @@ final class ClientAddresses {
         return key(address);
     }
 
+    /**
+     * The key of a TCP peer for the limits on open sockets, or null for a trusted proxy (whose connections carry many
+     * clients; the proxy limits them) and for a peer that is not an IP address.
+     */
+    String untrustedPeer(java.net.SocketAddress peer) {
+        if (!(peer instanceof java.net.InetSocketAddress inet) || inet.getAddress() == null) {
+            return null;
+        }
+        byte[] address = inet.getAddress().getAddress();
+        if (address.length == 16 && isIpv4Mapped(address)) {
+            address = Arrays.copyOfRange(address, 12, 16);
+        }
+        return isTrusted(address) ? null : key(address);
+    }
+
     private boolean isTrusted(byte[] address) {
         for (Cidr cidr : trusted) {
             if (cidr.contains(address)) {

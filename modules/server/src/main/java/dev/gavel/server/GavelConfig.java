@@ -51,6 +51,14 @@ import java.util.regex.Pattern;
  *                            connections one client address opens per second (and at once)
  * @param maxApiRequestsPerAddressPerSecond {@code MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND}: HTTP API requests one
  *                            client address makes per second (and at once), admin token or not
+ * @param maxSocketsPerAddress {@code MAX_SOCKETS_PER_ADDRESS}: TCP connections of any kind (viewers, HTTP requests,
+ *                            connections that have sent nothing yet) one client address holds open at once; a
+ *                            trusted proxy's connections are not counted
+ * @param httpHeaderTimeoutMillis {@code HTTP_HEADER_TIMEOUT_MS}: a new connection's first request head, and any
+ *                            request head once its first byte arrived, must be complete within this; else the
+ *                            connection is closed (slowloris, and connections that never send a byte)
+ * @param httpIdleTimeoutMillis {@code HTTP_IDLE_TIMEOUT_MS}: an HTTP connection that is not a viewer and has no
+ *                            request in progress is closed after this long without a new request
  * @param eventLog            {@code EVENT_LOG_SIZE} and {@code RECOVERY_WINDOW_MS}: the events kept per auction for
  *                            viewers that come back, and how long after the auction's last event
  * @param managementPort      {@code MANAGEMENT_PORT}: the port that serves {@code /metrics} and the probes, off the
@@ -81,6 +89,9 @@ public record GavelConfig(
         int maxConnectionsPerAddress,
         int maxNewConnectionsPerAddressPerSecond,
         int maxApiRequestsPerAddressPerSecond,
+        int maxSocketsPerAddress,
+        long httpHeaderTimeoutMillis,
+        long httpIdleTimeoutMillis,
         EventLogSettings eventLog,
         int managementPort) {
 
@@ -141,6 +152,12 @@ public record GavelConfig(
         int perAddress = (int) number(env, "MAX_CONNECTIONS_PER_ADDRESS", 2000, 1, Integer.MAX_VALUE);
         int newPerAddress = (int) number(env, "MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", 100, 1, Integer.MAX_VALUE);
         int apiPerAddress = (int) number(env, "MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND", 1000, 1, Integer.MAX_VALUE);
+        // a viewer's socket and as many again for its page's HTTP requests (SockJS and Socket.IO polling take two)
+        int socketsPerAddress = (int) number(env, "MAX_SOCKETS_PER_ADDRESS", Math.min(Integer.MAX_VALUE, 2L * perAddress),
+                1, Integer.MAX_VALUE);
+        // a browser sends a request head in one or two packets; a preconnected socket is used within seconds
+        long headerTimeout = number(env, "HTTP_HEADER_TIMEOUT_MS", 15_000, 100, 600_000);
+        long idleTimeout = number(env, "HTTP_IDLE_TIMEOUT_MS", 60_000, 100, 3_600_000);
         EventLogSettings eventLog = new EventLogSettings(
                 (int) number(env, "EVENT_LOG_SIZE", EventLogSettings.DEFAULT.size(), 1, 100_000),
                 number(env, "RECOVERY_WINDOW_MS", EventLogSettings.DEFAULT.windowMillis(), 1000, 86_400_000));
@@ -151,7 +168,8 @@ public record GavelConfig(
         }
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
-                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, eventLog, managementPort);
+                logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, socketsPerAddress,
+                headerTimeout, idleTimeout, eventLog, managementPort);
     }
 
     /** True when {@code /metrics} and the probes have a port of their own ({@code MANAGEMENT_PORT}). */
@@ -182,7 +200,9 @@ public record GavelConfig(
                 + ", trustedProxies=" + trustedProxies + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + ", maxNewConnectionsPerAddressPerSecond=" + maxNewConnectionsPerAddressPerSecond
                 + ", maxApiRequestsPerAddressPerSecond=" + maxApiRequestsPerAddressPerSecond
-                + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis()
+                + ", maxSocketsPerAddress=" + maxSocketsPerAddress + ", httpHeaderTimeoutMillis=" + httpHeaderTimeoutMillis
+                + ", httpIdleTimeoutMillis=" + httpIdleTimeoutMillis
+                               + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis()
                 + ", managementPort=" + (hasManagementPort() ? managementPort : "none") + "]";
     }
 

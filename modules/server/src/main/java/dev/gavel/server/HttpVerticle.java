@@ -6,11 +6,15 @@ import dev.gavel.server.socketio.EngineSettings;
 import dev.gavel.server.socketio.SocketIoViewers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -21,6 +25,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * deploys one instance per event loop; they share the port, and each serves the connections it accepts.
  */
 final class HttpVerticle extends VerticleBase {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HttpVerticle.class);
 
     /**
      * The largest frame Vert.x reads at all; a bigger one drops the connection. Frames between this and the
@@ -92,14 +98,40 @@ final class HttpVerticle extends VerticleBase {
                     router.route("/api/*").handler(this::limitApi);
                     // Last: the API router is mounted on /* and passes on what it does not route.
                     api.mount(vertx, router);
+                    router.route().failureHandler(HttpVerticle::failed);
                     HttpServerOptions options = serverOptions(config);
+                    Handler<HttpConnection> strictFraming = BadRequests.strictFraming(options);
+                    Handler<HttpConnection> guard = HttpConnectionGuard.installer(
+                            HttpConnectionGuard.Settings.of(config, limits, metrics));
+                    BadRequests badRequests = new BadRequests(router, metrics);
                     return vertx.createHttpServer(options)
-                            .connectionHandler(BadRequests.strictFraming(options))
-                            .invalidRequestHandler(BadRequests::invalid)
-                            .requestHandler(new BadRequests(router))
+                            .connectionHandler(connection -> {
+                                strictFraming.handle(connection);
+                                guard.handle(connection);
+                            })
+                            .invalidRequestHandler(badRequests::invalid)
+                            .requestHandler(badRequests)
                             .listen();
                 })
                 .onSuccess(s -> server = s);
+    }
+
+    /**
+     * The last word on a request that failed with an exception outside the API (which has its own): a {@link Refusal}
+     * is answered as such; anything else is a 500 whose stack is logged once per interval, not once per request (a
+     * client that can make a route fail must not be able to fill the log). A failure with only a status goes on to
+     * vertx-web's own answer, which logs nothing.
+     */
+    private static void failed(RoutingContext ctx) {
+        Throwable failure = ctx.failure();
+        if (failure == null || ctx.response().headWritten()) {
+            ctx.next();
+        } else if (failure instanceof Refusal refusal) {
+            refusal.send(ctx.response());
+        } else if (Refusal.sendError(ctx.response(), 500, "internal error")) {
+            LOG.warn("Request {} {} failed (the first in this interval; the others are counted)", ctx.request().method(),
+                    ctx.request().path(), failure);
+        }
     }
 
     private void limitApi(RoutingContext ctx) {

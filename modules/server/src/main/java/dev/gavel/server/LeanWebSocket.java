@@ -10,7 +10,6 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -32,7 +31,7 @@ import java.util.concurrent.TimeUnit;
  * open files (see docs/benchmarks.md for what each costs).
  *
  * <p>What it does: text frames (fragmented ones joined, up to {@link ViewerFrames#MAX_FRAME_BYTES}, else 1009),
- * binary frames by length, invalid UTF-8 closed with 1007 (Netty's validator), pings answered, the close handshake
+ * binary frames by length, invalid UTF-8 closed with 1007 ({@link Utf8Frames}), pings answered, the close handshake
  * with a timeout. A frame fanned out to many viewers is written as one {@link SharedFrames} buffer: encoded once. Handlers run on the context of the server that took the upgrade, on the channel's event loop.
  */
 public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
@@ -68,7 +67,9 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
         ContextInternal context = current.unwrap();
         ChannelHandlerContext vertxHandler = unwrap(ws).channelHandlerContext();
         LeanWebSocket lean = new LeanWebSocket(context, metrics);
-        vertxHandler.pipeline().addBefore(vertxHandler.name(), "gavel-utf8", new Utf8FrameValidator(true));
+        // the upgrade put the node's UTF-8 rule before Vert.x's handler (HttpConnectionGuard); for a WebSocket
+        // upgraded some other way, put it there now
+        Utf8Frames.require(vertxHandler.pipeline(), metrics);
         vertxHandler.pipeline().replace(vertxHandler.handler(), "gavel-viewer", lean);
         return lean;
     }
@@ -254,7 +255,7 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * A frame that breaks the protocol (invalid UTF-8 is answered 1007 by Netty's validator, before this handler) ends
+     * A frame that breaks the protocol (invalid UTF-8 is answered 1007 by {@link Utf8Frames}, before this handler) ends
      * here, as does any other failure of the channel.
      */
     @Override

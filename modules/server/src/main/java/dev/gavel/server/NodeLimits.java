@@ -2,11 +2,11 @@ package dev.gavel.server;
 
 /**
  * A node's limits per client address, shared by all its event loops: viewer connections held and opened per second
- * ({@code MAX_CONNECTIONS_PER_ADDRESS}, {@code MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND}) and HTTP API requests
+ * ({@code MAX_CONNECTIONS_PER_ADDRESS}, {@code MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND}), HTTP API requests
  * per second ({@code MAX_API_REQUESTS_PER_ADDRESS_PER_SECOND}), with the client address as {@link ClientAddresses}
- * tells it.
+ * tells it, and TCP connections of any kind held open ({@code MAX_SOCKETS_PER_ADDRESS}), by TCP peer.
  */
-record NodeLimits(ClientAddresses addresses, AddressLimiter viewers, AddressLimiter api) {
+record NodeLimits(ClientAddresses addresses, AddressLimiter viewers, AddressLimiter api, AddressLimiter sockets) {
 
     /** How often the tables forget the addresses that hold nothing. */
     static final long SWEEP_MILLIS = 1_000;
@@ -16,11 +16,15 @@ record NodeLimits(ClientAddresses addresses, AddressLimiter viewers, AddressLimi
                 new AddressLimiter("address_rate", "address_connections", config.maxConnectionsPerAddress(),
                         config.maxNewConnectionsPerAddressPerSecond(), System::nanoTime),
                 new AddressLimiter("api_rate", "api_rate", Integer.MAX_VALUE,
-                        config.maxApiRequestsPerAddressPerSecond(), System::nanoTime));
+                        config.maxApiRequestsPerAddressPerSecond(), System::nanoTime),
+                // no rate: a browser opens its sockets in bursts, and what each does is limited where it is decided
+                new AddressLimiter("address_sockets", "address_sockets", config.maxSocketsPerAddress(),
+                        Integer.MAX_VALUE, System::nanoTime));
     }
 
     void sweep() {
         viewers.sweep();
         api.sweep();
+        sockets.sweep();
     }
 }

@@ -56,19 +56,27 @@ public final class Refusal extends RuntimeException {
         sendError(response, status, getMessage());
     }
 
-    public static void sendError(HttpServerResponse response, int status, String message) {
+    /**
+     * Answers {@code {"error": message}} with the status, and logs it by class ({@link RefusalLog}).
+     *
+     * @return true when this answer was the one of its class that was logged
+     */
+    public static boolean sendError(HttpServerResponse response, int status, String message) {
         int colon = message.indexOf(':');
-        sendError(response, status, message, colon < 0 ? message : message.substring(0, colon));
+        return sendError(response, status, message, colon < 0 ? message : message.substring(0, colon));
     }
 
     /**
      * Answers {@code {"error": message}} with the status, logged under {@code logClass} (a constant of the code, for
      * messages written by a library, whose text up to a colon names no class).
+     *
+     * @return true when this answer was the one of its class that was logged
      */
-    public static void sendError(HttpServerResponse response, int status, String message, String logClass) {
-        RefusalLog.refused(logClass + " (" + status + ")");
+    public static boolean sendError(HttpServerResponse response, int status, String message, String logClass) {
+        boolean logged = RefusalLog.refused(logClass + " (" + status + ")");
         response.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
                 .end("{\"error\":" + Json.quote(message) + "}");
+        return logged;
     }
 }

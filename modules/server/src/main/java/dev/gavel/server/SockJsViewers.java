@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.regex.Pattern;
 
 /**
  * Viewers over SockJS at {@code /sockjs?slug=auction-<id>}, with vertx-web's SockJS server: every transport that
@@ -55,6 +56,9 @@ final class SockJsViewers {
     /** The transports whose first request for a session id opens the session. */
     private static final Set<String> OPENING_TRANSPORTS = Set.of("xhr", "xhr_streaming", "eventsource", "htmlfile", "jsonp",
             "websocket");
+
+    /** What vertx-web's JSONP and htmlfile transports accept as a callback name. */
+    private static final Pattern CALLBACK = Pattern.compile("[A-Za-z0-9_.-]{1,256}");
 
     private final ViewerAdmission admission;
     private final Audience audience;
@@ -140,6 +144,7 @@ final class SockJsViewers {
         AddressLimiter.Lease lease = null;
         try {
             admitted = admission.admit(ctx.request());
+            checkCallback(ctx.request(), path);
             opens = RAW_WEBSOCKET.equals(path);
             if (!opens) {
                 claimed = claimSession(path);
@@ -203,6 +208,27 @@ final class SockJsViewers {
             join.run();
         } else {
             home.runOnContext(v -> join.run());
+        }
+    }
+
+    /**
+     * The JSONP and htmlfile transports name a JavaScript function in {@code c} (or {@code callback}) that their answer
+     * calls. vertx-web answers a missing or unsafe one with a 500 (as SockJS's protocol tests expect); it is the
+     * client's mistake, so it is a 400 here, before any session is made, counted and logged by class.
+     *
+     * @throws Refusal 400 for a missing callback or one with a character outside {@code [A-Za-z0-9_.-]}
+     */
+    private void checkCallback(HttpServerRequest request, String path) {
+        if (!path.endsWith("/jsonp") && !path.endsWith("/htmlfile")) {
+            return;
+        }
+        String callback = request.getParam("c");
+        if (callback == null) {
+            callback = request.getParam("callback");
+        }
+        if (callback == null || callback.isEmpty() || !CALLBACK.matcher(callback).matches()) {
+            metrics.refused("bad_request");
+            throw new Refusal(400, "bad_request", "missing or invalid \"c\" (callback) parameter", 0);
         }
     }
 

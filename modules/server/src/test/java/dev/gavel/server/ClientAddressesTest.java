@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 class ClientAddressesTest {
 
@@ -52,5 +53,18 @@ class ClientAddressesTest {
         assertEquals(client(NO_PROXY, "2001:db8:1:2::1"), client(NO_PROXY, "2001:db8:1:2:ffff::9"));
         assertEquals("2001:db8:1:2::/64", client(NO_PROXY, "2001:db8:1:2::1"));
         assertEquals("127.0.0.1", client(NO_PROXY, "::ffff:127.0.0.1"));
+    }
+
+    @Test
+    void aTcpPeerIsKeyedLikeAClientAndATrustedProxyOrANonIpPeerIsNotCounted() throws Exception {
+        assertEquals("203.0.113.9", BEHIND_PROXIES.untrustedPeer(new java.net.InetSocketAddress(
+                java.net.InetAddress.getByName("203.0.113.9"), 4000)));
+        assertEquals("2001:db8:1:2::/64", NO_PROXY.untrustedPeer(new java.net.InetSocketAddress(
+                java.net.InetAddress.getByName("2001:db8:1:2::77"), 4000)));
+        assertEquals("127.0.0.1", NO_PROXY.untrustedPeer(new java.net.InetSocketAddress(
+                java.net.InetAddress.getByName("::ffff:127.0.0.1"), 4000)));
+        assertNull(BEHIND_PROXIES.untrustedPeer(new java.net.InetSocketAddress(java.net.InetAddress.getByName("10.1.2.3"), 4000)));
+        assertNull(BEHIND_PROXIES.untrustedPeer(new java.net.InetSocketAddress(java.net.InetAddress.getByName("192.168.1.7"), 1)));
+        assertNull(NO_PROXY.untrustedPeer(null));
     }
 }

@@ -125,7 +125,12 @@ public final class JsViewer implements AutoCloseable {
     }
 
     private static void requireInstalled() {
-        for (String module : List.of("socket.io-client", "sockjs-client", "ws")) {
+        requireInstalled(List.of("socket.io-client", "sockjs-client", "ws"));
+    }
+
+    /** Fails, saying how to install them, unless the npm packages {@code modules} are installed in {@link #SCRIPTS}. */
+    static void requireInstalled(List<String> modules) {
+        for (String module : modules) {
             if (!Files.isDirectory(SCRIPTS.resolve("node_modules").resolve(module))) {
                 throw new IllegalStateException("the npm package " + module + " is not installed in " + SCRIPTS
                         + ": run `npm ci` in modules/testkit/js (CI's .ci/run does)");

@@ -17,7 +17,8 @@ import static org.awaitility.Awaitility.await;
  * A real nginx in front of some nodes, with the load balancer of docker-compose and {@code deploy/local/cluster.sh}:
  * {@code deploy/nginx/gavel.conf.template} (WebSocket proxying, unbuffered answers, Socket.IO long-polling by client
  * address and SockJS by session id when no {@code GAVEL_NODE} cookie routes a request). It runs in the foreground
- * on a free loopback port, with everything in a temporary directory.
+ * on a free loopback port, with everything in a temporary directory; optionally with a front that serves Socket.IO's
+ * default path for one auction ({@link #balanceWithSocketIoDefaultPath}).
  */
 public final class NginxFixture implements AutoCloseable {
 
@@ -27,18 +28,36 @@ public final class NginxFixture implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final int socketIoDefaultPathPort;
     private final Path dir;
 
-    private NginxFixture(Process process, int port, Path dir) {
+    private NginxFixture(Process process, int port, int socketIoDefaultPathPort, Path dir) {
         this.process = process;
         this.port = port;
+        this.socketIoDefaultPathPort = socketIoDefaultPathPort;
         this.dir = dir;
     }
 
     /** Starts nginx balancing over the nodes listening on {@code ports}. */
     public static NginxFixture balance(List<Integer> ports) {
+        return start(ports, null);
+    }
+
+    /**
+     * Starts nginx as {@link #balance} does, and in the same nginx a front server on
+     * {@link #socketIoDefaultPathPort()} that serves Socket.IO's default path as one auction's: {@code /socket.io/?<query>}
+     * goes to the balancer as {@code /auction/?slug=<slug>&<query>}, WebSocket upgrades included. For a client that can
+     * be told neither Gavel's path nor the slug, such as the Socket.IO protocol suite.
+     */
+    public static NginxFixture balanceWithSocketIoDefaultPath(List<Integer> ports, String slug) {
+        return start(ports, slug);
+    }
+
+    /** @param slug null for no Socket.IO front */
+    private static NginxFixture start(List<Integer> ports, String slug) {
         String nginx = nginx();
         int port = Ports.free();
+        int frontPort = slug == null ? -1 : Ports.free();
         try {
             Path dir = Files.createTempDirectory("gavel-nginx");
             String servers = ports.stream().map(p -> "server 127.0.0.1:" + p + " max_fails=2 fail_timeout=5s;")
@@ -49,6 +68,22 @@ public final class NginxFixture implements AutoCloseable {
                     .replace("${GAVEL_SERVERS}", servers)
                     .replace("${GAVEL_NODE_UPSTREAMS}", "")
                     .replace("${GAVEL_NODE_MAP}", ""));
+            String front = slug == null ? "" : """
+                    server {
+                        listen 127.0.0.1:%1$d;
+                        location = /socket.io/ {
+                            # the query that follows the new one is the request's own
+                            rewrite ^ /auction/?slug=%2$s break;
+                            proxy_pass http://127.0.0.1:%3$d;
+                            proxy_http_version 1.1;
+                            proxy_set_header Upgrade $http_upgrade;
+                            proxy_set_header Connection $gavel_connection;
+                            proxy_set_header Host $http_host;
+                            proxy_buffering off;
+                            proxy_read_timeout 3600s;
+                        }
+                    }
+                    """.formatted(frontPort, slug, port);
             Files.writeString(dir.resolve("nginx.conf"), """
                     daemon off;
                     master_process off;
@@ -64,18 +99,18 @@ public final class NginxFixture implements AutoCloseable {
                         uwsgi_temp_path %1$s/uwsgi;
                         scgi_temp_path %1$s/scgi;
                         include %1$s/gavel.conf;
-                    }
-                    """.formatted(dir));
+                    %2$s}
+                    """.formatted(dir, front));
             Process process = new ProcessBuilder(nginx, "-p", dir.toString(), "-c", dir.resolve("nginx.conf").toString())
                     .redirectErrorStream(true)
                     .redirectOutput(dir.resolve("stdout.log").toFile())
                     .start();
-            NginxFixture fixture = new NginxFixture(process, port, dir);
+            NginxFixture fixture = new NginxFixture(process, port, frontPort, dir);
             await().atMost(Duration.ofSeconds(20)).until(() -> {
                 if (!process.isAlive()) {
                     throw new IllegalStateException("nginx exited: " + fixture.logs());
                 }
-                return accepts(port);
+                return accepts(port) && (frontPort < 0 || accepts(frontPort));
             });
             return fixture;
         } catch (IOException e) {
@@ -85,6 +120,14 @@ public final class NginxFixture implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The port of the front that serves {@code /socket.io/}; see {@link #balanceWithSocketIoDefaultPath}. */
+    public int socketIoDefaultPathPort() {
+        if (socketIoDefaultPathPort < 0) {
+            throw new IllegalStateException("this nginx has no Socket.IO front: start it with balanceWithSocketIoDefaultPath");
+        }
+        return socketIoDefaultPathPort;
     }
 
     private String logs() {

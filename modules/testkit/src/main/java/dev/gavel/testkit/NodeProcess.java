@@ -39,6 +39,17 @@ public final class NodeProcess implements AutoCloseable {
         return node;
     }
 
+    /**
+     * Starts a node on a free port with these JVM options before the others (e.g. {@code -Xmx64m}: a node with little
+     * memory, as a small container gives it), and waits until it is ready.
+     */
+    public static NodeProcess startWithJvmOptions(Map<String, String> env, List<String> jvmOptions) {
+        int port = Ports.free();
+        NodeProcess node = launch(env, port, List.of(), jvmOptions);
+        node.awaitReady();
+        return node;
+    }
+
     private void awaitReady() {
         await().atMost(Duration.ofSeconds(60)).until(() -> {
             if (!process.isAlive()) {
@@ -54,22 +65,24 @@ public final class NodeProcess implements AutoCloseable {
      */
     public static NodeProcess startWithOpenFileLimit(Map<String, String> env, int openFiles) {
         int port = Ports.free();
-        NodeProcess node = launch(env, port, List.of("prlimit", "--nofile=" + openFiles + ":" + openFiles, "--"));
+        NodeProcess node = launch(env, port, List.of("prlimit", "--nofile=" + openFiles + ":" + openFiles, "--"), List.of());
         node.awaitReady();
         return node;
     }
 
     /** Starts a node and does not wait: for a node that is expected to refuse to start. */
     public static NodeProcess launch(Map<String, String> env, int port) {
-        return launch(env, port, List.of());
+        return launch(env, port, List.of(), List.of());
     }
 
-    private static NodeProcess launch(Map<String, String> env, int port, List<String> prefix) {
+    private static NodeProcess launch(Map<String, String> env, int port, List<String> prefix, List<String> jvmOptions) {
         try {
             Path log = Files.createTempFile("gavel-node", ".log");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> command = new ArrayList<>(prefix);
-            command.addAll(List.of(java, "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
+            command.add(java);
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"),
                     "dev.gavel.server.Main"));
             ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectErrorStream(true)

@@ -149,6 +149,79 @@ class LogsIT {
     }
 
     /**
+     * 10,000 bad requests of every kind a client can send, as fast as the node takes them: each is answered (400, or
+     * the status Vert.x gives a head it cannot read) and counted, and together they write a handful of lines, none of
+     * them a warning, an error or a stack. (A request without {@code Host} used to write an error with a stack each.)
+     */
+    @Test
+    void tenThousandBadRequestsAreCountedAndWriteAHandfulOfLines() throws Exception {
+        try (NodeProcess node = NodeProcess.start(Map.of("NODE_ID", "flood-node", "ADMIN_TOKEN", ApiClient.ADMIN_TOKEN))) {
+            int port = node.port();
+            int before = node.output().split("\n").length;
+            long started = System.nanoTime();
+            // kept alive by the node: pipelined, 100 on a connection
+            assertEquals(4_000, pipelined(port, "GET /health/live HTTP/1.1\r\n\r\n", 4_000, 400));
+            assertEquals(2_000, pipelined(port, "GET /health/%zz HTTP/1.1\r\nHost: gavel\r\n\r\n", 2_000, 400));
+            assertEquals(1_000, pipelined(port, "GET /sockjs/000/abc/jsonp?c=%3Cscript%3E&slug=auction-flood HTTP/1.1\r\n"
+                    + "Host: gavel\r\n\r\n", 1_000, 400));
+            // the node closes the connection after each: one connection each
+            for (int i = 0; i < 1_000; i++) {
+                assertEquals(400, exchange(port, "GARBAGE\r\n\r\n").status());
+            }
+            for (int i = 0; i < 500; i++) {
+                assertEquals(431, exchange(port, "GET /health/live HTTP/1.1\r\nHost: gavel\r\nX-Pad: " + "x".repeat(10_000)
+                        + "\r\n\r\n").status());
+            }
+            for (int i = 0; i < 500; i++) {
+                assertEquals(400, exchange(port, bothLengths()).status());
+            }
+            for (int i = 0; i < 1_000; i++) {
+                Answer answer = exchange(port, "POST /api/v1/auctions/flood/bidding HTTP/1.1\r\nHost: gavel\r\n"
+                        + "Authorization: Bearer " + ApiClient.ADMIN_TOKEN + "\r\nContent-Type: application/json\r\n"
+                        + "Transfer-Encoding: chunked\r\n\r\nzz\r\n");
+                assertTrue(answer.raw().isEmpty() || answer.status() == 400, answer.raw());
+            }
+            long elapsedSeconds = (System.nanoTime() - started) / 1_000_000_000;
+            assertEquals(200, node.status("/health/live"), "the node serves on");
+
+            Scrape scrape = Scrape.of(port);
+            assertTrue(scrape.value("gavel_refusals_total{reason=\"malformed_http\"}") >= 4_000 + 2_000 + 1_000 + 500 + 500 + 1_000,
+                    scrape.toString());
+            assertTrue(scrape.value("gavel_refusals_total{reason=\"bad_request\"}") >= 1_000, scrape.toString());
+            String output = node.output();
+            String[] lines = output.split("\n");
+            List<String> added = List.of(lines).subList(before, lines.length);
+            System.out.printf("10000 bad requests in %d s wrote %d lines:%n%s%n", elapsedSeconds, added.size(),
+                    String.join("\n", added));
+            // seven kinds, each one line when it starts and at most one per 10 s while it goes on
+            assertTrue(added.size() <= 7 * (2 + elapsedSeconds / 10), added.size() + " lines:\n" + output);
+            assertFalse(output.contains("\tat "), "no stack trace:\n" + output);
+            // Micrometer's warning about a gauge Vert.x registers twice (once per process, if at all) is allowed
+            assertTrue(added.stream().allMatch(line -> line.contains(" INFO ") || line.contains(" WARN  MeterRegistry ")),
+                    "no warning or error:\n" + output);
+        }
+    }
+
+    /**
+     * Sends {@code request} {@code times} times, 100 pipelined on each connection (the last with
+     * {@code Connection: close}), reads every answer, and returns how many had {@code status}.
+     */
+    private static int pipelined(int port, String request, int times, int status) throws IOException {
+        int matching = 0;
+        String close = request.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n");
+        for (int sent = 0; sent < times; sent += 100) {
+            String batch = request.repeat(99) + close;
+            Answer answer = exchange(port, batch);
+            assertTrue(answer.closed(), "closed after the last");
+            String statusLine = "HTTP/1.1 " + status + " ";
+            for (int at = answer.raw().indexOf(statusLine); at >= 0; at = answer.raw().indexOf(statusLine, at + 1)) {
+                matching++;
+            }
+        }
+        return matching;
+    }
+
+    /**
      * Viewers on every WebSocket transport that read nothing while bids are published to them, then go away with
      * frames still queued for them (or are closed as too slow by the node first).
      */

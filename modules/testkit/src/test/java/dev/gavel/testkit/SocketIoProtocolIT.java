@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The Engine.IO rules that the official client never breaks, checked with a plain HTTP client against a real
  * node: errors, overlapping polls, bad packets, oversized bodies, and a long-polling client that stops polling.
+ * The Socket.IO project's own protocol suite runs in {@link SocketIoProtocolSuiteIT}.
  */
 class SocketIoProtocolIT {
 
@@ -108,6 +109,18 @@ class SocketIoProtocolIT {
         assertTrue(both.stream().anyMatch(r -> r.statusCode() == 200 && r.bodyAsString().equals("1")),
                 "the held poll is told the session is closed");
         assertEquals(400, await(get(BASE + "&sid=" + sid).send()).statusCode());
+    }
+
+    @Test
+    void aPollThatArrivesAfterTheClientsCloseIsAnsweredWithANoop() throws Exception {
+        // the client sends CLOSE without waiting for its poll, which may reach the node after it (on another
+        // connection, or through another event loop)
+        String sid = handshake("closelate");
+        assertEquals("ok", await(post(BASE + "&sid=" + sid).sendBuffer(Buffer.buffer("1"))).bodyAsString());
+        HttpResponse<Buffer> late = await(get(BASE + "&sid=" + sid).send());
+        assertEquals(200, late.statusCode());
+        assertEquals("6", late.bodyAsString());
+        assertEquals(400, await(get(BASE + "&sid=" + sid).send()).statusCode(), "then the sid is gone");
     }
 
     @Test

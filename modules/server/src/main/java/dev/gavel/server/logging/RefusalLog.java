@@ -10,7 +10,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Logs refused requests by class, not one by one, so that a flood of refusals cannot become a flood of log lines:
+ * The node's one guard against log floods: every path that refuses bad input (a bad request line, a missing
+ * {@code Host}, a malformed body, a frame a viewer may not send, a connection that never finished its request)
+ * logs here, by class, and counts in {@code gavel_refusals_total}. Logs refused requests by class, not one by one, so that a flood of refusals cannot become a flood of log lines:
  * the first refusal of a class is logged at once, and the ones after it as one line per class per
  * {@value #INTERVAL_SECONDS} s ("Refused 1234 more in the last 10 s: origin not allowed (403)") for as long as they
  * go on. Safe to call from any thread, at any rate: a call counts and returns.
@@ -39,8 +41,10 @@ public final class RefusalLog {
      *
      * @param reason the class of refusal, from a small fixed set, ending with the status when there is one:
      *               {@code "origin not allowed (403)"}; never a client's input (it becomes a map key and a log line)
+     * @return true when this refusal was logged (the first of its class in a while): a caller that has more to say
+     *         about it, such as a stack trace, says it then and only then
      */
-    public static void refused(String reason) {
+    public static boolean refused(String reason) {
         String key = PENDING.size() >= MAX_REASONS && !PENDING.containsKey(reason) ? OTHER : reason;
         boolean[] first = {false};
         PENDING.compute(key, (k, count) -> {
@@ -51,6 +55,7 @@ public final class RefusalLog {
             LOG.info("Refused: {} (more of the same are counted and logged every {} s)", key, INTERVAL_SECONDS);
             SUMMARIES.schedule(() -> summarize(key), INTERVAL_SECONDS, TimeUnit.SECONDS);
         }
+        return first[0];
     }
 
     /** Logs what was refused for {@code key} in the interval just ended; ends the interval's series when nothing was. */

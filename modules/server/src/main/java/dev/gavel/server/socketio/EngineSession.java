@@ -19,9 +19,15 @@ import java.util.List;
  *       long-polling to WebSocket: while polling they wait in a buffer that the next poll takes whole, and the
  *       buffer is flushed to the WebSocket when the client completes the upgrade.</li>
  *   <li>At most one poll is held open; a second concurrent poll closes the session.</li>
- *   <li>The server pings {@code pingInterval} after the handshake or the last pong; a session whose pong does
- *       not come within {@code pingTimeout} is closed. A long-polling client that stops polling therefore
- *       ends within {@code pingInterval + pingTimeout}.</li>
+ *   <li>The server pings {@code pingInterval} after the handshake or the last pong, up to {@code pingLeadMillis}
+ *       early (so that its owner's ticking does not make it late); the pong is due {@code pingTimeout} after the
+ *       ping was due, or after it went out if it went out late (the server's lateness is not the client's). So a
+ *       client that stops answering (a long-polling client that stops polling, too) is gone exactly
+ *       {@code pingInterval + pingTimeout} after its last pong while its owner ticks on time: every request checks
+ *       the deadlines before it is served, so none finds the session alive past them, even before the next
+ *       tick.</li>
+ *   <li>A client that closes the session (CLOSE) has its held poll answered with a NOOP; without a poll held,
+ *       the poll it may still have on its way gets that NOOP (the client sends CLOSE without waiting for it).</li>
  *   <li>A packet that breaks the protocol closes the session; a bad packet on a WebSocket that is only probing
  *       drops that WebSocket and leaves the session on long-polling.</li>
  *   <li>{@link Listener#onClose} is called exactly once, and nothing is sent after it.</li>
@@ -72,6 +78,7 @@ final class EngineSession {
     private final String sid;
     private final EngineSettings settings;
     private final Clock clock;
+    private final long pingLeadMillis;
     private final Listener listener;
     private final List<String> buffer = new ArrayList<>();
     private int bufferedChars;
@@ -84,26 +91,39 @@ final class EngineSession {
     private long nextPingAt;
     private long pongDeadline = Long.MAX_VALUE;
     private boolean closed;
-    /** The payload that the client's next poll gets after the server closed between polls: what waited, then CLOSE. */
-    private String owedClose;
+    /**
+     * The payload that the client's next poll gets after the session ended between polls: what waited, then CLOSE,
+     * when the server closed it; NOOP when the client did.
+     */
+    private String owedPoll;
 
-    private EngineSession(String sid, EngineSettings settings, Clock clock, Listener listener, Socket socket) {
+    private EngineSession(String sid, EngineSettings settings, Clock clock, long pingLeadMillis, Listener listener,
+                          Socket socket) {
         this.sid = sid;
         this.settings = settings;
         this.clock = clock;
+        // never so early that pings crowd a short interval
+        this.pingLeadMillis = Math.min(pingLeadMillis, settings.pingIntervalMillis() / 2);
         this.listener = listener;
         this.socket = socket;
         this.nextPingAt = clock.millis() + settings.pingIntervalMillis();
     }
 
-    /** A session opened by a long-polling handshake; the handshake's answer is {@link #openPacket()}. */
-    static EngineSession overPolling(String sid, EngineSettings settings, Clock clock, Listener listener) {
-        return new EngineSession(sid, settings, clock, listener, null);
+    /**
+     * A session opened by a long-polling handshake; the handshake's answer is {@link #openPacket()}.
+     *
+     * @param pingLeadMillis how long before it is due a ping may go out: more than the longest its owner takes to
+     *                       call {@link #tick()} once {@link #nextDeadline()} has come, so that pings go out on time
+     *                       and the deadlines stay exact; at most half of {@code pingInterval} is taken
+     */
+    static EngineSession overPolling(String sid, EngineSettings settings, Clock clock, long pingLeadMillis, Listener listener) {
+        return new EngineSession(sid, settings, clock, pingLeadMillis, listener, null);
     }
 
-    /** A session opened on a WebSocket; the open packet is sent on it at once. */
-    static EngineSession overWebSocket(String sid, EngineSettings settings, Clock clock, Listener listener, Socket socket) {
-        EngineSession session = new EngineSession(sid, settings, clock, listener, socket);
+    /** A session opened on a WebSocket; the open packet is sent on it at once. See {@link #overPolling}. */
+    static EngineSession overWebSocket(String sid, EngineSettings settings, Clock clock, long pingLeadMillis,
+                                       Listener listener, Socket socket) {
+        EngineSession session = new EngineSession(sid, settings, clock, pingLeadMillis, listener, socket);
         socket.send(session.openPacket());
         return session;
     }
@@ -137,9 +157,10 @@ final class EngineSession {
 
     /** A long-polling GET: answered now when packets wait, else held until some do. */
     Answer poll(Poll poll) {
-        if (closed && owedClose != null) {
-            String payload = owedClose;
-            owedClose = null;
+        tick();
+        if (closed && owedPoll != null) {
+            String payload = owedPoll;
+            owedPoll = null;
             poll.answer(payload);
             return Answer.OK;
         }
@@ -170,6 +191,7 @@ final class EngineSession {
 
     /** A long-polling POST's body: one or more packets. */
     Answer post(String body) {
+        tick();
         if (closed || socket != null) {
             return Answer.BAD_REQUEST;
         }
@@ -196,8 +218,9 @@ final class EngineSession {
         return !closed && socket == null && probe == null;
     }
 
-    /** A WebSocket opened with this session's id, to upgrade to; ignored unless {@link #canUpgrade()}. */
+    /** A WebSocket opened with this session's id, to upgrade to; closed at once unless {@link #canUpgrade()}. */
     void probe(Socket candidate) {
+        tick();
         if (!canUpgrade()) {
             candidate.close(PROTOCOL_ERROR, "cannot upgrade now");
             return;
@@ -208,6 +231,7 @@ final class EngineSession {
 
     /** A text message on a WebSocket of this session (its transport, or a probe). */
     void socketMessage(Socket from, String text) {
+        tick();
         if (closed) {
             return;
         }
@@ -231,6 +255,7 @@ final class EngineSession {
 
     /** A binary message on a WebSocket of this session: not taken. */
     void socketBinary(Socket from) {
+        tick();
         if (from == probe) {
             dropProbe("binary packets are not taken");
         } else if (from == socket) {
@@ -267,7 +292,7 @@ final class EngineSession {
 
     /**
      * Closes the session from the server side in good order (e.g. the replica is stopping): a held poll gets a
-     * CLOSE packet, or else the next poll does (see {@link #owesClose()}); a WebSocket is closed with {@code code}.
+     * CLOSE packet, or else the next poll does (see {@link #owesPoll()}); a WebSocket is closed with {@code code}.
      * Does nothing when already closed.
      */
     void close(short code, String reason) {
@@ -294,20 +319,25 @@ final class EngineSession {
         } else if (oweClose) {
             // what was sent last (a Socket.IO DISCONNECT) still reaches the client, before the CLOSE
             buffer.add(EnginePacket.CLOSE_PACKET.encode());
-            owedClose = EnginePacket.encodePayload(buffer);
+            owedPoll = EnginePacket.encodePayload(buffer);
         }
         end(reason);
     }
 
     /**
-     * True when the server closed this long-polling session between two polls: the client's next poll is answered
-     * with a CLOSE packet, so its owner should keep the session findable for a while after it ended.
+     * True when this long-polling session ended between two polls and the client's next poll is still answered (with
+     * CLOSE when the server closed it, NOOP when the client did), so its owner should keep the session findable for a
+     * while after it ended.
      */
-    boolean owesClose() {
-        return owedClose != null;
+    boolean owesPoll() {
+        return owedPoll != null;
     }
 
-    /** Sends a due ping, ends a session whose pong is late, drops a probe that took too long. */
+    /**
+     * Sends a ping that is due (or less than {@code pingLeadMillis} from due), ends a session whose pong is late,
+     * drops a probe that took too long. Every request of the client calls it first, so no request is served past a
+     * deadline, however late the owner ticks.
+     */
     void tick() {
         if (closed) {
             return;
@@ -316,11 +346,15 @@ final class EngineSession {
         if (probe != null && now >= upgradeDeadline) {
             dropProbe("upgrade timeout");
         }
+        if (pongDeadline == Long.MAX_VALUE && now >= nextPingAt - pingLeadMillis) {
+            // from when the ping was due when it goes out early, so that a client that stops answering is gone
+            // pingInterval + pingTimeout after its last pong; from now when it goes out late (the loop was busy):
+            // the client still has all of pingTimeout
+            pongDeadline = Math.max(nextPingAt, now) + settings.pingTimeoutMillis();
+            send(EnginePacket.PING_PACKET.encode());
+        }
         if (now >= pongDeadline) {
             fail(NORMAL_CLOSURE, "ping timeout");
-        } else if (pongDeadline == Long.MAX_VALUE && now >= nextPingAt) {
-            pongDeadline = now + settings.pingTimeoutMillis();
-            send(EnginePacket.PING_PACKET.encode());
         }
     }
 
@@ -329,7 +363,7 @@ final class EngineSession {
         if (closed) {
             return Long.MAX_VALUE;
         }
-        long heartbeat = pongDeadline == Long.MAX_VALUE ? nextPingAt : pongDeadline;
+        long heartbeat = pongDeadline == Long.MAX_VALUE ? nextPingAt - pingLeadMillis : pongDeadline;
         return Math.min(heartbeat, upgradeDeadline);
     }
 
@@ -344,6 +378,9 @@ final class EngineSession {
             case CLOSE -> {
                 if (pendingPoll != null) {
                     answerPoll(EnginePacket.NOOP_PACKET.encode());
+                } else if (socket == null) {
+                    // its poll may be on its way still, behind this POST (on another connection, or another loop)
+                    owedPoll = EnginePacket.NOOP_PACKET.encode();
                 }
                 if (socket != null) {
                     socket.close(NORMAL_CLOSURE, "closed by the client");

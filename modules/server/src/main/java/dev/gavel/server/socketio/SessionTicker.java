@@ -4,13 +4,21 @@ package dev.gavel.server.socketio;
  * The Engine.IO sessions held by one event loop, and the one periodic timer that drives them: every
  * {@link #TICK_MILLIS} it ticks the sessions whose deadline (a ping to send, a pong overdue, an upgrade that took
  * too long) has come. One timer per loop instead of one per session: nothing is allocated per ping, and a session
- * costs a slot in an array. Pings go out at most one tick late.
+ * costs a slot in an array. The tick's granularity does not show: a session sends its pings up to
+ * {@link #PING_LEAD_MILLIS} early and checks its deadlines on every request of its client, so a client that stops
+ * answering finds its session gone exactly {@code pingInterval + pingTimeout} after its last pong. Only what the
+ * server does unasked (the CLOSE to a held poll, the close of a WebSocket) may come up to a tick late.
  *
  * <p>Confined to its loop's context.
  */
 final class SessionTicker {
 
     static final long TICK_MILLIS = 100;
+    /**
+     * How early a session's ping may go out: two ticks, so that a tick a little late (the timer's jitter, a busy loop)
+     * still sends it before it is due.
+     */
+    static final long PING_LEAD_MILLIS = 2 * TICK_MILLIS;
 
     private SocketIoConnection[] sessions = new SocketIoConnection[64];
     private int size;

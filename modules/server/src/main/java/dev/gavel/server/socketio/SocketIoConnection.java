@@ -35,7 +35,7 @@ import java.util.Map;
 final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket.Host {
 
     private static final Logger LOG = LoggerFactory.getLogger(SocketIoConnection.class);
-    /** How long a session closed between two polls waits for the poll that is told so. */
+    /** How long a session that ended between two polls waits for the poll that is told so. */
     private static final long CLOSE_GRACE_MILLIS = 10_000;
     /** Packets waiting for a poll beyond this many characters hold back further events (see {@link ViewerWire}). */
     private static final int POLL_BUFFER_CHARS = 64 * 1024;
@@ -85,7 +85,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
                                           SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids) {
         SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker,
                 lease, pids);
-        connection.session = EngineSession.overPolling(Ids.next(), settings, clock, connection);
+        connection.session = EngineSession.overPolling(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection);
         connection.register();
         return connection;
     }
@@ -99,7 +99,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
                 lease, pids);
         WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws, metrics));
         connection.transport = transport;
-        connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, connection, transport);
+        connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection,
+                transport);
         connection.wire(transport);
         connection.register();
         return connection;
@@ -137,14 +138,11 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         return session.post(body) == EngineSession.Answer.OK;
     }
 
-    boolean canUpgrade() {
-        return session.canUpgrade();
-    }
-
     /**
      * A WebSocket that the client opened to upgrade this session. Called on the WebSocket's own context, which may
      * be another loop's: its handlers are set at once, before a frame can be missed, and each hands what arrives
-     * over to the session's context, after the probe itself.
+     * over to the session's context, after the probe itself. The session closes it if it cannot upgrade (already
+     * upgraded, another probe under way, or ended), as engine.io does.
      */
     void probe(LeanWebSocket ws) {
         WebSocketTransport candidate = new WebSocketTransport(ws);
@@ -175,8 +173,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         ended = true;
         ticker.remove(this);
         lease.release();
-        if (session.owesClose()) {
-            // the client polls again within moments; it is told the session is closed rather than that it is unknown
+        if (session.owesPoll()) {
+            // the client polls again within moments (or its poll is on its way): it is answered rather than told the
+            // session is unknown
             vertx.setTimer(CLOSE_GRACE_MILLIS, t -> registry.remove(session.sid(), this));
         } else {
             registry.remove(session.sid(), this);

@@ -133,7 +133,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         if (connection == null) {
             engineError(response, 1, "Session ID unknown");
         } else if (upgrade) {
-            upgrade(request, response, connection);
+            upgrade(request, connection);
         } else if (request.method() == HttpMethod.GET) {
             connection.onContext(() -> poll(response, connection));
         } else if (request.method() == HttpMethod.POST) {
@@ -173,13 +173,12 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
                 .end(connection.openPacket());
     }
 
-    private void upgrade(HttpServerRequest request, HttpServerResponse response, SocketIoConnection connection) {
-        // asked from this request's loop, which may not be the session's: if the answer changes meanwhile,
-        // probe() on the session's context refuses the WebSocket instead
-        if (!connection.canUpgrade()) {
-            engineError(response, 3, "Bad request");
-            return;
-        }
+    /**
+     * A WebSocket with a known session id is accepted whatever the session's state, and the session closes it when it
+     * cannot upgrade (already upgraded, or another upgrade under way), as engine.io does: the client sees its
+     * WebSocket closed rather than an error answer.
+     */
+    private void upgrade(HttpServerRequest request, SocketIoConnection connection) {
         request.toWebSocket()
                 .map(ws -> LeanWebSocket.take(ws, metrics))
                 .onSuccess(connection::probe)

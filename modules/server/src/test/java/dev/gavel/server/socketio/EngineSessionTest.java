@@ -16,6 +16,8 @@ class EngineSessionTest {
     private static final long TIMEOUT = 20_000;
     private static final long UPGRADE_TIMEOUT = 10_000;
     private static final EngineSettings SETTINGS = new EngineSettings(INTERVAL, TIMEOUT, 4096, UPGRADE_TIMEOUT);
+    /** Sessions ticked exactly at their deadlines, unless a test says otherwise. */
+    private static final long NO_LEAD = 0;
 
     private final MutableClock clock = new MutableClock();
     private final List<String> messages = new ArrayList<>();
@@ -61,7 +63,11 @@ class EngineSessionTest {
     }
 
     private EngineSession polling() {
-        return EngineSession.overPolling("sid1", SETTINGS, clock, listener);
+        return EngineSession.overPolling("sid1", SETTINGS, clock, NO_LEAD, listener);
+    }
+
+    private EngineSession overWebSocket(RecordingSocket ws) {
+        return EngineSession.overWebSocket("sid2", SETTINGS, clock, NO_LEAD, listener, ws);
     }
 
     @Test
@@ -69,7 +75,7 @@ class EngineSessionTest {
         assertEquals("0{\"sid\":\"sid1\",\"upgrades\":[\"websocket\"],\"pingInterval\":25000,\"pingTimeout\":20000,"
                 + "\"maxPayload\":4096}", polling().openPacket());
         RecordingSocket ws = new RecordingSocket();
-        EngineSession.overWebSocket("sid2", SETTINGS, clock, listener, ws);
+        overWebSocket(ws);
         assertEquals(List.of("0{\"sid\":\"sid2\",\"upgrades\":[],\"pingInterval\":25000,\"pingTimeout\":20000,"
                 + "\"maxPayload\":4096}"), ws.sent);
     }
@@ -174,6 +180,112 @@ class EngineSessionTest {
     }
 
     @Test
+    void aPollAtIntervalPlusTimeoutFindsTheSessionGoneBeforeTheNextTick() {
+        long lead = SessionTicker.PING_LEAD_MILLIS;
+        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, lead, listener);
+        clock.advance(INTERVAL - lead);
+        session.tick();
+        clock.advance(lead + TIMEOUT);
+        HeldPoll poll = new HeldPoll();
+        assertEquals(EngineSession.Answer.BAD_REQUEST, session.poll(poll));
+        assertNull(poll.answer);
+        assertEquals(List.of("ping timeout"), closes);
+        assertFalse(session.owesPoll(), "its next request finds the session unknown");
+    }
+
+    @Test
+    void aPollJustBeforeTheDeadlineGetsThePing() {
+        long lead = SessionTicker.PING_LEAD_MILLIS;
+        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, lead, listener);
+        clock.advance(INTERVAL - lead);
+        session.tick();
+        clock.advance(lead + TIMEOUT - 1);
+        HeldPoll poll = new HeldPoll();
+        assertEquals(EngineSession.Answer.OK, session.poll(poll));
+        assertEquals("2", poll.answer);
+        assertEquals(EngineSession.Answer.OK, session.post("3"));
+        assertFalse(session.isClosed());
+        assertEquals(clock.millis() + INTERVAL - lead, session.nextDeadline());
+    }
+
+    @Test
+    void aPongPostedAtTheDeadlineIsTooLate() {
+        EngineSession session = polling();
+        clock.advance(INTERVAL);
+        session.tick();
+        clock.advance(TIMEOUT);
+        assertEquals(EngineSession.Answer.BAD_REQUEST, session.post("3"));
+        assertEquals(List.of("ping timeout"), closes);
+    }
+
+    @Test
+    void aWebSocketMessageAtTheDeadlineClosesTheSessionUnread() {
+        RecordingSocket ws = new RecordingSocket();
+        EngineSession session = overWebSocket(ws);
+        clock.advance(INTERVAL);
+        session.tick();
+        clock.advance(TIMEOUT);
+        session.socketMessage(ws, "42[\"heartbeat\"]");
+        assertEquals(List.of(), messages);
+        assertEquals(EngineSession.NORMAL_CLOSURE, ws.closedWith);
+        assertEquals(List.of("ping timeout"), closes);
+    }
+
+    @Test
+    void aPingGoesOutUpToTheLeadEarlyAndItsPongIsDueTimeoutAfterThePingWasDue() {
+        long lead = SessionTicker.PING_LEAD_MILLIS;
+        long due = clock.millis() + INTERVAL;
+        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, lead, listener);
+        HeldPoll poll = new HeldPoll();
+        session.poll(poll);
+        assertEquals(due - lead, session.nextDeadline());
+        clock.advance(INTERVAL - lead - 1);
+        session.tick();
+        assertNull(poll.answer);
+        clock.advance(1);
+        session.tick();
+        assertEquals("2", poll.answer, "the ping, early: the client has more than pingTimeout to answer");
+        assertEquals(due + TIMEOUT, session.nextDeadline());
+        clock.advance(lead + TIMEOUT - 1);
+        session.tick();
+        assertFalse(session.isClosed());
+        clock.advance(1);
+        session.tick();
+        assertEquals(List.of("ping timeout"), closes);
+    }
+
+    @Test
+    void aPingThatABusyLoopSentLateLeavesTheClientAllOfPingTimeout() {
+        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, SessionTicker.PING_LEAD_MILLIS, listener);
+        clock.advance(INTERVAL + 700);
+        session.tick();
+        assertEquals(clock.millis() + TIMEOUT, session.nextDeadline());
+        HeldPoll poll = new HeldPoll();
+        session.poll(poll);
+        assertEquals("2", poll.answer);
+        clock.advance(TIMEOUT - 1);
+        assertEquals(EngineSession.Answer.OK, session.post("3"));
+        assertFalse(session.isClosed());
+    }
+
+    @Test
+    void aRequestThatFindsThePingUnsentGetsItAndAllOfPingTimeout() {
+        EngineSession session = EngineSession.overPolling("sid1", SETTINGS, clock, SessionTicker.PING_LEAD_MILLIS, listener);
+        clock.advance(INTERVAL + TIMEOUT + 50);
+        HeldPoll poll = new HeldPoll();
+        assertEquals(EngineSession.Answer.OK, session.poll(poll), "no tick came: the client is not to blame");
+        assertEquals("2", poll.answer);
+        assertEquals(clock.millis() + TIMEOUT, session.nextDeadline());
+    }
+
+    @Test
+    void aPingNeverGoesOutEarlierThanHalfTheInterval() {
+        EngineSettings shortInterval = new EngineSettings(300, 200, 4096, UPGRADE_TIMEOUT);
+        EngineSession session = EngineSession.overPolling("sid1", shortInterval, clock, 1000, listener);
+        assertEquals(clock.millis() + 150, session.nextDeadline());
+    }
+
+    @Test
     void upgradeProbeNoopAndFlush() {
         EngineSession session = polling();
         HeldPoll held = new HeldPoll();
@@ -245,13 +357,66 @@ class EngineSessionTest {
     }
 
     @Test
+    void aWebSocketWithTheSidAfterTheUpgradeIsClosedAndTheSessionCarriesOn() {
+        EngineSession session = polling();
+        RecordingSocket upgraded = new RecordingSocket();
+        session.probe(upgraded);
+        session.socketMessage(upgraded, "2probe");
+        session.socketMessage(upgraded, "5");
+        RecordingSocket again = new RecordingSocket();
+        session.probe(again);
+        assertEquals(EngineSession.PROTOCOL_ERROR, again.closedWith);
+        session.socketMessage(again, "2probe");
+        assertEquals(List.of(), again.sent, "the closed WebSocket is not answered");
+        session.socketClosed(again);
+        assertFalse(session.isClosed());
+        session.send("42[\"x\",1]");
+        assertEquals(List.of("3probe", "42[\"x\",1]"), upgraded.sent);
+        assertNull(upgraded.closedWith);
+    }
+
+    @Test
+    void aWebSocketWithTheSidOfAnEndedSessionIsClosed() {
+        EngineSession session = polling();
+        session.close((short) 1012, "server stopping");
+        RecordingSocket late = new RecordingSocket();
+        session.probe(late);
+        assertEquals(EngineSession.PROTOCOL_ERROR, late.closedWith);
+    }
+
+    @Test
     void theClientClosingEndsTheSessionOnce() {
         EngineSession session = polling();
         HeldPoll poll = new HeldPoll();
         session.poll(poll);
         assertEquals(EngineSession.Answer.OK, session.post("1"));
         assertEquals("6", poll.answer);
+        assertFalse(session.owesPoll());
+        assertEquals(EngineSession.Answer.BAD_REQUEST, session.poll(new HeldPoll()), "then the sid is gone");
         session.close(EngineSession.NORMAL_CLOSURE, "again");
+        assertEquals(List.of("closed by the client"), closes);
+    }
+
+    @Test
+    void theClientClosingWithItsPollStillOnTheWayHasThatPollAnsweredWithANoop() {
+        EngineSession session = polling();
+        assertEquals(EngineSession.Answer.OK, session.post("1"));
+        assertEquals(List.of("closed by the client"), closes);
+        assertTrue(session.owesPoll());
+        HeldPoll late = new HeldPoll();
+        assertEquals(EngineSession.Answer.OK, session.poll(late));
+        assertEquals("6", late.answer);
+        assertFalse(session.owesPoll());
+        assertEquals(EngineSession.Answer.BAD_REQUEST, session.poll(new HeldPoll()), "then the sid is gone");
+    }
+
+    @Test
+    void theClientClosingAWebSocketSessionOwesNoPoll() {
+        RecordingSocket ws = new RecordingSocket();
+        EngineSession session = overWebSocket(ws);
+        session.socketMessage(ws, "1");
+        assertEquals(EngineSession.NORMAL_CLOSURE, ws.closedWith);
+        assertFalse(session.owesPoll());
         assertEquals(List.of("closed by the client"), closes);
     }
 
@@ -274,7 +439,7 @@ class EngineSessionTest {
     @Test
     void theServerClosingAWebSocketSessionUsesTheCode() {
         RecordingSocket ws = new RecordingSocket();
-        EngineSession session = EngineSession.overWebSocket("sid2", SETTINGS, clock, listener, ws);
+        EngineSession session = overWebSocket(ws);
         session.close((short) 1012, "server stopping");
         assertEquals((short) 1012, ws.closedWith);
         session.socketClosed(ws);
@@ -284,7 +449,7 @@ class EngineSessionTest {
     @Test
     void theWebSocketGoingAwayEndsTheSession() {
         RecordingSocket ws = new RecordingSocket();
-        EngineSession session = EngineSession.overWebSocket("sid2", SETTINGS, clock, listener, ws);
+        EngineSession session = overWebSocket(ws);
         session.socketClosed(ws);
         assertEquals(List.of("transport close"), closes);
         session.send("42[\"late\",1]");
@@ -308,7 +473,7 @@ class EngineSessionTest {
     @Test
     void binaryOnTheWebSocketClosesTheSession() {
         RecordingSocket ws = new RecordingSocket();
-        EngineSession session = EngineSession.overWebSocket("sid2", SETTINGS, clock, listener, ws);
+        EngineSession session = overWebSocket(ws);
         session.socketBinary(ws);
         assertEquals(EngineSession.PROTOCOL_ERROR, ws.closedWith);
         assertTrue(session.isClosed());
@@ -318,12 +483,12 @@ class EngineSessionTest {
     void aSessionClosedBetweenPollsTellsTheNextPoll() {
         EngineSession session = polling();
         session.close((short) 1012, "server stopping");
-        assertTrue(session.owesClose());
+        assertTrue(session.owesPoll());
         assertEquals(List.of("server stopping"), closes);
         HeldPoll next = new HeldPoll();
         assertEquals(EngineSession.Answer.OK, session.poll(next));
         assertEquals("1", next.answer);
-        assertFalse(session.owesClose());
+        assertFalse(session.owesPoll());
         assertEquals(EngineSession.Answer.BAD_REQUEST, session.poll(new HeldPoll()));
     }
 
@@ -341,7 +506,7 @@ class EngineSessionTest {
     void aSessionFailedBetweenPollsIsUnknownToTheNextPoll() {
         EngineSession session = polling();
         session.fail(EngineSession.PROTOCOL_ERROR, "bad packet");
-        assertFalse(session.owesClose());
+        assertFalse(session.owesPoll());
         assertEquals(EngineSession.Answer.BAD_REQUEST, session.poll(new HeldPoll()));
     }
 }
