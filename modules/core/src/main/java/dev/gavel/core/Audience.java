@@ -96,6 +96,11 @@ public final class Audience {
                 count = shown;
             }
         }
+        // a peak never falls while viewers are here (their auction's hash cannot expire): a lower one is a hash rewritten
+        ViewerCount known = feeds.known(auction);
+        if (known != null && known.peak() > count.peak()) {
+            count = new ViewerCount(auction, count.current(), known.peak(), count.version());
+        }
         return feeds.atLeastLocal(count);
     }
 

@@ -194,6 +194,12 @@ final class CountReporter {
 
     /** Writes changed auctions (all of them when a heartbeat is due) to the store in one batch. */
     void flush() {
+        if (!engine.isReady() && !stopping && !halted) {
+            // The store is away: it may come back empty (a restart). Counts are held from now until this replica's
+            // entries are written back after the reconnect (rewriteAll), not only from the reconnect on: a count
+            // read in between would be made of what the store holds so far.
+            rewriting = true;
+        }
         if (flushing || stopping || halted || !engine.isReady()) {
             return;
         }

@@ -89,6 +89,8 @@ final class SubscriberLink {
      * connection subscribed to every channel. Read from any thread.
      */
     private volatile String refusal;
+    /** The connection held now subscribed (Redis answered) and the owner was told. */
+    private volatile boolean up;
 
     /**
      * @param name    what logs add after "Redis": "" for the one Redis, or " at " and the node's endpoint, without
@@ -116,9 +118,12 @@ final class SubscriberLink {
         return connection != null;
     }
 
-    /** Connected, and Redis did not refuse the last try to subscribe: the link delivers its channels' messages. */
+    /**
+     * Connected, Redis answered the subscriptions and did not refuse them, and the owner was told
+     * ({@link Owner#connected}): the link delivers its channels' messages.
+     */
     boolean isUp() {
-        return connection != null && refusal == null;
+        return up && connection != null && refusal == null;
     }
 
     /** Why Redis refuses this link's subscriptions, or null while it takes them. Any thread. */
@@ -226,6 +231,7 @@ final class SubscriberLink {
             vertx.cancelTimer(pingTimer);
             RedisConnection conn = connection;
             connection = null;
+            up = false;
             subscribed.clear();
             (conn == null ? Future.<Void>succeededFuture() : conn.close()).eventually(client::close).onComplete(promise);
         }));
@@ -252,6 +258,7 @@ final class SubscriberLink {
             // Published before subscribing, so that a subscribe() racing with this reconnect either sees the
             // connection and subscribes itself, or is in the channels subscribed here (twice is harmless).
             subscribed.clear();
+            up = false;
             connection = conn;
             List<String> channels = List.copyOf(owner.channelsOf(this));
             subscribed.addAll(channels);
@@ -294,6 +301,7 @@ final class SubscriberLink {
             }
             boolean again = everConnected;
             everConnected = true;
+            up = true;
             if (again) {
                 metrics.reconnected();
                 LOG.info("Reconnected to Redis{}; resubscribed to {} channels", name, subscribed.size());
@@ -337,6 +345,7 @@ final class SubscriberLink {
         String before = refusal;
         refusal = why;
         connection = null;
+        up = false;
         subscribed.clear();
         vertx.cancelTimer(pingTimer);
         conn.close();
@@ -364,6 +373,7 @@ final class SubscriberLink {
                 return;
             }
             connection = null;
+            up = false;
             subscribed.clear();
             vertx.cancelTimer(pingTimer);
             LOG.warn("Lost the Redis subscriber connection{} ({}); reconnecting", name, why);
