@@ -103,23 +103,33 @@ class RedisMisconfiguredIT {
      * ({@code gavel:{a:evil2}:head}). Before, the string made the whole pipelined report fail: the replica's store
      * went DOWN and no auction's viewers got counts any more. Now only that auction's count is not written (counted,
      * logged once a minute at most), its publishes are 503 while the others' are 202, and every other auction's
-     * viewers go on getting counts and events.
+     * viewers go on getting counts and events, and their unique viewers and audience history are still kept (a
+     * string at {@code gavel:{a:evil1}:viewers} too).
      */
     @Test
     void aKeyOfTheWrongTypeBreaksOnlyItsOwnAuction() {
         try (NodeProcess node = NodeProcess.start(Map.of("REDIS_URL", gavel.redis().url(), "NODE_ID", "wrongtype",
-                "NODE_TTL_MS", "2000", "ADMIN_TOKEN", ApiClient.ADMIN_TOKEN))) {
+                "NODE_TTL_MS", "2000", "HISTORY_INTERVAL_MS", "200", "ADMIN_TOKEN", ApiClient.ADMIN_TOKEN))) {
             int port = node.port();
             gavel.redis().command("SET gavel:{a:evil1} planted");
             gavel.redis().command("SET gavel:{a:evil2}:head planted");
+            gavel.redis().command("SET gavel:{a:evil1}:viewers planted");
             TestViewer good = gavel.track(TestViewer.watch(port, "good"));
             good.awaitCount(1, 1);
+            // evil1's viewer and good's second in one batch of new viewer ids, whose PFADD into evil1's key fails
             TestViewer evil1 = gavel.track(TestViewer.watch(port, "evil1"));
+            TestViewer good2 = gavel.track(TestViewer.watch(port, "good"));
             TestViewer evil2 = gavel.track(TestViewer.watch(port, "evil2"));
             // evil1's count cannot be written; every report (50 ms apart) tries it again
             await().atMost(TestViewer.PATIENCE).until(() -> Scrape.of(port).value("gavel_store_auction_failures_total") >= 20);
-            TestViewer good2 = gavel.track(TestViewer.watch(port, "good"));
             List.of(good, good2).forEach(v -> v.awaitCount(2, 2));
+            // good's unique viewers and audience history go on (evil1's count hash breaks its sample, not good's)
+            await().atMost(TestViewer.PATIENCE).untilAsserted(() -> {
+                JsonObject stats = ApiClient.adminGet(port, "/api/v1/auctions/good/viewer-stats").json();
+                assertEquals(2, stats.getLong("uniqueViewers"), stats.encode());
+                assertTrue(stats.getJsonArray("history").stream().anyMatch(sample -> ((JsonObject) sample).getLong("count") == 2),
+                        stats.encode());
+            });
             evil2.awaitCount(1, 1);
             assertTrue(storeUp(port), "one auction's key is not the store failing");
             assertEquals(0, Scrape.of(port).value("gavel_store_failing"));
@@ -137,6 +147,7 @@ class RedisMisconfiguredIT {
 
             // the key removed: evil1 counts again, on its own
             gavel.redis().command("DEL gavel:{a:evil1}");
+            gavel.redis().command("DEL gavel:{a:evil1}:viewers");
             evil1.awaitCount(1, 1);
             gavel.redis().command("DEL gavel:{a:evil2}:head");
             assertEquals(202, sold(port, "evil2", "logged").status());
