@@ -240,8 +240,9 @@ final class CountReporter {
                     quietUntil = clock.millis() + settings.heartbeatMillis();
                     LOG.info("Writing counts to the store works again");
                 }
-                if (rewrite && ar.result().size() == batch.size()) {
-                    // written back and read back: others' entries follow within their flush, shown after a heartbeat
+                if (rewrite) {
+                    // Written back and read back: others' entries follow within their flush, shown after a heartbeat.
+                    // (An auction left out, its key broken or its shard away, is retried on its own: it holds nobody.)
                     rewriting = false;
                     quietUntil = Math.max(quietUntil, clock.millis() + settings.heartbeatMillis());
                 }
