@@ -273,6 +273,12 @@ class CountReporterTest {
         assertTrue(failures >= 1, "counted");
         flushAndDeliver();
         assertEquals(failures + 1, metrics.auctionReportFailures.get(), "tried again at the next flush");
+        // a reconnect while the key is broken: the rewrite leaves that auction out, and the hold still ends
+        run(context, reporter::rewriteAll);
+        contexts.drain();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis() + SETTINGS.flushMillis())));
+        contexts.drain();
+        assertTrue(reporter.countsHeldFor(timers.millis()) <= 0, "one broken auction holds no count after a reconnect");
 
         broken.clear();
         flushAndDeliver();

@@ -75,6 +75,8 @@ final class SubscriberLink {
     private final Owner owner;
     /** The channels a subscribe was sent for on the connection now held. */
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
+    /** PINGs sent after subscriptions, waiting for their answer (see {@link #fence}). */
+    private final List<Promise<Void>> fences = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The outcome of the first try to connect. */
     private final Promise<Void> firstTry = Promise.promise();
 
@@ -205,7 +207,22 @@ final class SubscriberLink {
      * said whether it took them.
      */
     private Future<Void> fence(RedisConnection conn) {
-        return settled(conn.send(Request.cmd(Command.PING)));
+        Promise<Void> pong = Promise.promise();
+        fences.add(pong);
+        // A push that arrives while the PING waits takes its promise (the subscription's own confirmation does, in
+        // RESP3): then its PONG reaches the connection's handler, which completes the fences; else the wait ends it.
+        long timer = vertx.setTimer(SETTLE_MILLIS, t -> pong.tryComplete());
+        conn.send(Request.cmd(Command.PING)).onComplete(ar -> {
+            if (ar.failed() && isRefusal(ar.cause())) {
+                pong.tryFail(new Refused(ar.cause().getMessage()));
+            } else {
+                pong.tryComplete();
+            }
+        });
+        return pong.future().andThen(ar -> {
+            vertx.cancelTimer(timer);
+            fences.remove(pong);
+        });
     }
 
     /** An error reply of Redis, as opposed to a timeout or a lost connection. */
@@ -245,6 +262,10 @@ final class SubscriberLink {
             }
             conn.handler(push -> {
                 lastHeardNanos = System.nanoTime();
+                if (push != null && push.type() == ResponseType.SIMPLE) {
+                    // a PONG whose PING's promise a push took: the fences sent before it are answered
+                    fences.forEach(Promise::tryComplete);
+                }
                 if (push != null && push.type() == ResponseType.ERROR) {
                     // vertx-redis-client completes a (S)SUBSCRIBE once written, and hands the reply, an error too, to
                     // this handler: an error here is Redis refusing a subscription
