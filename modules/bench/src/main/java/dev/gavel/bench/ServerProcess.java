@@ -338,13 +338,30 @@ final class ServerProcess {
         return Path.of(System.getProperty("java.home"), "bin", tool).toString();
     }
 
+    /**
+     * A free port below Linux's ephemeral range (32768 and up), never handed out twice by this process: a port from
+     * {@code bind(0)} is an ephemeral one, and the generator's thousands of outgoing connections take their source
+     * ports from that range, so one of them could take it between the check and the node's bind (seen in CI:
+     * "Address already in use").
+     */
     static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        for (int attempt = 0; attempt < 500; attempt++) {
+            int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(10000, 32768);
+            if (HANDED_OUT.contains(port)) {
+                continue;
+            }
+            try (ServerSocket probe = new ServerSocket(port)) {
+                if (HANDED_OUT.add(port)) {
+                    return port;
+                }
+            } catch (IOException taken) {
+                // try another
+            }
         }
+        throw new IllegalStateException("no free port between 10000 and 32767");
     }
+
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     static void sleep(long millis) {
         try {
