@@ -488,10 +488,11 @@ final class AuctionFeed implements EventBroker.AuctionListener {
     }
 
     private void broadcast() {
-        if (shown != null && shown.current() == known.current() && shown.peak() == known.peak()) {
+        // never fewer than the viewers here (a sum read before every replica wrote its entry back)
+        ViewerCount count = feeds.atLeastLocal(known);
+        if (shown != null && shown.current() == count.current() && shown.peak() == count.peak()) {
             return;
         }
-        ViewerCount count = known;
         shown = count;
         throttle.sent(feeds.clock().millis());
         feeds.metrics().broadcast();

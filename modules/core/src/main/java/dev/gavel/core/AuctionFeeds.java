@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongUnaryOperator;
+import java.util.function.ToLongFunction;
 
 /**
  * The {@link AuctionFeed}s of one replica, one per auction with viewers here. A feed is made by the first join of
@@ -25,6 +26,7 @@ final class AuctionFeeds {
     private final Timers timers;
     private final AudienceMetrics metrics;
     private final LongUnaryOperator countsHeld;
+    private final ToLongFunction<AuctionId> localViewers;
 
     /**
      * @param home       where subscriptions are made, and so where the broker calls the feeds back
@@ -32,6 +34,13 @@ final class AuctionFeeds {
      */
     AuctionFeeds(Context home, EventBroker broker, AudienceSettings settings, Clock clock, Timers timers,
                  AudienceMetrics metrics, LongUnaryOperator countsHeld) {
+        this(home, broker, settings, clock, timers, metrics, countsHeld, auction -> 0);
+    }
+
+    /** @param localViewers this replica's viewers of an auction: no count shown here is below them */
+    AuctionFeeds(Context home, EventBroker broker, AudienceSettings settings, Clock clock, Timers timers,
+                 AudienceMetrics metrics, LongUnaryOperator countsHeld, ToLongFunction<AuctionId> localViewers) {
+        this.localViewers = localViewers;
         this.home = home;
         this.broker = broker;
         this.settings = settings;
@@ -78,6 +87,12 @@ final class AuctionFeeds {
         }
     }
 
+    /** The count last shown to an auction's viewers here, or null. */
+    ViewerCount shown(AuctionId auction) {
+        AuctionFeed feed = feeds.get(auction);
+        return feed == null ? null : feed.shown();
+    }
+
     /** The newest count known of an auction with viewers here, or null. */
     ViewerCount known(AuctionId auction) {
         AuctionFeed feed = feeds.get(auction);
@@ -111,6 +126,13 @@ final class AuctionFeeds {
 
     AudienceMetrics metrics() {
         return metrics;
+    }
+
+    /** {@code count}, or this replica's own viewers of its auction (and a peak at least that) when they are more. */
+    ViewerCount atLeastLocal(ViewerCount count) {
+        long here = localViewers.applyAsLong(count.auctionId());
+        return count.current() >= here ? count
+                : new ViewerCount(count.auctionId(), here, Math.max(count.peak(), here), count.version());
     }
 
     long countsHeldFor(long now) {

@@ -51,6 +51,8 @@ public final class Audience {
     private final List<LocalRooms> loops = new CopyOnWriteArrayList<>();
     private final AtomicInteger localViewers = new AtomicInteger();
     private final Timers timers;
+    private final Clock clock;
+    private final String nodeId;
     private volatile boolean stopping;
 
     /** @param registeredOnly viewers are taken only for auctions open in the engine's {@link AuctionRegistry} */
@@ -60,12 +62,46 @@ public final class Audience {
         this.engine = engine;
         this.registeredOnly = registeredOnly;
         this.timers = Timers.of(vertx);
+        this.clock = clock;
+        this.nodeId = nodeId;
         this.metrics = metrics;
         CountReporter[] counts = new CountReporter[1];
         this.feeds = new AuctionFeeds(reporterContext, engine.broker(), settings, clock, timers, metrics,
-                now -> counts[0].countsHeldFor(now));
+                now -> counts[0].countsHeldFor(now), auction -> counts[0].localViewers(auction));
         this.reporter = new CountReporter(engine, nodeId, settings, clock, timers, feeds);
         counts[0] = reporter;
+    }
+
+    /**
+     * An auction's count as this replica tells it (the API): read from the store with this replica's own entry
+     * replaced by the viewers it holds ({@link PresenceStore#read(AuctionId, String, long)}), then
+     * {@link #countToTell}. Any thread.
+     */
+    public Future<ViewerCount> count(AuctionId auction) {
+        return engine.presence().read(auction, nodeId, reporter.localViewers(auction)).map(this::countToTell);
+    }
+
+    /**
+     * A count read from the store, as this replica tells it (the API): while its counts are held back (the store
+     * came back empty or failed, and the replicas are writing their entries again) the count its viewers of the
+     * auction were last shown, and never fewer viewers than this replica holds, nor a peak below them. Any thread.
+     */
+    public ViewerCount countToTell(ViewerCount read) {
+        AuctionId auction = read.auctionId();
+        ViewerCount count = read;
+        // held, or the subscriber connection is away (Redis may be restarting empty; the hold follows once it is back)
+        if (reporter.countsHeldFor(clock.millis()) > 0 || !engine.isReady()) {
+            ViewerCount shown = feeds.shown(auction);
+            if (shown != null) {
+                count = shown;
+            }
+        }
+        // a peak never falls while viewers are here (their auction's hash cannot expire): a lower one is a hash rewritten
+        ViewerCount known = feeds.known(auction);
+        if (known != null && known.peak() > count.peak()) {
+            count = new ViewerCount(auction, count.current(), known.peak(), count.version());
+        }
+        return feeds.atLeastLocal(count);
     }
 
     /**

@@ -34,6 +34,13 @@ public interface AudienceMetrics {
     default void gapRepaired() {
     }
 
+    /**
+     * One auction's count could not be written while the rest of the report was (its key in the store is broken, or
+     * its shard is away): that auction's viewers keep their last count, the others are unaffected.
+     */
+    default void auctionReportFailed() {
+    }
+
     /** The replica found events missing from an auction's log (trimmed, or lost by Redis): its viewers missed them. */
     default void gapUnrecoverable() {
     }

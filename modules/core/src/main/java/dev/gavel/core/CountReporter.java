@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -56,6 +57,13 @@ final class CountReporter {
     private volatile long quietUntil;
     private boolean stopping;
     private boolean earlierEntriesCleared;
+    /**
+     * The store came back ({@link #rewriteAll}) and this replica's entries are not written back yet: counts are held
+     * until they are (and then for a heartbeat more), however long that takes.
+     */
+    private volatile boolean rewriting;
+    /** This replica's viewers per auction, for readers on any thread ({@link #localViewers}). */
+    private final Map<AuctionId, Long> localViewers = new ConcurrentHashMap<>();
     private volatile boolean halted;
 
     CountReporter(Engine engine, String nodeId, AudienceSettings settings, Clock clock, Timers timers, AuctionFeeds feeds) {
@@ -136,7 +144,12 @@ final class CountReporter {
      * the replicas have written their entries again after the store came back. Any thread.
      */
     long countsHeldFor(long now) {
-        return storeFailure != null ? settings.flushMillis() : quietUntil - now;
+        return storeFailure != null || rewriting ? settings.flushMillis() : quietUntil - now;
+    }
+
+    /** This replica's viewers of an auction, as the loops last reported them. Any thread. */
+    long localViewers(AuctionId auction) {
+        return localViewers.getOrDefault(auction, 0L);
     }
 
     /**
@@ -170,6 +183,7 @@ final class CountReporter {
     void rewriteAll() {
         LOG.info("Store connection restored; rewriting entries of {} auctions", tallies.size());
         quietUntil = clock.millis() + settings.heartbeatMillis();
+        rewriting = true;
         Future<Void> cleared = earlierEntriesCleared ? Future.succeededFuture() : clearEarlierEntries();
         cleared.onComplete(x -> {
             tallies.values().forEach(tally -> tally.dirty = true);
@@ -180,6 +194,12 @@ final class CountReporter {
 
     /** Writes changed auctions (all of them when a heartbeat is due) to the store in one batch. */
     void flush() {
+        if (!engine.isReady() && !stopping && !halted) {
+            // The store is away: it may come back empty (a restart). Counts are held from now until this replica's
+            // entries are written back after the reconnect (rewriteAll), not only from the reconnect on: a count
+            // read in between would be made of what the store holds so far.
+            rewriting = true;
+        }
         if (flushing || stopping || halted || !engine.isReady()) {
             return;
         }
@@ -193,9 +213,14 @@ final class CountReporter {
                 batch.put(tally.auction, new PresenceStore.LocalCount(tally.viewers, known == null ? 0 : known.peak()));
             }
         }
+        // the first heartbeat after rewriteAll: it writes this replica's entries back
+        boolean rewrite = rewriting && lastHeartbeatAt == 0;
         if (batch.isEmpty()) {
             if (heartbeat && storeFailure == null) {
                 lastGoodHeartbeatAt = now;
+            }
+            if (rewrite) {
+                rewriting = false;
             }
             return;
         }
@@ -215,12 +240,20 @@ final class CountReporter {
                     quietUntil = clock.millis() + settings.heartbeatMillis();
                     LOG.info("Writing counts to the store works again");
                 }
+                if (rewrite) {
+                    // Written back and read back: others' entries follow within their flush, shown after a heartbeat.
+                    // (An auction left out, its key broken or its shard away, is retried on its own: it holds nobody.)
+                    rewriting = false;
+                    quietUntil = Math.max(quietUntil, clock.millis() + settings.heartbeatMillis());
+                }
                 ar.result().forEach((auction, count) -> reported(auction, batch.get(auction).viewers(), count));
                 for (AuctionId auction : List.copyOf(batch.keySet())) {
                     Tally tally = tallies.get(auction);
                     if (tally != null && !ar.result().containsKey(auction)) {
-                        // its shard of the store failed: written again on the next flush
+                        // its shard of the store failed, or its key is broken: written again on the next flush, the
+                        // others unaffected (the store logs why)
                         tally.dirty = true;
+                        feeds.metrics().auctionReportFailed();
                     }
                 }
             } else {
@@ -260,6 +293,11 @@ final class CountReporter {
         void add(int delta) {
             long before = viewers;
             viewers += delta;
+            if (viewers > 0) {
+                localViewers.put(auction, viewers);
+            } else {
+                localViewers.remove(auction);
+            }
             dirty = true;
             if (before <= 0 && viewers > 0) {
                 auctionsWithViewers++;

@@ -22,6 +22,14 @@ public interface Engine {
     boolean isReady();
 
     /**
+     * Why the backend refuses this replica's subscriptions now (so that its viewers, or those of some auctions, get no
+     * events), or null while it takes them. Any thread.
+     */
+    default String subscriptionsRefused() {
+        return null;
+    }
+
+    /**
      * Called after a lost connection to the backend came back and the subscriptions were restored; whatever
      * was written while it was away may be gone, so the node writes its entries again.
      */

@@ -49,6 +49,10 @@ public interface EngineMetrics {
     /** The connection to the backend was lost and is back. */
     void reconnected();
 
+    /** The backend refused a subscription (an error reply to {@code SUBSCRIBE}/{@code SSUBSCRIBE}, e.g. an ACL's). */
+    default void subscriptionRefused() {
+    }
+
     /** Sends {@code command} and reports its latency and outcome when it completes. */
     default <T> Future<T> timed(Operation operation, Supplier<Future<T>> command) {
         long start = System.nanoTime();

@@ -59,6 +59,15 @@ public interface PresenceStore {
     Future<ViewerCount> read(AuctionId auction);
 
     /**
+     * The auction's count as replica {@code nodeId}, which holds {@code localViewers} of it, may tell it: the sum with
+     * that replica's own entry replaced by what it knows (its entry may be missing, e.g. in a Redis restarted empty
+     * before the replica wrote it back, or lag by a flush interval). A store of one replica: {@link #read}.
+     */
+    default Future<ViewerCount> read(AuctionId auction, String nodeId, long localViewers) {
+        return read(auction);
+    }
+
+    /**
      * Removes every entry that {@code nodeId} holds, announcing the corrected counts. A replica calls it when
      * it stops, and when it starts, so that a replica restarted under the same id does not count twice.
      */

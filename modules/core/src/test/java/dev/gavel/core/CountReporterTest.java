@@ -38,6 +38,10 @@ class CountReporterTest {
     private final List<Map<AuctionId, PresenceStore.LocalCount>> reports = new CopyOnWriteArrayList<>();
     /** When true, this replica's writes are refused, as a Redis with its memory full refuses them. */
     private volatile boolean refusing;
+    /** Auctions whose key is broken (a string where the hash should be): left out of every answer, as Redis's store does. */
+    private final java.util.Set<AuctionId> broken = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** While set, a report waits for it before it is written (a slow store). */
+    private volatile io.vertx.core.Promise<Void> stall;
     private Vertx vertx;
     private Context context;
     private OnContexts contexts;
@@ -55,7 +59,7 @@ class CountReporterTest {
         contexts = new OnContexts(context);
         engine = new InMemoryEngine(vertx, timers, 6000);
         feeds = new AuctionFeeds(context, engine.broker(), SETTINGS, timers, timers, metrics,
-                now -> reporter.countsHeldFor(now));
+                now -> reporter.countsHeldFor(now), auction -> reporter.localViewers(auction));
         reporter = new CountReporter(new Refusing(engine), "node-1", SETTINGS, timers, timers, feeds);
         loop0 = new LocalRooms(context, (deltas, ids) -> reporter.changed(deltas, ids), metrics, feeds);
         loop1 = new LocalRooms(context, (deltas, ids) -> reporter.changed(deltas, ids), metrics, feeds);
@@ -243,6 +247,80 @@ class CountReporterTest {
         assertEquals(List.of("3/3", "5/5"), viewer.counts());
     }
 
+    /**
+     * Issue 18, item 6: one auction's count cannot be written (its key holds a string), the rest of the report can.
+     * That auction's viewers keep their last count, the failure is counted, and the store is not failing: the other
+     * auctions' viewers go on getting counts.
+     */
+    @Test
+    void anAuctionWhoseCountCannotBeWrittenLeavesTheOthersAndTheStoreAlone() throws Exception {
+        RecordingViewer ofA = join(loop0, A, 1).get(0);
+        RecordingViewer ofB = join(loop1, B, 1).get(0);
+        flushAndDeliver();
+        assertEquals(List.of("1/1"), ofA.counts());
+
+        broken.add(A);
+        join(loop0, A, 1);
+        join(loop1, B, 2);
+        flushAndDeliver();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.broadcastMillis())));
+        contexts.drain();
+        assertNull(reporter.storeFailure(), "one auction's broken key is not the store failing");
+        assertEquals(0, reporter.countsHeldFor(timers.millis()) > 0 ? 1 : 0, "counts are not held");
+        assertEquals(List.of("1/1", "3/3"), ofB.counts(), "the other auction goes on");
+        assertEquals(List.of("1/1", "2/2"), ofA.counts(), "its own viewers are shown, never fewer");
+        int failures = metrics.auctionReportFailures.get();
+        assertTrue(failures >= 1, "counted");
+        flushAndDeliver();
+        assertEquals(failures + 1, metrics.auctionReportFailures.get(), "tried again at the next flush");
+        // a reconnect while the key is broken: the rewrite leaves that auction out, and the hold still ends
+        run(context, reporter::rewriteAll);
+        contexts.drain();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis() + SETTINGS.flushMillis())));
+        contexts.drain();
+        assertTrue(reporter.countsHeldFor(timers.millis()) <= 0, "one broken auction holds no count after a reconnect");
+
+        broken.clear();
+        flushAndDeliver();
+        assertEquals(2, engine.presence().read(A).await(1, TimeUnit.SECONDS).current());
+    }
+
+    /**
+     * Issue 18, item 9: the store came back empty and, before this replica's entries are written back, a count made of
+     * what is there so far arrives (here 0 of 0). It is never shown: not while the rewrite is on its way, however long
+     * it takes, and never below this replica's own viewers.
+     */
+    @Test
+    void afterTheStoreCameBackCountsAreHeldUntilTheEntriesAreWrittenBackAndNeverBelowTheViewersHere() {
+        RecordingViewer viewer = join(loop0, A, 3).get(0);
+        flushAndDeliver();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.broadcastMillis())));
+        contexts.drain();
+        assertEquals(List.of("3/3"), viewer.counts());
+
+        stall = io.vertx.core.Promise.promise();
+        run(context, reporter::rewriteAll);
+        contexts.drain();
+        // an empty store's count (a read, or another replica's report before ours was written back)
+        run(context, () -> feeds.count(new ViewerCount(A, 0, 0, Long.MAX_VALUE / 2)));
+        run(context, () -> timers.advance(Duration.ofMillis(3 * SETTINGS.heartbeatMillis())));
+        contexts.drain();
+        assertTrue(reporter.countsHeldFor(timers.millis()) > 0, "held while the rewrite is on its way");
+        assertEquals(List.of("3/3"), viewer.counts());
+
+        stall.complete();
+        stall = null;
+        contexts.drain();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis())));
+        contexts.drain();
+        assertTrue(reporter.countsHeldFor(timers.millis()) <= 0);
+        run(context, () -> feeds.count(new ViewerCount(A, 1, 1, Long.MAX_VALUE - 1)));
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.broadcastMillis())));
+        contexts.drain();
+        assertTrue(viewer.counts().stream().allMatch(count -> count.startsWith("3/")),
+                "never fewer than the 3 viewers here: " + viewer.counts());
+    }
+
     @Test
     void stopRemovesTheReplicasEntries() throws Exception {
         join(loop0, A, 4);
@@ -305,7 +383,16 @@ class CountReporterTest {
                 @Override
                 public Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, LocalCount> local) {
                     reports.add(Map.copyOf(local));
-                    return refusing ? Future.failedFuture(REFUSED) : real.report(nodeId, local);
+                    if (refusing) {
+                        return Future.failedFuture(REFUSED);
+                    }
+                    io.vertx.core.Promise<Void> waitFor = stall;
+                    Future<Void> ready = waitFor == null ? Future.succeededFuture() : waitFor.future();
+                    return ready.compose(x -> real.report(nodeId, local)).map(counts -> {
+                        Map<AuctionId, ViewerCount> answered = new java.util.HashMap<>(counts);
+                        answered.keySet().removeAll(broken);
+                        return answered;
+                    });
                 }
 
                 @Override

@@ -11,6 +11,12 @@ final class RecordingMetrics implements AudienceMetrics {
     final List<Long> delivered = new CopyOnWriteArrayList<>();
     final AtomicInteger broadcasts = new AtomicInteger();
     final AtomicInteger gapsRepaired = new AtomicInteger();
+    final AtomicInteger auctionReportFailures = new AtomicInteger();
+
+    @Override
+    public void auctionReportFailed() {
+        auctionReportFailures.incrementAndGet();
+    }
     final AtomicInteger gapsUnrecoverable = new AtomicInteger();
 
     @Override

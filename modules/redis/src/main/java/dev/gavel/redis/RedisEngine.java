@@ -137,6 +137,11 @@ public final class RedisEngine implements Engine {
     }
 
     @Override
+    public String subscriptionsRefused() {
+        return broker.subscriptionsRefused();
+    }
+
+    @Override
     public void onReconnected(Runnable action) {
         broker.onReconnected(action);
     }

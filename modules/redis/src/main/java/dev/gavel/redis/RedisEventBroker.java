@@ -119,11 +119,26 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         }))).andThen(ar -> started = true);
     }
 
+    /** Some link is connected and subscribed (on a standalone Redis: the one link). */
     boolean isConnected() {
         if (single != null) {
-            return single.isConnected();
+            return single.isUp();
         }
         return connectedShards > 0;
+    }
+
+    /** Why Redis refuses a link's subscriptions now (the first such link's reason), or null. Any thread. */
+    String subscriptionsRefused() {
+        if (single != null) {
+            return single.refusal();
+        }
+        for (SubscriberLink link : shards.values()) {
+            String why = link.refusal();
+            if (why != null) {
+                return "Redis" + link.name() + ": " + why;
+            }
+        }
+        return null;
     }
 
     void onReconnected(Runnable action) {
@@ -140,6 +155,13 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
 
     @Override
     public Future<ViewerEvent> publish(AuctionId auction, ViewerEvent event) {
+        SubscriberLink link = linkOf(RedisKeys.channel(auction));
+        String refused = link == null ? null : link.refusal();
+        if (refused != null) {
+            // This replica's viewers of the auction would not get the event, nor (with the same ACL) anyone's.
+            return Future.failedFuture(new SubscriptionsRefused("Redis refuses this replica's subscription to the "
+                    + "auction's channel (" + refused + "); nothing was published"));
+        }
         // EVAL, not EVALSHA: publishes of an auction must run in the order they were sent (see RedisScript.eval)
         Request call = PUBLISH.eval(RedisKeys.logHead(auction), RedisKeys.log(auction))
                 .arg(RedisKeys.channel(auction))
@@ -238,7 +260,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     }
 
     private void countConnected() {
-        connectedShards = (int) shards.values().stream().filter(SubscriberLink::isConnected).count();
+        connectedShards = (int) shards.values().stream().filter(SubscriberLink::isUp).count();
     }
 
     /** The link that should hold {@code channel} now, or null while its master is unknown. */
@@ -382,6 +404,13 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
                     LOG.warn("Ignored a message of unknown shape on {}", channel);
                 }
             });
+        }
+    }
+
+    /** A publish refused because Redis refuses the subscription its channel needs here. */
+    static final class SubscriptionsRefused extends RuntimeException {
+        SubscriptionsRefused(String message) {
+            super(message, null, false, false);
         }
     }
 

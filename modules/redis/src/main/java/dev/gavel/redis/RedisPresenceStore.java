@@ -8,12 +8,16 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -38,6 +42,11 @@ public final class RedisPresenceStore implements PresenceStore {
     static final long LATE_REPORT_MILLIS = 1000;
 
     private static final RedisScript REPORT = RedisScript.load("report.lua");
+    private static final Logger LOG = LoggerFactory.getLogger(RedisPresenceStore.class);
+    /** A key of the wrong type is logged at most once in this long. */
+    static final long WRONG_TYPE_LOG_MILLIS = 60_000;
+    private final AtomicLong lastWrongTypeLog = new AtomicLong(System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(WRONG_TYPE_LOG_MILLIS));
+    private final AtomicLong wrongTypeSinceLog = new AtomicLong();
 
     private final Redis redis;
     private final Clock clock;
@@ -115,7 +124,10 @@ public final class RedisPresenceStore implements PresenceStore {
             parts.add(REPORT.batch(redis, requests).map(responses -> {
                 Map<AuctionId, ViewerCount> counts = new LinkedHashMap<>();
                 for (int i = 0; i < auctions.size(); i++) {
-                    counts.put(auctions.get(i), toCount(auctions.get(i), responses.get(i)));
+                    ViewerCount count = toCount(auctions.get(i), responses.get(i));
+                    if (count != null) {
+                        counts.put(auctions.get(i), count);
+                    }
                 }
                 return counts;
             }));
@@ -140,7 +152,27 @@ public final class RedisPresenceStore implements PresenceStore {
     @Override
     public Future<ViewerCount> read(AuctionId auction) {
         return REPORT.batch(redis, List.of(reportRequest(auction, "", new LocalCount(0, 0), clock.millis())))
-                .map(responses -> toCount(auction, responses.get(0)));
+                .compose(responses -> {
+                    ViewerCount count = toCount(auction, responses.get(0));
+                    return count != null ? Future.succeededFuture(count) : Future.failedFuture(new IllegalStateException(
+                            "the auction's key " + RedisKeys.counts(auction) + " in Redis is not a hash: "
+                                    + responses.get(0).get(3)));
+                });
+    }
+
+    @Override
+    public Future<ViewerCount> read(AuctionId auction, String nodeId, long localViewers) {
+        Request call = reportRequest(auction, "", new LocalCount(0, 0), clock.millis()).arg(nodeId);
+        return REPORT.batch(redis, List.of(call)).compose(responses -> {
+            Response reply = responses.get(0);
+            ViewerCount count = toCount(auction, reply);
+            if (count == null) {
+                return Future.failedFuture(new IllegalStateException("the auction's key " + RedisKeys.counts(auction)
+                        + " in Redis is not a hash: " + reply.get(3)));
+            }
+            long current = Math.max(0, count.current() - reply.get(3).toLong() + localViewers);
+            return Future.succeededFuture(new ViewerCount(auction, current, Math.max(count.peak(), current), count.version()));
+        });
     }
 
     @Override
@@ -172,7 +204,26 @@ public final class RedisPresenceStore implements PresenceStore {
                 .arg(publish);
     }
 
-    private static ViewerCount toCount(AuctionId auction, Response reply) {
+    /** The count of a reply of report.lua, or null (logged, rate-limited) when the auction's key is not a hash. */
+    private ViewerCount toCount(AuctionId auction, Response reply) {
+        // {-1, 0, 0, error}: see report.lua
+        if (reply.get(0).toLong() < 0) {
+            wrongType(auction, reply.get(3).toString());
+            return null;
+        }
         return new ViewerCount(auction, reply.get(0).toLong(), reply.get(1).toLong(), reply.get(2).toLong());
+    }
+
+    /** One line per {@link #WRONG_TYPE_LOG_MILLIS} at most, whatever the number of auctions or writes. */
+    private void wrongType(AuctionId auction, String error) {
+        long now = System.nanoTime();
+        long last = lastWrongTypeLog.get();
+        if (now - last < TimeUnit.MILLISECONDS.toNanos(WRONG_TYPE_LOG_MILLIS) || !lastWrongTypeLog.compareAndSet(last, now)) {
+            wrongTypeSinceLog.incrementAndGet();
+            return;
+        }
+        LOG.atWarn().addKeyValue("auction", auction.value()).log("The auction's key {} in Redis is not a hash ({}): "
+                        + "its count is not written (the other auctions' are); remove the key ({} more such failures "
+                        + "since the last line)", RedisKeys.counts(auction), error, wrongTypeSinceLog.getAndSet(0));
     }
 }

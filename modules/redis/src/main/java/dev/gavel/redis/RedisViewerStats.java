@@ -59,7 +59,16 @@ public final class RedisViewerStats implements ViewerStats {
             return Future.succeededFuture();
         }
         requests.addAll(markWatched(viewerIds.keySet(), nowMillis));
-        return redis.batch(requests).mapEmpty();
+        return redis.batch(requests).<Void>mapEmpty().recover(error -> {
+            if (error.getMessage() == null || !error.getMessage().contains("WRONGTYPE")) {
+                return Future.failedFuture(error);
+            }
+            // One auction's key holds the wrong type: the pipeline failed as a whole; each command again on its own,
+            // so that the other auctions' viewers are counted (the broken one's command fails alone).
+            List<Future<Response>> each = new ArrayList<>();
+            requests.forEach(request -> each.add(redis.send(request)));
+            return Future.join(each).<Void>mapEmpty().otherwiseEmpty();
+        });
     }
 
     @Override

@@ -10,6 +10,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,6 +61,11 @@ final class SubscriberLink {
      * however long the outage was; one connection attempt a second per replica costs Redis nothing.
      */
     private static final long MAX_BACKOFF_MILLIS = 1000;
+    /**
+     * While Redis refuses the link's subscriptions (an ACL without {@code SUBSCRIBE}/{@code SSUBSCRIBE} or without the
+     * channels), tries are spaced up to this: the refusal lasts until an operator changes the ACL.
+     */
+    static final long MAX_REFUSED_BACKOFF_MILLIS = 5000;
     private final Vertx vertx;
     private final Context context;
     private final String name;
@@ -69,6 +75,8 @@ final class SubscriberLink {
     private final Owner owner;
     /** The channels a subscribe was sent for on the connection now held. */
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
+    /** PINGs sent after subscriptions, waiting for their answer (see {@link #fence}). */
+    private final List<Promise<Void>> fences = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** The outcome of the first try to connect. */
     private final Promise<Void> firstTry = Promise.promise();
 
@@ -78,6 +86,13 @@ final class SubscriberLink {
     private volatile long lastHeardNanos = System.nanoTime();
     private boolean everConnected;
     private boolean closed;
+    /**
+     * Why Redis refused the last try to subscribe (an error reply: {@code NOPERM}, {@code ERR}), or null once a
+     * connection subscribed to every channel. Read from any thread.
+     */
+    private volatile String refusal;
+    /** The connection held now subscribed (Redis answered) and the owner was told. */
+    private volatile boolean up;
 
     /**
      * @param name    what logs add after "Redis": "" for the one Redis, or " at " and the node's endpoint, without
@@ -100,8 +115,22 @@ final class SubscriberLink {
         return name;
     }
 
+    /** A connection is held (its subscriptions may still be on their way). */
     boolean isConnected() {
         return connection != null;
+    }
+
+    /**
+     * Connected, Redis answered the subscriptions and did not refuse them, and the owner was told
+     * ({@link Owner#connected}): the link delivers its channels' messages.
+     */
+    boolean isUp() {
+        return up && connection != null && refusal == null;
+    }
+
+    /** Why Redis refuses this link's subscriptions, or null while it takes them. Any thread. */
+    String refusal() {
+        return refusal;
     }
 
     boolean isSubscribed(String channel) {
@@ -129,7 +158,14 @@ final class SubscriberLink {
         if (conn == null || !subscribed.add(channel)) {
             return Future.succeededFuture();
         }
-        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel)));
+        // Refused: the link is down until a reconnect subscribes to every channel; the caller's listener is kept, and
+        // subscribed by that reconnect.
+        Future<Void> sent = settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel)));
+        return Future.join(sent, fence(conn)).<Void>mapEmpty()
+                .recover(refused -> {
+                    context.runOnContext(v -> refused(conn, refused.getMessage()));
+                    return Future.succeededFuture();
+                });
     }
 
     Future<Void> unsubscribe(String channel) {
@@ -137,7 +173,9 @@ final class SubscriberLink {
         if (conn == null || !subscribed.remove(channel)) {
             return Future.succeededFuture();
         }
-        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE).arg(channel)));
+        // a refused unsubscribe leaves an unwanted channel, whose messages find no listener
+        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE).arg(channel)))
+                .otherwiseEmpty();
     }
 
     /** Redis took the channel away (its slot moved): no longer subscribed here. */
@@ -149,10 +187,54 @@ final class SubscriberLink {
      * Completes when the reply came, or after {@link #SETTLE_MILLIS} in any case: vertx-redis-client
      * 5.0.7 drops the promise of a command when a pub/sub push arrives while it waits, so the reply may never be
      * seen. A (UN)SUBSCRIBE that was really lost went with its connection, and the reconnect subscribes again to
-     * every channel with listeners.
+     * every channel with listeners. But an error reply ({@code NOPERM} from an ACL, {@code ERR}) is no dropped
+     * promise: Redis refused, and the future fails with {@link Refused}.
      */
-    private static Future<Void> settled(Future<Response> reply) {
-        return reply.timeout(SETTLE_MILLIS, TimeUnit.MILLISECONDS).<Void>mapEmpty().otherwiseEmpty();
+    static Future<Void> settled(Future<Response> reply) {
+        return reply.timeout(SETTLE_MILLIS, TimeUnit.MILLISECONDS).transform(ar -> {
+            if (ar.failed() && isRefusal(ar.cause())) {
+                return Future.failedFuture(new Refused(ar.cause().getMessage()));
+            }
+            return Future.<Void>succeededFuture();
+        });
+    }
+
+    /**
+     * A PING after subscriptions: Redis answers in order, so once it is answered, the subscriptions' replies came
+     * before it. An error reply to a subscription, arriving while the PING waits, is taken by the PING's promise (the
+     * client pairs the next non-push reply with the oldest waiting command): then it fails with {@link Refused}. The
+     * subscriptions' own futures complete once written, so without this a link would count as subscribed before Redis
+     * said whether it took them.
+     */
+    private Future<Void> fence(RedisConnection conn) {
+        Promise<Void> pong = Promise.promise();
+        fences.add(pong);
+        // A push that arrives while the PING waits takes its promise (the subscription's own confirmation does, in
+        // RESP3): then its PONG reaches the connection's handler, which completes the fences; else the wait ends it.
+        long timer = vertx.setTimer(SETTLE_MILLIS, t -> pong.tryComplete());
+        conn.send(Request.cmd(Command.PING)).onComplete(ar -> {
+            if (ar.failed() && isRefusal(ar.cause())) {
+                pong.tryFail(new Refused(ar.cause().getMessage()));
+            } else {
+                pong.tryComplete();
+            }
+        });
+        return pong.future().andThen(ar -> {
+            vertx.cancelTimer(timer);
+            fences.remove(pong);
+        });
+    }
+
+    /** An error reply of Redis, as opposed to a timeout or a lost connection. */
+    static boolean isRefusal(Throwable error) {
+        return error instanceof io.vertx.redis.client.impl.types.ErrorType;
+    }
+
+    /** Redis answered a subscription with an error. */
+    static final class Refused extends RuntimeException {
+        Refused(String message) {
+            super(message, null, false, false);
+        }
     }
 
     /** A reply whose promise the client dropped (see {@link #settled}) is never reported: neither late nor failed. */
@@ -166,6 +248,7 @@ final class SubscriberLink {
             vertx.cancelTimer(pingTimer);
             RedisConnection conn = connection;
             connection = null;
+            up = false;
             subscribed.clear();
             (conn == null ? Future.<Void>succeededFuture() : conn.close()).eventually(client::close).onComplete(promise);
         }));
@@ -179,6 +262,16 @@ final class SubscriberLink {
             }
             conn.handler(push -> {
                 lastHeardNanos = System.nanoTime();
+                if (push != null && push.type() == ResponseType.SIMPLE) {
+                    // a PONG whose PING's promise a push took: the fences sent before it are answered
+                    fences.forEach(Promise::tryComplete);
+                }
+                if (push != null && push.type() == ResponseType.ERROR) {
+                    // vertx-redis-client completes a (S)SUBSCRIBE once written, and hands the reply, an error too, to
+                    // this handler: an error here is Redis refusing a subscription
+                    context.runOnContext(v -> refused(conn, push.toString()));
+                    return;
+                }
                 owner.pushed(this, push);
             });
             conn.exceptionHandler(error -> lost(conn, error.toString()));
@@ -186,6 +279,7 @@ final class SubscriberLink {
             // Published before subscribing, so that a subscribe() racing with this reconnect either sees the
             // connection and subscribes itself, or is in the channels subscribed here (twice is harmless).
             subscribed.clear();
+            up = false;
             connection = conn;
             List<String> channels = List.copyOf(owner.channelsOf(this));
             subscribed.addAll(channels);
@@ -198,19 +292,37 @@ final class SubscriberLink {
                 channels.forEach(subscribe::arg);
                 sent.add(settled(subscriptionCommand(conn, subscribe)));
             }
+            if (!channels.isEmpty()) {
+                sent.add(fence(conn));
+            }
             return Future.join(sent).map(x -> conn);
         }).andThen(ar -> {
             if (ar.failed()) {
-                if (connection == null) {
+                RedisConnection held = connection;
+                if (ar.cause() instanceof Refused) {
+                    // none held: refused() ran already, and scheduled the next try
+                    if (held != null) {
+                        refused(held, ar.cause().getMessage());
+                    }
+                } else if (held == null) {
                     owner.lost(this, ar.cause().toString());
                     scheduleReconnect(ar.cause().toString());
                 }
                 return;
             }
+            if (connection != ar.result()) {
+                // refused (or lost) while its other subscriptions were on their way: a new try follows
+                return;
+            }
             backoffMillis = MIN_BACKOFF_MILLIS;
             pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
+            if (refusal != null) {
+                refusal = null;
+                LOG.info("Redis{} takes this replica's subscriptions again", name);
+            }
             boolean again = everConnected;
             everConnected = true;
+            up = true;
             if (again) {
                 metrics.reconnected();
                 LOG.info("Reconnected to Redis{}; resubscribed to {} channels", name, subscribed.size());
@@ -227,6 +339,11 @@ final class SubscriberLink {
         metrics.timed(EngineMetrics.Operation.PING, () -> conn.send(Request.cmd(Command.PING)))
                 .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onFailure(error -> {
+                    if (isRefusal(error)) {
+                        // an error reply to a subscription taken by this PING's promise (see fence)
+                        context.runOnContext(v -> refused(conn, error.getMessage()));
+                        return;
+                    }
                     // A push can swallow the PING's promise (see settled); anything heard since means alive.
                     if (lastHeardNanos - sentAt > 0) {
                         return;
@@ -236,12 +353,48 @@ final class SubscriberLink {
                 });
     }
 
+    /**
+     * Redis refused a subscription on {@code conn}: the link is down (its channels are not delivered), the connection
+     * closed, and a new one tries to subscribe again after a backoff that grows to {@link #MAX_REFUSED_BACKOFF_MILLIS}.
+     * On the link's context.
+     */
+    private void refused(RedisConnection conn, String why) {
+        if (connection != conn || closed) {
+            return;
+        }
+        metrics.subscriptionRefused();
+        String before = refusal;
+        refusal = why;
+        connection = null;
+        up = false;
+        subscribed.clear();
+        vertx.cancelTimer(pingTimer);
+        conn.close();
+        if (before == null) {
+            LOG.error("Redis{} refused this replica's subscription ({}): its viewers get no events, and publishing to "
+                    + "its channels is answered 503, until it subscribes; retrying with backoff. Check the ACL of "
+                    + "Gavel's Redis user (docs/redis.md)", name, why);
+            backoffMillis = Math.max(backoffMillis, MIN_BACKOFF_MILLIS * 10);
+        } else {
+            LOG.debug("Redis{} still refuses this replica's subscription ({})", name, why);
+        }
+        owner.lost(this, "subscription refused: " + why);
+        long delay = backoffMillis;
+        backoffMillis = Math.min(MAX_REFUSED_BACKOFF_MILLIS, backoffMillis * 2);
+        vertx.setTimer(delay, t -> {
+            if (!closed && connection == null) {
+                connect();
+            }
+        });
+    }
+
     private void lost(RedisConnection conn, String why) {
         context.runOnContext(v -> {
             if (connection != conn || closed) {
                 return;
             }
             connection = null;
+            up = false;
             subscribed.clear();
             vertx.cancelTimer(pingTimer);
             LOG.warn("Lost the Redis subscriber connection{} ({}); reconnecting", name, why);
@@ -255,7 +408,7 @@ final class SubscriberLink {
             return;
         }
         long delay = backoffMillis;
-        backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
+        backoffMillis = Math.min(refusal == null ? MAX_BACKOFF_MILLIS : MAX_REFUSED_BACKOFF_MILLIS, backoffMillis * 2);
         LOG.debug("Redis{} not reachable ({}); next try in {} ms", name, why, delay);
         vertx.setTimer(delay, t -> {
             if (!closed) {

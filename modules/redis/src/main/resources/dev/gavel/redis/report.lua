@@ -22,6 +22,7 @@
 -- ARGV[8]  when the caller sent the report, in ms since the epoch by its wall clock
 -- ARGV[9]  a report applied more than this many ms after it was sent arrived late
 -- ARGV[10] how to publish: PUBLISH, or SPUBLISH on a Redis Cluster (the channel is in the hash's slot)
+-- ARGV[11] (reads only, optional) the id of the node that reads: its own entry's viewers are returned too
 --
 -- The peak. The sum of the entries is a number of viewers that were connected at one moment only if every
 -- entry is its replica's latest count. A report that arrived late (stuck behind a stalled Redis or a slow
@@ -32,8 +33,11 @@
 -- replica's count at one moment, always true), and current is shown no higher than the peak, until every
 -- replica has reported again. A single replica's entry is always the sum, so its peak follows at once.
 --
--- Returns {current, peak, version}. Versions come from Redis's clock and only grow, also across a
--- restart of Redis that lost the hash.
+-- Returns {current, peak, version, the reading node's viewers in its entry (0 without one)}. Versions come from Redis's clock and only grow, also across a
+-- restart of Redis that lost the hash. When the key holds something else than a hash (left by a migration or a
+-- bad script), returns {-1, 0, 0, <Redis's error>} and touches nothing: the failure is this auction's alone, not
+-- an error reply that would fail the whole pipelined report of every auction. (Found by the first hash command,
+-- through redis.pcall: no command beyond those the ACL of docs/redis.md allows.)
 local key = KEYS[1]
 local node, viewers, now, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local knownPeak, sent, lateAfter = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
@@ -41,12 +45,18 @@ local knownPeak, sent, lateAfter = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumbe
 -- Reading an auction nobody ever reported: nothing to sweep or announce, and nothing is written, so reading
 -- made-up ids (viewer-count is public) leaves nothing behind.
 if node == '' and redis.call('EXISTS', key) == 0 then
-  return {0, 0, 0}
+  return {0, 0, 0, 0}
 end
+local reader = ARGV[11] and ('n:' .. ARGV[11]) or nil
+local mine = 0
 
 local time = redis.call('TIME')
 local clock = tonumber(time[1]) * 1000000 + tonumber(time[2])
-local held = tonumber(redis.call('HGET', key, 'held') or '0')
+local held = redis.pcall('HGET', key, 'held')
+if type(held) == 'table' and held.err then
+  return {-1, 0, 0, held.err}
+end
+held = tonumber(held or '0')
 
 if node ~= '' then
   local applied = clock
@@ -72,6 +82,9 @@ for i = 1, #fields, 2 do
       redis.call('HDEL', key, field)
     else
       count = tonumber(count)
+      if field == reader then
+        mine = count
+      end
       applied = tonumber(applied) or 0
       current = current + count
       if count > largest then
@@ -102,4 +115,4 @@ if shown ~= announced or raised ~= peak then
   redis.call(ARGV[10], ARGV[5], string.format('c %d %d %d', version, shown, raised))
 end
 redis.call('PEXPIRE', key, ARGV[6])
-return {shown, raised, version}
+return {shown, raised, version, mine}

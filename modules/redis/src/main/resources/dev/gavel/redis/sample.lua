@@ -12,17 +12,32 @@
 -- ARGV[2]  the interval's start, in ms since the epoch
 -- ARGV[3]  the retention in ms: older samples are removed, and the keys expire this long after a write
 --
--- Returns 1 when this offer was kept, 0 when the interval (or a later one) had a sample already.
+-- Returns 1 when this offer was kept, 0 when the interval (or a later one) had a sample already, -1 when one of the
+-- auction's keys holds the wrong type (left by a migration or a script): nothing is written, and the failure stays
+-- this auction's, not an error reply that would fail the pipelined samples of every auction (redis.pcall).
 local slot, start, retention = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 
-local last = tonumber(redis.call('GET', KEYS[3]) or '-1')
-if slot <= last then
+local function failed(reply)
+  return type(reply) == 'table' and reply.err ~= nil
+end
+
+local last = redis.pcall('GET', KEYS[3])
+if failed(last) then
+  return -1
+end
+if slot <= tonumber(last or '-1') then
   return 0
 end
 
-local current = tonumber(redis.call('HGET', KEYS[1], 'cur') or '0')
+local current = redis.pcall('HGET', KEYS[1], 'cur')
+if failed(current) then
+  return -1
+end
+current = tonumber(current or '0')
+if failed(redis.pcall('ZADD', KEYS[2], start, string.format('%d:%d', start, current))) then
+  return -1
+end
 redis.call('SET', KEYS[3], string.format('%d', slot), 'PX', retention)
-redis.call('ZADD', KEYS[2], start, string.format('%d:%d', start, current))
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. string.format('%d', start - retention))
 redis.call('PEXPIRE', KEYS[2], retention)
 return 1

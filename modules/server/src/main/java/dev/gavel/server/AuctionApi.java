@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import dev.gavel.core.AuctionId;
+import dev.gavel.core.Audience;
 import dev.gavel.core.Engine;
 import dev.gavel.core.EventOffset;
 import dev.gavel.core.HistorySample;
@@ -50,13 +51,16 @@ final class AuctionApi {
     private static final Logger LOG = LoggerFactory.getLogger(AuctionApi.class);
 
     private final Engine engine;
+    /** Counts read from the store are told as this replica knows them (see {@link Audience#countToTell}). */
+    private final Audience audience;
     private final Clock clock;
     private final GavelMetrics metrics;
     private final boolean registeredOnly;
 
     /** @param registeredOnly {@code AUCTIONS=registered}: events only for auctions that are open */
-    AuctionApi(Engine engine, Clock clock, GavelMetrics metrics, boolean registeredOnly) {
+    AuctionApi(Engine engine, Audience audience, Clock clock, GavelMetrics metrics, boolean registeredOnly) {
         this.engine = engine;
+        this.audience = audience;
         this.clock = clock;
         this.metrics = metrics;
         this.registeredOnly = registeredOnly;
@@ -125,7 +129,7 @@ final class AuctionApi {
 
     void viewerCount(RoutingContext ctx) {
         AuctionId auction = auction(ctx);
-        engine.presence().read(auction)
+        audience.count(auction)
                 .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onSuccess(count -> ctx.json(countJson(count)))
                 .onFailure(e -> unavailable(ctx, "could not read the count: " + e.getMessage()));
@@ -173,7 +177,7 @@ final class AuctionApi {
             Refusal.sendError(ctx.response(), 400, e.getMessage());
             return;
         }
-        Future<ViewerCount> count = engine.presence().read(auction);
+        Future<ViewerCount> count = audience.count(auction);
         Future<Long> unique = engine.stats().uniqueViewers(auction);
         Future<List<HistorySample>> history = engine.stats().history(auction, from, to);
         Future.all(count, unique, history)
@@ -194,8 +198,12 @@ final class AuctionApi {
         engine.stats().activeAuctions(clock.millis())
                 .compose(auctions -> {
                     List<Future<ViewerCount>> reads = new ArrayList<>();
-                    auctions.forEach(auction -> reads.add(engine.presence().read(auction)));
-                    return Future.all(reads).map(all -> reads.stream()
+                    auctions.forEach(auction -> reads.add(audience.count(auction)));
+                    // One auction that cannot be read (its key is broken) is left out, not the whole list; when none
+                    // can be (Redis is away or full) the list fails.
+                    return Future.join(reads).otherwiseEmpty().compose(all -> reads.isEmpty() || reads.stream().anyMatch(Future::succeeded)
+                            ? Future.succeededFuture() : reads.get(0).<Void>mapEmpty()).map(all -> reads.stream()
+                            .filter(Future::succeeded)
                             .map(Future::result)
                             .filter(count -> count.current() > 0)
                             .sorted(Comparator.comparingLong(ViewerCount::current).reversed()

@@ -71,10 +71,12 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     private final Counter eventsPublished;
     private final Counter slowCloses;
     private final Counter gapsRepaired;
+    private final Counter auctionReportFailures;
     private final Counter gapsLost;
     private final Timer eventLag;
     /** Registered by {@link #forRedis()}: a node on the in-memory engine has no Redis series at all. */
     private Counter redisReconnects;
+    private Counter redisSubscriptionsRefused;
     private final Timer[] redisLatency = new Timer[Operation.values().length];
     private final Counter[] redisErrors = new Counter[Operation.values().length];
     private final AtomicInteger[] transportViewers = new AtomicInteger[Transport.values().length];
@@ -115,6 +117,9 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
         eventsPublished = counter("gavel.events.published", "Events accepted by this replica's API for publishing.");
         slowCloses = counter("gavel.slow.viewer.closes",
                 "Viewers closed with 1013 because they fell too far behind on what they were sent.");
+        auctionReportFailures = Counter.builder("gavel.store.auction.failures")
+                .description("One auction's count write that failed while the rest of its report succeeded (a key of the wrong type at the auction's key, or its shard away): retried, the other auctions unaffected.")
+                .register(registry);
         gapsRepaired = Counter.builder("gavel.event.gaps").tag("outcome", "repaired")
                 .description("Gaps in an auction's events seen by this replica: repaired from the log, or lost (no longer in it).")
                 .register(registry);
@@ -160,6 +165,7 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     /** Registers the Redis engine's meters; called once, before the engine is created, and only for Redis. */
     GavelMetrics forRedis() {
         redisReconnects = counter("gavel.redis.reconnects", "Times a Redis subscriber connection (one per master on a Redis Cluster) was lost and restored.");
+        redisSubscriptionsRefused = counter("gavel.redis.subscriptions.refused", "Times Redis answered this replica's SUBSCRIBE/SSUBSCRIBE with an error (an ACL without the command or the channels): each is retried with backoff.");
         for (Operation operation : Operation.values()) {
             redisLatency[operation.ordinal()] = Timer.builder("gavel.redis.command")
                     .description("Latency of Redis commands (a pipelined batch counts once), by operation.")
@@ -281,6 +287,11 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     }
 
     @Override
+    public void auctionReportFailed() {
+        auctionReportFailures.increment();
+    }
+
+    @Override
     public void gapRepaired() {
         gapsRepaired.increment();
     }
@@ -315,6 +326,11 @@ public final class GavelMetrics implements AudienceMetrics, EngineMetrics {
     @Override
     public void reconnected() {
         redisReconnects.increment();
+    }
+
+    @Override
+    public void subscriptionRefused() {
+        redisSubscriptionsRefused.increment();
     }
 
     private Counter counter(String name, String description) {

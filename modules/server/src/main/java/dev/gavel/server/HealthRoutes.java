@@ -37,6 +37,10 @@ final class HealthRoutes {
 
     /** Why the store (Redis) does not work for this replica now, or null while it does. */
     static String storeFailure(Engine engine, Audience audience) {
+        String refused = engine.subscriptionsRefused();
+        if (refused != null) {
+            return "Redis refuses this replica's subscriptions (viewers get no events): " + refused;
+        }
         String writes = audience.storeFailure();
         if (writes != null) {
             return "count writes fail: " + writes;

@@ -92,7 +92,7 @@ final class HttpVerticle extends VerticleBase {
         Pages.mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminTokens(), origins,
-                new AuctionApi(engine, clock, metrics, config.registeredAuctions()))
+                new AuctionApi(engine, audience, clock, metrics, config.registeredAuctions()))
                 .compose(api -> {
                     // Before the API reads a body or a token: an address over its rate costs nothing more.
                     router.route("/api/*").handler(this::limitApi);

@@ -340,6 +340,59 @@ class RedisClusterIT {
         }
     }
 
+    /**
+     * Issue 18, item 4, on a Redis Cluster: one master's ACL loses {@code SSUBSCRIBE} for the user the replica logs in
+     * as, and its subscriber link is cut. Before, the replica logged "resubscribed", said its store was UP, and answered
+     * 202 to every event of that shard's auctions, which no viewer got. Now the store is DOWN with Redis's NOPERM, the
+     * refusals are counted and retried, that shard's auctions are answered 503, and the other shards' auctions go on
+     * (202, delivered); once the ACL allows it again, the link subscribes by itself and the shard's viewers get events.
+     */
+    @Test
+    void aShardThatRefusesSsubscribeIsAFailureAndItsAuctionsAreAnswered503() throws Exception {
+        Map<String, RedisProcess> auctions = auctionsOverEveryShard("deaf");
+        String refusedAuction = auctions.keySet().iterator().next();
+        RedisProcess refusing = auctions.get(refusedAuction);
+        String fineAuction = auctions.entrySet().stream().filter(e -> e.getValue() != refusing).findFirst().orElseThrow().getKey();
+        try (Cluster gavel = Cluster.start(null, 1, Map.of("REDIS_CLUSTER", redis.seedAddresses(), "NODE_TTL_MS", "5000"))) {
+            int port = gavel.port(0);
+            TestViewer deaf = TestViewer.watch(port, refusedAuction);
+            TestViewer fine = TestViewer.watch(port, fineAuction);
+            try {
+                List.of(deaf, fine).forEach(v -> v.awaitCount(1, 1));
+                try {
+                    redis.command(refusing, "ACL", "SETUSER", "default", "-ssubscribe");
+                    assertTrue((Long) redis.command(refusing, "CLIENT", "KILL", "TYPE", "pubsub") >= 1, "cut the shard's subscriber");
+                    await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.get(port, "/health/ready").json().getString("storeFailure") != null);
+                    JsonObject ready = ApiClient.get(port, "/health/ready").json();
+                    assertEquals("DOWN", ready.getString("store"), ready.encode());
+                    assertEquals("UP", ready.getString("engine"), "the other shards work: " + ready.encode());
+                    assertTrue(ready.getString("storeFailure").contains("NOPERM"), ready.encode());
+                    await().atMost(TestViewer.PATIENCE).until(() -> Scrape.of(port).value("gavel_redis_subscriptions_refused_total") >= 3);
+                    assertEquals(1, Scrape.of(port).value("gavel_store_failing"));
+                    int[] sent = {0};
+                    await().during(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+                        ApiClient.Answer refused = ApiClient.adminPost(port, "/api/v1/auctions/" + refusedAuction + "/sold",
+                                "{\"message\":\"nobody hears this\"}");
+                        assertEquals(503, refused.status(), refused.toString());
+                        sent[0]++;
+                        ApiClient.Answer published = ApiClient.adminPost(port, "/api/v1/auctions/" + fineAuction + "/sold",
+                                "{\"message\":\"fine-" + sent[0] + "\"}");
+                        assertEquals(202, published.status(), published.toString());
+                    });
+                    await().atMost(TestViewer.PATIENCE).until(() -> fine.events("playerSoldUpdate").contains("fine-" + sent[0]));
+                } finally {
+                    redis.command(refusing, "ACL", "SETUSER", "default", "+ssubscribe");
+                }
+                await().atMost(TestViewer.PATIENCE).until(() -> "UP".equals(ApiClient.get(port, "/health/ready").json().getString("store")));
+                assertEquals(202, ApiClient.adminPost(port, "/api/v1/auctions/" + refusedAuction + "/sold",
+                        "{\"message\":\"heard\"}").status());
+                assertEquals(List.of("heard"), deaf.awaitEvents("playerSoldUpdate", 1));
+            } finally {
+                TestViewer.closeAll(List.of(deaf, fine));
+            }
+        }
+    }
+
     /** {@code INFO commandstats}: calls by command name (lower case). */
     private static Map<String, Long> commandStats(RedisProcess node) {
         Map<String, Long> calls = new TreeMap<>();
