@@ -69,6 +69,24 @@ public final class ApiClient {
         return send(HttpMethod.GET, port, path, Map.of(), null);
     }
 
+    /** The replica's {@code /health/ready} body, with the answer's status added as {@code httpStatus}. */
+    public static JsonObject readiness(int port) {
+        Answer answer = get(port, "/health/ready");
+        return answer.json().put("httpStatus", answer.status());
+    }
+
+    /**
+     * True once the replica says its store (Redis) works. Readiness itself stays 200 through a Redis fault (it is about
+     * the replica, not about Redis, which every replica shares): checked here too; the body says how the store is.
+     */
+    public static boolean storeUp(int port) {
+        JsonObject ready = readiness(port);
+        if (ready.getInteger("httpStatus") != 200) {
+            throw new AssertionError("not ready: " + ready.encode());
+        }
+        return "UP".equals(ready.getString("store"));
+    }
+
     /** Sends any request; {@code body} null sends none. */
     public static Answer send(HttpMethod method, int port, String path, Map<String, String> headers, String body) {
         return send(CLIENT, method, port, path, headers, body);

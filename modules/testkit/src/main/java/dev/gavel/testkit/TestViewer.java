@@ -124,6 +124,11 @@ public final class TestViewer implements AutoCloseable {
     }
 
     /** The latest {@code viewerCountUpdate} payload, or null before the first. */
+    /** The {@code current} of every count it was sent, in order. */
+    public List<Long> currents() {
+        return events("viewerCountUpdate").stream().map(count -> ((JsonObject) count).getLong("current")).toList();
+    }
+
     public JsonObject lastCount() {
         List<Object> counts = events("viewerCountUpdate");
         return counts.isEmpty() ? null : (JsonObject) counts.get(counts.size() - 1);

@@ -160,25 +160,7 @@ class LocalClusterIT {
     // ---- the cluster
 
     private static void cluster(String command) {
-        try {
-            // its output goes to a file: a process it started that kept a pipe open would block a reader forever
-            Path output = state.resolve("cluster-" + command + ".out");
-            ProcessBuilder builder = new ProcessBuilder("bash", CLUSTER.toString(), command)
-                    .redirectErrorStream(true).redirectOutput(output.toFile());
-            builder.environment().putAll(env);
-            Process process = builder.start();
-            boolean finished = process.waitFor(120, TimeUnit.SECONDS);
-            if (!finished) {
-                process.destroyForcibly();
-            }
-            assertTrue(finished, "cluster.sh " + command + " did not finish in 120 s: " + Files.readString(output));
-            assertEquals(0, process.exitValue(), "cluster.sh " + command + ": " + Files.readString(output));
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        ClusterScript.run(CLUSTER, state, env, command);
     }
 
     private static long pid(String name) throws IOException {

@@ -26,24 +26,8 @@ class RedisFaultsIT {
     @RegisterExtension
     static final ClusterExtension gavel = new ClusterExtension(2, Map.of());
 
-    private static JsonObject ready(int port) {
-        ApiClient.Answer answer = ApiClient.get(port, "/health/ready");
-        return answer.json().put("httpStatus", answer.status());
-    }
 
-    /**
-     * True once the replica says its store works again. Readiness itself stays 200 through a Redis fault (the contract:
-     * it is about the replica, not about Redis, which every replica shares); the body says how the store is.
-     */
-    private static boolean storeUp(int port) {
-        JsonObject ready = ready(port);
-        assertEquals(200, ready.getInteger("httpStatus"), ready.encode());
-        return "UP".equals(ready.getString("store"));
-    }
 
-    private static List<Long> currents(TestViewer viewer) {
-        return viewer.events("viewerCountUpdate").stream().map(c -> ((JsonObject) c).getLong("current")).toList();
-    }
 
     private static List<Long> last(List<Long> seen) {
         return seen.isEmpty() ? List.of() : List.of(seen.get(seen.size() - 1));
@@ -84,8 +68,8 @@ class RedisFaultsIT {
         try {
             for (int node = 0; node < 2; node++) {
                 int port = gavel.cluster().port(node);
-                await().atMost(TestViewer.PATIENCE).until(() -> !storeUp(port));
-                JsonObject why = ready(port);
+                await().atMost(TestViewer.PATIENCE).until(() -> !ApiClient.storeUp(port));
+                JsonObject why = ApiClient.readiness(port);
                 assertEquals(200, why.getInteger("httpStatus"), why.encode());
                 assertEquals("DOWN", why.getString("store"), why.encode());
                 assertTrue(why.getString("storeFailure").contains("OOM"), why.encode());
@@ -99,9 +83,9 @@ class RedisFaultsIT {
                 ApiClient.Answer list = ApiClient.adminGet(port, "/api/v1/auctions");
                 assertTrue(list.status() == 503 || list.body().contains("\"current\":3"), "auctions: " + list);
                 for (TestViewer viewer : viewers) {
-                    assertEquals(3, viewer.lastCount().getLong("current"), "counts seen: " + currents(viewer));
+                    assertEquals(3, viewer.lastCount().getLong("current"), "counts seen: " + viewer.currents());
                 }
-                assertFalse(storeUp(gavel.cluster().port(0)));
+                assertFalse(ApiClient.storeUp(gavel.cluster().port(0)));
             });
             ApiClient.Answer count = ApiClient.adminGet(port, "/api/v1/auctions/oom/viewer-count");
             assertEquals(503, count.status(), count.toString());
@@ -122,7 +106,7 @@ class RedisFaultsIT {
 
         for (int node = 0; node < 2; node++) {
             int port = gavel.cluster().port(node);
-            await().atMost(TestViewer.PATIENCE).until(() -> storeUp(port));
+            await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.storeUp(port));
         }
         assertEquals(3, ApiClient.adminGet(gavel.cluster().port(0), "/api/v1/auctions/oom/viewer-count").json().getLong("current"));
         TestViewer late = gavel.watch(1, "oom");
@@ -130,7 +114,7 @@ class RedisFaultsIT {
         viewers.forEach(v -> v.awaitCount(4, 4));
         for (int i = 0; i < 3; i++) {
             TestViewer viewer = viewers.get(i);
-            List<Long> since = currents(viewer).subList(seenBefore.get(i), currents(viewer).size());
+            List<Long> since = viewer.currents().subList(seenBefore.get(i), viewer.currents().size());
             assertTrue(since.stream().allMatch(c -> c == 4), "after the fault only the new viewer changed the count: " + since);
             assertFalse(viewer.isClosed());
         }
@@ -161,7 +145,7 @@ class RedisFaultsIT {
         List<TestViewer> watching = Stream.concat(onZero.subList(10, 19).stream(), onOne.stream()).toList();
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
             for (TestViewer viewer : watching) {
-                assertEquals(List.of(20L), last(currents(viewer)), "counts seen: " + currents(viewer));
+                assertEquals(List.of(20L), last(viewer.currents()), "counts seen: " + viewer.currents());
             }
         });
         // the subscriber reconnected after 4 s without an answer: publishing waits until the replicas subscribed again
@@ -171,7 +155,7 @@ class RedisFaultsIT {
             assertFalse(viewer.isClosed());
             await().atMost(TestViewer.PATIENCE).until(() -> viewer.events("playerSoldUpdate").contains("awake"));
             assertTrue(peaks(viewer).stream().allMatch(p -> p <= 20), "peaks seen: " + peaks(viewer));
-            assertTrue(currents(viewer).stream().allMatch(c -> c <= 20), "counts seen: " + currents(viewer));
+            assertTrue(viewer.currents().stream().allMatch(c -> c <= 20), "counts seen: " + viewer.currents());
         }
         JsonObject count = ApiClient.adminGet(gavel.cluster().port(0), "/api/v1/auctions/moving/viewer-count").json();
         assertEquals(20, count.getLong("peak"), count.encode());
@@ -191,7 +175,7 @@ class RedisFaultsIT {
         List<TestViewer> watching = Stream.concat(onZero.subList(6, 10).stream(), onOne.stream()).toList();
         for (int node = 0; node < 2; node++) {
             int port = gavel.cluster().port(node);
-            await().atMost(TestViewer.PATIENCE).until(() -> storeUp(port));
+            await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.storeUp(port));
         }
         await().atMost(TestViewer.PATIENCE).untilAsserted(() -> assertEquals(new JsonObject().put("auctionId", "amnesia")
                         .put("current", 14).put("peak", 20),
@@ -213,7 +197,7 @@ class RedisFaultsIT {
         // promised to: once both answer ready again, every event accepted reaches every viewer, in order.
         for (int node = 0; node < 2; node++) {
             int port = gavel.cluster().port(node);
-            await().atMost(TestViewer.PATIENCE).until(() -> storeUp(port));
+            await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.storeUp(port));
         }
         await().atMost(TestViewer.PATIENCE).until(() -> gavel.redis().command("PUBSUB NUMSUB gavel:{a:killed}:events")
                 .contains(":2\r\n"));

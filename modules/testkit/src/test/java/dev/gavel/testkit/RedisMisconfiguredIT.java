@@ -28,20 +28,8 @@ class RedisMisconfiguredIT {
     @RegisterExtension
     static final ClusterExtension gavel = new ClusterExtension(2, Map.of());
 
-    private static JsonObject ready(int port) {
-        ApiClient.Answer answer = ApiClient.get(port, "/health/ready");
-        return answer.json().put("httpStatus", answer.status());
-    }
 
-    private static boolean storeUp(int port) {
-        JsonObject ready = ready(port);
-        assertEquals(200, ready.getInteger("httpStatus"), ready.encode());
-        return "UP".equals(ready.getString("store"));
-    }
 
-    private static List<Long> currents(TestViewer viewer) {
-        return viewer.events("viewerCountUpdate").stream().map(c -> ((JsonObject) c).getLong("current")).toList();
-    }
 
     private static ApiClient.Answer sold(int port, String auction, String message) {
         return ApiClient.adminPost(port, "/api/v1/auctions/" + auction + "/sold", "{\"message\":\"" + message + "\"}");
@@ -65,8 +53,8 @@ class RedisMisconfiguredIT {
             gavel.redis().command("CLIENT KILL TYPE pubsub");
             for (int node = 0; node < 2; node++) {
                 int port = gavel.cluster().port(node);
-                await().atMost(TestViewer.PATIENCE).until(() -> !storeUp(port));
-                JsonObject why = ready(port);
+                await().atMost(TestViewer.PATIENCE).until(() -> !ApiClient.storeUp(port));
+                JsonObject why = ApiClient.readiness(port);
                 assertEquals(200, why.getInteger("httpStatus"), "readiness does not depend on Redis: " + why.encode());
                 assertEquals("DOWN", why.getString("engine"), why.encode());
                 assertTrue(why.getString("storeFailure").contains("NOPERM"), why.encode());
@@ -88,7 +76,7 @@ class RedisMisconfiguredIT {
         }
         for (int node = 0; node < 2; node++) {
             int port = gavel.cluster().port(node);
-            await().atMost(TestViewer.PATIENCE).until(() -> storeUp(port));
+            await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.storeUp(port));
             assertEquals(0, Scrape.of(port).value("gavel_store_failing"));
         }
         assertEquals(202, sold(gavel.cluster().port(0), "deaf", "heard").status());
@@ -131,7 +119,7 @@ class RedisMisconfiguredIT {
                         stats.encode());
             });
             evil2.awaitCount(1, 1);
-            assertTrue(storeUp(port), "one auction's key is not the store failing");
+            assertTrue(ApiClient.storeUp(port), "one auction's key is not the store failing");
             assertEquals(0, Scrape.of(port).value("gavel_store_failing"));
 
             assertEquals(202, sold(port, "good", "fine").status());
@@ -173,7 +161,7 @@ class RedisMisconfiguredIT {
             viewers.add(gavel.watch(1, "amnesia"));
         }
         viewers.forEach(v -> v.awaitCount(10, 10));
-        List<Integer> seenBefore = viewers.stream().map(v -> currents(v).size()).toList();
+        List<Integer> seenBefore = viewers.stream().map(v -> v.currents().size()).toList();
         for (int node = 0; node < 2; node++) {
             int port = gavel.cluster().port(node);
             await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.adminGet(port, "/api/v1/auctions/amnesia/viewer-count")
@@ -198,7 +186,7 @@ class RedisMisconfiguredIT {
             gavel.redis().restartEmpty();
             for (int node = 0; node < 2; node++) {
                 int port = gavel.cluster().port(node);
-                await().atMost(TestViewer.PATIENCE).until(() -> storeUp(port));
+                await().atMost(TestViewer.PATIENCE).until(() -> ApiClient.storeUp(port));
             }
             await().atMost(TestViewer.PATIENCE).until(() -> gavel.redis().command("HGET gavel:{a:amnesia} cur").contains("10"));
             int readsAfter = told.size();
@@ -209,7 +197,7 @@ class RedisMisconfiguredIT {
         }
         assertTrue(told.stream().allMatch("10 of 10"::equals), "the API told: " + told.stream().distinct().toList());
         for (int i = 0; i < viewers.size(); i++) {
-            List<Long> all = currents(viewers.get(i));
+            List<Long> all = viewers.get(i).currents();
             List<Long> since = all.subList(seenBefore.get(i), all.size());
             assertTrue(since.stream().allMatch(c -> c == 10), "a viewer was shown after the restart: " + since);
         }

@@ -82,7 +82,7 @@ class SentinelFailoverIT {
                 });
                 CompletableFuture<Long> readyAfterMillis = CompletableFuture.supplyAsync(() -> {
                     await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
-                            IntStream.range(0, 3).allMatch(node -> storeUp(gavel.port(node))));
+                            IntStream.range(0, 3).allMatch(node -> ApiClient.storeUp(gavel.port(node))));
                     return (System.nanoTime() - killedAt) / 1_000_000;
                 });
                 // viewers keep joining through the gap, on every replica
@@ -98,7 +98,7 @@ class SentinelFailoverIT {
                 long promoted = promotedAfterMillis.get(30, TimeUnit.SECONDS);
                 long ready = readyAfterMillis.get(30, TimeUnit.SECONDS);
                 for (int node = 0; node < 3; node++) {
-                    assertTrue(storeUp(gavel.port(node)), "node " + node);
+                    assertTrue(ApiClient.storeUp(gavel.port(node)), "node " + node);
                 }
                 int settled = publishes.size();
                 await().atMost(TestViewer.PATIENCE).until(() -> publishes.size() >= settled + 30);
@@ -168,13 +168,4 @@ class SentinelFailoverIT {
         }
     }
 
-    /**
-     * True when the replica's readiness body says its store (Redis) works. Readiness itself is 200 all along (it is
-     * about the replica, not about Redis, which every replica shares): a failover never empties the Service.
-     */
-    private static boolean storeUp(int port) {
-        ApiClient.Answer ready = ApiClient.get(port, "/health/ready");
-        assertEquals(200, ready.status(), ready.toString());
-        return "UP".equals(ready.json().getString("store"));
-    }
 }
