@@ -3,6 +3,7 @@ package dev.gavel.testkit;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -13,6 +14,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 final class ClusterScript {
 
     private ClusterScript() {
+    }
+
+    /**
+     * The environment {@code cluster.sh} reads for {@code replicas} replicas of {@code jar}, each with {@code javaOpts},
+     * keeping its state in {@code state}: free ports below the ephemeral range for the balancer, the replicas, their
+     * management ports and Redis. Mutable: a test adds the nodes' own variables.
+     */
+    static Map<String, String> environment(Path state, int replicas, Path jar, String javaOpts) {
+        Map<String, String> env = new HashMap<>();
+        env.put("GAVEL_STATE_DIR", state.toString());
+        env.put("GAVEL_LB_PORT", String.valueOf(Ports.free()));
+        env.put("GAVEL_BASE_PORT", String.valueOf(Ports.freeRange(replicas)));
+        env.put("GAVEL_MANAGEMENT_BASE_PORT", String.valueOf(Ports.freeRange(replicas)));
+        env.put("GAVEL_REDIS_PORT", String.valueOf(Ports.free()));
+        env.put("GAVEL_REPLICAS", String.valueOf(replicas));
+        env.put("GAVEL_JAR", jar.toString());
+        env.put("GAVEL_JAVA_OPTS", javaOpts);
+        return env;
     }
 
     /**

@@ -96,18 +96,10 @@ class FlashCrowdIT {
     static void up() throws Exception {
         assertTrue(Files.isRegularFile(JAR), "build the jar first: " + JAR);
         state = Files.createTempDirectory("gavel-flash-crowd");
-        lbPort = Ports.free();
-        basePort = Ports.freeRange(REPLICAS);
-        managementBasePort = Ports.freeRange(REPLICAS);
-        env = new HashMap<>();
-        env.put("GAVEL_STATE_DIR", state.toString());
-        env.put("GAVEL_LB_PORT", String.valueOf(lbPort));
-        env.put("GAVEL_BASE_PORT", String.valueOf(basePort));
-        env.put("GAVEL_MANAGEMENT_BASE_PORT", String.valueOf(managementBasePort));
-        env.put("GAVEL_REDIS_PORT", String.valueOf(Ports.free()));
-        env.put("GAVEL_REPLICAS", String.valueOf(REPLICAS));
-        env.put("GAVEL_JAR", JAR.toString());
-        env.put("GAVEL_JAVA_OPTS", "-Xmx160m");
+        env = ClusterScript.environment(state, REPLICAS, JAR, "-Xmx160m");
+        lbPort = Integer.parseInt(env.get("GAVEL_LB_PORT"));
+        basePort = Integer.parseInt(env.get("GAVEL_BASE_PORT"));
+        managementBasePort = Integer.parseInt(env.get("GAVEL_MANAGEMENT_BASE_PORT"));
         env.put("ADMIN_TOKEN", ApiClient.ADMIN_TOKEN);
         env.put("MAX_NEW_CONNECTIONS_PER_ADDRESS_PER_SECOND", String.valueOf(NEW_PER_ADDRESS_PER_SECOND));
         cluster("up");

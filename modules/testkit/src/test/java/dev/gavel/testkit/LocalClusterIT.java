@@ -23,7 +23,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -77,18 +76,10 @@ class LocalClusterIT {
     static void up() throws IOException {
         assertTrue(Files.isRegularFile(JAR), "build the jar first: " + JAR);
         state = Files.createTempDirectory("gavel-local-cluster");
-        lbPort = Ports.free();
-        basePort = Ports.freeRange(REPLICAS);
-        managementBasePort = Ports.freeRange(REPLICAS);
-        env = new HashMap<>();
-        env.put("GAVEL_STATE_DIR", state.toString());
-        env.put("GAVEL_LB_PORT", String.valueOf(lbPort));
-        env.put("GAVEL_BASE_PORT", String.valueOf(basePort));
-        env.put("GAVEL_MANAGEMENT_BASE_PORT", String.valueOf(managementBasePort));
-        env.put("GAVEL_REDIS_PORT", String.valueOf(Ports.free()));
-        env.put("GAVEL_REPLICAS", String.valueOf(REPLICAS));
-        env.put("GAVEL_JAR", JAR.toString());
-        env.put("GAVEL_JAVA_OPTS", "-Xmx160m");
+        env = ClusterScript.environment(state, REPLICAS, JAR, "-Xmx160m");
+        lbPort = Integer.parseInt(env.get("GAVEL_LB_PORT"));
+        basePort = Integer.parseInt(env.get("GAVEL_BASE_PORT"));
+        managementBasePort = Integer.parseInt(env.get("GAVEL_MANAGEMENT_BASE_PORT"));
         env.put("NODE_TTL_MS", String.valueOf(NODE_TTL_MS));
         env.put("ADMIN_TOKEN", ApiClient.ADMIN_TOKEN);
         // a Socket.IO session whose client gave up (a handshake answered too late on a busy machine) is
