@@ -3,6 +3,7 @@ package dev.gavel.redis;
 import dev.gavel.core.AuctionRegistry;
 import dev.gavel.core.Backend;
 import dev.gavel.core.BackendMetrics;
+import dev.gavel.core.CountBy;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.PresenceStore;
@@ -13,8 +14,10 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisOptions;
 
 import java.time.Clock;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The backend of a cluster of replicas on Redis ({@link RedisTarget}: a server, the master of a Sentinel set, or a Redis
@@ -39,9 +42,10 @@ public final class RedisBackend implements Backend {
     private final RedisAuctionRegistry auctions;
 
     private RedisBackend(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis, long historyIntervalMillis,
-                        long historyRetentionMillis, EventLogSettings log, BackendMetrics metrics) {
+                        long historyRetentionMillis, EventLogSettings log, BackendMetrics metrics, CountBy countBy) {
         boolean cluster = target.mode() == RedisTarget.Mode.CLUSTER;
         Function<String, String> shardOf;
+        Supplier<Set<String>> shards;
         if (cluster) {
             // One connection per master each for counts and for publishes (ShardedRedis), and one subscriber per master.
             ClusterTopology topology = new ClusterTopology(vertx, target);
@@ -50,6 +54,7 @@ public final class RedisBackend implements Backend {
             this.publisher = new ShardedRedis(vertx, target, topology);
             this.subscriber = null;
             shardOf = sharded::shardOf;
+            shards = topology::masters;
             this.broker = RedisEventBroker.sharded(vertx, new TimedRedis(publisher, metrics, BackendMetrics.Operation.PUBLISH),
                     new TimedRedis(publisher, metrics, BackendMetrics.Operation.LOG), log, topology, target, metrics);
         } else {
@@ -64,13 +69,14 @@ public final class RedisBackend implements Backend {
             this.publisher = new HeldConnection(Redis.createClient(vertx, named(options, "redis-publish")));
             this.subscriber = Redis.createClient(vertx, named(options, "redis-subscribe"));
             shardOf = key -> "";
+            shards = () -> Set.of("");
             this.broker = RedisEventBroker.plain(vertx, new TimedRedis(publisher, metrics, BackendMetrics.Operation.PUBLISH),
                     new TimedRedis(publisher, metrics, BackendMetrics.Operation.LOG), log, subscriber, metrics);
         }
         this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, BackendMetrics.Operation.STATS),
                 historyIntervalMillis, historyRetentionMillis);
         this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, BackendMetrics.Operation.REPORT), clock, leaseMillis,
-                shardOf, cluster);
+                shardOf, shards, cluster, countBy);
         this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected, cluster);
         broker.listen(RedisKeys.auctionChanges(), auctions::heard);
         // registered before anyone else's reconnect action: the registry is read again first
@@ -83,7 +89,7 @@ public final class RedisBackend implements Backend {
      */
     public static RedisBackend create(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis) {
         return create(vertx, target, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS,
-                EventLogSettings.DEFAULT, BackendMetrics.NONE);
+                EventLogSettings.DEFAULT, BackendMetrics.NONE, CountBy.CONNECTION);
     }
 
     /**
@@ -93,11 +99,13 @@ public final class RedisBackend implements Backend {
      * @param historyRetentionMillis how long samples and unique viewer tallies are kept
      * @param log                    how much of each auction's events is kept, and for how long
      * @param metrics                told the latency and outcome of every command, by operation, and each reconnect
+     * @param countBy                what an auction's count counts (every replica of a deployment alike)
      */
     public static RedisBackend create(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis,
                                      long historyIntervalMillis, long historyRetentionMillis, EventLogSettings log,
-                                     BackendMetrics metrics) {
-        return new RedisBackend(vertx, target, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, log, metrics);
+                                     BackendMetrics metrics, CountBy countBy) {
+        return new RedisBackend(vertx, target, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, log, metrics,
+                countBy);
     }
 
     /**

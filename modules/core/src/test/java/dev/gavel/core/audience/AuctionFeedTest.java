@@ -59,8 +59,8 @@ class AuctionFeedTest {
         Context context2 = made.get(2);
         contexts = new OnContexts(home, context1, context2);
         feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, metrics, now -> 0);
-        loop1 = new LocalRooms(context1, (deltas, ids) -> { }, metrics, feeds);
-        loop2 = new LocalRooms(context2, (deltas, ids) -> { }, metrics, feeds);
+        loop1 = new LocalRooms(context1, (deltas, persons, ids) -> { }, metrics, feeds);
+        loop2 = new LocalRooms(context2, (deltas, persons, ids) -> { }, metrics, feeds);
     }
 
     @AfterEach
@@ -484,7 +484,7 @@ class AuctionFeedTest {
             });
             to.context().runOnContext(v -> {
                 awaitQuietly(together);
-                to.join(A, joining, joining.name, null);
+                to.join(A, joining, joining.name, null, null);
             });
             contexts.drain();
 
@@ -547,7 +547,7 @@ class AuctionFeedTest {
 
     private RecordingViewer join(LocalRooms loop, EventOffset resumeFrom) {
         RecordingViewer viewer = new RecordingViewer("v" + ++viewers);
-        run(loop.context(), () -> assertTrue(loop.join(A, viewer, viewer.name, resumeFrom)));
+        run(loop.context(), () -> assertTrue(loop.join(A, viewer, viewer.name, null, resumeFrom)));
         contexts.drain();
         return viewer;
     }

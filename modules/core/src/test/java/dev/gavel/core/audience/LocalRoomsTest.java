@@ -53,7 +53,7 @@ class LocalRoomsTest {
         loop = made.get(1);
         contexts = new OnContexts(home, loop);
         feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, AudienceMetrics.NONE, now -> 0);
-        rooms = new LocalRooms(loop, (deltas, ids) -> {
+        rooms = new LocalRooms(loop, (deltas, persons, ids) -> {
             shipped.add(deltas);
             shippedIds.add(ids);
         }, AudienceMetrics.NONE, feeds);
@@ -79,7 +79,7 @@ class LocalRoomsTest {
                             rooms.leave(A, this);
                         }
                     }
-                }, name, null);
+                }, name, null, null);
             }
         });
         contexts.drain();
@@ -100,9 +100,9 @@ class LocalRoomsTest {
             for (int i = 0; i < 3; i++) {
                 RecordingViewer viewer = new RecordingViewer("a-" + i);
                 inA.add(viewer);
-                rooms.join(A, viewer, "a-" + i, null);
+                rooms.join(A, viewer, "a-" + i, null, null);
             }
-            rooms.join(B, inB, "b", null);
+            rooms.join(B, inB, "b", null, null);
         });
         contexts.drain();
         assertEquals(List.of(Map.of(A, 3, B, 1)), shipped, "one shipment for the turn's joins");
@@ -127,15 +127,15 @@ class LocalRoomsTest {
     @Test
     void aJoinerIsShownTheLastCountAtOnceAndAViewerJoinsOnce() {
         RecordingViewer first = new RecordingViewer("first");
-        assertTrue(get(loop, () -> rooms.join(A, first, "first", null)));
+        assertTrue(get(loop, () -> rooms.join(A, first, "first", null, null)));
         contexts.drain();
         run(home, () -> broker.listener().onCount(new ViewerCount(A, 1, 1, 1)));
         contexts.drain();
         assertEquals(List.of("started null null 0", "count 1/1"), first.seen);
 
         RecordingViewer second = new RecordingViewer("second");
-        assertTrue(get(loop, () -> rooms.join(A, second, "second", null)));
-        assertFalse(get(loop, () -> rooms.join(A, first, "first", null)), "here already");
+        assertTrue(get(loop, () -> rooms.join(A, second, "second", null, null)));
+        assertFalse(get(loop, () -> rooms.join(A, first, "first", null, null)), "here already");
         contexts.drain();
         assertEquals(List.of("count 1/1", "started null null 0"), second.seen);
         assertEquals(2, get(loop, rooms::viewers));
@@ -157,7 +157,7 @@ class LocalRoomsTest {
             broker.publish("x3");
             broker.publish("x4");
             // x3 and x4 are queued on this loop, behind this task
-            rooms.join(A, joiner, "joiner", null);
+            rooms.join(A, joiner, "joiner", null, null);
         });
         contexts.drain();
         run(home, () -> {
@@ -182,7 +182,7 @@ class LocalRoomsTest {
         run(loop, () -> {
             broker.publish("x3");
             broker.publish("x4");
-            rooms.join(A, back, "back", new EventOffset("e1", 2));
+            rooms.join(A, back, "back", null, new EventOffset("e1", 2));
         });
         contexts.drain();
         run(home, () -> broker.publish("x5"));
@@ -213,7 +213,7 @@ class LocalRoomsTest {
     void closingAllClosesEveryViewerEndsTheFeedsAndRefusesJoins() {
         RecordingViewer a = join(null);
         RecordingViewer b = new RecordingViewer("b");
-        run(loop, () -> rooms.join(B, b, "b", null));
+        run(loop, () -> rooms.join(B, b, "b", null, null));
         contexts.drain();
         assertEquals(2, broker.activeSubscriptions());
 
@@ -234,7 +234,7 @@ class LocalRoomsTest {
             for (int i = 0; i < 5; i++) {
                 RecordingViewer viewer = new RecordingViewer("v" + i);
                 all.add(viewer);
-                rooms.join(A, viewer, viewer.name, null);
+                rooms.join(A, viewer, viewer.name, null, null);
             }
         });
         contexts.drain();
@@ -249,7 +249,7 @@ class LocalRoomsTest {
 
     private RecordingViewer join(EventOffset resumeFrom) {
         RecordingViewer viewer = new RecordingViewer("v" + System.identityHashCode(resumeFrom));
-        assertTrue(get(loop, () -> rooms.join(A, viewer, viewer.name, resumeFrom)));
+        assertTrue(get(loop, () -> rooms.join(A, viewer, viewer.name, null, resumeFrom)));
         contexts.drain();
         return viewer;
     }
