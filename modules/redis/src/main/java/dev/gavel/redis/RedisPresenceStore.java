@@ -314,7 +314,7 @@ final class RedisPresenceStore implements PresenceStore {
 
     private Request reportRequest(AuctionId auction, String nodeId, LocalCount share, long now, String reader) {
         String counts = RedisKeys.counts(auction);
-        Request request = REPORT.call(counts, livenessKey(String.valueOf(shardOf.apply(counts))))
+        Request request = REPORT.call(counts)
                 .arg(nodeId)
                 .arg(share.connections())
                 .arg(share.anonymous())
@@ -329,7 +329,8 @@ final class RedisPresenceStore implements PresenceStore {
                 .arg(publish)
                 .arg(countBy == CountBy.PERSON ? "person" : "connection")
                 .arg(reader)
-                .arg(share.complete() ? "1" : "0");
+                .arg(share.complete() ? "1" : "0")
+                .arg(livenessKey(String.valueOf(shardOf.apply(counts))));
         share.persons().forEach((person, here) -> request.arg((here ? "+" : "-") + person));
         return request;
     }

@@ -2,11 +2,12 @@
 -- (The shebang makes Redis 7 treat this as a script that may write and, without allow-oom, refuse it whole
 -- when memory is full, before any write: a report either happens entirely or not at all, and a store that
 -- refuses writes never sweeps entries and announces a count made of what is left. allow-cross-slot-keys: on a
--- Redis Cluster, KEYS[2] is the liveness hash of the shard that serves the auction, in another slot of that shard.)
+-- Redis Cluster, ARGV[15] is the liveness hash of the shard that serves the auction, in another slot of that shard; it
+-- is not declared in KEYS, which a Cluster routes and checks against one slot.)
 --
 -- Sets one replica's share of one auction (its connections, its anonymous ones, and which persons arrived or left),
 -- drops the shares of replicas that are not alive, sums the rest, raises the peak, and announces a change on the
--- auction's channel. Atomic per auction; every key but KEYS[2] carries the auction's hash tag.
+-- auction's channel. Atomic per auction; every key but the liveness hash carries the auction's hash tag.
 --
 -- KEYS[1]  the auction's hash. Fields: "n:<node id>" -> "<connections>:<anonymous>:<applied>" per replica, where
 --          <applied> is when Redis applied that replica's last report (us, Redis's clock), or 0 when that report
@@ -14,7 +15,7 @@
 --          "ver" (version of the last change)
 --          Beside it, in its slot: KEYS[1]..":persons", a hash person key -> how many replicas hold it (a person
 --          held by none is not there), and KEYS[1]..":p:<node id>", the set of persons that replica holds.
--- KEYS[2]  the liveness hash of the replicas (see heartbeat.lua): "<node id>" -> "<deadline ms>:<applied us>" while
+-- ARGV[15] the liveness hash of the replicas (see heartbeat.lua): "<node id>" -> "<deadline ms>:<applied us>" while
 --          alive, "dead:<claim end ms>" once found dead. A replica counts while its deadline is after now.
 -- ARGV[1]  the reporting node's id, or "" to only sweep and read
 -- ARGV[2]  that node's connections in the auction; 0 removes its entry and its persons
@@ -31,9 +32,9 @@
 -- ARGV[12] what current and peak count: "connection" or "person"
 -- ARGV[13] the id of the node that reads, or "": its own entry's connections and anonymous ones are returned too
 -- ARGV[14] "1" when the persons below are every person the node holds here (the rest of its persons leave), else "0"
--- ARGV[15...] person changes: "+<person key>" arrived here, "-<person key>" left here
+-- ARGV[16...] person changes: "+<person key>" arrived here, "-<person key>" left here
 --
--- Liveness. An entry counts only while its replica is alive in KEYS[2]. A script that meets an entry of a replica that
+-- Liveness. An entry counts only while its replica is alive in the liveness hash. A script that meets an entry of a replica that
 -- is not (its deadline passed, it was found dead, or it is missing) marks it found dead ("dead:0", which a survivor's
 -- heartbeat claims to clean up the rest of its auctions) and removes its entry and its persons, so every read is exact
 -- and a replica that comes back learns at its heartbeat that its entries are gone. A report of a replica that is not
@@ -56,7 +57,7 @@
 -- nothing: the failure is this auction's alone, not an error reply that would fail the whole pipelined report of every
 -- auction. (Found by the first hash command, through redis.pcall.) A report of a node that is not alive returns
 -- {-2, 0, 0, "not alive"}.
-local key, live = KEYS[1], KEYS[2]
+local key, live = KEYS[1], ARGV[15]
 local persons = key .. ':persons'
 local node, connections, anonymous = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local now, lease = tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -122,7 +123,7 @@ if node ~= '' then
     local set = key .. ':p:' .. node
     if ARGV[14] == '1' then
       local given = {}
-      for i = 15, #ARGV do
+      for i = 16, #ARGV do
         given[string.sub(ARGV[i], 2)] = true
       end
       for _, person in ipairs(redis.call('SMEMBERS', set)) do
@@ -132,7 +133,7 @@ if node ~= '' then
         end
       end
     end
-    for i = 15, #ARGV do
+    for i = 16, #ARGV do
       local change, person = string.sub(ARGV[i], 1, 1), string.sub(ARGV[i], 2)
       if change == '+' then
         if redis.call('SADD', set, person) == 1 then

@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.gavel.core.CountBy;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.redis.RedisTarget;
 import dev.gavel.server.http.ClientAddresses;
@@ -67,6 +68,8 @@ import java.util.regex.Pattern;
  * @param managementPort      {@code MANAGEMENT_PORT}: the port that serves {@code /metrics} and the probes, off the
  *                            public one; {@link #NO_MANAGEMENT_PORT} when unset ({@code /metrics} is then served on
  *                            {@code PORT}); 0 asks for a free port
+ * @param countBy             {@code COUNT_BY}: what {@code current} and {@code peak} count, connections (the default)
+ *                            or persons
  */
 public record GavelConfig(
         int port,
@@ -96,7 +99,8 @@ public record GavelConfig(
         long httpHeaderTimeoutMillis,
         long httpIdleTimeoutMillis,
         EventLogSettings eventLog,
-        int managementPort) {
+        int managementPort,
+        CountBy countBy) {
 
     /** {@code MANAGEMENT_PORT} unset: one port serves everything, {@code /metrics} included. */
     public static final int NO_MANAGEMENT_PORT = -1;
@@ -169,10 +173,11 @@ public record GavelConfig(
             throw new ConfigException("MANAGEMENT_PORT", "must differ from PORT (" + port + "); leave it unset to serve "
                     + "/metrics on PORT");
         }
+        CountBy countBy = countBy(env);
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
                 logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, socketsPerAddress,
-                headerTimeout, idleTimeout, eventLog, managementPort);
+                headerTimeout, idleTimeout, eventLog, managementPort, countBy);
     }
 
     /** True when {@code /metrics} and the probes have a port of their own ({@code MANAGEMENT_PORT}). */
@@ -206,7 +211,20 @@ public record GavelConfig(
                 + ", maxSocketsPerAddress=" + maxSocketsPerAddress + ", httpHeaderTimeoutMillis=" + httpHeaderTimeoutMillis
                 + ", httpIdleTimeoutMillis=" + httpIdleTimeoutMillis
                                + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis()
-                + ", managementPort=" + (hasManagementPort() ? managementPort : "none") + "]";
+                + ", managementPort=" + (hasManagementPort() ? managementPort : "none")
+                + ", countBy=" + countBy.name().toLowerCase(java.util.Locale.ROOT) + "]";
+    }
+
+    private static CountBy countBy(Map<String, String> env) {
+        String raw = blankToNull(env.get("COUNT_BY"));
+        if (raw == null) {
+            return CountBy.CONNECTION;
+        }
+        CountBy countBy = CountBy.parse(raw);
+        if (countBy == null) {
+            throw new ConfigException("COUNT_BY", "must be connection or person, got '" + raw + "'");
+        }
+        return countBy;
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

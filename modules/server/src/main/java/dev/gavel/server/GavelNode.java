@@ -77,11 +77,12 @@ public final class GavelNode {
         Future<Void> connected;
         if (config.redis() == null) {
             backend = new InMemoryBackend(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis(),
-                    config.eventLog());
+                    config.eventLog(), config.countBy());
             connected = Future.succeededFuture();
         } else {
             RedisBackend redis = RedisBackend.create(vertx, config.redis(), clock, lease,
-                    config.historyIntervalMillis(), config.historyRetentionMillis(), config.eventLog(), metrics.forRedis());
+                    config.historyIntervalMillis(), config.historyRetentionMillis(), config.eventLog(), metrics.forRedis(),
+                    config.countBy());
             backend = redis;
             connected = redis.connect().recover(e -> {
                 LOG.warn("Redis is not reachable yet ({}); viewers are counted once it is", e.toString());

@@ -23,16 +23,22 @@ import java.util.function.Supplier;
 public final class ViewerAdmission {
 
     /**
-     * A connection that may become a viewer: the auction it watches, who is behind it, and the offset of the last event
-     * it got when it comes back ({@code offset=}; null for a new viewer, {@link EventOffset#UNKNOWN} for one that is not
-     * an offset).
+     * A connection that may become a viewer: the auction it watches, who is behind it ({@code viewerId}, and the person
+     * it counts as: {@code "u:<user id>"} for a signed-in user, {@code "v:<viewerId>"} for a viewer that gave a
+     * {@code viewerId}, else null, a person of its own), and the offset of the last event it got when it comes back
+     * ({@code offset=}; null for a new viewer, {@link EventOffset#UNKNOWN} for one that is not an offset).
      */
-    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom) {
+    public record Admitted(AuctionId auction, String viewerId, String personKey, EventOffset resumeFrom) {
 
         /** The same connection, coming back from {@code offset}. */
         public Admitted resumingFrom(EventOffset offset) {
-            return new Admitted(auction, viewerId, offset);
+            return new Admitted(auction, viewerId, personKey, offset);
         }
+    }
+
+    /** The person a connection that gave {@code viewerId} (null: none) counts as, without a signed-in user. */
+    static String personKey(String givenViewerId) {
+        return givenViewerId == null ? null : "v:" + givenViewerId;
     }
 
     private final OriginPolicy origins;
@@ -70,8 +76,9 @@ public final class ViewerAdmission {
         checkOrigin(request);
         Admitted admitted;
         try {
-            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")),
-                    EventOffset.fromClient(request.getParam("offset")));
+            String viewerId = request.getParam("viewerId");
+            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(viewerId),
+                    personKey(viewerId), EventOffset.fromClient(request.getParam("offset")));
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
@@ -145,7 +152,8 @@ public final class ViewerAdmission {
      */
     public static Admitted fromUri(String uri) {
         Map<String, List<String>> query = new QueryStringDecoder(uri).parameters();
-        return new Admitted(AuctionId.fromSlug(first(query, "slug")), ViewerId.orRandom(first(query, "viewerId")),
+        String viewerId = first(query, "viewerId");
+        return new Admitted(AuctionId.fromSlug(first(query, "slug")), ViewerId.orRandom(viewerId), personKey(viewerId),
                 EventOffset.fromClient(first(query, "offset")));
     }
 
