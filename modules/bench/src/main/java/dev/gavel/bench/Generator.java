@@ -519,16 +519,26 @@ final class Generator {
         }
     }
 
+    /**
+     * {@code name}, or {@code prefix*K} (K auctions), or {@code prefix*K/P}: K auctions with P persons each, every viewer
+     * of one of them carrying the {@code viewerId} of one of its persons (viewers beyond K*P are further tabs of the same
+     * persons, round-robin).
+     */
     static List<String> auctions(String spec) {
         int star = spec.indexOf('*');
         if (star < 0) {
             return List.of(spec);
         }
         String prefix = spec.substring(0, star);
-        int count = Integer.parseInt(spec.substring(star + 1));
-        List<String> auctions = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            auctions.add(prefix + i);
+        int slash = spec.indexOf('/', star);
+        int count = Integer.parseInt(spec.substring(star + 1, slash < 0 ? spec.length() : slash));
+        int persons = slash < 0 ? 0 : Integer.parseInt(spec.substring(slash + 1));
+        List<String> auctions = new ArrayList<>(count * Math.max(1, persons));
+        for (int p = 0; p < Math.max(1, persons); p++) {
+            for (int i = 0; i < count; i++) {
+                // the viewer's query is "slug=auction-" + this: the person rides along as a further parameter
+                auctions.add(persons == 0 ? prefix + i : prefix + i + "&viewerId=p" + p);
+            }
         }
         return auctions;
     }

@@ -71,6 +71,11 @@ final class RedisPresenceStore implements PresenceStore {
     private final CountBy countBy;
     /** The liveness key of each shard, found once per shard (and again if its slot moved). */
     private final Map<String, String> livenessKeys = new ConcurrentHashMap<>();
+    /**
+     * Auctions whose last report or read found an entry untrusted (a late report): read again after each heartbeat
+     * until their peak follows the sum again, since nothing else touches an auction that does not change.
+     */
+    private final Set<AuctionId> untrusted = ConcurrentHashMap.newKeySet();
 
     /** On one Redis. */
     public RedisPresenceStore(Redis redis, Clock clock, long leaseMillis) {
@@ -146,7 +151,26 @@ final class RedisPresenceStore implements PresenceStore {
                 cleanups.add(removeEntries(dead).onFailure(e -> LOG.warn("Could not remove the entries of dead replica {} yet: {}",
                         dead, e.toString())));
             }
-            return Future.join(cleanups).transform(x -> Future.succeededFuture(result));
+            return Future.join(cleanups).compose(x -> readUntrusted()).transform(x -> Future.succeededFuture(result));
+        });
+    }
+
+    /** Reads the auctions whose peak was held back again: after the heartbeats, their entries may be trusted again. */
+    private Future<Void> readUntrusted() {
+        if (untrusted.isEmpty()) {
+            return Future.succeededFuture();
+        }
+        long now = clock.millis();
+        List<AuctionId> auctions = List.copyOf(untrusted);
+        List<Request> requests = new ArrayList<>();
+        for (AuctionId auction : auctions) {
+            requests.add(reportRequest(auction, "", new LocalCount(0, 0), now, ""));
+        }
+        return REPORT.batch(redis, requests).map(replies -> {
+            for (int i = 0; i < auctions.size(); i++) {
+                toCount(auctions.get(i), replies.get(i));
+            }
+            return null;
         });
     }
 
@@ -348,6 +372,11 @@ final class RedisPresenceStore implements PresenceStore {
         if (reply.get(0).toLong() < 0) {
             wrongType(auction, reply.get(3).toString());
             return null;
+        }
+        if (reply.get(7).toLong() == 0) {
+            untrusted.add(auction);
+        } else {
+            untrusted.remove(auction);
         }
         return new ViewerCount(auction, reply.get(0).toLong(), reply.get(1).toLong(), reply.get(2).toLong());
     }

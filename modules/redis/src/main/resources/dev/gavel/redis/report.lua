@@ -47,11 +47,14 @@
 -- report, or its replica's last heartbeat (which follows that replica's earlier reports on its connection), came in
 -- time, after the last late report of the auction, and recently (a replica heartbeats well within half a lease).
 -- Otherwise it is raised only to the largest single entry (one replica's count at one moment, always true), and
--- current is shown no higher than the peak, until every replica has heartbeaten again. A single replica's entry is
+-- current is shown no higher than the peak, until every replica has heartbeaten again (a replica sends its changes
+-- first, then its heartbeat). A single replica's entry is
 -- always the sum, so its peak follows at once. (A person is counted once whatever the entries: persons never make the
 -- sum too high.)
 --
--- Returns {current, peak, version, the reading node's connections, its anonymous ones, connections, people}.
+-- Returns {current, peak, version, the reading node's connections, its anonymous ones, connections, people, trusted}
+-- (trusted: 0 while the peak follows single entries only; the caller reads the auction again after the next
+-- heartbeats, which nothing else would do while the auction does not change).
 -- Versions come from Redis's clock and only grow, also across a restart of Redis that lost the hash. When the key holds
 -- something else than a hash (left by a migration or a bad script), returns {-1, 0, 0, <Redis's error>} and touches
 -- nothing: the failure is this auction's alone, not an error reply that would fail the whole pipelined report of every
@@ -67,7 +70,7 @@ local byPerson = ARGV[12] == 'person'
 -- Reading an auction nobody ever reported: nothing to sweep or announce, and nothing is written, so reading
 -- made-up ids (viewer-count is public) leaves nothing behind.
 if node == '' and redis.call('EXISTS', key) == 0 then
-  return {0, 0, 0, 0, 0, 0, 0}
+  return {0, 0, 0, 0, 0, 0, 0, 1}
 end
 local reader = ARGV[13] ~= '' and ('n:' .. ARGV[13]) or nil
 
@@ -210,4 +213,4 @@ if shown ~= announced or raised ~= peak then
 end
 redis.call('PEXPIRE', key, ARGV[7])
 redis.call('PEXPIRE', persons, ARGV[7])
-return {shown, raised, version, mineConnections, mineAnonymous, total, people}
+return {shown, raised, version, mineConnections, mineAnonymous, total, people, trusted and 1 or 0}

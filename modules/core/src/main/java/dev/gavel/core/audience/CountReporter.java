@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Keeps one replica's share of the counts in the {@link PresenceStore}: tallies, flush, heartbeat, and what to do
@@ -247,12 +248,27 @@ final class CountReporter {
         }
         flushing = true;
         PresenceStore store = backend.presence();
-        Future<Boolean> beat = heartbeat
-                ? store.heartbeat(nodeId).timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS)
-                : Future.succeededFuture(false);
-        Future<Map<AuctionId, ViewerCount>> reported = beat.compose(lapsed -> batch.isEmpty()
+        Supplier<Future<Boolean>> heartbeatCall = () -> store.heartbeat(nodeId)
+                .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS);
+        Supplier<Future<Map<AuctionId, ViewerCount>>> reportCall = () -> batch.isEmpty()
                 ? Future.succeededFuture(Map.of())
-                : store.report(nodeId, batch).timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS));
+                : store.report(nodeId, batch).timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS);
+        Future<Boolean> beat;
+        Future<Map<AuctionId, ViewerCount>> reported;
+        if (!heartbeat) {
+            beat = Future.succeededFuture(false);
+            reported = reportCall.get();
+        } else if (!alive || lastHeartbeatAt == 0) {
+            // not alive in the store yet (or no longer): a report would be refused
+            beat = heartbeatCall.get();
+            reported = beat.compose(lapsed -> reportCall.get());
+        } else {
+            // The changes first, then the heartbeat: a heartbeat that Redis applies in time says that this replica's
+            // entries are what it held when it sent it (report.lua trusts them for the peak on that ground).
+            Future<Map<AuctionId, ViewerCount>> changes = reportCall.get();
+            beat = changes.compose(counts -> heartbeatCall.get());
+            reported = beat.transform(ar -> changes.failed() ? changes : ar.succeeded() ? changes : Future.failedFuture(ar.cause()));
+        }
         inFlight = reported;
         reported.onComplete(ar -> {
             flushing = false;
