@@ -81,7 +81,7 @@ class PersonCountIT {
                 System.out.printf("persons: the killed replica's share was gone at every viewer %d ms after the kill%n",
                         (System.nanoTime() - killedAt) / 1_000_000);
                 JsonObject after = stats(nodes.get(0));
-                assertEquals(5, after.getLong("connections"), after.encode(), "ann's four tabs left and the anonymous one");
+                assertEquals(5, after.getLong("connections"), "ann's four tabs left and the anonymous one: " + after.encode());
                 assertEquals(2, after.getLong("people"), after.encode());
                 assertEquals(3, after.getLong("peak"), after.encode());
 
