@@ -387,6 +387,33 @@ class CountReporterTest {
         assertEquals(1, await(backend.presence().read(A, "node-1", get(context, () -> reporter.localShare(A)))).people(), "bob");
     }
 
+    /**
+     * A survivor found this replica dead (a stall longer than the lease) and removed its entries: its next heartbeat
+     * says so, and it writes every entry again, with every person it holds.
+     */
+    @Test
+    void aReplicaFoundDeadWritesEverythingAgainWithItsPersons() {
+        joinAs(loop0, A, "u:ann");
+        joinAs(loop1, A, "u:ann");
+        join(loop0, A, 1);
+        join(loop1, B, 2);
+        flushAndDeliver();
+        await(backend.presence().removeNode("node-1"));
+        assertEquals(0, await(backend.presence().read(A)).current());
+        int written = reports.size();
+
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis())));
+        contexts.drain();
+        flushAndDeliver();
+        assertEquals(new PresenceStore.LocalCount(3, 1, Map.of("u:ann", true), true, 3),
+                reports.get(reports.size() - 1).get(A), "complete: the store may have lost its persons");
+        assertTrue(reports.size() > written);
+        PresenceStore.Reading read = await(backend.presence().read(A, "node-0", new PresenceStore.LocalCount(0, 0)));
+        assertEquals(3, read.connections());
+        assertEquals(2, read.people());
+        assertEquals(2, await(backend.presence().read(B)).current());
+    }
+
     /** At rest a replica writes one heartbeat per heartbeat interval, whatever the number of its auctions. */
     @Test
     void atRestOnlyTheHeartbeatIsWrittenWhateverTheAuctions() {
