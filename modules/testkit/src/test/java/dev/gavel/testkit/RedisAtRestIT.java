@@ -62,6 +62,64 @@ class RedisAtRestIT {
         }
     }
 
+    /**
+     * A join storm of 1,500 viewers on two replicas: 100 auctions, 5 persons each in 3 tabs (two tabs on one replica, the
+     * third on the other), with and without their {@code viewerId}s, counted by connection and by person. Returns the
+     * calls per command during the storm; prints them, and the commands per second at rest after it.
+     */
+    private static Map<String, Long> storm(String countBy, boolean withIds) throws InterruptedException {
+        try (RedisFixture redis = RedisFixture.start();
+             Cluster cluster = Cluster.start(redis, 2, Map.of("HISTORY_INTERVAL_MS", "3600000", "COUNT_BY", countBy))) {
+            List<TestViewer> viewers = new ArrayList<>();
+            try {
+                redis.command("CONFIG RESETSTAT");
+                long started = System.nanoTime();
+                for (int tab = 0; tab < 3; tab++) {
+                    for (int person = 0; person < 5; person++) {
+                        for (int auction = 0; auction < 100; auction++) {
+                            int replica = (person + (tab == 2 ? 1 : 0)) % 2;
+                            viewers.add(TestViewer.connect(cluster.port(replica), "/ws?slug=auction-storm-" + auction
+                                    + (withIds ? "&viewerId=p" + person : ""), null));
+                        }
+                    }
+                }
+                long expected = countBy.equals("person") && withIds ? 5 : 15;
+                viewers.forEach(viewer -> viewer.awaitCurrent(expected));
+                double seconds = (System.nanoTime() - started) / 1e9;
+                Map<String, Long> calls = new TreeMap<>();
+                Matcher m = Pattern.compile("cmdstat_([a-z|]+):calls=(\\d+)").matcher(redis.command("INFO commandstats"));
+                while (m.find()) {
+                    if (!m.group(1).equals("info") && !m.group(1).startsWith("config") && !m.group(1).equals("ping")) {
+                        calls.put(m.group(1), Long.parseLong(m.group(2)));
+                    }
+                }
+                long total = calls.values().stream().mapToLong(Long::longValue).sum();
+                System.out.printf("join storm, COUNT_BY=%s, %s: 1500 viewers (100 auctions x 5 persons x 3 tabs) over %.1f s: "
+                                + "%d commands (%d script calls, %d hincrby): %s%n", countBy, withIds ? "with viewerIds" : "no viewerId",
+                        seconds, total, calls.getOrDefault("evalsha", 0L), calls.getOrDefault("hincrby", 0L), calls);
+                Thread.sleep(4000);
+                Map<String, Long> rest = callsAtRest(redis);
+                System.out.printf("at rest after it, COUNT_BY=%s, %s: %.1f commands/s (%.1f script calls/s)%n", countBy,
+                        withIds ? "with viewerIds" : "no viewerId", perSecond(rest, null), perSecond(rest, "evalsha"));
+                return calls;
+            } finally {
+                TestViewer.closeAll(viewers);
+            }
+        }
+    }
+
+    @Test
+    void aJoinStormOfPersonsCostsOneChangePerPersonAndReplicaNotPerTab() throws Exception {
+        Map<String, Long> anonymous = storm("connection", false);
+        Map<String, Long> byConnection = storm("connection", true);
+        Map<String, Long> byPerson = storm("person", true);
+        assertEquals(0, anonymous.getOrDefault("hincrby", 0L), "no person key, no person: " + anonymous);
+        // each person arrives once on each of the two replicas: 1,000 arrivals for 1,500 tabs
+        for (Map<String, Long> calls : List.of(byConnection, byPerson)) {
+            assertEquals(1000, calls.getOrDefault("hincrby", 0L), "one change per person and replica: " + calls);
+        }
+    }
+
     @Test
     void commandsPerSecondAtRestAreTheSameWithAHundredAndAThousandAuctions() throws Exception {
         Map<String, Long> hundred = measure(100);
