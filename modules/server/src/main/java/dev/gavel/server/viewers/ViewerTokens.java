@@ -96,8 +96,12 @@ public final class ViewerTokens {
         }
     }
 
-    /** Larger than any RS256 or ES256 token with a sub and a name; a URL of this length still fits every browser. */
-    public static final int MAX_TOKEN_CHARS = 4096;
+    /**
+     * Several times an RS256 token with a sub, a name and the usual registered claims (about 700 characters), and below
+     * what carries it: a request line and a Socket.IO message are taken up to 4 KiB, so a longer token is refused here,
+     * as a token, on every transport.
+     */
+    public static final int MAX_TOKEN_CHARS = 3072;
     public static final int MAX_CLOCK_SKEW_SECONDS = 30;
     /** The longest {@code sub} or {@code name} taken. */
     public static final int MAX_CLAIM_CHARS = 256;
