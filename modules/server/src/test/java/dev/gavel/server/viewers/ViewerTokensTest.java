@@ -1,6 +1,7 @@
 package dev.gavel.server.viewers;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSObject;
@@ -27,6 +28,7 @@ import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.Date;
 import java.util.List;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -196,6 +198,24 @@ class ViewerTokensTest {
         String hs512 = sign(new MACSigner((SECRET + SECRET).getBytes(StandardCharsets.UTF_8)), JWSAlgorithm.HS512,
                 claims("u").build());
         assertEquals("invalid", reason(tokens, hs512));
+    }
+
+    @Test
+    void aTypeOtherThanJwtOrACriticalHeaderGavelDoesNotKnowIsRefused() throws Exception {
+        ViewerTokens tokens = tokens(ViewerTokens.Mode.OPTIONAL, hmac(SECRET));
+        MACSigner signer = new MACSigner(SECRET.getBytes(StandardCharsets.UTF_8));
+        SignedJWT typed = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).build(),
+                claims("u").build());
+        typed.sign(signer);
+        assertEquals("u", tokens.identify(typed.serialize()).userId());
+        SignedJWT accessToken = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(new JOSEObjectType("at+jwt"))
+                .build(), claims("u").build());
+        accessToken.sign(signer);
+        assertEquals("invalid", reason(tokens, accessToken.serialize()));
+        SignedJWT critical = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).criticalParams(Set.of("gavel-unknown"))
+                .customParam("gavel-unknown", 1).build(), claims("u").build());
+        critical.sign(signer);
+        assertEquals("invalid", reason(tokens, critical.serialize()));
     }
 
     @Test
