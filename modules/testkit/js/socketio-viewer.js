@@ -4,7 +4,7 @@
 // upgrade, event (with the offset that connection state recovery keeps, when the server sent one), connect_error (with
 // the server's data, for a CONNECT refused by the server),
 // disconnect. Reads commands:
-// {"cmd":"emit","name":...} and {"cmd":"close"}.
+// {"cmd":"emit","name":...}, {"cmd":"connect","auth":{...}} (socket.connect() with new auth) and {"cmd":"close"}.
 "use strict";
 const { io } = require("socket.io-client");
 const { out, commands, exitSoon, describe } = require("./lines");
@@ -38,6 +38,9 @@ socket.onAny((name, ...args) => out({
 commands((command) => {
   if (command.cmd === "emit") {
     socket.emit(command.name);
+  } else if (command.cmd === "connect") {
+    socket.auth = command.auth;
+    socket.connect();
   } else if (command.cmd === "close") {
     socket.close();
     exitSoon();

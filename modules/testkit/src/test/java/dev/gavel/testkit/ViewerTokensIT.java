@@ -304,6 +304,27 @@ class ViewerTokensIT {
     }
 
     @Test
+    void aSocketIoPageRefusedForAnExpiredTokenComesBackWithAFreshOne() {
+        String auction = newAuction();
+        TestViewer anonymous = webSocket(hmacNode, auction, null);
+        anonymous.awaitCount(1, 1);
+        // the team's options: reconnection on, as the page runs them
+        JsonObject options = JsViewer.teamOptions("auction-" + auction).put("auth", new JsonObject().put("token",
+                hs256(SECRET, claims("back").expirationTime(Date.from(Instant.now().minusSeconds(120))).build())));
+        JsViewer page = track(JsViewer.socketIo(hmacNode.port(), options));
+        JsonObject error = page.awaitRecord("connect_error");
+        assertEquals("expired", error.getJsonObject("data").getString("reason"), error::encode);
+        anonymous.awaitCount(1, 1);
+        page.connectAgain(new JsonObject().put("token", hs256(SECRET, claims("back").build())));
+        page.awaitRecord("connect");
+        page.awaitCount(2, 2);
+        anonymous.awaitCount(2, 2);
+        // one connect_error, no reconnection loop of its own in between
+        assertEquals(1, page.records().stream().filter(r -> "connect_error".equals(r.getString("type"))).count(),
+                page::toString);
+    }
+
+    @Test
     void refusalsAreCountedByClassAndNoTokenIsInTheMetrics() {
         String auction = newAuction();
         String forged = hs256("an-attackers-own-secret-of-32-bytes-0123", claims("metrics").build());

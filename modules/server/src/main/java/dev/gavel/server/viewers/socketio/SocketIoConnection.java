@@ -196,8 +196,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
      * misses no event. The answer goes out when the viewer is started ({@link EngineWire#started}), with a pid (see
      * {@link SessionPids}): the same one the client came back with when what it missed was found, so that
      * {@code socket.recovered} is true and the missed events follow, else a new one. A viewer token that does not
-     * verify (or none, where one is required) is answered with a CONNECT_ERROR instead, and the client may CONNECT again
-     * (socket.io-client does when told {@code socket.connect()}, with a fresh {@code auth}).
+     * verify (or none, where one is required) is answered with a CONNECT_ERROR instead, and the session closed after
+     * it: the client may come back on a new one (socket.io-client does when told {@code socket.connect()}, with a fresh
+     * {@code auth}).
      */
     @Override
     public void connected(JsonNode auth) {
@@ -211,6 +212,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
             Refusal.log("invalid token (Socket.IO CONNECT error)");
             socket.refuse("invalid token", invalid.reason());
             LOG.debug("Socket.IO session {} refused: invalid token ({})", session.sid(), invalid.reason());
+            // socket.io-client closes the session itself on a refused CONNECT (a retry opens a new one); closing it
+            // here too keeps a client that would not from having tokens verified without end on one connection
+            session.close(EngineSession.NORMAL_CLOSURE, "invalid token");
             return;
         }
         returningPid = null;

@@ -34,8 +34,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * before anything is counted.
  * A client is counted from its CONNECT to the default namespace until its session ends. The CONNECT carries its
  * viewer token, if any ({@code io(url, {auth: {token}})}); one that does not verify, or none with
- * {@code VIEWER_TOKENS=required}, is answered with a CONNECT_ERROR {@code {"message": "invalid token"}} and nothing is
- * counted. Engine.IO's own errors
+ * {@code VIEWER_TOKENS=required}, is answered with a CONNECT_ERROR {@code {"message": "invalid token"}}, nothing is
+ * counted, and the session ends. Engine.IO's own errors
  * are answered as Engine.IO answers them: HTTP 400 with {@code {"code": n, "message": ...}}.
  *
  * <p>Sessions live in this node's memory: every request of a long-polling session must reach this node (see
