@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -329,6 +330,9 @@ class ViewerTokensIT {
         String auction = newAuction();
         String forged = hs256("an-attackers-own-secret-of-32-bytes-0123", claims("metrics").build());
         assertEquals(401, TestViewer.refusalStatus(hmacNode.port(), "/ws?" + query(auction, forged), null));
+        await().atMost(TestViewer.PATIENCE).until(() -> hmacNode.output().contains("Refused: invalid token (401)"));
+        assertTrue(hmacNode.output().contains("viewer tokens optional (2 keys: HS256, HS256)"), "the start line");
+        assertTrue(keyNode.output().contains("viewer tokens required (2 keys: RS256, ES256)"), "the start line");
         String metrics = ApiClient.get(hmacNode.port(), "/metrics").body();
         assertTrue(metrics.contains("reason=\"invalid_token\""), "the refusals' series");
         synchronized (TOKENS) {
