@@ -39,7 +39,7 @@ public final class ViewerAdmission {
     }
 
     /** The query parameter that carries a viewer token on WebSocket and SockJS (Socket.IO: its CONNECT's auth). */
-    public static final String TOKEN_PARAM = "token";
+    private static final String TOKEN_PARAM = "token";
 
     private final OriginPolicy origins;
     private final NodeState state;
@@ -176,5 +176,4 @@ public final class ViewerAdmission {
             throw refusal;
         }
     }
-
 }

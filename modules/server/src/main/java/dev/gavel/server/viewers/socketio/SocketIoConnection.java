@@ -66,9 +66,8 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     int tickerSlot = -1;
 
     private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission admission, ViewerAdmission.Admitted admitted,
-                               Audience audience,
-                               GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker,
-                               AddressLimiter.Lease lease, SessionPids pids) {
+                               Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
+                               SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids) {
         this.vertx = vertx;
         this.pids = pids;
         this.lease = lease;

@@ -35,8 +35,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * A client is counted from its CONNECT to the default namespace until its session ends. The CONNECT carries its
  * viewer token, if any ({@code io(url, {auth: {token}})}); one that does not verify, or none with
  * {@code VIEWER_TOKENS=required}, is answered with a CONNECT_ERROR {@code {"message": "invalid token"}}, nothing is
- * counted, and the session ends. Engine.IO's own errors
- * are answered as Engine.IO answers them: HTTP 400 with {@code {"code": n, "message": ...}}.
+ * counted, and the session ends. Engine.IO's own errors are answered as Engine.IO answers them: HTTP 400 with
+ * {@code {"code": n, "message": ...}}.
  *
  * <p>Sessions live in this node's memory: every request of a long-polling session must reach this node (see
  * {@link StickyCookie}). Within the node they may arrive on any event loop: each is handed to the context that

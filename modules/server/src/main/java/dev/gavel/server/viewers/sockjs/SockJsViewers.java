@@ -46,6 +46,8 @@ import java.util.regex.Pattern;
  * each transport's requests and the WebSocket upgrade). So every request under {@code /sockjs/} passes
  * {@link ViewerAdmission} before SockJS sees it: a disallowed {@code Origin} is answered 403, a bad slug 400 and an
  * auction that is not open 404, with {@code {"error": ...}}; the client's first request ({@code /info}) is refused, and nothing is counted.
+ * The viewer token ({@code token=}) is checked on {@code /info} and on the request that opens a session (401), not on the
+ * session's later requests: a token that expires while the session lives does not end it.
  * Every HTTP answer carries {@link StickyCookie}, since a SockJS session over HTTP lives on one replica.
  *
  * <p>A viewer whose link died is reclaimed within about two {@code WS_PING_INTERVAL_MS}: over WebSocket, by
