@@ -68,16 +68,11 @@ public final class ViewerTokens {
             }
         }
 
-        /** The algorithm the key verifies (HS256, RS256 or ES256). */
-        public static String algorithmOf(Key key) {
-            return algorithm(key).getName();
-        }
-
         /** For logs: the mode and the number and kind of keys, never a key. */
         @Override
         public String toString() {
             return mode.name().toLowerCase(Locale.ROOT) + (keys.isEmpty() ? "" : " (" + keys.size() + " key" + (keys.size() == 1 ? "" : "s")
-                    + ": " + String.join(", ", keys.stream().map(Settings::algorithmOf).toList()) + ")");
+                    + ": " + String.join(", ", keys.stream().map(key -> algorithm(key).getName()).toList()) + ")");
         }
     }
 
@@ -127,10 +122,6 @@ public final class ViewerTokens {
         processor.setJWTClaimsSetVerifier(claims);
     }
 
-    public Mode mode() {
-        return mode;
-    }
-
     /**
      * Who the viewer presenting {@code token} is.
      *
@@ -174,6 +165,7 @@ public final class ViewerTokens {
         return new ViewerIdentity(userId, (String) name);
     }
 
+    /** The one algorithm a key verifies. */
     private static JWSAlgorithm algorithm(Key key) {
         if (key instanceof SecretKey) {
             return JWSAlgorithm.HS256;
