@@ -20,10 +20,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
- * One subscriber connection: to the Redis (standalone, or the master the sentinels name), or to one master of a
- * Redis Cluster with sharded pub/sub. It is watched (a PING every second) and, when lost, connected again with
+ * One subscriber connection to one shard of a {@link RedisTopology} (the one Redis, or one master of a Redis Cluster),
+ * with the topology's kind of pub/sub. It is watched (a PING every second) and, when lost, connected again with
  * backoff, subscribing again to the channels its owner gives it. vertx-redis-client does not reconnect by itself.
  * State is confined to the owner's context: call every method there.
  */
@@ -70,7 +71,8 @@ final class SubscriberLink {
     private final Context context;
     private final String name;
     private final Redis client;
-    private final boolean sharded;
+    private final PubSub pubSub;
+    private final LongSupplier nanoTime;
     private final BackendMetrics metrics;
     private final Owner owner;
     /** The channels a subscribe was sent for on the connection now held. */
@@ -83,7 +85,7 @@ final class SubscriberLink {
     private volatile RedisConnection connection;
     private long backoffMillis = MIN_BACKOFF_MILLIS;
     private long pingTimer = -1;
-    private volatile long lastHeardNanos = System.nanoTime();
+    private volatile long lastHeardNanos;
     private boolean everConnected;
     private boolean closed;
     /**
@@ -97,18 +99,21 @@ final class SubscriberLink {
     /**
      * @param name    what logs add after "Redis": "" for the one Redis, or " at " and the node's endpoint, without
      *                credentials
-     * @param client  connects to the node; closed with the link
-     * @param sharded {@code SSUBSCRIBE} one channel per command (Redis Cluster), else {@code SUBSCRIBE}
+     * @param client   connects to the node; closed with the link
+     * @param pubSub   the topology's subscribe commands
+     * @param nanoTime a monotonic clock ({@link System#nanoTime}): when the connection was last heard from
      */
-    SubscriberLink(Vertx vertx, Context context, String name, Redis client, boolean sharded, BackendMetrics metrics,
-                   Owner owner) {
+    SubscriberLink(Vertx vertx, Context context, String name, Redis client, PubSub pubSub, BackendMetrics metrics,
+                   Owner owner, LongSupplier nanoTime) {
         this.vertx = vertx;
         this.context = context;
         this.name = name;
         this.client = client;
-        this.sharded = sharded;
+        this.pubSub = pubSub;
         this.metrics = metrics;
         this.owner = owner;
+        this.nanoTime = nanoTime;
+        this.lastHeardNanos = nanoTime.getAsLong();
     }
 
     String name() {
@@ -160,7 +165,7 @@ final class SubscriberLink {
         }
         // Refused: the link is down until a reconnect subscribes to every channel; the caller's listener is kept, and
         // subscribed by that reconnect.
-        Future<Void> sent = settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel)));
+        Future<Void> sent = settled(subscriptionCommand(conn, pubSub.subscribe(channel)));
         return Future.join(sent, fence(conn)).<Void>mapEmpty()
                 .recover(refused -> {
                     context.runOnContext(v -> refused(conn, refused.getMessage()));
@@ -174,7 +179,7 @@ final class SubscriberLink {
             return Future.succeededFuture();
         }
         // a refused unsubscribe leaves an unwanted channel, whose messages find no listener
-        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE).arg(channel)))
+        return settled(subscriptionCommand(conn, pubSub.unsubscribe(channel)))
                 .otherwiseEmpty();
     }
 
@@ -261,7 +266,7 @@ final class SubscriberLink {
                 return Future.failedFuture("subscriber closed");
             }
             conn.handler(push -> {
-                lastHeardNanos = System.nanoTime();
+                lastHeardNanos = nanoTime.getAsLong();
                 if (push != null && push.type() == ResponseType.SIMPLE) {
                     // a PONG whose PING's promise a push took: the fences sent before it are answered
                     fences.forEach(Promise::tryComplete);
@@ -284,14 +289,7 @@ final class SubscriberLink {
             List<String> channels = List.copyOf(owner.channelsOf(this));
             subscribed.addAll(channels);
             List<Future<Void>> sent = new ArrayList<>();
-            if (sharded) {
-                // one per command: the channels of one SSUBSCRIBE must share a slot
-                channels.forEach(channel -> sent.add(settled(subscriptionCommand(conn, Request.cmd(Command.SSUBSCRIBE).arg(channel)))));
-            } else if (!channels.isEmpty()) {
-                Request subscribe = Request.cmd(Command.SUBSCRIBE);
-                channels.forEach(subscribe::arg);
-                sent.add(settled(subscriptionCommand(conn, subscribe)));
-            }
+            pubSub.subscribe(channels).forEach(subscribe -> sent.add(settled(subscriptionCommand(conn, subscribe))));
             if (!channels.isEmpty()) {
                 sent.add(fence(conn));
             }
@@ -334,7 +332,7 @@ final class SubscriberLink {
     }
 
     private void ping(RedisConnection conn) {
-        long sentAt = System.nanoTime();
+        long sentAt = nanoTime.getAsLong();
         // timed before the timeout: a PING whose promise a push swallowed is never reported, not reported as failed
         metrics.timed(BackendMetrics.Operation.PING, () -> conn.send(Request.cmd(Command.PING)))
                 .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
