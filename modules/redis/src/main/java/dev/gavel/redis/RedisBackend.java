@@ -6,6 +6,7 @@ import dev.gavel.core.BackendMetrics;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.PresenceStore;
+import dev.gavel.core.Timers;
 import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -47,7 +48,7 @@ public final class RedisBackend implements Backend {
         this.commands = new ShardedRedis(topology, "redis-commands");
         this.publisher = new ShardedRedis(topology, "redis-publish");
         this.broker = new RedisEventBroker(vertx, new TimedRedis(publisher, metrics, BackendMetrics.Operation.PUBLISH),
-                new TimedRedis(publisher, metrics, BackendMetrics.Operation.LOG), log, topology, metrics, System::nanoTime);
+                new TimedRedis(publisher, metrics, BackendMetrics.Operation.LOG), log, topology, metrics, Timers.of(vertx), System::nanoTime);
         this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, BackendMetrics.Operation.STATS),
                 historyIntervalMillis, historyRetentionMillis);
         this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, BackendMetrics.Operation.REPORT), topology,

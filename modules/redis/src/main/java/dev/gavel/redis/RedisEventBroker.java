@@ -5,6 +5,7 @@ import dev.gavel.core.BackendMetrics;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.EventOffset;
+import dev.gavel.core.Timers;
 import dev.gavel.core.LogRead;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Context;
@@ -55,6 +56,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     private final Redis reader;
     private final EventLogSettings log;
     private final BackendMetrics metrics;
+    private final Timers timers;
     private final LongSupplier nanoTime;
     /** Which shard serves each channel, and how to reach it. */
     private final RedisTopology topology;
@@ -72,16 +74,18 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
      *                  commands as {@link BackendMetrics.Operation#PUBLISH}
      * @param reader    the same connections, reporting their commands as {@link BackendMetrics.Operation#LOG}
      * @param topology  the shards, whose subscriber links the broker holds; closed with the broker
+     * @param timers    the links' timers
      * @param nanoTime  a monotonic clock ({@link System#nanoTime}) for the links
      */
     RedisEventBroker(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, RedisTopology topology,
-                     BackendMetrics metrics, LongSupplier nanoTime) {
+                     BackendMetrics metrics, Timers timers, LongSupplier nanoTime) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.publisher = publisher;
         this.reader = reader;
         this.log = log;
         this.metrics = metrics;
+        this.timers = timers;
         this.nanoTime = nanoTime;
         this.topology = topology;
         topology.onChange(() -> context.runOnContext(v -> reconcile()));
@@ -281,8 +285,8 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         List<SubscriberLink> added = new ArrayList<>();
         for (String master : masters) {
             shards.computeIfAbsent(master, endpoint -> {
-                SubscriberLink link = new SubscriberLink(vertx, context, topology.describe(endpoint),
-                        topology.client(endpoint, "redis-subscribe"), topology.pubSub(), metrics, this, nanoTime);
+                SubscriberLink link = new SubscriberLink(context, topology.describe(endpoint),
+                        topology.client(endpoint, "redis-subscribe"), topology.pubSub(), metrics, this, timers, nanoTime);
                 added.add(link);
                 return link;
             });

@@ -1,10 +1,10 @@
 package dev.gavel.redis;
 
 import dev.gavel.core.BackendMetrics;
+import dev.gavel.core.Timers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -67,7 +67,7 @@ final class SubscriberLink {
      * channels), tries are spaced up to this: the refusal lasts until an operator changes the ACL.
      */
     static final long MAX_REFUSED_BACKOFF_MILLIS = 5000;
-    private final Vertx vertx;
+    private final Timers timers;
     private final Context context;
     private final String name;
     private final Redis client;
@@ -101,11 +101,12 @@ final class SubscriberLink {
      *                credentials
      * @param client   connects to the node; closed with the link
      * @param pubSub   the topology's subscribe commands
+     * @param timers   the PINGs, the waits and the backoff, on {@code context}
      * @param nanoTime a monotonic clock ({@link System#nanoTime}): when the connection was last heard from
      */
-    SubscriberLink(Vertx vertx, Context context, String name, Redis client, PubSub pubSub, BackendMetrics metrics,
-                   Owner owner, LongSupplier nanoTime) {
-        this.vertx = vertx;
+    SubscriberLink(Context context, String name, Redis client, PubSub pubSub, BackendMetrics metrics, Owner owner,
+                   Timers timers, LongSupplier nanoTime) {
+        this.timers = timers;
         this.context = context;
         this.name = name;
         this.client = client;
@@ -216,7 +217,7 @@ final class SubscriberLink {
         fences.add(pong);
         // A push that arrives while the PING waits takes its promise (the subscription's own confirmation does, in
         // RESP3): then its PONG reaches the connection's handler, which completes the fences; else the wait ends it.
-        long timer = vertx.setTimer(SETTLE_MILLIS, t -> pong.tryComplete());
+        long timer = timers.schedule(SETTLE_MILLIS, pong::tryComplete);
         conn.send(Request.cmd(Command.PING)).onComplete(ar -> {
             if (ar.failed() && isRefusal(ar.cause())) {
                 pong.tryFail(new Refused(ar.cause().getMessage()));
@@ -225,7 +226,7 @@ final class SubscriberLink {
             }
         });
         return pong.future().andThen(ar -> {
-            vertx.cancelTimer(timer);
+            timers.cancel(timer);
             fences.remove(pong);
         });
     }
@@ -250,7 +251,7 @@ final class SubscriberLink {
     Future<Void> close() {
         return Future.<Void>future(promise -> context.runOnContext(v -> {
             closed = true;
-            vertx.cancelTimer(pingTimer);
+            timers.cancel(pingTimer);
             RedisConnection conn = connection;
             connection = null;
             up = false;
@@ -313,7 +314,7 @@ final class SubscriberLink {
                 return;
             }
             backoffMillis = MIN_BACKOFF_MILLIS;
-            pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
+            schedulePing(ar.result());
             if (refusal != null) {
                 refusal = null;
                 LOG.info("Redis{} takes this replica's subscriptions again", name);
@@ -329,6 +330,16 @@ final class SubscriberLink {
             }
             owner.connected(this, again);
         }).mapEmpty();
+    }
+
+    /** A PING every {@link #PING_MILLIS} while {@code conn} is the connection held. */
+    private void schedulePing(RedisConnection conn) {
+        pingTimer = timers.schedule(PING_MILLIS, () -> {
+            if (connection == conn && !closed) {
+                ping(conn);
+                schedulePing(conn);
+            }
+        });
     }
 
     private void ping(RedisConnection conn) {
@@ -366,7 +377,7 @@ final class SubscriberLink {
         connection = null;
         up = false;
         subscribed.clear();
-        vertx.cancelTimer(pingTimer);
+        timers.cancel(pingTimer);
         conn.close();
         if (before == null) {
             LOG.error("Redis{} refused this replica's subscription ({}): its viewers get no events, and publishing to "
@@ -379,7 +390,7 @@ final class SubscriberLink {
         owner.lost(this, "subscription refused: " + why);
         long delay = backoffMillis;
         backoffMillis = Math.min(MAX_REFUSED_BACKOFF_MILLIS, backoffMillis * 2);
-        vertx.setTimer(delay, t -> {
+        timers.schedule(delay, () -> {
             if (!closed && connection == null) {
                 connect();
             }
@@ -394,7 +405,7 @@ final class SubscriberLink {
             connection = null;
             up = false;
             subscribed.clear();
-            vertx.cancelTimer(pingTimer);
+            timers.cancel(pingTimer);
             LOG.warn("Lost the Redis subscriber connection{} ({}); reconnecting", name, why);
             owner.lost(this, why);
             scheduleReconnect(why);
@@ -408,7 +419,7 @@ final class SubscriberLink {
         long delay = backoffMillis;
         backoffMillis = Math.min(refusal == null ? MAX_BACKOFF_MILLIS : MAX_REFUSED_BACKOFF_MILLIS, backoffMillis * 2);
         LOG.debug("Redis{} not reachable ({}); next try in {} ms", name, why, delay);
-        vertx.setTimer(delay, t -> {
+        timers.schedule(delay, () -> {
             if (!closed) {
                 connect();
             }
