@@ -37,6 +37,8 @@ final class FakeNode {
     final List<Connection> connections = new CopyOnWriteArrayList<>();
     /** Every command received, as {@link #describe} writes it ("GET k"), batches included. */
     final List<String> received = new CopyOnWriteArrayList<>();
+    /** How many connections were asked for, refused ones included. */
+    volatile int attempts;
     /** How many pipelines ({@link RedisConnection#batch}) it got. */
     volatile int batches;
 
@@ -53,6 +55,7 @@ final class FakeNode {
 
             @Override
             public Future<RedisConnection> connect() {
+                attempts++;
                 if (down || closed) {
                     return Future.failedFuture(new java.net.ConnectException("Connection refused: " + hostPort));
                 }

@@ -1,8 +1,10 @@
 package dev.gavel.redis;
 
 import dev.gavel.core.BackendMetrics;
+import dev.gavel.core.testing.ManualTime;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Response;
@@ -30,6 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SubscriberLinkTest {
 
     private final Vertx vertx = Vertx.vertx();
+    private final Context context = vertx.getOrCreateContext();
+    private final ManualTime time = new ManualTime();
     private final FakeNode node = new FakeNode("10.0.0.1:6379", (connection, command) ->
             command.command() == Command.PING ? SimpleStringType.create("PONG") : null);
     private final Owner owner = new Owner(List.of("auction:{a}", "auction:{b}"));
@@ -95,6 +99,8 @@ class SubscriberLinkTest {
         owner.channels = List.of("auction:{b}", "auction:{c}");
 
         node.connections.get(0).lose();
+        waitFor(() -> owner.told.size() == 2);
+        advance(100);
         waitFor(() -> owner.told.size() == 3);
         assertEquals(List.of("connected", "lost: connection closed", "connected again"), owner.told);
         assertEquals(List.of("SUBSCRIBE auction:{a} auction:{b}", "PING", "SUBSCRIBE auction:{b} auction:{c}", "PING"), node.received);
@@ -119,16 +125,66 @@ class SubscriberLinkTest {
         close(link);
     }
 
+    @Test
+    void aLinkThatCannotConnectTriesAgainAfterABackoffFromATenthOfASecondDoublingToASecond() throws Exception {
+        SubscriberLink link = start(PubSub.PLAIN);
+        link.firstTry().await(5, TimeUnit.SECONDS);
+        node.down = true;
+        node.connections.get(0).lose();
+        waitFor(() -> owner.told.size() == 2);
+
+        int attempts = node.attempts;
+        for (long backoff : new long[] {100, 200, 400, 800, 1000, 1000}) {
+            advance(backoff - 1);
+            assertEquals(attempts, node.attempts, "not before " + backoff + " ms");
+            advance(1);
+            assertEquals(++attempts, node.attempts, "after " + backoff + " ms");
+        }
+        node.down = false;
+        advance(1000);
+        waitFor(link::isUp);
+        assertEquals("connected again", owner.told.get(owner.told.size() - 1));
+        advance(1000);
+        assertEquals(attempts + 1, node.attempts, "up: no more tries");
+        close(link);
+    }
+
+    @Test
+    void anUpLinkPingsEverySecond() throws Exception {
+        SubscriberLink link = start(PubSub.PLAIN);
+        link.firstTry().await(5, TimeUnit.SECONDS);
+        long pings = node.count("PING");
+
+        advance(999);
+        assertEquals(pings, node.count("PING"));
+        advance(1);
+        assertEquals(pings + 1, node.count("PING"));
+        advance(3000);
+        assertEquals(pings + 4, node.count("PING"));
+        close(link);
+        advance(3000);
+        assertEquals(pings + 4, node.count("PING"), "closed: no more");
+    }
+
     private SubscriberLink start(PubSub pubSub) {
-        Context context = vertx.getOrCreateContext();
-        SubscriberLink link = new SubscriberLink(vertx, context, " at test", node.client(), pubSub, BackendMetrics.NONE,
-                owner, System::nanoTime);
+        SubscriberLink link = new SubscriberLink(context, " at test", node.client(), pubSub, BackendMetrics.NONE, owner,
+                time, time::nanoTime);
         link.start();
         return link;
     }
 
     private void run(Runnable action) {
-        vertx.getOrCreateContext().runOnContext(v -> action.run());
+        context.runOnContext(v -> action.run());
+    }
+
+    /** Moves the time on the link's context, where its timers belong. */
+    private void advance(long millis) throws Exception {
+        Promise<Void> moved = Promise.promise();
+        context.runOnContext(v -> {
+            time.advance(millis);
+            moved.complete();
+        });
+        moved.future().await(5, TimeUnit.SECONDS);
     }
 
     private static void close(SubscriberLink link) throws Exception {
