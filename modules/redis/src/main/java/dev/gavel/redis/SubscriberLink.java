@@ -97,8 +97,8 @@ final class SubscriberLink {
     private volatile boolean up;
 
     /**
-     * @param name    what logs add after "Redis": "" for the one Redis, or " at " and the node's endpoint, without
-     *                credentials
+     * @param name     what logs add after "Redis": "" for the one Redis, or " at " and the node's endpoint, without
+     *                 credentials
      * @param client   connects to the node; closed with the link
      * @param pubSub   the topology's subscribe commands
      * @param timers   the PINGs, the waits and the backoff, on {@code context}
