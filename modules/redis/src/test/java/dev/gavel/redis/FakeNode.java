@@ -148,8 +148,9 @@ final class FakeNode {
             if (closed) {
                 return Future.failedFuture(new IllegalStateException("Connection is closed"));
             }
-            received.add(describe(command));
             Response reply = answer.apply(this, command);
+            // counted once answered: a test that waits for a command to be received sees its answer made
+            received.add(describe(command));
             return reply instanceof ErrorType error ? Future.failedFuture(error) : Future.succeededFuture(reply);
         }
 
@@ -161,8 +162,8 @@ final class FakeNode {
             batches++;
             List<Response> replies = new ArrayList<>();
             for (Request command : commands) {
-                received.add(describe(command));
                 Response reply = answer.apply(this, command);
+                received.add(describe(command));
                 if (reply instanceof ErrorType error) {
                     // as vertx-redis-client: a batch with an error reply fails whole, with that error
                     return Future.failedFuture(error);
