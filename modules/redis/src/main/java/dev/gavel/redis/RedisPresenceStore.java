@@ -23,8 +23,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * Counts in Redis: one hash per auction with one entry per replica and, beside it, the auction's persons with how many
@@ -65,8 +63,7 @@ final class RedisPresenceStore implements PresenceStore {
     private final Redis redis;
     private final Clock clock;
     private final long leaseMillis;
-    private final Function<String, String> shardOf;
-    private final Supplier<Set<String>> shards;
+    private final RedisTopology topology;
     private final String publish;
     private final CountBy countBy;
     /** The liveness key of each shard, found once per shard (and again if its slot moved). */
@@ -77,27 +74,21 @@ final class RedisPresenceStore implements PresenceStore {
      */
     private final Set<AuctionId> untrusted = ConcurrentHashMap.newKeySet();
 
-    /** On one Redis. */
-    public RedisPresenceStore(Redis redis, Clock clock, long leaseMillis) {
-        this(redis, clock, leaseMillis, key -> "", () -> Set.of(""), false, CountBy.CONNECTION);
-    }
-
     /**
-     * @param shardOf       the shard that serves a key now (commands to one shard succeed or fail together)
-     * @param shards        the shards there are now
-     * @param shardedPubSub count changes are announced with {@code SPUBLISH} (Redis Cluster), else {@code PUBLISH}
+     * @param redis    routes each command to its key's shard
+     * @param topology the shard that serves a key now (commands to one shard succeed or fail together), the shards there
+     *                 are (each has a liveness hash), and how count changes are announced
+     * @param countBy  what current and peak count (every replica of a deployment alike)
      */
-    RedisPresenceStore(Redis redis, Clock clock, long leaseMillis, Function<String, String> shardOf,
-                       Supplier<Set<String>> shards, boolean shardedPubSub, CountBy countBy) {
+    RedisPresenceStore(Redis redis, RedisTopology topology, Clock clock, long leaseMillis, CountBy countBy) {
         if (leaseMillis <= 0) {
             throw new IllegalArgumentException("leaseMillis must be positive: " + leaseMillis);
         }
         this.redis = redis;
         this.clock = clock;
         this.leaseMillis = leaseMillis;
-        this.shardOf = shardOf;
-        this.shards = shards;
-        this.publish = shardedPubSub ? "SPUBLISH" : "PUBLISH";
+        this.topology = topology;
+        this.publish = topology.pubSub().publish();
         this.countBy = countBy;
     }
 
@@ -108,7 +99,7 @@ final class RedisPresenceStore implements PresenceStore {
 
     @Override
     public Future<Boolean> heartbeat(String nodeId) {
-        Set<String> all = shards.get();
+        Set<String> all = topology.shards();
         if (all.isEmpty()) {
             return Future.failedFuture(new IllegalStateException("no Redis shard known yet"));
         }
@@ -196,7 +187,7 @@ final class RedisPresenceStore implements PresenceStore {
                 return Future.failedFuture(new IllegalArgumentException("bad share for " + auction + ": "
                         + share.connections() + " connections, " + share.anonymous() + " anonymous"));
             }
-            byShard.computeIfAbsent(String.valueOf(shardOf.apply(RedisKeys.counts(auction))), s -> new ArrayList<>()).add(auction);
+            byShard.computeIfAbsent(String.valueOf(topology.shardOf(RedisKeys.counts(auction))), s -> new ArrayList<>()).add(auction);
             if (share.connections() > 0) {
                 watching.arg(auction.value());
                 anyWatching = true;
@@ -207,7 +198,7 @@ final class RedisPresenceStore implements PresenceStore {
         }
         // The node's own index (where to clean up after it) goes with the pipeline of the shard that holds it: on one
         // Redis the report stays one round trip.
-        String indexShard = String.valueOf(shardOf.apply(RedisKeys.nodeAuctions(nodeId)));
+        String indexShard = String.valueOf(topology.shardOf(RedisKeys.nodeAuctions(nodeId)));
         byShard.computeIfAbsent(indexShard, s -> new ArrayList<>());
         List<Request> index = new ArrayList<>();
         if (anyWatching) {
@@ -288,7 +279,7 @@ final class RedisPresenceStore implements PresenceStore {
         // found dead first, so that every read from now on leaves it out, then its entries are removed one by one
         long claimEnd = clock.millis() + CLAIM_MILLIS;
         List<Future<Response>> marked = new ArrayList<>();
-        for (String shard : shards.get()) {
+        for (String shard : topology.shards()) {
             marked.add(send(RELEASE, RELEASE.call(livenessKey(shard)).arg(nodeId).arg("1").arg(claimEnd)));
         }
         return Future.all(marked).compose(v -> removeEntries(nodeId));
@@ -306,7 +297,7 @@ final class RedisPresenceStore implements PresenceStore {
             return requests.isEmpty() ? Future.succeededFuture() : REPORT.batch(redis, requests);
         }).compose(swept -> redis.send(Request.cmd(Command.DEL).arg(index))).compose(deleted -> {
             List<Future<Response>> released = new ArrayList<>();
-            for (String shard : shards.get()) {
+            for (String shard : topology.shards()) {
                 released.add(send(RELEASE, RELEASE.call(livenessKey(shard)).arg(nodeId).arg("0").arg(0)));
             }
             return Future.all(released);
@@ -319,16 +310,16 @@ final class RedisPresenceStore implements PresenceStore {
      */
     private String livenessKey(String shard) {
         String known = livenessKeys.get(shard);
-        if (known != null && Objects.equals(String.valueOf(shardOf.apply(known)), shard)) {
+        if (known != null && Objects.equals(String.valueOf(topology.shardOf(known)), shard)) {
             return known;
         }
-        if (!shards.get().contains(shard)) {
+        if (!topology.shards().contains(shard)) {
             // the slot map is not read yet: the command fails on its own key anyway
             return RedisKeys.liveness(0);
         }
         for (int n = 0; n < ClusterSlots.SLOTS * 64; n++) {
             String key = RedisKeys.liveness(n);
-            if (Objects.equals(String.valueOf(shardOf.apply(key)), shard)) {
+            if (Objects.equals(String.valueOf(topology.shardOf(key)), shard)) {
                 livenessKeys.put(shard, key);
                 return key;
             }
@@ -354,7 +345,7 @@ final class RedisPresenceStore implements PresenceStore {
                 .arg(countBy == CountBy.PERSON ? "person" : "connection")
                 .arg(reader)
                 .arg(share.complete() ? "1" : "0")
-                .arg(livenessKey(String.valueOf(shardOf.apply(counts))));
+                .arg(livenessKey(String.valueOf(topology.shardOf(counts))));
         share.persons().forEach((person, here) -> request.arg((here ? "+" : "-") + person));
         return request;
     }
