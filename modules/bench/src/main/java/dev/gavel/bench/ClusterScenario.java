@@ -640,8 +640,14 @@ final class ClusterScenario implements Scenario {
                 replicaTotal += replicaCpuAfter[i] - replicaCpu[i];
                 cpuPerReplica.add(Result.round((replicaCpuAfter[i] - replicaCpu[i]) / 10.0 / seconds));
             }
+            double scripts = 0;
+            for (String script : List.of("evalsha", "eval", "fcall")) {
+                scripts += callsAfter.getOrDefault(script, 0L) - calls.getOrDefault(script, 0L);
+            }
+            // total_commands_processed counts a script's own calls too (Redis 7): the script calls are the round trips
             result.put(phase + "Seconds", seconds)
                     .put(phase + "RedisCmdsPerSec", Result.round(commandsTotal))
+                    .put(phase + "RedisScriptCallsPerSec", Result.round(scripts / seconds))
                     .put(phase + "RedisCpuPercent", Result.round(redisCpuTotal));
             if (perShard.size() > 1) {
                 result.put(phase + "RedisCmdsPerSecPerShard", perShard.toString())
@@ -652,7 +658,10 @@ final class ClusterScenario implements Scenario {
                     .put(phase + "ReplicaCpuPercentEach", cpuPerReplica.toString())
                     .put(phase + "GeneratorCpuPercent", generator / 10.0 / seconds)
                     .put(phase + "MachineBusyPercent", machineBusy / 10.0 / seconds)
-                    .put(phase + "GeneratorShareOfBusy", machineBusy > 0 ? (double) generator / machineBusy : 0);
+                    .put(phase + "GeneratorShareOfBusy", machineBusy > 0 ? (double) generator / machineBusy : 0)
+                    // what neither Gavel, Redis nor the generators used (other sessions' builds, this coordinator)
+                    .put(phase + "OtherCpuPercent", Math.max(0, machineBusy - generator - replicaTotal
+                            - Math.round(redisCpuTotal * 10 * seconds)) / 10.0 / seconds);
             StringBuilder top = new StringBuilder(phase + " Redis calls/s by command:");
             callsAfter.entrySet().stream()
                     .map(e -> Map.entry(e.getKey(), (e.getValue() - calls.getOrDefault(e.getKey(), 0L)) / seconds))
