@@ -74,7 +74,8 @@ public final class GavelNode {
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
                 .build();
         Timers timers = Timers.of(vertx);
-        long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
+        AudienceSettings timings = AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS);
+        long lease = timings.leaseMillis();
         Backend backend;
         Future<Void> connected;
         if (config.redis() == null) {
@@ -92,7 +93,7 @@ public final class GavelNode {
             });
         }
         Audience audience = new Audience(vertx, backend, config.nodeId(),
-                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, timers, metrics, config.registeredAuctions());
+                timings, clock, timers, metrics, config.registeredAuctions());
         GavelNode node = new GavelNode(config, vertx, backend, audience, new HistorySampler(timers, audience, backend, clock),
                 metrics);
         return connected

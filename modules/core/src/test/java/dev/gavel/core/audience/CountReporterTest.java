@@ -38,7 +38,7 @@ class CountReporterTest {
 
     private static final AuctionId A = AuctionId.of("a");
     private static final AuctionId B = AuctionId.of("b");
-    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
+    private static final AudienceSettings SETTINGS = new AudienceSettings(10_000, 6000, 2000, 50, 200, 1000);
     private static final String REFUSED = "store refuses writes";
 
     private final ManualTime timers = new ManualTime();
