@@ -74,6 +74,23 @@ final class Browser implements AutoCloseable {
                 .put("width", width).put("height", height)).getInteger("status");
     }
 
+    /**
+     * Opens {@code url} in a new tab of a profile whose every request carries {@code headers} (given when the profile
+     * is first used), as a proxy in front of the node would add them.
+     */
+    int open(String tab, String url, String context, int width, int height, java.util.Map<String, String> headers) {
+        JsonObject extra = new JsonObject();
+        headers.forEach(extra::put);
+        return command(new JsonObject().put("cmd", "open").put("tab", tab).put("url", url).put("context", context)
+                .put("width", width).put("height", height).put("headers", extra)).getInteger("status");
+    }
+
+    /** The attribute {@code name} of the first element matching {@code selector}, or null. */
+    String attribute(String tab, String selector, String name) {
+        return command(new JsonObject().put("cmd", "attribute").put("tab", tab).put("selector", selector).put("name", name))
+                .getString("value");
+    }
+
     void close(String tab) {
         command(new JsonObject().put("cmd", "close").put("tab", tab));
     }
