@@ -1,7 +1,7 @@
 package dev.gavel.redis;
 
 import dev.gavel.core.AuctionId;
-import dev.gavel.core.EngineMetrics;
+import dev.gavel.core.BackendMetrics;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.EventOffset;
@@ -52,7 +52,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     private final Redis publisher;
     private final Redis reader;
     private final EventLogSettings log;
-    private final EngineMetrics metrics;
+    private final BackendMetrics metrics;
     /** The one link of a standalone or Sentinel Redis; null on a cluster. */
     private final SubscriberLink single;
     /** On a cluster: the slots, and how to reach a node; else null. */
@@ -62,7 +62,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     private final Map<String, SubscriberLink> shards = new ConcurrentHashMap<>();
     private final Map<String, List<Listening>> listeners = new ConcurrentHashMap<>();
     private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
-    private final Map<String, Consumer<String>> engineChannels = new ConcurrentHashMap<>();
+    private final Map<String, Consumer<String>> backendChannels = new ConcurrentHashMap<>();
     private boolean closed;
     /** The first start completed: links made from now on are for masters that replaced others. */
     private volatile boolean started;
@@ -70,7 +70,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     private volatile int connectedShards;
 
     private RedisEventBroker(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, Redis subscriber,
-                             ClusterTopology topology, RedisTarget target, EngineMetrics metrics) {
+                             ClusterTopology topology, RedisTarget target, BackendMetrics metrics) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.publisher = publisher;
@@ -88,18 +88,18 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     /**
      * A broker on one Redis.
      *
-     * @param publisher  a client that reports its commands as {@link EngineMetrics.Operation#PUBLISH}
-     * @param reader     the same connection, reporting its commands as {@link EngineMetrics.Operation#LOG}
+     * @param publisher  a client that reports its commands as {@link BackendMetrics.Operation#PUBLISH}
+     * @param reader     the same connection, reporting its commands as {@link BackendMetrics.Operation#LOG}
      * @param subscriber the client the subscriber connection comes from
      */
     static RedisEventBroker plain(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, Redis subscriber,
-                                  EngineMetrics metrics) {
+                                  BackendMetrics metrics) {
         return new RedisEventBroker(vertx, publisher, reader, log, subscriber, null, null, metrics);
     }
 
     /** A broker on a Redis Cluster, with sharded pub/sub; {@code publisher} routes by key (a {@link ShardedRedis}). */
     static RedisEventBroker sharded(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, ClusterTopology topology,
-                                    RedisTarget target, EngineMetrics metrics) {
+                                    RedisTarget target, BackendMetrics metrics) {
         return new RedisEventBroker(vertx, publisher, reader, log, null, topology, target, metrics);
     }
 
@@ -146,11 +146,11 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     }
 
     /**
-     * Hands every message of a channel of the engine's own (not an auction's) to {@code handler}, on the subscriber
+     * Hands every message of a channel of the backend's own (not an auction's) to {@code handler}, on the subscriber
      * connection's thread, for as long as the broker runs. Call before {@link #start}.
      */
     void listen(String channel, Consumer<String> handler) {
-        engineChannels.put(channel, handler);
+        backendChannels.put(channel, handler);
     }
 
     @Override
@@ -249,7 +249,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         if (link == null || !link.isConnected()) {
             return Future.succeededFuture();
         }
-        boolean wanted = listeners.containsKey(channel) || engineChannels.containsKey(channel);
+        boolean wanted = listeners.containsKey(channel) || backendChannels.containsKey(channel);
         if (wanted && !link.isSubscribed(channel)) {
             return link.subscribe(channel);
         }
@@ -280,7 +280,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
                 channels.add(channel);
             }
         });
-        engineChannels.keySet().forEach(channel -> {
+        backendChannels.keySet().forEach(channel -> {
             if (linkOf(channel) == link) {
                 channels.add(channel);
             }
@@ -323,7 +323,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             }
         }
         listeners.keySet().forEach(this::syncHere);
-        engineChannels.keySet().forEach(this::syncHere);
+        backendChannels.keySet().forEach(this::syncHere);
         // started once the map is complete: a link's first connection asks which channels are its own
         added.forEach(SubscriberLink::start);
     }
@@ -379,7 +379,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             // Ours, or Redis's when the channel's slot moved away: then it is subscribed again where the slot lives.
             context.runOnContext(v -> {
                 link.dropped(channel);
-                if (listeners.containsKey(channel) || engineChannels.containsKey(channel)) {
+                if (listeners.containsKey(channel) || backendChannels.containsKey(channel)) {
                     topology.refresh().onComplete(ar -> context.runOnContext(x -> reconcile()));
                 }
             });
@@ -389,7 +389,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             return;
         }
         String message = push.get(2).toString();
-        Consumer<String> engineChannel = engineChannels.get(channel);
+        Consumer<String> engineChannel = backendChannels.get(channel);
         if (engineChannel != null) {
             engineChannel.accept(message);
             return;

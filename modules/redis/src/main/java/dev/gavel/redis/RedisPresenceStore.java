@@ -30,7 +30,7 @@ import java.util.function.Function;
  * over) leaves its auctions out of the answer, and the others are counted as usual: the report fails only when every
  * shard failed.
  */
-public final class RedisPresenceStore implements PresenceStore {
+final class RedisPresenceStore implements PresenceStore {
 
     /** A quiet auction's hash, and so its peak, is kept this long after its last write. */
     static final long KEY_RETENTION_MILLIS = 24L * 60 * 60 * 1000;

@@ -26,9 +26,9 @@ import java.util.regex.Pattern;
  * ({@link #shardOf}). {@code SCRIPT LOAD} goes to every master. A {@code MOVED} answer reads the slots again and
  * sends the command once more where it now lives; an {@code ASK} (the slot is being migrated, the key has moved
  * already) sends it once to the node named, after {@code ASKING}; a lost connection reads the slots again and fails
- * the command (the engine's callers retry on their next round).
+ * the command (the backend's callers retry on their next round).
  *
- * <p>Only the commands the engine sends are routed: the key is the first argument, or the first key of an
+ * <p>Only the commands the backend sends are routed: the key is the first argument, or the first key of an
  * {@code EVALSHA}; commands without a key go to any master.
  */
 final class ShardedRedis implements Redis {
@@ -95,7 +95,7 @@ final class ShardedRedis implements Redis {
                 boolean moved = redirectedTo(error, "MOVED ") != null;
                 if (moved || redirectedTo(error, "ASK ") != null) {
                     // a slot of this part moved, or is moving: its commands are sent again one by one, each where it
-                    // lives now (the engine's batches may run twice: reports, PFADD, SADD and samples are idempotent)
+                    // lives now (the backend's batches may run twice: reports, PFADD, SADD and samples are idempotent)
                     Future<Void> reread = moved ? topology.refresh().otherwiseEmpty() : Future.succeededFuture();
                     return reread.compose(v -> Future.all(part.stream().map(this::send).toList())).map(all -> all.<Response>list());
                 }
@@ -185,7 +185,7 @@ final class ShardedRedis implements Redis {
         });
     }
 
-    /** A connection to any master; the engine's subscribers hold their own connections. */
+    /** A connection to any master; the backend's subscribers hold their own connections. */
     @Override
     public Future<RedisConnection> connect() {
         String endpoint = topology.masters().stream().findFirst().orElse(null);

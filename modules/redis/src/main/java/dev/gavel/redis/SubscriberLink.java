@@ -1,6 +1,6 @@
 package dev.gavel.redis;
 
-import dev.gavel.core.EngineMetrics;
+import dev.gavel.core.BackendMetrics;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -71,7 +71,7 @@ final class SubscriberLink {
     private final String name;
     private final Redis client;
     private final boolean sharded;
-    private final EngineMetrics metrics;
+    private final BackendMetrics metrics;
     private final Owner owner;
     /** The channels a subscribe was sent for on the connection now held. */
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
@@ -100,7 +100,7 @@ final class SubscriberLink {
      * @param client  connects to the node; closed with the link
      * @param sharded {@code SSUBSCRIBE} one channel per command (Redis Cluster), else {@code SUBSCRIBE}
      */
-    SubscriberLink(Vertx vertx, Context context, String name, Redis client, boolean sharded, EngineMetrics metrics,
+    SubscriberLink(Vertx vertx, Context context, String name, Redis client, boolean sharded, BackendMetrics metrics,
                    Owner owner) {
         this.vertx = vertx;
         this.context = context;
@@ -239,7 +239,7 @@ final class SubscriberLink {
 
     /** A reply whose promise the client dropped (see {@link #settled}) is never reported: neither late nor failed. */
     private Future<Response> subscriptionCommand(RedisConnection conn, Request command) {
-        return metrics.timed(EngineMetrics.Operation.SUBSCRIBE, () -> conn.send(command));
+        return metrics.timed(BackendMetrics.Operation.SUBSCRIBE, () -> conn.send(command));
     }
 
     Future<Void> close() {
@@ -336,7 +336,7 @@ final class SubscriberLink {
     private void ping(RedisConnection conn) {
         long sentAt = System.nanoTime();
         // timed before the timeout: a PING whose promise a push swallowed is never reported, not reported as failed
-        metrics.timed(EngineMetrics.Operation.PING, () -> conn.send(Request.cmd(Command.PING)))
+        metrics.timed(BackendMetrics.Operation.PING, () -> conn.send(Request.cmd(Command.PING)))
                 .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onFailure(error -> {
                     if (isRefusal(error)) {
