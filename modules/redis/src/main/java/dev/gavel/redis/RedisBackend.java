@@ -6,6 +6,7 @@ import dev.gavel.core.BackendMetrics;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.PresenceStore;
+import dev.gavel.core.ReplicaQueries;
 import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,6 +38,7 @@ public final class RedisBackend implements Backend {
     private final RedisEventBroker broker;
     private final RedisViewerStats stats;
     private final RedisAuctionRegistry auctions;
+    private final RedisReplicaQueries queries;
 
     private RedisBackend(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis, long historyIntervalMillis,
                         long historyRetentionMillis, EventLogSettings log, BackendMetrics metrics) {
@@ -73,6 +75,8 @@ public final class RedisBackend implements Backend {
                 shardOf, cluster);
         this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected, cluster);
         broker.listen(RedisKeys.auctionChanges(), auctions::heard);
+        this.queries = new RedisReplicaQueries(vertx, broker, new TimedRedis(publisher, metrics, BackendMetrics.Operation.QUERY),
+                cluster);
         // registered before anyone else's reconnect action: the registry is read again first
         broker.onReconnected(auctions::reload);
     }
@@ -129,6 +133,11 @@ public final class RedisBackend implements Backend {
     @Override
     public AuctionRegistry auctions() {
         return auctions;
+    }
+
+    @Override
+    public ReplicaQueries queries() {
+        return queries;
     }
 
     @Override

@@ -74,6 +74,36 @@ final class RedisPresenceStore implements PresenceStore {
         this.publish = shardedPubSub ? "SPUBLISH" : "PUBLISH";
     }
 
+    /**
+     * The hash's replica entries ({@code n:<node>} = {@code <viewers>:<lease end, ms>:<applied>}) whose lease has not run
+     * out by this replica's clock, which is the clock leases are written with (see report.lua).
+     */
+    @Override
+    public Future<Map<String, Long>> replicas(AuctionId auction) {
+        return redis.send(Request.cmd(Command.HGETALL).arg(RedisKeys.counts(auction))).map(reply -> {
+            Map<String, Long> replicas = new java.util.HashMap<>();
+            if (reply == null) {
+                return replicas;
+            }
+            long now = clock.millis();
+            for (String field : reply.getKeys()) {
+                if (!field.startsWith("n:")) {
+                    continue;
+                }
+                String[] entry = reply.get(field).toString().split(":");
+                try {
+                    long viewers = Long.parseLong(entry[0]);
+                    if (entry.length >= 2 && Long.parseLong(entry[1]) > now && viewers > 0) {
+                        replicas.put(field.substring(2), viewers);
+                    }
+                } catch (NumberFormatException e) {
+                    // not an entry report.lua wrote: nobody to ask there
+                }
+            }
+            return replicas;
+        });
+    }
+
     @Override
     public Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, LocalCount> local) {
         if (local.isEmpty()) {

@@ -12,4 +12,9 @@ class InMemoryBackendContractTest extends BackendContract {
     protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis) {
         return new InMemoryBackend(vertx, clock, leaseMillis);
     }
+
+    @Override
+    protected boolean backendsAreReplicasOfOneStore() {
+        return false;
+    }
 }

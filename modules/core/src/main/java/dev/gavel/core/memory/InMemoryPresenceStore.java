@@ -86,6 +86,21 @@ final class InMemoryPresenceStore implements PresenceStore {
         return Future.succeededFuture(tally == null ? new ViewerCount(auction, 0, 0, 0) : settle(tally, clock.millis()));
     }
 
+    @Override
+    public synchronized Future<Map<String, Long>> replicas(AuctionId auction) {
+        Tally tally = tallies.get(auction);
+        Map<String, Long> replicas = new HashMap<>();
+        if (tally != null) {
+            long now = clock.millis();
+            tally.leases.forEach((node, lease) -> {
+                if (lease.expiresAt > now) {
+                    replicas.put(node, lease.viewers);
+                }
+            });
+        }
+        return Future.succeededFuture(replicas);
+    }
+
     /** How many auctions have a count kept, with viewers or not. */
     public synchronized int trackedAuctions() {
         return tallies.size();
