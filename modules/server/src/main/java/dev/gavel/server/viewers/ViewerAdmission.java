@@ -26,12 +26,17 @@ public final class ViewerAdmission {
      * A connection that may become a viewer: the auction it watches, who is behind it, and the offset of the last event
      * it got when it comes back ({@code offset=}; null for a new viewer, {@link EventOffset#UNKNOWN} for one that is not
      * an offset).
+     *
+     * @param userId  the signed-in user ({@code sub} of a viewer token), or null
+     * @param name    the user's name ({@code name} of a viewer token), or null
+     * @param country where the viewer is (ISO 3166-1 alpha-2, {@link ViewerCountries}), or null when nothing says
      */
-    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom) {
+    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom, String userId, String name,
+                           String country) {
 
         /** The same connection, coming back from {@code offset}. */
         public Admitted resumingFrom(EventOffset offset) {
-            return new Admitted(auction, viewerId, offset);
+            return new Admitted(auction, viewerId, offset, userId, name, country);
         }
     }
 
@@ -42,13 +47,15 @@ public final class ViewerAdmission {
     private final boolean registeredOnly;
     private final ClientAddresses addresses;
     private final AddressLimiter perAddress;
+    private final ViewerCountries countries;
 
     /**
      * @param registeredOnly {@code AUCTIONS=registered}: only auctions open in {@code auctions} are watched
      * @param perAddress     the node's connection limits per client address, shared by every event loop
+     * @param countries      where each admitted viewer is, found once here
      */
     public ViewerAdmission(OriginPolicy origins, NodeState state, GavelMetrics metrics, AuctionRegistry auctions,
-                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress) {
+                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress, ViewerCountries countries) {
         this.origins = origins;
         this.state = state;
         this.metrics = metrics;
@@ -56,6 +63,7 @@ public final class ViewerAdmission {
         this.registeredOnly = registeredOnly;
         this.addresses = addresses;
         this.perAddress = perAddress;
+        this.countries = countries;
     }
 
     /**
@@ -71,7 +79,8 @@ public final class ViewerAdmission {
         Admitted admitted;
         try {
             admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")),
-                    EventOffset.fromClient(request.getParam("offset")));
+                    EventOffset.fromClient(request.getParam("offset")), null, null,
+                    countries.of(request.remoteAddress(), request.headers()));
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
@@ -139,14 +148,14 @@ public final class ViewerAdmission {
 
     /**
      * The same checks on the query of a URI that an earlier request of the connection already passed with
-     * {@link #admit} (SockJS hands its socket over with only the URI).
+     * {@link #admit} (SockJS hands its socket over with only the URI, its peer and its headers).
      *
      * @throws IllegalArgumentException for a bad slug or {@code viewerId}
      */
-    public static Admitted fromUri(String uri) {
+    public Admitted fromUri(String uri, SocketAddress peer, MultiMap headers) {
         Map<String, List<String>> query = new QueryStringDecoder(uri).parameters();
         return new Admitted(AuctionId.fromSlug(first(query, "slug")), ViewerId.orRandom(first(query, "viewerId")),
-                EventOffset.fromClient(first(query, "offset")));
+                EventOffset.fromClient(first(query, "offset")), null, null, countries.of(peer, headers));
     }
 
     private static String first(Map<String, List<String>> query, String name) {
