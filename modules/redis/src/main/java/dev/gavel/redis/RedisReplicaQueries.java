@@ -41,12 +41,12 @@ final class RedisReplicaQueries implements ReplicaQueries {
     private volatile Function<String, Future<String>> answerer;
     private volatile Context answering;
 
-    /** @param shardedPubSub {@code SPUBLISH} (Redis Cluster), else {@code PUBLISH} */
-    RedisReplicaQueries(Vertx vertx, RedisEventBroker broker, Redis publisher, boolean shardedPubSub) {
+    /** @param pubSub the topology's pub/sub: {@code SPUBLISH} on a Redis Cluster, else {@code PUBLISH} */
+    RedisReplicaQueries(Vertx vertx, RedisEventBroker broker, Redis publisher, PubSub pubSub) {
         this.vertx = vertx;
         this.broker = broker;
         this.publisher = publisher;
-        this.publish = shardedPubSub ? "SPUBLISH" : "PUBLISH";
+        this.publish = pubSub.publish();
     }
 
     @Override
