@@ -77,8 +77,10 @@ public final class AttachedViewer implements Viewer {
         wire.onDrained(viewer::drain);
         viewer.attached = true;
         metrics.attached(wire.transport());
-        viewer.listed = directory.add(admitted.auction(), viewer.frameTokensAt, admitted.viewerId(), admitted.userId(),
-                admitted.name(), admitted.country(), ViewerDirectory.transportName(wire.transport()));
+        ViewerIdentity identity = admitted.identity();
+        viewer.listed = directory.add(admitted.auction(), viewer.frameTokensAt, admitted.viewerId(),
+                identity == null ? null : identity.userId(), identity == null ? null : identity.name(), admitted.country(),
+                ViewerDirectory.transportName(wire.transport()));
         audience.join(admitted.auction(), viewer, admitted.viewerId(), admitted.resumeFrom());
         return viewer;
     }

@@ -27,16 +27,15 @@ public final class ViewerAdmission {
      * it got when it comes back ({@code offset=}; null for a new viewer, {@link EventOffset#UNKNOWN} for one that is not
      * an offset).
      *
-     * @param userId  the signed-in user ({@code sub} of a viewer token), or null
-     * @param name    the user's name ({@code name} of a viewer token), or null
-     * @param country where the viewer is (ISO 3166-1 alpha-2, {@link ViewerCountries}), or null when nothing says
+     * @param identity who signed in (a verified viewer token), or null for an anonymous viewer
+     * @param country  where the viewer is (ISO 3166-1 alpha-2, {@link ViewerCountries}), or null when nothing says
      */
-    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom, String userId, String name,
+    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom, ViewerIdentity identity,
                            String country) {
 
         /** The same connection, coming back from {@code offset}. */
         public Admitted resumingFrom(EventOffset offset) {
-            return new Admitted(auction, viewerId, offset, userId, name, country);
+            return new Admitted(auction, viewerId, offset, identity, country);
         }
     }
 
@@ -79,7 +78,7 @@ public final class ViewerAdmission {
         Admitted admitted;
         try {
             admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")),
-                    EventOffset.fromClient(request.getParam("offset")), null, null,
+                    EventOffset.fromClient(request.getParam("offset")), null,
                     countries.of(request.remoteAddress(), request.headers()));
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
@@ -155,7 +154,7 @@ public final class ViewerAdmission {
     public Admitted fromUri(String uri, SocketAddress peer, MultiMap headers) {
         Map<String, List<String>> query = new QueryStringDecoder(uri).parameters();
         return new Admitted(AuctionId.fromSlug(first(query, "slug")), ViewerId.orRandom(first(query, "viewerId")),
-                EventOffset.fromClient(first(query, "offset")), null, null, countries.of(peer, headers));
+                EventOffset.fromClient(first(query, "offset")), null, countries.of(peer, headers));
     }
 
     private static String first(Map<String, List<String>> query, String name) {
