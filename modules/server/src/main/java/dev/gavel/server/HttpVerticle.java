@@ -17,6 +17,7 @@ import dev.gavel.server.pages.Pages;
 import dev.gavel.server.viewers.ViewerAdmission;
 import dev.gavel.server.viewers.ViewerCountries;
 import dev.gavel.server.viewers.ViewerDirectory;
+import dev.gavel.server.viewers.ViewerTokens;
 import dev.gavel.server.viewers.ViewerFrames;
 import dev.gavel.server.viewers.WebSocketPings;
 import dev.gavel.server.viewers.socketio.EngineSettings;
@@ -98,7 +99,7 @@ final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
         ViewerAdmission admission = new ViewerAdmission(origins, state, metrics, backend.auctions(), config.registeredAuctions(),
-                limits.addresses(), limits.viewers(), countries);
+                limits.addresses(), limits.viewers(), new ViewerTokens(config.viewerTokens(), clock), countries);
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
         pings.start(vertx);

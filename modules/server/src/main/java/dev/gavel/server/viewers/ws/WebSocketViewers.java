@@ -55,6 +55,7 @@ public final class WebSocketViewers implements Handler<RoutingContext> {
         try {
             admitted = admission.admit(request);
             admission.refuseWhenFull();
+            admitted = admission.signIn(admitted, request);
             if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
                 metrics.refused("bad_request");
                 throw new Refusal(400, "expected a WebSocket upgrade");
