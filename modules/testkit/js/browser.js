@@ -1,7 +1,7 @@
 // A headless Debian chromium driven by playwright-core, for the page tests: one browser, tabs by name, commands as
 // JSON lines on stdin, one JSON answer line per command on stdout ({"id", "ok", ...} or {"id", "ok": false, "error"}).
 // Usage: node browser.js   (chromium at $GAVEL_CHROMIUM or /usr/bin/chromium)
-// Commands: open {tab, url, context?, width?, height?, headers?}, close {tab}, text {tab, selector} -> {text, visible} (the rendered text, whitespace collapsed),
+// Commands: open {tab, url, context?, width?, height?, headers?, session?}, close {tab}, text {tab, selector} -> {text, visible} (the rendered text, whitespace collapsed),
 // attribute {tab, selector, name} -> {value} (null when absent), fill {tab, selector, value}, click {tab, selector},
 // screenshot {tab, path}, problems -> {problems} (since the last call), quit.
 // Tabs of one context share localStorage (one browser, one viewer); each context is a separate browser profile. The
@@ -30,8 +30,14 @@ function tab(name) {
 }
 
 const handlers = {
-  async open({ tab: name, url, context: ctx = "viewer", width = 1100, height = 800, headers }) {
+  async open({ tab: name, url, context: ctx = "viewer", width = 1100, height = 800, headers, session }) {
     const page = await (await context(ctx, headers)).newPage();
+    if (session) {
+      // what the tab's sessionStorage holds before the page's scripts run (e.g. a viewer token)
+      await page.addInitScript((items) => {
+        for (const [key, value] of Object.entries(items)) sessionStorage.setItem(key, value);
+      }, session);
+    }
     await page.setViewportSize({ width, height });
     page.on("console", (m) => { if (m.type() === "error") problems.push(name + ": console: " + m.text()); });
     page.on("pageerror", (e) => problems.push(name + ": page error: " + e.message));
