@@ -520,6 +520,11 @@ class CountReporterTest {
                 }
 
                 @Override
+                public Future<Map<String, Long>> replicas(AuctionId auction) {
+                    return real.replicas(auction);
+                }
+
+                @Override
                 public Future<Void> removeNode(String nodeId) {
                     return real.removeNode(nodeId);
                 }
@@ -544,6 +549,11 @@ class CountReporterTest {
         @Override
         public AuctionRegistry auctions() {
             return backend.auctions();
+        }
+
+        @Override
+        public dev.gavel.core.ReplicaQueries queries() {
+            return backend.queries();
         }
 
         @Override

@@ -22,20 +22,21 @@ public final class ViewerAdmission {
     /**
      * A connection that may become a viewer: the auction it watches, who is behind it ({@code viewerId}, whether the
      * connection gave it or it was made up, and the signed-in user when it presented a viewer token; null for an
-     * anonymous viewer), and the offset of the last event it got when it comes back ({@code offset=}; null for a new
+     * anonymous viewer), where it is ({@code country}: ISO 3166-1 alpha-2 from {@link ViewerCountries}, or null when
+     * nothing says), and the offset of the last event it got when it comes back ({@code offset=}; null for a new
      * viewer, {@link EventOffset#UNKNOWN} for one that is not an offset).
      */
     public record Admitted(AuctionId auction, String viewerId, boolean viewerIdGiven, EventOffset resumeFrom,
-                           ViewerIdentity identity) {
+                           ViewerIdentity identity, String country) {
 
         /** The same connection, coming back from {@code offset}. */
         public Admitted resumingFrom(EventOffset offset) {
-            return new Admitted(auction, viewerId, viewerIdGiven, offset, identity);
+            return new Admitted(auction, viewerId, viewerIdGiven, offset, identity, country);
         }
 
         /** The same connection, signed in as {@code identity} (null: anonymous). */
         public Admitted signedInAs(ViewerIdentity identity) {
-            return new Admitted(auction, viewerId, viewerIdGiven, resumeFrom, identity);
+            return new Admitted(auction, viewerId, viewerIdGiven, resumeFrom, identity, country);
         }
 
         /**
@@ -61,14 +62,17 @@ public final class ViewerAdmission {
     private final ClientAddresses addresses;
     private final AddressLimiter perAddress;
     private final ViewerTokens tokens;
+    private final ViewerCountries countries;
 
     /**
      * @param registeredOnly {@code AUCTIONS=registered}: only auctions open in {@code auctions} are watched
      * @param perAddress     the node's connection limits per client address, shared by every event loop
      * @param tokens         the node's viewer token verifier ({@code VIEWER_TOKENS})
+     * @param countries      where each admitted viewer is, found once here
      */
     public ViewerAdmission(OriginPolicy origins, NodeState state, GavelMetrics metrics, AuctionRegistry auctions,
-                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress, ViewerTokens tokens) {
+                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress, ViewerTokens tokens,
+                    ViewerCountries countries) {
         this.origins = origins;
         this.state = state;
         this.metrics = metrics;
@@ -77,6 +81,7 @@ public final class ViewerAdmission {
         this.addresses = addresses;
         this.perAddress = perAddress;
         this.tokens = tokens;
+        this.countries = countries;
     }
 
     /**
@@ -93,7 +98,8 @@ public final class ViewerAdmission {
         try {
             String viewerId = request.getParam("viewerId");
             admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(viewerId), viewerId != null,
-                    EventOffset.fromClient(request.getParam("offset")), null);
+                    EventOffset.fromClient(request.getParam("offset")), null,
+                    countries.of(request.remoteAddress(), request.headers()));
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());

@@ -8,6 +8,7 @@ import dev.gavel.server.http.StickyCookie;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.viewers.LeanWebSocket;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerDirectory;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -50,6 +51,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
     private final ViewerAdmission admission;
     private final OriginPolicy origins;
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final EngineSettings settings;
     private final String nodeId;
@@ -64,11 +66,12 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
      * @param recoverySecret what every replica shares, that the pids of connection state recovery are signed with
      *                 (see {@link SessionPids})
      */
-    public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, GavelMetrics metrics,
+    public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, ViewerDirectory directory, GavelMetrics metrics,
                            EngineSettings settings, String nodeId, Clock clock, Sessions sessions, String recoverySecret) {
         this.admission = admission;
         this.origins = origins;
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.settings = settings;
         this.nodeId = nodeId;
@@ -161,7 +164,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
         if (upgrade) {
             request.toWebSocket()
-                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admission, admitted, audience,
+                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admission, admitted, audience, directory,
                             metrics, connections, ticker, lease, pids, ws))
                     .onFailure(e -> {
                         lease.release();
@@ -169,7 +172,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
                     });
             return;
         }
-        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admission, admitted, audience,
+        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admission, admitted, audience, directory,
                 metrics, connections, ticker, lease, pids);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
