@@ -1,8 +1,10 @@
 package dev.gavel.server.viewers;
 
+import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.http.Utf8Frames;
 import dev.gavel.server.ops.GavelMetrics;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -12,6 +14,7 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -26,9 +29,10 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A viewer's WebSocket on a bare Netty pipeline. Vert.x does the upgrade (origin, extensions, the 101 answer);
- * then {@link #take} swaps Vert.x's WebSocket handler out of the channel's pipeline for this one, and the Vert.x
- * connection, request, response and their headers and queues become garbage. What stays per connection is
+ * A viewer's WebSocket on a bare Netty pipeline. A new viewer's upgrade never reaches Vert.x: {@link UpgradeRouter}
+ * takes it and {@link #accept} answers it with Netty's handshake; a Socket.IO session's upgrade from long-polling is
+ * done by Vert.x, and {@link #take} swaps Vert.x's WebSocket handler out of the channel's pipeline for this one, and
+ * the Vert.x connection, request, response and their headers and queues become garbage. What stays per connection is
  * Netty's channel and codec, and this object: that is what lets one replica hold as many viewers as it has
  * open files (see docs/benchmarks.md for what each costs).
  *
@@ -77,6 +81,18 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * Answers an upgrade that never reached Vert.x with the handshake, and takes the connection: call on the context
+     * whose handlers it runs.
+     *
+     * @return null when the client went away first (or sent a handshake Netty cannot answer: it was told so)
+     */
+    static LeanWebSocket accept(UpgradeRequest upgrade, WebSocketDecoderConfig frames, ContextInternal context,
+                                GavelMetrics metrics) {
+        LeanWebSocket lean = new LeanWebSocket(context, metrics);
+        return upgrade.accept(lean, frames) ? lean : null;
+    }
+
+    /**
      * The WebSocket under vertx-web's wrapper: the router hands out a {@code ServerWebSocketWrapper}, which keeps the
      * Vert.x WebSocket in a private field and offers no way to it.
      */
@@ -103,6 +119,11 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
         if (!ctx.channel().isActive()) {
             closed = true;
         }
+    }
+
+    /** The connection's channel (for the loop's {@link WebSocketPings}). */
+    public Channel channel() {
+        return chctx.channel();
     }
 
     public LeanWebSocket textHandler(Handler<String> handler) {

@@ -8,10 +8,12 @@ import dev.gavel.server.http.AddressLimiter;
 import dev.gavel.server.http.ClientAddresses;
 import dev.gavel.server.http.OriginPolicy;
 import dev.gavel.server.http.Refusal;
+import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.ops.NodeState;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 
@@ -68,10 +70,19 @@ public final class ViewerAdmission {
      */
     public Admitted admit(HttpServerRequest request) {
         checkOrigin(request);
+        return admit(request.getParam("slug"), request.getParam("viewerId"), request.getParam("offset"));
+    }
+
+    /** The same checks on an upgrade taken before Vert.x ({@link UpgradeRouter}). */
+    public Admitted admit(UpgradeRequest upgrade) {
+        checkOrigin(upgrade.header(HttpHeaders.ORIGIN), upgrade.header(HttpHeaders.HOST));
+        return admit(upgrade.param("slug"), upgrade.param("viewerId"), upgrade.param("offset"));
+    }
+
+    private Admitted admit(String slug, String viewerId, String offset) {
         Admitted admitted;
         try {
-            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")),
-                    EventOffset.fromClient(request.getParam("offset")));
+            admitted = new Admitted(AuctionId.fromSlug(slug), ViewerId.orRandom(viewerId), EventOffset.fromClient(offset));
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
@@ -89,9 +100,13 @@ public final class ViewerAdmission {
      * @throws Refusal 403 for an origin that is not allowed
      */
     public void checkOrigin(HttpServerRequest request) {
-        if (!origins.allows(request)) {
+        checkOrigin(request.getHeader(HttpHeaders.ORIGIN), request.getHeader(HttpHeaders.HOST));
+    }
+
+    private void checkOrigin(String origin, String host) {
+        if (origin != null && !origins.isAllowedOrigin(origin, host)) {
             metrics.refused("origin");
-            throw new Refusal(403, "origin not allowed: " + request.getHeader("Origin"));
+            throw new Refusal(403, "origin not allowed: " + origin);
         }
     }
 
@@ -117,6 +132,11 @@ public final class ViewerAdmission {
      */
     public AddressLimiter.Lease acquireConnection(HttpServerRequest request) {
         return counted(() -> perAddress.acquire(addresses.of(request)));
+    }
+
+    /** The same count for an upgrade taken before Vert.x. */
+    public AddressLimiter.Lease acquireConnection(UpgradeRequest upgrade) {
+        return counted(() -> perAddress.acquire(addresses.of(upgrade.remoteAddress(), upgrade.headers())));
     }
 
     /**

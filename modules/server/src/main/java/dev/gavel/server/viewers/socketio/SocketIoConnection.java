@@ -16,7 +16,6 @@ import dev.gavel.server.viewers.ViewerFrames;
 import dev.gavel.server.viewers.ViewerWire;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,10 +93,10 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
                                             Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
                                             SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids,
-                                            ServerWebSocket ws) {
+                                            LeanWebSocket ws) {
         SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker,
                 lease, pids);
-        WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws, metrics));
+        WebSocketTransport transport = new WebSocketTransport(ws);
         connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection,
                 transport);

@@ -5,8 +5,10 @@ import dev.gavel.server.http.AddressLimiter;
 import dev.gavel.server.http.OriginPolicy;
 import dev.gavel.server.http.Refusal;
 import dev.gavel.server.http.StickyCookie;
+import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.viewers.LeanWebSocket;
+import dev.gavel.server.viewers.UpgradeRouter;
 import dev.gavel.server.viewers.ViewerAdmission;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -23,6 +25,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Viewers over Socket.IO (Engine.IO protocol v4, Socket.IO protocol v5, default namespace), as
@@ -39,7 +42,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link StickyCookie}). Within the node they may arrive on any event loop: each is handed to the context that
  * holds the session.
  */
-public final class SocketIoViewers implements Handler<RoutingContext> {
+public final class SocketIoViewers implements Handler<RoutingContext>, UpgradeRouter.Route {
 
     private static final Logger LOG = LoggerFactory.getLogger(SocketIoViewers.class);
     private static final String TEXT = "text/plain; charset=UTF-8";
@@ -143,9 +146,13 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
     }
 
+    /**
+     * A new session over long-polling (a new session over WebSocket is a GET upgrade, which never gets here: see
+     * {@link #upgrade(UpgradeRequest, Supplier)}).
+     */
     private void handshake(Vertx vertx, HttpServerRequest request, HttpServerResponse response,
                            ViewerAdmission.Admitted admitted, boolean upgrade) {
-        if (request.method() != HttpMethod.GET) {
+        if (request.method() != HttpMethod.GET || upgrade) {
             engineError(response, 2, "Bad handshake method");
             return;
         }
@@ -156,21 +163,53 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             refusal.send(response);
             return;
         }
-        if (upgrade) {
-            request.toWebSocket()
-                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, metrics,
-                            connections, ticker, lease, pids, ws))
-                    .onFailure(e -> {
-                        lease.release();
-                        LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString());
-                    });
-            return;
-        }
         SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, metrics,
                 connections, ticker, lease, pids);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());
+    }
+
+    /** A new session over WebSocket: {@code transport=websocket} without a {@code sid}. */
+    @Override
+    public boolean takes(UpgradeRequest upgrade) {
+        return upgrade.param("sid") == null;
+    }
+
+    /**
+     * Opens a session over WebSocket, with the same checks and answers as {@link #handle} gives a handshake: the
+     * viewer's refusals as JSON {@code {"error"}}, Engine.IO's own errors as Engine.IO answers them.
+     */
+    @Override
+    public void upgrade(UpgradeRequest upgrade, Supplier<LeanWebSocket> accept) {
+        ViewerAdmission.Admitted admitted;
+        AddressLimiter.Lease lease;
+        try {
+            admitted = admission.admit(upgrade);
+            admission.refuseWhenFull();
+            if (!"4".equals(upgrade.param("EIO"))) {
+                upgrade.answer(400, "application/json", engineError(5, "Unsupported protocol version"));
+                return;
+            }
+            String transport = upgrade.param("transport");
+            if (!"websocket".equals(transport)) {
+                upgrade.answer(400, "application/json", "polling".equals(transport) ? engineError(3, "Bad request")
+                        : engineError(0, "Transport unknown"));
+                return;
+            }
+            lease = admission.acquireConnection(upgrade);
+        } catch (Refusal refusal) {
+            upgrade.refuse(refusal);
+            return;
+        }
+        LeanWebSocket ws = accept.get();
+        if (ws == null) {
+            lease.release();
+            LOG.debug("Socket.IO client left before its WebSocket handshake was answered");
+            return;
+        }
+        SocketIoConnection.overWebSocket(Vertx.currentContext().owner(), clock, settings, admitted, audience, metrics,
+                connections, ticker, lease, pids, ws);
     }
 
     /**
@@ -261,6 +300,10 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
         response.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end("{\"code\":" + code + ",\"message\":\"" + message + "\"}");
+                .end(engineError(code, message));
+    }
+
+    private static String engineError(int code, String message) {
+        return "{\"code\":" + code + ",\"message\":\"" + message + "\"}";
     }
 }
