@@ -1,6 +1,7 @@
 package dev.gavel.server;
 
 import dev.gavel.core.Backend;
+import dev.gavel.core.Timers;
 import dev.gavel.core.audience.Audience;
 import dev.gavel.core.audience.AudienceSettings;
 import dev.gavel.core.audience.HistorySampler;
@@ -72,6 +73,7 @@ public final class GavelNode {
                         .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
                 .build();
+        Timers timers = Timers.of(vertx);
         long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
         Backend backend;
         Future<Void> connected;
@@ -89,8 +91,8 @@ public final class GavelNode {
             });
         }
         Audience audience = new Audience(vertx, backend, config.nodeId(),
-                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, metrics, config.registeredAuctions());
-        GavelNode node = new GavelNode(config, vertx, backend, audience, new HistorySampler(vertx, audience, backend, clock),
+                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, timers, metrics, config.registeredAuctions());
+        GavelNode node = new GavelNode(config, vertx, backend, audience, new HistorySampler(timers, audience, backend, clock),
                 metrics);
         return connected
                 .compose(v -> audience.start())
@@ -103,7 +105,7 @@ public final class GavelNode {
                     AtomicReferenceArray<Context> loops = new AtomicReferenceArray<>(config.eventLoops());
                     return vertx.deployVerticle(() -> {
                         HttpVerticle instance = new HttpVerticle(config, backend, audience, node.state, metrics, sessions,
-                                sockJsSessions, limits, loops, node.http.size());
+                                sockJsSessions, limits, loops, node.http.size(), clock);
                         node.http.add(instance);
                         return instance;
                     }, new DeploymentOptions().setInstances(config.eventLoops()));

@@ -61,6 +61,7 @@ final class HttpVerticle extends VerticleBase {
     private final NodeLimits limits;
     private final AtomicReferenceArray<Context> loops;
     private final int loop;
+    private final Clock clock;
     private HttpServer server;
     private Router router;
 
@@ -70,8 +71,9 @@ final class HttpVerticle extends VerticleBase {
      */
     HttpVerticle(GavelConfig config, Backend backend, Audience audience, NodeState state, GavelMetrics metrics,
                  SocketIoViewers.Sessions socketIoSessions, SockJsViewers.Sessions sockJsSessions, NodeLimits limits,
-                 AtomicReferenceArray<Context> loops, int loop) {
+                 AtomicReferenceArray<Context> loops, int loop, Clock clock) {
         this.config = config;
+        this.clock = clock;
         this.backend = backend;
         this.audience = audience;
         this.state = state;
@@ -88,7 +90,6 @@ final class HttpVerticle extends VerticleBase {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
         ViewerAdmission admission = new ViewerAdmission(origins, state, metrics, backend.auctions(), config.registeredAuctions(),
                 limits.addresses(), limits.viewers());
-        Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
         pings.start(vertx);

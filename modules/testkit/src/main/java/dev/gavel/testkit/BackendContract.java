@@ -9,6 +9,7 @@ import dev.gavel.core.LogRead;
 import dev.gavel.core.PresenceStore.LocalCount;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
+import dev.gavel.core.testing.ManualTime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -32,13 +33,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * What every backend must do, written once: a backend passes this suite against its real backend or it is
- * not done. Time is a {@link ManualClock} that the tests move; nothing sleeps.
+ * not done. Time is a {@link ManualTime} that the tests move; nothing sleeps.
  */
 public abstract class BackendContract {
 
     protected static final long LEASE_MILLIS = 3000;
 
-    private final ManualClock clock = new ManualClock();
+    private final ManualTime clock = new ManualTime();
     private Vertx vertx;
     private Backend backend;
 

@@ -1,9 +1,10 @@
 package dev.gavel.testkit;
 
 import dev.gavel.core.AuctionId;
-import dev.gavel.core.PresenceStore;
 import dev.gavel.core.Backend;
 import dev.gavel.core.HistorySample;
+import dev.gavel.core.PresenceStore;
+import dev.gavel.core.testing.ManualTime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -32,7 +33,7 @@ public abstract class ViewerStatsContract {
 
     private Vertx vertx;
     private Backend backend;
-    private final ManualClock clock = new ManualClock();
+    private final ManualTime clock = new ManualTime();
     private AuctionId lot;
     private AuctionId other;
 

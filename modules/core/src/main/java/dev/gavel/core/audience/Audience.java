@@ -3,6 +3,7 @@ package dev.gavel.core.audience;
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.AuctionRegistry;
 import dev.gavel.core.Backend;
+import dev.gavel.core.EventLoops;
 import dev.gavel.core.EventOffset;
 import dev.gavel.core.PresenceStore;
 import dev.gavel.core.Timers;
@@ -11,7 +12,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.ContextInternal;
 
 import java.time.Clock;
 import java.util.ArrayList;
@@ -63,12 +63,12 @@ public final class Audience {
     private volatile boolean stopping;
 
     /** @param registeredOnly viewers are taken only for auctions open in the backend's {@link AuctionRegistry} */
-    public Audience(Vertx vertx, Backend backend, String nodeId, AudienceSettings settings, Clock clock,
+    public Audience(Vertx vertx, Backend backend, String nodeId, AudienceSettings settings, Clock clock, Timers timers,
                     AudienceMetrics metrics, boolean registeredOnly) {
         this.reporterContext = vertx.getOrCreateContext();
         this.backend = backend;
         this.registeredOnly = registeredOnly;
-        this.timers = Timers.of(vertx);
+        this.timers = timers;
         this.clock = clock;
         this.nodeId = nodeId;
         this.metrics = metrics;
@@ -275,11 +275,9 @@ public final class Audience {
      * that every connection a server verticle accepted shares its loop's rooms.
      */
     private LocalRooms roomsHere() {
-        Context context = Vertx.currentContext();
+        Context context = EventLoops.current();
         if (context == null) {
             context = reporterContext;
-        } else if (context instanceof ContextInternal internal) {
-            context = internal.unwrap();
         }
         LocalRooms rooms = loopsByContext.get(context);
         return rooms != null ? rooms : register(context);
@@ -295,12 +293,7 @@ public final class Audience {
     }
 
     private static void onLoop(LocalRooms rooms, Runnable action) {
-        Context current = Vertx.currentContext();
-        if (current instanceof ContextInternal internal && internal.unwrap() == rooms.context()) {
-            action.run();
-        } else {
-            rooms.context().runOnContext(v -> action.run());
-        }
+        EventLoops.onLoop(rooms.context(), action);
     }
 
     private <T> Future<T> onReporter(Supplier<Future<T>> action) {

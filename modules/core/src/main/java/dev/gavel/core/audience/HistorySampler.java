@@ -2,8 +2,8 @@ package dev.gavel.core.audience;
 
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.Backend;
+import dev.gavel.core.Timers;
 import dev.gavel.core.ViewerStats;
-import io.vertx.core.Vertx;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,16 +22,17 @@ public final class HistorySampler {
 
     private static final Logger LOG = LoggerFactory.getLogger(HistorySampler.class);
 
-    private final Vertx vertx;
+    private final Timers timers;
     private final Audience audience;
     private final Backend backend;
     private final Clock clock;
     private long timer = -1;
+    private volatile boolean stopped;
     private volatile boolean inFlight;
     private volatile boolean failing;
 
-    public HistorySampler(Vertx vertx, Audience audience, Backend backend, Clock clock) {
-        this.vertx = vertx;
+    public HistorySampler(Timers timers, Audience audience, Backend backend, Clock clock) {
+        this.timers = timers;
         this.audience = audience;
         this.backend = backend;
         this.clock = clock;
@@ -39,11 +40,17 @@ public final class HistorySampler {
 
     public void start() {
         long period = Math.max(1, backend.stats().intervalMillis() / 2);
-        timer = vertx.setPeriodic(period, t -> sampleOnce());
+        timer = timers.schedule(period, () -> {
+            if (!stopped) {
+                sampleOnce();
+                start();
+            }
+        });
     }
 
     public void stop() {
-        vertx.cancelTimer(timer);
+        stopped = true;
+        timers.cancel(timer);
     }
 
     private void sampleOnce() {

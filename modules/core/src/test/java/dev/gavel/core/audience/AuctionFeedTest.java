@@ -5,6 +5,7 @@ import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventOffset;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
+import dev.gavel.core.testing.ManualTime;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -37,7 +38,7 @@ class AuctionFeedTest {
     /** Reads of the log time out after a minute: long enough never to fire while a test holds one back. */
     private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 60_000);
 
-    private final ManualTimers timers = new ManualTimers();
+    private final ManualTime timers = new ManualTime();
     private final ScriptedBroker broker = new ScriptedBroker();
     private final RecordingMetrics metrics = new RecordingMetrics();
     private Vertx vertx;

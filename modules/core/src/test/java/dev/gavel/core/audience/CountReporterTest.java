@@ -8,6 +8,7 @@ import dev.gavel.core.PresenceStore;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerStats;
 import dev.gavel.core.memory.InMemoryBackend;
+import dev.gavel.core.testing.ManualTime;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -40,7 +41,7 @@ class CountReporterTest {
     private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
     private static final String REFUSED = "store refuses writes";
 
-    private final ManualTimers timers = new ManualTimers();
+    private final ManualTime timers = new ManualTime();
     private final RecordingMetrics metrics = new RecordingMetrics();
     /** Every batch this replica wrote, or tried to. */
     private final List<Map<AuctionId, PresenceStore.LocalCount>> reports = new CopyOnWriteArrayList<>();

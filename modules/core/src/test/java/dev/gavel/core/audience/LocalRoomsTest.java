@@ -4,6 +4,7 @@ import dev.gavel.core.AuctionId;
 import dev.gavel.core.EventOffset;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
+import dev.gavel.core.testing.ManualTime;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -34,7 +35,7 @@ class LocalRoomsTest {
     /** Reads of the log time out after a minute: long enough never to fire while a test holds one back. */
     private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 60_000);
 
-    private final ManualTimers timers = new ManualTimers();
+    private final ManualTime timers = new ManualTime();
     private final ScriptedBroker broker = new ScriptedBroker();
     private final List<Map<AuctionId, Integer>> shipped = new CopyOnWriteArrayList<>();
     private final List<Map<AuctionId, Set<String>>> shippedIds = new CopyOnWriteArrayList<>();

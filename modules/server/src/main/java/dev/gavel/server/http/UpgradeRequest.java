@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.vertx.core.MultiMap;
-import io.vertx.core.http.impl.headers.HeadersAdaptor;
 import io.vertx.core.net.SocketAddress;
 
 import java.net.InetSocketAddress;
@@ -73,7 +72,13 @@ public final class UpgradeRequest {
 
     /** The request's headers as Vert.x reads them (for the client address behind a trusted proxy). */
     public MultiMap headers() {
-        return request.headers() instanceof MultiMap multiMap ? multiMap : new HeadersAdaptor(request.headers());
+        if (request.headers() instanceof MultiMap multiMap) {
+            // Vert.x's decoder reads headers into its own map, which is one
+            return multiMap;
+        }
+        MultiMap copy = MultiMap.caseInsensitiveMultiMap();
+        request.headers().forEach(header -> copy.add(header.getKey(), header.getValue()));
+        return copy;
     }
 
     public SocketAddress remoteAddress() {

@@ -1,5 +1,6 @@
 package dev.gavel.server.viewers;
 
+import dev.gavel.core.EventLoops;
 import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.http.Utf8Frames;
 import dev.gavel.server.ops.GavelMetrics;
@@ -18,10 +19,9 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.vertx.core.Context;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.http.WebSocketInternal;
 
 import java.lang.reflect.Field;
@@ -45,7 +45,7 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
     /** How long a close waits for the client's close frame (or for a congested connection to take ours). */
     static final long CLOSING_TIMEOUT_MILLIS = 10_000;
 
-    private final ContextInternal context;
+    private final Context context;
     private final GavelMetrics metrics;
     private ChannelHandlerContext chctx;
     private Handler<String> textHandler = text -> { };
@@ -58,19 +58,18 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
     private boolean closed;
     private ScheduledFuture<?> closingTimeout;
 
-    private LeanWebSocket(ContextInternal context, GavelMetrics metrics) {
+    private LeanWebSocket(Context context, GavelMetrics metrics) {
         this.context = context;
         this.metrics = metrics;
     }
 
     /** Takes over the WebSocket that Vert.x has just upgraded; call on its context, in the upgrade's callback. */
     public static LeanWebSocket take(ServerWebSocket ws, GavelMetrics metrics) {
-        ContextInternal current = (ContextInternal) Vertx.currentContext();
-        if (current == null) {
+        // the server's context, not the connection's duplicate of it: nothing of the upgrade request stays reachable
+        Context context = EventLoops.current();
+        if (context == null) {
             throw new IllegalStateException("not on the WebSocket's context");
         }
-        // the server's context, not the connection's duplicate of it: nothing of the upgrade request stays reachable
-        ContextInternal context = current.unwrap();
         ChannelHandlerContext vertxHandler = unwrap(ws).channelHandlerContext();
         LeanWebSocket lean = new LeanWebSocket(context, metrics);
         // the upgrade put the node's UTF-8 rule before Vert.x's handler (HttpConnectionGuard); for a WebSocket
@@ -86,7 +85,7 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
      *
      * @return null when the client went away first (or sent a handshake Netty cannot answer: it was told so)
      */
-    static LeanWebSocket accept(UpgradeRequest upgrade, WebSocketDecoderConfig frames, ContextInternal context,
+    static LeanWebSocket accept(UpgradeRequest upgrade, WebSocketDecoderConfig frames, Context context,
                                 GavelMetrics metrics) {
         LeanWebSocket lean = new LeanWebSocket(context, metrics);
         return upgrade.accept(lean, frames) ? lean : null;
@@ -140,7 +139,7 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
     public LeanWebSocket closeHandler(Handler<Void> handler) {
         closeHandler = handler;
         if (closed) {
-            context.dispatch(null, handler);
+            EventLoops.dispatch(context, null, handler);
         }
         return this;
     }
@@ -248,16 +247,16 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
 
     private void deliver(boolean binary, ByteBuf content) {
         if (binary) {
-            context.dispatch(content.readableBytes(), binaryHandler);
+            EventLoops.dispatch(context, content.readableBytes(), binaryHandler);
         } else {
-            context.dispatch(content.toString(StandardCharsets.UTF_8), textHandler);
+            EventLoops.dispatch(context, content.toString(StandardCharsets.UTF_8), textHandler);
         }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable() && !closed) {
-            context.dispatch(null, drainHandler);
+            EventLoops.dispatch(context, null, drainHandler);
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -273,7 +272,7 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
         }
         if (!closed) {
             closed = true;
-            context.dispatch(null, closeHandler);
+            EventLoops.dispatch(context, null, closeHandler);
         }
     }
 

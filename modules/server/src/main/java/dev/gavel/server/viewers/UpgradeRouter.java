@@ -1,11 +1,11 @@
 package dev.gavel.server.viewers;
 
+import dev.gavel.core.EventLoops;
 import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.http.UpgradeTaker;
 import dev.gavel.server.ops.GavelMetrics;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.vertx.core.Context;
-import io.vertx.core.internal.ContextInternal;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -31,7 +31,7 @@ public final class UpgradeRouter implements UpgradeTaker {
         void upgrade(UpgradeRequest upgrade, Supplier<LeanWebSocket> accept);
     }
 
-    private final ContextInternal context;
+    private final Context context;
     private final GavelMetrics metrics;
     private final WebSocketDecoderConfig frames;
     private final Map<String, Route> routes = new HashMap<>();
@@ -42,7 +42,7 @@ public final class UpgradeRouter implements UpgradeTaker {
      * @param compression      whether permessage-deflate is accepted ({@code WS_COMPRESSION})
      */
     public UpgradeRouter(Context context, GavelMetrics metrics, int maxFrameBytes, boolean compression) {
-        this.context = ((ContextInternal) context).unwrap();
+        this.context = EventLoops.loopOf(context);
         this.metrics = metrics;
         this.frames = WebSocketDecoderConfig.newBuilder()
                 .maxFramePayloadLength(maxFrameBytes)
@@ -66,6 +66,6 @@ public final class UpgradeRouter implements UpgradeTaker {
     @Override
     public void take(UpgradeRequest upgrade) {
         Route route = routes.get(upgrade.path());
-        context.dispatch(upgrade, u -> route.upgrade(u, () -> LeanWebSocket.accept(u, frames, context, metrics)));
+        EventLoops.dispatch(context, upgrade, u -> route.upgrade(u, () -> LeanWebSocket.accept(u, frames, context, metrics)));
     }
 }

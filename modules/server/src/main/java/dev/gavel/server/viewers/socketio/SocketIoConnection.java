@@ -1,6 +1,7 @@
 package dev.gavel.server.viewers.socketio;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gavel.core.EventLoops;
 import dev.gavel.core.EventOffset;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.core.audience.Audience;
@@ -16,7 +17,6 @@ import dev.gavel.server.viewers.ViewerFrames;
 import dev.gavel.server.viewers.ViewerWire;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.ContextInternal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,7 +68,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         this.pids = pids;
         this.lease = lease;
         // the server's context under the request's duplicate: every request of the session runs there, in order
-        this.context = ((ContextInternal) vertx.getOrCreateContext()).unwrap();
+        this.context = EventLoops.here(vertx);
         this.clock = clock;
         this.admitted = admitted;
         this.audience = audience;
@@ -111,11 +111,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** Runs {@code action} on this session's context: at once when called there, else handed over. */
     void onContext(Runnable action) {
-        if (Vertx.currentContext() instanceof ContextInternal current && current.unwrap() == context) {
-            action.run();
-        } else {
-            context.runOnContext(v -> action.run());
-        }
+        EventLoops.onLoop(context, action);
     }
 
     /** A long-polling GET; false when it must be answered 400 (the session may have been closed for it). */

@@ -1,5 +1,6 @@
 package dev.gavel.server.viewers.sockjs;
 
+import dev.gavel.core.EventLoops;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.core.audience.Audience;
 import dev.gavel.server.http.AddressLimiter;
@@ -18,7 +19,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.internal.ContextInternal;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -142,8 +142,7 @@ public final class SockJsViewers {
             return null;
         }
         Context home = loops.get(Math.floorMod(segments[3].hashCode(), loops.length()));
-        Context current = Vertx.currentContext();
-        return home == null || (current instanceof ContextInternal internal && internal.unwrap() == home) ? null : home;
+        return home == null || EventLoops.isOn(home) ? null : home;
     }
 
     private void admit(RoutingContext ctx) {

@@ -1,5 +1,6 @@
 package dev.gavel.server.viewers.socketio;
 
+import dev.gavel.core.testing.ManualTime;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -19,7 +20,7 @@ class EngineSessionTest {
     /** Sessions ticked exactly at their deadlines, unless a test says otherwise. */
     private static final long NO_LEAD = 0;
 
-    private final MutableClock clock = new MutableClock();
+    private final ManualTime clock = new ManualTime();
     private final List<String> messages = new ArrayList<>();
     private final List<String> closes = new ArrayList<>();
     private final EngineSession.Listener listener = new EngineSession.Listener() {
