@@ -75,7 +75,7 @@ public final class ViewerAdmission {
 
     /** The same checks on an upgrade taken before Vert.x ({@link UpgradeRouter}). */
     public Admitted admit(UpgradeRequest upgrade) {
-        checkOrigin(upgrade.header(HttpHeaders.ORIGIN), upgrade.header(HttpHeaders.HOST));
+        checkOrigin(upgrade);
         return admit(upgrade.param("slug"), upgrade.param("viewerId"), upgrade.param("offset"));
     }
 
@@ -101,6 +101,11 @@ public final class ViewerAdmission {
      */
     public void checkOrigin(HttpServerRequest request) {
         checkOrigin(request.getHeader(HttpHeaders.ORIGIN), request.getHeader(HttpHeaders.HOST));
+    }
+
+    /** The origin check alone, on an upgrade taken before Vert.x. */
+    public void checkOrigin(UpgradeRequest upgrade) {
+        checkOrigin(upgrade.header(HttpHeaders.ORIGIN), upgrade.header(HttpHeaders.HOST));
     }
 
     private void checkOrigin(String origin, String host) {

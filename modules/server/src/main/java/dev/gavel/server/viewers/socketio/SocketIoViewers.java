@@ -136,7 +136,8 @@ public final class SocketIoViewers implements Handler<RoutingContext>, UpgradeRo
         if (connection == null) {
             engineError(response, 1, "Session ID unknown");
         } else if (upgrade) {
-            upgrade(request, connection);
+            // a WebSocket upgrade that is not a GET (those are taken before Vert.x: see upgrade(UpgradeRequest, ...))
+            engineError(response, 3, "Bad request");
         } else if (request.method() == HttpMethod.GET) {
             connection.onContext(() -> poll(response, connection));
         } else if (request.method() == HttpMethod.POST) {
@@ -170,23 +171,31 @@ public final class SocketIoViewers implements Handler<RoutingContext>, UpgradeRo
                 .end(connection.openPacket());
     }
 
-    /** A new session over WebSocket: {@code transport=websocket} without a {@code sid}. */
+    /** Every WebSocket of Socket.IO: a new session's, or a long-polling session's upgrade ({@code sid}). */
     @Override
     public boolean takes(UpgradeRequest upgrade) {
-        return upgrade.param("sid") == null;
+        return true;
     }
 
     /**
-     * Opens a session over WebSocket, with the same checks and answers as {@link #handle} gives a handshake: the
-     * viewer's refusals as JSON {@code {"error"}}, Engine.IO's own errors as Engine.IO answers them.
+     * A WebSocket, with the same checks and answers as {@link #handle} gives a request: the viewer's refusals as JSON
+     * {@code {"error"}}, Engine.IO's own errors as Engine.IO answers them. Without a {@code sid} it opens a session
+     * over WebSocket. With one, it is accepted whatever the session's state, and the session closes it when it cannot
+     * upgrade (already upgraded, or another upgrade under way), as engine.io does: the client sees its WebSocket
+     * closed rather than an error answer.
      */
     @Override
     public void upgrade(UpgradeRequest upgrade, Supplier<LeanWebSocket> accept) {
-        ViewerAdmission.Admitted admitted;
-        AddressLimiter.Lease lease;
+        String sid = upgrade.param("sid");
+        ViewerAdmission.Admitted admitted = null;
+        AddressLimiter.Lease lease = null;
         try {
-            admitted = admission.admit(upgrade);
-            admission.refuseWhenFull();
+            if (sid == null) {
+                admitted = admission.admit(upgrade);
+                admission.refuseWhenFull();
+            } else {
+                admission.checkOrigin(upgrade);
+            }
             if (!"4".equals(upgrade.param("EIO"))) {
                 upgrade.answer(400, "application/json", engineError(5, "Unsupported protocol version"));
                 return;
@@ -197,11 +206,30 @@ public final class SocketIoViewers implements Handler<RoutingContext>, UpgradeRo
                         : engineError(0, "Transport unknown"));
                 return;
             }
-            lease = admission.acquireConnection(upgrade);
+            if (sid == null) {
+                lease = admission.acquireConnection(upgrade);
+            }
         } catch (Refusal refusal) {
             upgrade.refuse(refusal);
             return;
         }
+        if (sid == null) {
+            open(upgrade, accept, admitted, lease);
+            return;
+        }
+        SocketIoConnection connection = connections.get(sid);
+        if (connection == null) {
+            upgrade.answer(400, "application/json", engineError(1, "Session ID unknown"));
+            return;
+        }
+        LeanWebSocket ws = accept.get();
+        if (ws != null) {
+            connection.probe(ws);
+        }
+    }
+
+    private void open(UpgradeRequest upgrade, Supplier<LeanWebSocket> accept, ViewerAdmission.Admitted admitted,
+                      AddressLimiter.Lease lease) {
         LeanWebSocket ws = accept.get();
         if (ws == null) {
             lease.release();
@@ -210,18 +238,6 @@ public final class SocketIoViewers implements Handler<RoutingContext>, UpgradeRo
         }
         SocketIoConnection.overWebSocket(Vertx.currentContext().owner(), clock, settings, admitted, audience, metrics,
                 connections, ticker, lease, pids, ws);
-    }
-
-    /**
-     * A WebSocket with a known session id is accepted whatever the session's state, and the session closes it when it
-     * cannot upgrade (already upgraded, or another upgrade under way), as engine.io does: the client sees its
-     * WebSocket closed rather than an error answer.
-     */
-    private void upgrade(HttpServerRequest request, SocketIoConnection connection) {
-        request.toWebSocket()
-                .map(ws -> LeanWebSocket.take(ws, metrics))
-                .onSuccess(connection::probe)
-                .onFailure(e -> LOG.debug("Socket.IO WebSocket upgrade failed: {}", e.toString()));
     }
 
     private void poll(HttpServerResponse response, SocketIoConnection connection) {
