@@ -6,19 +6,19 @@ import dev.gavel.core.BackendMetrics;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.PresenceStore;
+import dev.gavel.core.Timers;
 import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
 
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 
 /**
  * The backend of a cluster of replicas on Redis ({@link RedisTarget}: a server, the master of a Sentinel set, or a Redis
- * Cluster, whose shards each serve their auctions; over TLS and as an ACL user where the target says): counts in per-auction hashes (see {@link RedisPresenceStore}),
+ * Cluster, whose shards each serve their auctions; over TLS and as an ACL user where the target says; one code path
+ * for all three, over a {@link RedisTopology}): counts in per-auction hashes (see {@link RedisPresenceStore}),
  * events and count changes over per-auction pub/sub channels (see {@link RedisEventBroker}), the open auctions in a
  * set that every replica copies (see {@link RedisAuctionRegistry}).
  *
@@ -32,7 +32,6 @@ public final class RedisBackend implements Backend {
 
     private final Redis commands;
     private final Redis publisher;
-    private final Redis subscriber;
     private final RedisPresenceStore presence;
     private final RedisEventBroker broker;
     private final RedisViewerStats stats;
@@ -40,38 +39,21 @@ public final class RedisBackend implements Backend {
 
     private RedisBackend(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis, long historyIntervalMillis,
                         long historyRetentionMillis, EventLogSettings log, BackendMetrics metrics) {
-        boolean cluster = target.mode() == RedisTarget.Mode.CLUSTER;
-        Function<String, String> shardOf;
-        if (cluster) {
-            // One connection per master each for counts and for publishes (ShardedRedis), and one subscriber per master.
-            ClusterTopology topology = new ClusterTopology(vertx, target);
-            ShardedRedis sharded = new ShardedRedis(vertx, target, topology);
-            this.commands = sharded;
-            this.publisher = new ShardedRedis(vertx, target, topology);
-            this.subscriber = null;
-            shardOf = sharded::shardOf;
-            this.broker = RedisEventBroker.sharded(vertx, new TimedRedis(publisher, metrics, BackendMetrics.Operation.PUBLISH),
-                    new TimedRedis(publisher, metrics, BackendMetrics.Operation.LOG), log, topology, target, metrics);
-        } else {
-            RedisOptions options = target.options();
-            // One connection each for counts, publishes and subscriptions. Requests on one connection are
-            // answered in order, so a replica's writes reach Redis in the order it made them (a report that timed
-            // out can never land after a newer one), and events of an auction are published in the order they
-            // were handed over, even when several are in flight.
-            // A pool name of its own each (a copy of the options keeps the original's), so that Vert.x's pool
-            // metrics are three series, not one registered three times.
-            this.commands = new HeldConnection(Redis.createClient(vertx, named(options, "redis-commands")));
-            this.publisher = new HeldConnection(Redis.createClient(vertx, named(options, "redis-publish")));
-            this.subscriber = Redis.createClient(vertx, named(options, "redis-subscribe"));
-            shardOf = key -> "";
-            this.broker = RedisEventBroker.plain(vertx, new TimedRedis(publisher, metrics, BackendMetrics.Operation.PUBLISH),
-                    new TimedRedis(publisher, metrics, BackendMetrics.Operation.LOG), log, subscriber, metrics);
-        }
+        // One shard on one Redis, one per master on a cluster; the rest follows the topology.
+        RedisTopology topology = RedisTopology.of(vertx, target);
+        // One connection per shard each for counts, publishes and (the broker's links) subscriptions. Requests on one
+        // connection are answered in order, so a replica's writes reach a shard in the order it made them (a report
+        // that timed out can never land after a newer one), and events of an auction are published in the order they
+        // were handed over, even when several are in flight.
+        this.commands = new ShardedRedis(topology, "redis-commands");
+        this.publisher = new ShardedRedis(topology, "redis-publish");
+        this.broker = new RedisEventBroker(vertx, new TimedRedis(publisher, metrics, BackendMetrics.Operation.PUBLISH),
+                new TimedRedis(publisher, metrics, BackendMetrics.Operation.LOG), log, topology, metrics, Timers.of(vertx), System::nanoTime);
         this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, BackendMetrics.Operation.STATS),
                 historyIntervalMillis, historyRetentionMillis);
-        this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, BackendMetrics.Operation.REPORT), clock, leaseMillis,
-                shardOf, cluster);
-        this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected, cluster);
+        this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, BackendMetrics.Operation.REPORT), topology,
+                clock, leaseMillis);
+        this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected, topology.pubSub());
         broker.listen(RedisKeys.auctionChanges(), auctions::heard);
         // registered before anyone else's reconnect action: the registry is read again first
         broker.onReconnected(auctions::reload);
@@ -148,12 +130,7 @@ public final class RedisBackend implements Backend {
 
     @Override
     public Future<Void> close() {
-        // the broker closes the subscriber links of a cluster itself
-        return broker.close().eventually(() -> subscriber == null ? Future.succeededFuture() : subscriber.close())
-                .eventually(publisher::close).eventually(commands::close);
-    }
-
-    private static RedisOptions named(RedisOptions options, String name) {
-        return new RedisOptions(options).setPoolName(name);
+        // the broker closes its subscriber links and the topology
+        return broker.close().eventually(publisher::close).eventually(commands::close);
     }
 }

@@ -113,12 +113,14 @@ public final class GavelNode {
                 .compose(id -> node.startManagement(metrics))
                 .map(v -> {
                     node.state.started();
-                    LOG.info("Gavel node {} listening on port {}{} with the {} backend, {} event loops ({}), compression {}, {} auctions",
+                    LOG.info("Gavel node {} listening on port {}{} with the {} backend, {} event loops ({}), compression {}, {} auctions, "
+                                    + "viewer tokens {}",
                             config.nodeId(), node.port(),
                             node.management == null ? "" : " (/metrics and probes on " + node.managementPort() + ")",
                             config.redis() == null ? "in-memory" : "Redis (" + config.redis() + ")",
                             config.eventLoops(), vertx.isNativeTransportEnabled() ? "epoll" : "NIO",
-                            config.wsCompression() ? "on" : "off", config.registeredAuctions() ? "registered" : "open");
+                            config.wsCompression() ? "on" : "off", config.registeredAuctions() ? "registered" : "open",
+                            config.viewerTokens());
                     return node;
                 })
                 .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));

@@ -15,6 +15,7 @@ import dev.gavel.server.ops.NodeState;
 import dev.gavel.server.pages.Pages;
 import dev.gavel.server.viewers.UpgradeRouter;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerTokens;
 import dev.gavel.server.viewers.ViewerFrames;
 import dev.gavel.server.viewers.WebSocketPings;
 import dev.gavel.server.viewers.socketio.EngineSettings;
@@ -89,7 +90,7 @@ final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
         ViewerAdmission admission = new ViewerAdmission(origins, state, metrics, backend.auctions(), config.registeredAuctions(),
-                limits.addresses(), limits.viewers());
+                limits.addresses(), limits.viewers(), new ViewerTokens(config.viewerTokens(), clock));
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
         pings.start(vertx);

@@ -11,31 +11,37 @@ import dev.gavel.server.http.Refusal;
 import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.ops.NodeState;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 
-import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /** The checks every viewer connection passes before it is counted, whatever its transport. */
 public final class ViewerAdmission {
 
     /**
-     * A connection that may become a viewer: the auction it watches, who is behind it, and the offset of the last event
-     * it got when it comes back ({@code offset=}; null for a new viewer, {@link EventOffset#UNKNOWN} for one that is not
-     * an offset).
+     * A connection that may become a viewer: the auction it watches, who is behind it ({@code viewerId}, and the
+     * signed-in user when it presented a viewer token; null for an anonymous viewer), and the offset of the last
+     * event it got when it comes back ({@code offset=}; null for a new viewer, {@link EventOffset#UNKNOWN} for one
+     * that is not an offset).
      */
-    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom) {
+    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom, ViewerIdentity identity) {
 
         /** The same connection, coming back from {@code offset}. */
         public Admitted resumingFrom(EventOffset offset) {
-            return new Admitted(auction, viewerId, offset);
+            return new Admitted(auction, viewerId, offset, identity);
+        }
+
+        /** The same connection, signed in as {@code identity} (null: anonymous). */
+        public Admitted signedInAs(ViewerIdentity identity) {
+            return new Admitted(auction, viewerId, resumeFrom, identity);
         }
     }
+
+    /** The query parameter that carries a viewer token on WebSocket and SockJS (Socket.IO: its CONNECT's auth). */
+    private static final String TOKEN_PARAM = "token";
 
     private final OriginPolicy origins;
     private final NodeState state;
@@ -44,13 +50,15 @@ public final class ViewerAdmission {
     private final boolean registeredOnly;
     private final ClientAddresses addresses;
     private final AddressLimiter perAddress;
+    private final ViewerTokens tokens;
 
     /**
      * @param registeredOnly {@code AUCTIONS=registered}: only auctions open in {@code auctions} are watched
      * @param perAddress     the node's connection limits per client address, shared by every event loop
+     * @param tokens         the node's viewer token verifier ({@code VIEWER_TOKENS})
      */
     public ViewerAdmission(OriginPolicy origins, NodeState state, GavelMetrics metrics, AuctionRegistry auctions,
-                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress) {
+                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress, ViewerTokens tokens) {
         this.origins = origins;
         this.state = state;
         this.metrics = metrics;
@@ -58,6 +66,7 @@ public final class ViewerAdmission {
         this.registeredOnly = registeredOnly;
         this.addresses = addresses;
         this.perAddress = perAddress;
+        this.tokens = tokens;
     }
 
     /**
@@ -82,7 +91,7 @@ public final class ViewerAdmission {
     private Admitted admit(String slug, String viewerId, String offset) {
         Admitted admitted;
         try {
-            admitted = new Admitted(AuctionId.fromSlug(slug), ViewerId.orRandom(viewerId), EventOffset.fromClient(offset));
+            admitted = new Admitted(AuctionId.fromSlug(slug), ViewerId.orRandom(viewerId), EventOffset.fromClient(offset), null);
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
@@ -92,6 +101,46 @@ public final class ViewerAdmission {
             throw new Refusal(404, "auction is not open: " + admitted.auction().value());
         }
         return admitted;
+    }
+
+    /**
+     * Signs the connection in with the viewer token of its query ({@code token=}, WebSocket and SockJS): see
+     * {@link #signIn(Admitted, String)}.
+     *
+     * @throws Refusal 401 {@code "invalid token: <missing|expired|invalid>"}
+     */
+    public Admitted signIn(Admitted admitted, HttpServerRequest request) {
+        return signInByQuery(admitted, request.getParam(TOKEN_PARAM));
+    }
+
+    /** The same sign-in on an upgrade taken before Vert.x. */
+    public Admitted signIn(Admitted admitted, UpgradeRequest upgrade) {
+        return signInByQuery(admitted, upgrade.param(TOKEN_PARAM));
+    }
+
+    private Admitted signInByQuery(Admitted admitted, String token) {
+        try {
+            return signIn(admitted, token);
+        } catch (ViewerTokens.Invalid invalid) {
+            throw new Refusal(401, "invalid_token", invalid.getMessage(), 0);
+        }
+    }
+
+    /**
+     * Who is behind the connection, by the viewer token it presented: signed in when the token verifies, anonymous when
+     * it presented none (unless {@code VIEWER_TOKENS=required}) or tokens are off. Counted in the metrics as
+     * {@code invalid_token} when refused. The token is neither kept nor logged.
+     *
+     * @param token the token as the client sent it, or null
+     * @throws ViewerTokens.Invalid when the token does not verify or has expired, or none was sent and one is required
+     */
+    public Admitted signIn(Admitted admitted, String token) {
+        try {
+            return admitted.signedInAs(tokens.identify(token));
+        } catch (ViewerTokens.Invalid invalid) {
+            metrics.refused("invalid_token");
+            throw invalid;
+        }
     }
 
     /**
@@ -160,22 +209,5 @@ public final class ViewerAdmission {
             metrics.refused(refusal.reason());
             throw refusal;
         }
-    }
-
-    /**
-     * The same checks on the query of a URI that an earlier request of the connection already passed with
-     * {@link #admit} (SockJS hands its socket over with only the URI).
-     *
-     * @throws IllegalArgumentException for a bad slug or {@code viewerId}
-     */
-    public static Admitted fromUri(String uri) {
-        Map<String, List<String>> query = new QueryStringDecoder(uri).parameters();
-        return new Admitted(AuctionId.fromSlug(first(query, "slug")), ViewerId.orRandom(first(query, "viewerId")),
-                EventOffset.fromClient(first(query, "offset")));
-    }
-
-    private static String first(Map<String, List<String>> query, String name) {
-        List<String> values = query.get(name);
-        return values == null ? null : values.get(0);
     }
 }

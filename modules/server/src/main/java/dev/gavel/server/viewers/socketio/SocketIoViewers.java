@@ -35,8 +35,11 @@ import java.util.function.Supplier;
  * <p>The handshake (the first request, without {@code sid}) passes {@link ViewerAdmission}: a disallowed
  * {@code Origin} is answered 403, a bad slug 400 and an auction that is not open 404, with {@code {"error": ...}},
  * before anything is counted.
- * A client is counted from its CONNECT to the default namespace until its session ends. Engine.IO's own errors
- * are answered as Engine.IO answers them: HTTP 400 with {@code {"code": n, "message": ...}}.
+ * A client is counted from its CONNECT to the default namespace until its session ends. The CONNECT carries its
+ * viewer token, if any ({@code io(url, {auth: {token}})}); one that does not verify, or none with
+ * {@code VIEWER_TOKENS=required}, is answered with a CONNECT_ERROR {@code {"message": "invalid token"}}, nothing is
+ * counted, and the session ends. Engine.IO's own errors are answered as Engine.IO answers them: HTTP 400 with
+ * {@code {"code": n, "message": ...}}.
  *
  * <p>Sessions live in this node's memory: every request of a long-polling session must reach this node (see
  * {@link StickyCookie}). Within the node they may arrive on any event loop: each is handed to the context that
@@ -164,8 +167,8 @@ public final class SocketIoViewers implements Handler<RoutingContext>, UpgradeRo
             refusal.send(response);
             return;
         }
-        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, metrics,
-                connections, ticker, lease, pids);
+        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admission, admitted, audience,
+                metrics, connections, ticker, lease, pids);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());
@@ -236,8 +239,8 @@ public final class SocketIoViewers implements Handler<RoutingContext>, UpgradeRo
             LOG.debug("Socket.IO client left before its WebSocket handshake was answered");
             return;
         }
-        SocketIoConnection.overWebSocket(Vertx.currentContext().owner(), clock, settings, admitted, audience, metrics,
-                connections, ticker, lease, pids, ws);
+        SocketIoConnection.overWebSocket(Vertx.currentContext().owner(), clock, settings, admission, admitted, audience,
+                metrics, connections, ticker, lease, pids, ws);
     }
 
     private void poll(HttpServerResponse response, SocketIoConnection connection) {

@@ -53,8 +53,9 @@ public final class WebSocketViewers implements Handler<RoutingContext>, UpgradeR
     public void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
         try {
-            admission.admit(request);
+            ViewerAdmission.Admitted admitted = admission.admit(request);
             admission.refuseWhenFull();
+            admission.signIn(admitted, request);
             metrics.refused("bad_request");
             throw new Refusal(400, "expected a WebSocket upgrade");
         } catch (Refusal refusal) {
@@ -80,6 +81,7 @@ public final class WebSocketViewers implements Handler<RoutingContext>, UpgradeR
         try {
             admitted = admission.admit(upgrade);
             admission.refuseWhenFull();
+            admitted = admission.signIn(admitted, upgrade);
             lease = admission.acquireConnection(upgrade);
         } catch (Refusal refusal) {
             upgrade.refuse(refusal);
