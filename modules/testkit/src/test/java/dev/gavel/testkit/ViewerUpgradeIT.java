@@ -20,8 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /**
  * A viewer's WebSocket upgrade is taken off Vert.x's path at the connection's pipeline (see
  * {@code HttpConnectionGuard} and {@code UpgradeRouter}); what HTTP/1.1 allows around it still holds: an upgrade
- * pipelined behind another request is answered after it, and a refused upgrade leaves the connection to its next
- * request.
+ * pipelined behind another request is answered after it, a refused upgrade leaves the connection to its next
+ * request, and a handshake Netty cannot answer is refused without leaving a viewer behind.
  */
 class ViewerUpgradeIT {
 
@@ -73,6 +73,21 @@ class ViewerUpgradeIT {
             out.flush();
             assertEquals(200, readHead(in, true));
         }
+    }
+
+    @Test
+    void anUpgradeWithoutAKeyIsRefusedWith400AndLeavesNoViewer() throws IOException {
+        int port = gavel.cluster().port(0);
+        try (Socket socket = socket(port)) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /ws?slug=auction-keyless HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                    + "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            assertEquals(400, readHead(new DataInputStream(socket.getInputStream()), true));
+        }
+        TestViewer viewer = TestViewer.watch(port, "keyless");
+        viewer.awaitCount(1, 1);
+        viewer.close();
     }
 
     private static Socket socket(int port) throws IOException {

@@ -150,11 +150,15 @@ public final class UpgradeRequest {
      * {@code frames} are the limits of the WebSocket decoder.
      *
      * @return false when the client is gone or the request is not a WebSocket handshake Netty can answer (it was
-     *         answered 400 or 426 then)
+     *         answered 400 or 426 and closed then)
      */
     public boolean accept(ChannelHandler handler, WebSocketDecoderConfig frames) {
         if (done || !channel.isActive()) {
             done = true;
+            return false;
+        }
+        if (request.headers().get(HttpHeaderNames.SEC_WEBSOCKET_KEY) == null) {
+            send(response(400, "application/json", "{\"error\":\"not a WebSocket handshake: no Sec-WebSocket-Key\"}"), true);
             return false;
         }
         WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(location(), null, frames).newHandshaker(request);
@@ -170,11 +174,17 @@ public final class UpgradeRequest {
         answered.run();
         DefaultFullHttpRequest full = new DefaultFullHttpRequest(request.protocolVersion(), request.method(), request.uri(),
                 Unpooled.EMPTY_BUFFER, request.headers(), EmptyHttpHeaders.INSTANCE);
-        handshaker.handshake(channel, full).addListener(f -> {
-            if (!f.isSuccess()) {
-                channel.close();
-            }
-        });
+        try {
+            handshaker.handshake(channel, full).addListener(f -> {
+                if (!f.isSuccess()) {
+                    channel.close();
+                }
+            });
+        } catch (RuntimeException unanswerable) {
+            // Netty's own checks of the handshake's headers; nothing was written yet
+            channel.close();
+            return false;
+        }
         return true;
     }
 
