@@ -2,6 +2,7 @@ package dev.gavel.server;
 
 import com.nimbusds.jose.jwk.Curve;
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.gavel.core.CountBy;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.redis.RedisTarget;
 import dev.gavel.server.http.ClientAddresses;
@@ -81,6 +82,8 @@ import java.util.regex.Pattern;
  *                            {@code PORT}); 0 asks for a free port
  * @param viewerTokens        {@code VIEWER_TOKENS} with the keys of {@code VIEWER_TOKEN_SECRET} or
  *                            {@code VIEWER_TOKEN_PUBLIC_KEY}: how viewers sign in (see {@link ViewerTokens})
+ * @param countBy             {@code COUNT_BY}: what {@code current} and {@code peak} count, connections (the default)
+ *                            or persons
  */
 public record GavelConfig(
         int port,
@@ -111,7 +114,8 @@ public record GavelConfig(
         long httpIdleTimeoutMillis,
         EventLogSettings eventLog,
         int managementPort,
-        ViewerTokens.Settings viewerTokens) {
+        ViewerTokens.Settings viewerTokens,
+        CountBy countBy) {
 
     /** {@code MANAGEMENT_PORT} unset: one port serves everything, {@code /metrics} included. */
     public static final int NO_MANAGEMENT_PORT = -1;
@@ -189,10 +193,11 @@ public record GavelConfig(
             throw new ConfigException("MANAGEMENT_PORT", "must differ from PORT (" + port + "); leave it unset to serve "
                     + "/metrics on PORT");
         }
+        CountBy countBy = countBy(env);
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
                 logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, socketsPerAddress,
-                headerTimeout, idleTimeout, eventLog, managementPort, viewerTokens(env));
+                headerTimeout, idleTimeout, eventLog, managementPort, viewerTokens(env), countBy);
     }
 
     /** True when {@code /metrics} and the probes have a port of their own ({@code MANAGEMENT_PORT}). */
@@ -227,7 +232,20 @@ public record GavelConfig(
                 + ", httpIdleTimeoutMillis=" + httpIdleTimeoutMillis
                                + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis()
                 + ", managementPort=" + (hasManagementPort() ? managementPort : "none")
-                + ", viewerTokens=" + viewerTokens + "]";
+                + ", viewerTokens=" + viewerTokens
+                + ", countBy=" + countBy.name().toLowerCase(java.util.Locale.ROOT) + "]";
+    }
+
+    private static CountBy countBy(Map<String, String> env) {
+        String raw = blankToNull(env.get("COUNT_BY"));
+        if (raw == null) {
+            return CountBy.CONNECTION;
+        }
+        CountBy countBy = CountBy.parse(raw);
+        if (countBy == null) {
+            throw new ConfigException("COUNT_BY", "must be connection or person, got '" + raw + "'");
+        }
+        return countBy;
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {

@@ -74,16 +74,18 @@ public final class GavelNode {
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
                 .build();
         Timers timers = Timers.of(vertx);
-        long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
+        AudienceSettings timings = AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS);
+        long lease = timings.leaseMillis();
         Backend backend;
         Future<Void> connected;
         if (config.redis() == null) {
             backend = new InMemoryBackend(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis(),
-                    config.eventLog());
+                    config.eventLog(), config.countBy());
             connected = Future.succeededFuture();
         } else {
             RedisBackend redis = RedisBackend.create(vertx, config.redis(), clock, lease,
-                    config.historyIntervalMillis(), config.historyRetentionMillis(), config.eventLog(), metrics.forRedis());
+                    config.historyIntervalMillis(), config.historyRetentionMillis(), config.eventLog(), metrics.forRedis(),
+                    config.countBy());
             backend = redis;
             connected = redis.connect().recover(e -> {
                 LOG.warn("Redis is not reachable yet ({}); viewers are counted once it is", e.toString());
@@ -91,7 +93,7 @@ public final class GavelNode {
             });
         }
         Audience audience = new Audience(vertx, backend, config.nodeId(),
-                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, timers, metrics, config.registeredAuctions());
+                timings, clock, timers, metrics, config.registeredAuctions());
         GavelNode node = new GavelNode(config, vertx, backend, audience, new HistorySampler(timers, audience, backend, clock),
                 metrics);
         return connected

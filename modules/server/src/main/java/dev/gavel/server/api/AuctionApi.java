@@ -5,6 +5,7 @@ import dev.gavel.core.Backend;
 import dev.gavel.core.EventOffset;
 import dev.gavel.core.HistorySample;
 import dev.gavel.core.Json;
+import dev.gavel.core.PresenceStore;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.core.audience.Audience;
@@ -179,7 +180,7 @@ public final class AuctionApi {
             Refusal.sendError(ctx.response(), 400, e.getMessage());
             return;
         }
-        Future<ViewerCount> count = audience.count(auction);
+        Future<PresenceStore.Reading> count = audience.presence(auction);
         Future<Long> unique = backend.stats().uniqueViewers(auction);
         Future<List<HistorySample>> history = backend.stats().history(auction, from, to);
         Future.all(count, unique, history)
@@ -189,7 +190,10 @@ public final class AuctionApi {
                     history.result().forEach(sample -> samples.add(new JsonObject()
                             .put("timestamp", Instant.ofEpochMilli(sample.timestampMillis()).toString())
                             .put("count", sample.count())));
-                    ctx.json(countJson(count.result())
+                    PresenceStore.Reading read = count.result();
+                    ctx.json(countJson(read.count())
+                            .put("connections", read.connections())
+                            .put("people", read.people())
                             .put("uniqueViewers", unique.result())
                             .put("history", samples));
                 })

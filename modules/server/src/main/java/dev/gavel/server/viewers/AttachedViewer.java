@@ -69,7 +69,7 @@ public final class AttachedViewer implements Viewer {
         wire.onDrained(viewer::drain);
         viewer.attached = true;
         metrics.attached(wire.transport());
-        audience.join(admitted.auction(), viewer, admitted.viewerId(), admitted.resumeFrom());
+        audience.join(admitted.auction(), viewer, admitted.viewerId(), admitted.personKey(), admitted.resumeFrom());
         return viewer;
     }
 

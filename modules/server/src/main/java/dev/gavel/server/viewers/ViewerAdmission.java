@@ -22,21 +22,33 @@ import java.util.function.Supplier;
 public final class ViewerAdmission {
 
     /**
-     * A connection that may become a viewer: the auction it watches, who is behind it ({@code viewerId}, and the
-     * signed-in user when it presented a viewer token; null for an anonymous viewer), and the offset of the last
-     * event it got when it comes back ({@code offset=}; null for a new viewer, {@link EventOffset#UNKNOWN} for one
-     * that is not an offset).
+     * A connection that may become a viewer: the auction it watches, who is behind it ({@code viewerId}, whether the
+     * connection gave it or it was made up, and the signed-in user when it presented a viewer token; null for an
+     * anonymous viewer), and the offset of the last event it got when it comes back ({@code offset=}; null for a new
+     * viewer, {@link EventOffset#UNKNOWN} for one that is not an offset).
      */
-    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom, ViewerIdentity identity) {
+    public record Admitted(AuctionId auction, String viewerId, boolean viewerIdGiven, EventOffset resumeFrom,
+                           ViewerIdentity identity) {
 
         /** The same connection, coming back from {@code offset}. */
         public Admitted resumingFrom(EventOffset offset) {
-            return new Admitted(auction, viewerId, offset, identity);
+            return new Admitted(auction, viewerId, viewerIdGiven, offset, identity);
         }
 
         /** The same connection, signed in as {@code identity} (null: anonymous). */
         public Admitted signedInAs(ViewerIdentity identity) {
-            return new Admitted(auction, viewerId, resumeFrom, identity);
+            return new Admitted(auction, viewerId, viewerIdGiven, resumeFrom, identity);
+        }
+
+        /**
+         * The person the connection counts as ({@code COUNT_BY=person}, and {@code people}): {@code "u:<user id>"} when
+         * signed in, else {@code "v:<viewerId>"} when it gave one, else null (a person of its own).
+         */
+        public String personKey() {
+            if (identity != null) {
+                return "u:" + identity.userId();
+            }
+            return viewerIdGiven ? "v:" + viewerId : null;
         }
     }
 
@@ -91,7 +103,8 @@ public final class ViewerAdmission {
     private Admitted admit(String slug, String viewerId, String offset) {
         Admitted admitted;
         try {
-            admitted = new Admitted(AuctionId.fromSlug(slug), ViewerId.orRandom(viewerId), EventOffset.fromClient(offset), null);
+            admitted = new Admitted(AuctionId.fromSlug(slug), ViewerId.orRandom(viewerId), viewerId != null,
+                    EventOffset.fromClient(offset), null);
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
