@@ -14,6 +14,7 @@ import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.ops.HealthRoutes;
 import dev.gavel.server.ops.NodeState;
 import dev.gavel.server.pages.Pages;
+import dev.gavel.server.viewers.UpgradeRouter;
 import dev.gavel.server.viewers.ViewerAdmission;
 import dev.gavel.server.viewers.ViewerCountries;
 import dev.gavel.server.viewers.ViewerDirectory;
@@ -103,12 +104,17 @@ final class HttpVerticle extends VerticleBase {
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
         pings.start(vertx);
-        router.route("/ws").handler(new WebSocketViewers(admission, audience, directory, metrics, pings, clock));
+        WebSocketViewers webSockets = new WebSocketViewers(admission, audience, directory, metrics, pings, clock);
+        router.route("/ws").handler(webSockets);
         SocketIoViewers socketIo = new SocketIoViewers(admission, origins, audience, directory, metrics, new EngineSettings(
                 config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), ViewerFrames.MAX_FRAME_BYTES,
                 EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions, config.adminToken());
         socketIo.startTicking(vertx);
         router.route("/auction/").handler(socketIo);
+        // vertx-web's routes take a path with or without its trailing slash; so do these
+        UpgradeRouter upgrades = new UpgradeRouter(context, metrics, MAX_WEBSOCKET_FRAME_BYTES, config.wsCompression())
+                .route("/ws", webSockets).route("/ws/", webSockets)
+                .route("/auction/", socketIo).route("/auction", socketIo);
         loops.set(loop, context);
         new SockJsViewers(admission, audience, directory, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock,
                 sockJsSessions).mount(vertx, router, loops);
@@ -130,7 +136,8 @@ final class HttpVerticle extends VerticleBase {
                     HttpServerOptions options = serverOptions(config);
                     Handler<HttpConnection> strictFraming = BadRequests.strictFraming(options);
                     Handler<HttpConnection> guard = HttpConnectionGuard.installer(
-                            new HttpConnectionGuard.Settings(config.httpHeaderTimeoutMillis(), config.httpIdleTimeoutMillis(), limits, metrics));
+                            new HttpConnectionGuard.Settings(config.httpHeaderTimeoutMillis(), config.httpIdleTimeoutMillis(), limits, metrics,
+                                    upgrades));
                     BadRequests badRequests = new BadRequests(router, metrics);
                     return vertx.createHttpServer(options)
                             .connectionHandler(connection -> {

@@ -8,9 +8,11 @@ import dev.gavel.server.http.AddressLimiter;
 import dev.gavel.server.http.ClientAddresses;
 import dev.gavel.server.http.OriginPolicy;
 import dev.gavel.server.http.Refusal;
+import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.ops.NodeState;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 
@@ -94,12 +96,22 @@ public final class ViewerAdmission {
      */
     public Admitted admit(HttpServerRequest request) {
         checkOrigin(request);
+        return admit(request.getParam("slug"), request.getParam("viewerId"), request.getParam("offset"),
+                request.remoteAddress(), request.headers());
+    }
+
+    /** The same checks on an upgrade taken before Vert.x ({@link UpgradeRouter}). */
+    public Admitted admit(UpgradeRequest upgrade) {
+        checkOrigin(upgrade);
+        return admit(upgrade.param("slug"), upgrade.param("viewerId"), upgrade.param("offset"),
+                upgrade.remoteAddress(), upgrade.headers());
+    }
+
+    private Admitted admit(String slug, String viewerId, String offset, SocketAddress peer, MultiMap headers) {
         Admitted admitted;
         try {
-            String viewerId = request.getParam("viewerId");
-            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(viewerId), viewerId != null,
-                    EventOffset.fromClient(request.getParam("offset")), null,
-                    countries.of(request.remoteAddress(), request.headers()));
+            admitted = new Admitted(AuctionId.fromSlug(slug), ViewerId.orRandom(viewerId), viewerId != null,
+                    EventOffset.fromClient(offset), null, countries.of(peer, headers));
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
@@ -118,8 +130,17 @@ public final class ViewerAdmission {
      * @throws Refusal 401 {@code "invalid token: <missing|expired|invalid>"}
      */
     public Admitted signIn(Admitted admitted, HttpServerRequest request) {
+        return signInByQuery(admitted, request.getParam(TOKEN_PARAM));
+    }
+
+    /** The same sign-in on an upgrade taken before Vert.x. */
+    public Admitted signIn(Admitted admitted, UpgradeRequest upgrade) {
+        return signInByQuery(admitted, upgrade.param(TOKEN_PARAM));
+    }
+
+    private Admitted signInByQuery(Admitted admitted, String token) {
         try {
-            return signIn(admitted, request.getParam(TOKEN_PARAM));
+            return signIn(admitted, token);
         } catch (ViewerTokens.Invalid invalid) {
             throw new Refusal(401, "invalid_token", invalid.getMessage(), 0);
         }
@@ -148,9 +169,18 @@ public final class ViewerAdmission {
      * @throws Refusal 403 for an origin that is not allowed
      */
     public void checkOrigin(HttpServerRequest request) {
-        if (!origins.allows(request)) {
+        checkOrigin(request.getHeader(HttpHeaders.ORIGIN), request.getHeader(HttpHeaders.HOST));
+    }
+
+    /** The origin check alone, on an upgrade taken before Vert.x. */
+    public void checkOrigin(UpgradeRequest upgrade) {
+        checkOrigin(upgrade.header(HttpHeaders.ORIGIN), upgrade.header(HttpHeaders.HOST));
+    }
+
+    private void checkOrigin(String origin, String host) {
+        if (origin != null && !origins.isAllowedOrigin(origin, host)) {
             metrics.refused("origin");
-            throw new Refusal(403, "origin not allowed: " + request.getHeader("Origin"));
+            throw new Refusal(403, "origin not allowed: " + origin);
         }
     }
 
@@ -176,6 +206,11 @@ public final class ViewerAdmission {
      */
     public AddressLimiter.Lease acquireConnection(HttpServerRequest request) {
         return counted(() -> perAddress.acquire(addresses.of(request)));
+    }
+
+    /** The same count for an upgrade taken before Vert.x. */
+    public AddressLimiter.Lease acquireConnection(UpgradeRequest upgrade) {
+        return counted(() -> perAddress.acquire(addresses.of(upgrade.remoteAddress(), upgrade.headers())));
     }
 
     /**

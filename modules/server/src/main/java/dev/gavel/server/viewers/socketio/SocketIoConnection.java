@@ -20,7 +20,6 @@ import dev.gavel.server.viewers.ViewerTokens;
 import dev.gavel.server.viewers.ViewerWire;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.ServerWebSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -101,11 +100,12 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     /** Opens a session on a WebSocket; the open packet is sent on it at once. */
     static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission admission,
                                             ViewerAdmission.Admitted admitted, Audience audience, ViewerDirectory directory,
-                                            GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker,
-                                            AddressLimiter.Lease lease, SessionPids pids, ServerWebSocket ws) {
+                                            GavelMetrics metrics,
+                                            Map<String, SocketIoConnection> registry, SessionTicker ticker,
+                                            AddressLimiter.Lease lease, SessionPids pids, LeanWebSocket ws) {
         SocketIoConnection connection = new SocketIoConnection(vertx, clock, admission, admitted, audience, directory, metrics, registry,
                 ticker, lease, pids);
-        WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws, metrics));
+        WebSocketTransport transport = new WebSocketTransport(ws);
         connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection,
                 transport);
