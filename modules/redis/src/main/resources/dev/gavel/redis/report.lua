@@ -82,8 +82,23 @@ if type(held) == 'table' and held.err then
 end
 held = tonumber(held or '0')
 
+-- While the auction's slot moves to another shard (Redis Cluster, ASK), this script can run on the shard that takes
+-- the slot, where the liveness hash of the shard it leaves is not: for that one call every entry counts, as its
+-- replica last wrote it (none is dropped or found dead, and the peak is not trusted), until the move completes and
+-- the caller names the new shard's hash.
+local liveHere = true
+do
+  local probe = redis.pcall('HGET', live, '')
+  if type(probe) == 'table' and probe.err then
+    liveHere = false
+  end
+end
+
 -- The replica's liveness: alive, and when its last heartbeat was applied in time (0 if late); or not alive.
 local function liveness(id)
+  if not liveHere then
+    return true, 0
+  end
   local record = redis.call('HGET', live, id)
   if not record then
     return false, 0
