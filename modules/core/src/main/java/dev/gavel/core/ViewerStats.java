@@ -59,4 +59,9 @@ public interface ViewerStats {
 
     /** The sampling interval: one sample per auction per this many ms. */
     long intervalMillis();
+
+    /** How long a mark as watched holds: a replica renews it every interval, so three intervals survive a miss. */
+    static long activityLeaseMillis(long intervalMillis) {
+        return 3 * intervalMillis;
+    }
 }

@@ -1,12 +1,12 @@
 package dev.gavel.redis;
 
+import dev.gavel.core.Timers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import org.slf4j.Logger;
@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
  * Which master of a Redis Cluster serves each hash slot, as {@code CLUSTER SLOTS} says, asked of the masters known
@@ -31,16 +33,18 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Endpoints are URLs with the scheme and credentials of the seeds: {@code redis[s]://[user:pass@]host:port}.
  */
-final class ClusterTopology {
+final class ClusterTopology implements RedisTopology {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClusterTopology.class);
     static final long PERIOD_MILLIS = 5000;
     private static final long MIN_GAP_MILLIS = 100;
     private static final long ASK_TIMEOUT_MILLIS = 2000;
 
-    private final Vertx vertx;
     private final Context context;
-    private final RedisTarget target;
+    private final List<String> seeds;
+    private final Function<String, Redis> nodes;
+    private final Timers timers;
+    private final LongSupplier nanoTime;
     private final String prefix;
     private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
     /**
@@ -52,35 +56,69 @@ final class ClusterTopology {
     private volatile String[] masters = new String[ClusterSlots.SLOTS];
     private Promise<Void> reading;
     private boolean readAgain;
-    private long lastReadNanos = System.nanoTime() - TimeUnit.SECONDS.toNanos(1);
+    private long lastReadNanos;
     private long periodicTimer = -1;
     private boolean closed;
 
     ClusterTopology(Vertx vertx, RedisTarget target) {
-        this.vertx = vertx;
-        this.context = vertx.getOrCreateContext();
-        this.target = target;
-        URI seed = URI.create(target.endpoints().get(0));
+        this(vertx.getOrCreateContext(), target.endpoints(), endpoint -> Redis.createClient(vertx, target.options(endpoint)),
+                Timers.of(vertx), System::nanoTime);
+    }
+
+    /**
+     * @param context  where the topology's state lives, its reads run and its listeners are called
+     * @param seeds    the endpoint URLs of nodes to ask when no master known answers
+     * @param nodes    a new client of the node at an endpoint URL (kept for the topology's reads, or given to a shard's user)
+     * @param timers   the periodic and the spaced reads, on {@code context}
+     * @param nanoTime a monotonic clock ({@link System#nanoTime}) that spaces the reads
+     */
+    ClusterTopology(Context context, List<String> seeds, Function<String, Redis> nodes, Timers timers, LongSupplier nanoTime) {
+        this.context = context;
+        this.seeds = List.copyOf(seeds);
+        this.nodes = nodes;
+        this.timers = timers;
+        this.nanoTime = nanoTime;
+        this.lastReadNanos = nanoTime.getAsLong() - TimeUnit.SECONDS.toNanos(1);
+        URI seed = URI.create(seeds.get(0));
         this.prefix = seed.getScheme() + "://" + (seed.getRawUserInfo() == null ? "" : seed.getRawUserInfo() + "@");
     }
 
-    /** Called on the topology's context after each read that changed who serves a slot. */
-    void onChange(Runnable listener) {
+    @Override
+    public PubSub pubSub() {
+        return PubSub.SHARDED;
+    }
+
+    @Override
+    public void onChange(Runnable listener) {
         listeners.add(listener);
     }
 
     /** The endpoint of the master serving the slot of {@code key}, or null while no read told. */
-    String masterOf(String key) {
+    @Override
+    public String shardOf(String key) {
         return masters[ClusterSlots.slot(key)];
     }
 
     /** The endpoint URL of the node at {@code hostPort}, with the seeds' scheme and credentials. */
-    String endpoint(String hostPort) {
+    @Override
+    public String shardAt(String hostPort) {
         return prefix + hostPort;
     }
 
+    @Override
+    public String describe(String shard) {
+        return " at " + RedisTarget.redacted(shard);
+    }
+
+    /** A client of its own (pools of a cluster's nodes keep Vert.x's names). */
+    @Override
+    public Redis client(String shard, String purpose) {
+        return nodes.apply(shard);
+    }
+
     /** The masters that serve at least one slot. */
-    Set<String> masters() {
+    @Override
+    public Set<String> shards() {
         Set<String> endpoints = new LinkedHashSet<>();
         for (String endpoint : masters) {
             if (endpoint != null) {
@@ -91,7 +129,8 @@ final class ClusterTopology {
     }
 
     /** Reads the slots now (or right after the read under way); completes when read, or fails when no node answered. */
-    Future<Void> refresh() {
+    @Override
+    public Future<Void> refresh() {
         Promise<Void> done = Promise.promise();
         context.runOnContext(v -> {
             if (closed) {
@@ -105,9 +144,9 @@ final class ClusterTopology {
             }
             reading = Promise.promise();
             reading.future().onComplete(done);
-            long gapMillis = MIN_GAP_MILLIS - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastReadNanos);
+            long gapMillis = MIN_GAP_MILLIS - TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - lastReadNanos);
             if (gapMillis > 0) {
-                vertx.setTimer(gapMillis, t -> read());
+                timers.schedule(gapMillis, this::read);
             } else {
                 read();
             }
@@ -115,19 +154,20 @@ final class ClusterTopology {
         return done.future();
     }
 
-    void close() {
+    @Override
+    public void close() {
         context.runOnContext(v -> {
             closed = true;
-            vertx.cancelTimer(periodicTimer);
+            timers.cancel(periodicTimer);
             clients.values().forEach(Redis::close);
             clients.clear();
         });
     }
 
     private void read() {
-        lastReadNanos = System.nanoTime();
-        List<String> candidates = new ArrayList<>(masters());
-        target.endpoints().stream().filter(seed -> !candidates.contains(seed)).forEach(candidates::add);
+        lastReadNanos = nanoTime.getAsLong();
+        List<String> candidates = new ArrayList<>(shards());
+        seeds.stream().filter(seed -> !candidates.contains(seed)).forEach(candidates::add);
         ask(candidates, 0, null).onComplete(ar -> {
             Promise<Void> finished = reading;
             reading = null;
@@ -137,7 +177,7 @@ final class ClusterTopology {
             } else {
                 finished.fail(ar.cause());
             }
-            vertx.cancelTimer(periodicTimer);
+            timers.cancel(periodicTimer);
             if (closed) {
                 return;
             }
@@ -145,7 +185,7 @@ final class ClusterTopology {
                 readAgain = false;
                 refresh();
             } else {
-                periodicTimer = vertx.setTimer(PERIOD_MILLIS, t -> refresh());
+                periodicTimer = timers.schedule(PERIOD_MILLIS, this::refresh);
             }
         });
     }
@@ -155,7 +195,7 @@ final class ClusterTopology {
             return Future.failedFuture(lastError == null ? new IllegalStateException("no Redis Cluster node known") : lastError);
         }
         String endpoint = candidates.get(index);
-        Redis client = clients.computeIfAbsent(endpoint, e -> Redis.createClient(vertx, target.options(e)));
+        Redis client = clients.computeIfAbsent(endpoint, nodes);
         return client.connect()
                 .compose(conn -> conn.send(Request.cmd(Command.CLUSTER).arg("SLOTS"))
                         .eventually(conn::close))
@@ -171,7 +211,7 @@ final class ClusterTopology {
             int from = range.get(0).toInteger();
             int to = range.get(1).toInteger();
             Response master = range.get(2);
-            String endpoint = endpoint(master.get(0).toString() + ":" + master.get(1).toInteger());
+            String endpoint = shardAt(master.get(0).toString() + ":" + master.get(1).toInteger());
             Arrays.fill(read, from, to + 1, endpoint);
         }
         return read;
@@ -181,12 +221,12 @@ final class ClusterTopology {
         if (Arrays.equals(read, masters)) {
             return;
         }
-        boolean first = masters().isEmpty();
+        boolean first = shards().isEmpty();
         masters = read;
         if (first) {
-            LOG.info("Redis Cluster: {} masters", masters().size());
+            LOG.info("Redis Cluster: {} masters", shards().size());
         } else {
-            LOG.info("Redis Cluster slots moved; masters now {}", masters().stream().map(RedisTarget::redacted).toList());
+            LOG.info("Redis Cluster slots moved; masters now {}", shards().stream().map(RedisTarget::redacted).toList());
         }
         listeners.forEach(Runnable::run);
     }

@@ -56,12 +56,12 @@ final class RedisAuctionRegistry implements AuctionRegistry {
     private boolean reloadAgain;
 
     /**
-     * @param connected     whether the subscriber is connected now (a failed reload is tried again only then)
-     * @param shardedPubSub changes are announced with {@code SPUBLISH} (Redis Cluster), else {@code PUBLISH}
+     * @param connected whether the subscriber is connected now (a failed reload is tried again only then)
+     * @param pubSub    how changes are announced: the topology's
      */
-    RedisAuctionRegistry(Vertx vertx, Redis commands, BooleanSupplier connected, boolean shardedPubSub) {
+    RedisAuctionRegistry(Vertx vertx, Redis commands, BooleanSupplier connected, PubSub pubSub) {
         this.vertx = vertx;
-        this.publish = shardedPubSub ? "SPUBLISH" : "PUBLISH";
+        this.publish = pubSub.publish();
         this.context = vertx.getOrCreateContext();
         this.commands = commands;
         this.connected = connected;

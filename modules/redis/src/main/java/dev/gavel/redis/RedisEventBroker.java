@@ -1,17 +1,17 @@
 package dev.gavel.redis;
 
 import dev.gavel.core.AuctionId;
-import dev.gavel.core.EngineMetrics;
+import dev.gavel.core.BackendMetrics;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.EventOffset;
+import dev.gavel.core.Timers;
 import dev.gavel.core.LogRead;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -27,16 +27,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * Auction events over Redis pub/sub, one channel per auction, and each auction's event log beside it. Publishing is
  * one script (publish.lua) that appends the event to the log and publishes it, through one client, which keeps the
- * publish order of each auction; reading the log is another (read.lua). Subscriptions live on {@link SubscriberLink}s, which reconnect and subscribe again by
- * themselves: one link to a standalone Redis (or the master the sentinels name), with {@code PUBLISH} and
- * {@code SUBSCRIBE}; or, on a Redis Cluster, sharded pub/sub ({@code SPUBLISH}, {@code SSUBSCRIBE}), so that a
- * message goes to the one shard that serves its channel's slot, with one link per master holding the channels of its
- * slots. When slots move (the topology changed, or Redis sent {@code sunsubscribe} for a channel), each channel is
- * unsubscribed where it was and subscribed where it lives now.
+ * publish order of each auction; reading the log is another (read.lua). Subscriptions live on {@link SubscriberLink}s,
+ * which reconnect and subscribe again by themselves: one link per shard of the {@link RedisTopology}, holding the
+ * channels that shard serves, with the topology's pub/sub (on one Redis, one link with {@code PUBLISH} and
+ * {@code SUBSCRIBE}; on a Redis Cluster, one link per master with sharded pub/sub, {@code SPUBLISH} and
+ * {@code SSUBSCRIBE}, so that a message goes to the one shard that serves its channel's slot). When the topology
+ * changes (slots moved, or Redis sent {@code sunsubscribe} for a channel), each channel is unsubscribed where it was and
+ * subscribed where it lives now.
  *
  * <p>Ready ({@link #isConnected}) while some link is connected: on a cluster, the auctions of the other shards go on
  * while one shard fails over.
@@ -52,63 +54,44 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     private final Redis publisher;
     private final Redis reader;
     private final EventLogSettings log;
-    private final EngineMetrics metrics;
-    /** The one link of a standalone or Sentinel Redis; null on a cluster. */
-    private final SubscriberLink single;
-    /** On a cluster: the slots, and how to reach a node; else null. */
-    private final ClusterTopology topology;
-    private final RedisTarget target;
-    /** On a cluster: one link per master endpoint. */
+    private final BackendMetrics metrics;
+    private final Timers timers;
+    private final LongSupplier nanoTime;
+    /** Which shard serves each channel, and how to reach it. */
+    private final RedisTopology topology;
+    /** One link per shard. */
     private final Map<String, SubscriberLink> shards = new ConcurrentHashMap<>();
     private final Map<String, List<Listening>> listeners = new ConcurrentHashMap<>();
     private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
-    private final Map<String, Consumer<String>> engineChannels = new ConcurrentHashMap<>();
+    private final Map<String, Consumer<String>> backendChannels = new ConcurrentHashMap<>();
     private boolean closed;
-    /** The first start completed: links made from now on are for masters that replaced others. */
-    private volatile boolean started;
-    /** On a cluster: how many links are connected now (asked on every viewer admission, so kept, not counted). */
+    /** How many links are connected now (asked on every viewer admission, so kept, not counted). */
     private volatile int connectedShards;
 
-    private RedisEventBroker(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, Redis subscriber,
-                             ClusterTopology topology, RedisTarget target, EngineMetrics metrics) {
+    /**
+     * @param publisher a client that routes by key over {@code topology} (a {@link ShardedRedis}) and reports its
+     *                  commands as {@link BackendMetrics.Operation#PUBLISH}
+     * @param reader    the same connections, reporting their commands as {@link BackendMetrics.Operation#LOG}
+     * @param topology  the shards, whose subscriber links the broker holds; closed with the broker
+     * @param timers    the links' timers
+     * @param nanoTime  a monotonic clock ({@link System#nanoTime}) for the links
+     */
+    RedisEventBroker(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, RedisTopology topology,
+                     BackendMetrics metrics, Timers timers, LongSupplier nanoTime) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.publisher = publisher;
         this.reader = reader;
         this.log = log;
         this.metrics = metrics;
+        this.timers = timers;
+        this.nanoTime = nanoTime;
         this.topology = topology;
-        this.target = target;
-        this.single = subscriber == null ? null : new SubscriberLink(vertx, context, "", subscriber, false, metrics, this);
-        if (topology != null) {
-            topology.onChange(() -> context.runOnContext(v -> reconcile()));
-        }
-    }
-
-    /**
-     * A broker on one Redis.
-     *
-     * @param publisher  a client that reports its commands as {@link EngineMetrics.Operation#PUBLISH}
-     * @param reader     the same connection, reporting its commands as {@link EngineMetrics.Operation#LOG}
-     * @param subscriber the client the subscriber connection comes from
-     */
-    static RedisEventBroker plain(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, Redis subscriber,
-                                  EngineMetrics metrics) {
-        return new RedisEventBroker(vertx, publisher, reader, log, subscriber, null, null, metrics);
-    }
-
-    /** A broker on a Redis Cluster, with sharded pub/sub; {@code publisher} routes by key (a {@link ShardedRedis}). */
-    static RedisEventBroker sharded(Vertx vertx, Redis publisher, Redis reader, EventLogSettings log, ClusterTopology topology,
-                                    RedisTarget target, EngineMetrics metrics) {
-        return new RedisEventBroker(vertx, publisher, reader, log, null, topology, target, metrics);
+        topology.onChange(() -> context.runOnContext(v -> reconcile()));
     }
 
     /** Connects the subscriber links; completes when first connected, or fails, while they keep trying. */
     Future<Void> start() {
-        if (single != null) {
-            single.start();
-            return single.firstTry().andThen(ar -> started = true);
-        }
         return topology.refresh().compose(v -> Future.<Void>future(promise -> context.runOnContext(x -> {
             reconcile();
             if (shards.isEmpty()) {
@@ -116,26 +99,21 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
                 return;
             }
             Future.any(shards.values().stream().map(SubscriberLink::firstTry).toList()).<Void>mapEmpty().onComplete(promise);
-        }))).andThen(ar -> started = true);
+        })));
     }
 
-    /** Some link is connected and subscribed (on a standalone Redis: the one link). */
+    /** Some link is connected and subscribed (on one Redis: the one link). */
     boolean isConnected() {
-        if (single != null) {
-            return single.isUp();
-        }
         return connectedShards > 0;
     }
 
     /** Why Redis refuses a link's subscriptions now (the first such link's reason), or null. Any thread. */
     String subscriptionsRefused() {
-        if (single != null) {
-            return single.refusal();
-        }
         for (SubscriberLink link : shards.values()) {
             String why = link.refusal();
             if (why != null) {
-                return "Redis" + link.name() + ": " + why;
+                // the link's node, where there are several
+                return link.name().isEmpty() ? why : "Redis" + link.name() + ": " + why;
             }
         }
         return null;
@@ -146,11 +124,11 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     }
 
     /**
-     * Hands every message of a channel of the engine's own (not an auction's) to {@code handler}, on the subscriber
+     * Hands every message of a channel of the backend's own (not an auction's) to {@code handler}, on the subscriber
      * connection's thread, for as long as the broker runs. Call before {@link #start}.
      */
     void listen(String channel, Consumer<String> handler) {
-        engineChannels.put(channel, handler);
+        backendChannels.put(channel, handler);
     }
 
     @Override
@@ -165,7 +143,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         // EVAL, not EVALSHA: publishes of an auction must run in the order they were sent (see RedisScript.eval)
         Request call = PUBLISH.eval(RedisKeys.logHead(auction), RedisKeys.log(auction))
                 .arg(RedisKeys.channel(auction))
-                .arg(topology == null ? "PUBLISH" : "SPUBLISH")
+                .arg(topology.pubSub().publish())
                 .arg(event.name())
                 .arg(event.dataJson())
                 .arg(event.publishedAtMillis())
@@ -249,7 +227,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         if (link == null || !link.isConnected()) {
             return Future.succeededFuture();
         }
-        boolean wanted = listeners.containsKey(channel) || engineChannels.containsKey(channel);
+        boolean wanted = listeners.containsKey(channel) || backendChannels.containsKey(channel);
         if (wanted && !link.isSubscribed(channel)) {
             return link.subscribe(channel);
         }
@@ -265,11 +243,8 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
 
     /** The link that should hold {@code channel} now, or null while its master is unknown. */
     private SubscriberLink linkOf(String channel) {
-        if (single != null) {
-            return single;
-        }
-        String master = topology.masterOf(channel);
-        return master == null ? null : shards.get(master);
+        String shard = topology.shardOf(channel);
+        return shard == null ? null : shards.get(shard);
     }
 
     @Override
@@ -280,7 +255,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
                 channels.add(channel);
             }
         });
-        engineChannels.keySet().forEach(channel -> {
+        backendChannels.keySet().forEach(channel -> {
             if (linkOf(channel) == link) {
                 channels.add(channel);
             }
@@ -289,14 +264,14 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     }
 
     /**
-     * On a cluster, after the slots moved: a link for each master (and none for a node that is no longer one), and each
-     * channel subscribed on the link of the master that serves it now, and nowhere else.
+     * At the start, and after the topology changed: a link for each shard (and none for a node that no longer serves
+     * any), and each channel subscribed on the link of the shard that serves it now, and nowhere else.
      */
     private void reconcile() {
-        if (closed || topology == null) {
+        if (closed) {
             return;
         }
-        var masters = topology.masters();
+        var masters = topology.shards();
         shards.entrySet().removeIf(shard -> {
             if (masters.contains(shard.getKey())) {
                 return false;
@@ -309,8 +284,8 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         List<SubscriberLink> added = new ArrayList<>();
         for (String master : masters) {
             shards.computeIfAbsent(master, endpoint -> {
-                SubscriberLink link = new SubscriberLink(vertx, context, " at " + RedisTarget.redacted(endpoint),
-                        Redis.createClient(vertx, target.options(endpoint)), true, metrics, this);
+                SubscriberLink link = new SubscriberLink(context, topology.describe(endpoint),
+                        topology.client(endpoint, "redis-subscribe"), topology.pubSub(), metrics, this, timers, nanoTime);
                 added.add(link);
                 return link;
             });
@@ -323,7 +298,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             }
         }
         listeners.keySet().forEach(this::syncHere);
-        engineChannels.keySet().forEach(this::syncHere);
+        backendChannels.keySet().forEach(this::syncHere);
         // started once the map is complete: a link's first connection asks which channels are its own
         added.forEach(SubscriberLink::start);
     }
@@ -343,23 +318,16 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
 
     @Override
     public void lost(SubscriberLink link, String why) {
-        if (topology != null) {
-            countConnected();
-            // a master that died may have been replaced by its replica
-            topology.refresh();
-        }
+        countConnected();
+        // a master that died may have been replaced by its replica
+        topology.refresh();
     }
 
     Future<Void> close() {
         return Future.<Void>future(promise -> context.runOnContext(v -> {
             closed = true;
-            if (topology != null) {
-                topology.close();
-            }
+            topology.close();
             List<Future<Void>> closing = new ArrayList<>();
-            if (single != null) {
-                closing.add(single.close());
-            }
             shards.values().forEach(link -> closing.add(link.close()));
             shards.clear();
             connectedShards = 0;
@@ -375,11 +343,11 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         }
         String kind = push.get(0).toString();
         String channel = push.get(1).toString();
-        if ("sunsubscribe".equals(kind) && topology != null) {
+        if ("sunsubscribe".equals(kind)) {
             // Ours, or Redis's when the channel's slot moved away: then it is subscribed again where the slot lives.
             context.runOnContext(v -> {
                 link.dropped(channel);
-                if (listeners.containsKey(channel) || engineChannels.containsKey(channel)) {
+                if (listeners.containsKey(channel) || backendChannels.containsKey(channel)) {
                     topology.refresh().onComplete(ar -> context.runOnContext(x -> reconcile()));
                 }
             });
@@ -389,7 +357,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             return;
         }
         String message = push.get(2).toString();
-        Consumer<String> engineChannel = engineChannels.get(channel);
+        Consumer<String> engineChannel = backendChannels.get(channel);
         if (engineChannel != null) {
             engineChannel.accept(message);
             return;

@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 
 /**
  * Counts in Redis: one hash per auction with one entry per replica, kept by the {@code report.lua} script.
@@ -30,7 +29,7 @@ import java.util.function.Function;
  * over) leaves its auctions out of the answer, and the others are counted as usual: the report fails only when every
  * shard failed.
  */
-public final class RedisPresenceStore implements PresenceStore {
+final class RedisPresenceStore implements PresenceStore {
 
     /** A quiet auction's hash, and so its peak, is kept this long after its last write. */
     static final long KEY_RETENTION_MILLIS = 24L * 60 * 60 * 1000;
@@ -51,27 +50,23 @@ public final class RedisPresenceStore implements PresenceStore {
     private final Redis redis;
     private final Clock clock;
     private final long leaseMillis;
-    private final Function<String, String> shardOf;
+    private final RedisTopology topology;
     private final String publish;
 
-    /** On one Redis. */
-    public RedisPresenceStore(Redis redis, Clock clock, long leaseMillis) {
-        this(redis, clock, leaseMillis, key -> "", false);
-    }
-
     /**
-     * @param shardOf       the shard that serves a key now (commands to one shard succeed or fail together)
-     * @param shardedPubSub count changes are announced with {@code SPUBLISH} (Redis Cluster), else {@code PUBLISH}
+     * @param redis    routes each command to its key's shard
+     * @param topology the shard that serves a key now (commands to one shard succeed or fail together), and how count
+     *                 changes are announced
      */
-    RedisPresenceStore(Redis redis, Clock clock, long leaseMillis, Function<String, String> shardOf, boolean shardedPubSub) {
+    RedisPresenceStore(Redis redis, RedisTopology topology, Clock clock, long leaseMillis) {
         if (leaseMillis <= 0) {
             throw new IllegalArgumentException("leaseMillis must be positive: " + leaseMillis);
         }
         this.redis = redis;
         this.clock = clock;
         this.leaseMillis = leaseMillis;
-        this.shardOf = shardOf;
-        this.publish = shardedPubSub ? "SPUBLISH" : "PUBLISH";
+        this.topology = topology;
+        this.publish = topology.pubSub().publish();
     }
 
     @Override
@@ -91,7 +86,7 @@ public final class RedisPresenceStore implements PresenceStore {
                 return Future.failedFuture(new IllegalArgumentException("negative viewers for " + auction + ": "
                         + entry.getValue().viewers()));
             }
-            shards.computeIfAbsent(String.valueOf(shardOf.apply(RedisKeys.counts(auction))), s -> new ArrayList<>()).add(auction);
+            shards.computeIfAbsent(String.valueOf(topology.shardOf(RedisKeys.counts(auction))), s -> new ArrayList<>()).add(auction);
             if (entry.getValue().viewers() > 0) {
                 watching.arg(auction.value());
                 anyWatching = true;
@@ -102,7 +97,7 @@ public final class RedisPresenceStore implements PresenceStore {
         }
         // The node's own index (where to clean up after it) goes with the pipeline of the shard that holds it: on one
         // Redis the report stays one round trip.
-        String indexShard = String.valueOf(shardOf.apply(RedisKeys.nodeAuctions(nodeId)));
+        String indexShard = String.valueOf(topology.shardOf(RedisKeys.nodeAuctions(nodeId)));
         shards.computeIfAbsent(indexShard, s -> new ArrayList<>());
         List<Request> index = new ArrayList<>();
         if (anyWatching) {

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Where the Redis engine finds Redis: one server, the master of a Sentinel-managed set, or the masters of a Redis
+ * Where the Redis backend finds Redis: one server, the master of a Sentinel-managed set, or the masters of a Redis
  * Cluster.
  *
  * @param mode       how the endpoints are used
@@ -72,7 +72,7 @@ public record RedisTarget(Mode mode, List<String> endpoints, String masterName, 
     }
 
     /**
-     * The client options of one of the engine's connections (each its own pool of one connection); in Cluster mode, see
+     * The client options of one of the backend's connections (each its own pool of one connection); in Cluster mode, see
      * {@link #options(String)}.
      */
     RedisOptions options() {
@@ -96,7 +96,7 @@ public record RedisTarget(Mode mode, List<String> endpoints, String masterName, 
         urls.forEach(options::addConnectionString);
         if (type == RedisClientType.SENTINEL) {
             // No automatic failover: vertx-redis-client would swap the connection under the subscriber without
-            // resubscribing. A lost master drops the connections, and the engine reconnects to whichever master
+            // resubscribing. A lost master drops the connections, and the backend reconnects to whichever master
             // the sentinels name then.
             // The sentinels are asked again on every connect (the default caches their answer for a second):
             // replicas that retry at the same moment after a failover then all find the new master, instead of

@@ -2,7 +2,6 @@ package dev.gavel.redis;
 
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.HistorySample;
-import dev.gavel.core.InMemoryViewerStats;
 import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -24,7 +23,7 @@ import java.util.Set;
  * set of auction ids scored by when their mark runs out. Each call is one pipelined round trip, whatever the
  * number of auctions in it.
  */
-public final class RedisViewerStats implements ViewerStats {
+final class RedisViewerStats implements ViewerStats {
 
     private static final RedisScript SAMPLE = RedisScript.load("sample.lua");
 
@@ -40,7 +39,7 @@ public final class RedisViewerStats implements ViewerStats {
         this.redis = redis;
         this.intervalMillis = intervalMillis;
         this.retentionMillis = retentionMillis;
-        this.activityLeaseMillis = InMemoryViewerStats.activityLeaseMillis(intervalMillis);
+        this.activityLeaseMillis = ViewerStats.activityLeaseMillis(intervalMillis);
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.gavel.redis;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -11,6 +10,7 @@ import io.vertx.redis.client.impl.RequestImpl;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,37 +20,32 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Commands to a Redis Cluster, each to the master that serves its key's slot, over one held connection per master
- * ({@link HeldConnection}: a shard's commands keep their order). A batch is split per master into one pipeline each,
- * and succeeds only if every part did; a caller that wants the shards to fail apart sends them apart
- * ({@link #shardOf}). {@code SCRIPT LOAD} goes to every master. A {@code MOVED} answer reads the slots again and
- * sends the command once more where it now lives; an {@code ASK} (the slot is being migrated, the key has moved
- * already) sends it once to the node named, after {@code ASKING}; a lost connection reads the slots again and fails
- * the command (the engine's callers retry on their next round).
+ * Commands to the Redis of a {@link RedisTopology}, each to the shard that serves its key, over one held connection
+ * per shard ({@link HeldConnection}: a shard's commands keep their order, and a demoted master's connection is
+ * dropped). The only router of the backend: on one Redis every key has the one shard, on a Redis Cluster the master of
+ * its slot. A batch is split per shard into one pipeline each, and succeeds only if every part did; a caller that
+ * wants the shards to fail apart sends them apart ({@link #shardOf}). {@code SCRIPT LOAD} goes to every shard. A
+ * {@code MOVED} answer reads the topology again and sends the command once more where it now lives; an {@code ASK}
+ * (the slot is being migrated, the key has moved already) sends it once to the node named, after {@code ASKING}; a
+ * lost connection reads the topology again and fails the command (the backend's callers retry on their next round).
  *
- * <p>Only the commands the engine sends are routed: the key is the first argument, or the first key of an
- * {@code EVALSHA}; commands without a key go to any master.
+ * <p>Only the commands the backend sends are routed: the key is the first argument, or the first key of an
+ * {@code EVALSHA}; commands without a key go to any shard.
  */
 final class ShardedRedis implements Redis {
 
     private static final Pattern REDIRECT = Pattern.compile("(?:^|\\] )(MOVED|ASK) \\d+ (\\S+)");
     private static final Set<Command> KEYLESS = Set.of(Command.PING, Command.SCRIPT, Command.CLUSTER, Command.INFO, Command.TIME);
 
-    private final Vertx vertx;
-    private final RedisTarget target;
-    private final ClusterTopology topology;
+    private final RedisTopology topology;
+    private final String purpose;
     private final Map<String, HeldConnection> shards = new ConcurrentHashMap<>();
 
-    ShardedRedis(Vertx vertx, RedisTarget target, ClusterTopology topology) {
-        this.vertx = vertx;
-        this.target = target;
+    /** @param purpose what the connections are for: names their pools where the topology names pools */
+    ShardedRedis(RedisTopology topology, String purpose) {
         this.topology = topology;
+        this.purpose = purpose;
         topology.onChange(this::dropFormerMasters);
-    }
-
-    /** The endpoint of the master that serves {@code key}'s slot now, or null while unknown. */
-    String shardOf(String key) {
-        return topology.masterOf(key);
     }
 
     @Override
@@ -86,21 +81,15 @@ final class ShardedRedis implements Redis {
             }
             parts.computeIfAbsent(endpoint, e -> new ArrayList<>()).add(i);
         }
+        if (parts.size() == 1) {
+            // all on one shard (always, on one Redis): the batch as it is, one pipeline
+            return sendPart(parts.keySet().iterator().next(), commands);
+        }
         List<Future<List<Response>>> sent = new ArrayList<>();
         List<List<Integer>> positions = new ArrayList<>();
         parts.forEach((endpoint, indexes) -> {
-            List<Request> part = indexes.stream().map(commands::get).toList();
             positions.add(indexes);
-            sent.add(shard(endpoint).batch(part).recover(error -> {
-                boolean moved = redirectedTo(error, "MOVED ") != null;
-                if (moved || redirectedTo(error, "ASK ") != null) {
-                    // a slot of this part moved, or is moving: its commands are sent again one by one, each where it
-                    // lives now (the engine's batches may run twice: reports, PFADD, SADD and samples are idempotent)
-                    Future<Void> reread = moved ? topology.refresh().otherwiseEmpty() : Future.succeededFuture();
-                    return reread.compose(v -> Future.all(part.stream().map(this::send).toList())).map(all -> all.<Response>list());
-                }
-                return failed(error);
-            }));
+            sent.add(sendPart(endpoint, indexes.stream().map(commands::get).toList()));
         });
         return Future.all(sent).map(all -> {
             Response[] replies = new Response[commands.size()];
@@ -111,12 +100,26 @@ final class ShardedRedis implements Redis {
                     replies[indexes.get(i)] = part.get(i);
                 }
             }
-            return List.of(replies);
+            // a nil reply is a null element
+            return Arrays.asList(replies);
+        });
+    }
+
+    private Future<List<Response>> sendPart(String endpoint, List<Request> part) {
+        return shard(endpoint).batch(part).recover(error -> {
+            boolean moved = redirectedTo(error, "MOVED ") != null;
+            if (moved || redirectedTo(error, "ASK ") != null) {
+                // a slot of this part moved, or is moving: its commands are sent again one by one, each where it
+                // lives now (the backend's batches may run twice: reports, PFADD, SADD and samples are idempotent)
+                Future<Void> reread = moved ? topology.refresh().otherwiseEmpty() : Future.succeededFuture();
+                return reread.compose(v -> Future.all(part.stream().map(this::send).toList())).map(all -> all.<Response>list());
+            }
+            return failed(error);
         });
     }
 
     private Future<Response> toEveryMaster(Request command) {
-        Set<String> masters = topology.masters();
+        Set<String> masters = topology.shards();
         if (masters.isEmpty()) {
             return unknownSlot();
         }
@@ -126,9 +129,9 @@ final class ShardedRedis implements Redis {
 
     private String endpointOf(Request command) {
         if (KEYLESS.contains(command.command())) {
-            return topology.masters().stream().findFirst().orElse(null);
+            return topology.shards().stream().findFirst().orElse(null);
         }
-        return topology.masterOf(routingKey(command));
+        return topology.shardOf(routingKey(command));
     }
 
     /** The key that picks the shard: the first argument, or the first key of an {@code EVALSHA} / {@code EVAL}. */
@@ -142,7 +145,7 @@ final class ShardedRedis implements Redis {
     }
 
     private HeldConnection shard(String endpoint) {
-        return shards.computeIfAbsent(endpoint, e -> new HeldConnection(Redis.createClient(vertx, target.options(e))));
+        return shards.computeIfAbsent(endpoint, e -> new HeldConnection(topology.client(e, purpose)));
     }
 
     /**
@@ -158,7 +161,7 @@ final class ShardedRedis implements Redis {
         if (!redirect.find() || !redirect.group(1).equals(kind.trim())) {
             return null;
         }
-        return topology.endpoint(redirect.group(2));
+        return topology.shardAt(redirect.group(2));
     }
 
     /** Anything but an answer from Redis (the connection was lost, or timed out) may mean the slots moved. */
@@ -175,7 +178,7 @@ final class ShardedRedis implements Redis {
 
     /** Closes the connections of nodes that serve no slot any more. */
     private void dropFormerMasters() {
-        Set<String> masters = topology.masters();
+        Set<String> masters = topology.shards();
         shards.entrySet().removeIf(shard -> {
             if (masters.contains(shard.getKey())) {
                 return false;
@@ -185,10 +188,10 @@ final class ShardedRedis implements Redis {
         });
     }
 
-    /** A connection to any master; the engine's subscribers hold their own connections. */
+    /** A connection to any shard; the backend's subscribers hold their own connections. */
     @Override
     public Future<RedisConnection> connect() {
-        String endpoint = topology.masters().stream().findFirst().orElse(null);
+        String endpoint = topology.shards().stream().findFirst().orElse(null);
         return endpoint == null ? unknownSlot() : shard(endpoint).connect();
     }
 

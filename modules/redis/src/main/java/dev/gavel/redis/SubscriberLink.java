@@ -1,10 +1,10 @@
 package dev.gavel.redis;
 
-import dev.gavel.core.EngineMetrics;
+import dev.gavel.core.BackendMetrics;
+import dev.gavel.core.Timers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -20,10 +20,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
- * One subscriber connection: to the Redis (standalone, or the master the sentinels name), or to one master of a
- * Redis Cluster with sharded pub/sub. It is watched (a PING every second) and, when lost, connected again with
+ * One subscriber connection to one shard of a {@link RedisTopology} (the one Redis, or one master of a Redis Cluster),
+ * with the topology's kind of pub/sub. It is watched (a PING every second) and, when lost, connected again with
  * backoff, subscribing again to the channels its owner gives it. vertx-redis-client does not reconnect by itself.
  * State is confined to the owner's context: call every method there.
  */
@@ -66,12 +67,13 @@ final class SubscriberLink {
      * channels), tries are spaced up to this: the refusal lasts until an operator changes the ACL.
      */
     static final long MAX_REFUSED_BACKOFF_MILLIS = 5000;
-    private final Vertx vertx;
+    private final Timers timers;
     private final Context context;
     private final String name;
     private final Redis client;
-    private final boolean sharded;
-    private final EngineMetrics metrics;
+    private final PubSub pubSub;
+    private final LongSupplier nanoTime;
+    private final BackendMetrics metrics;
     private final Owner owner;
     /** The channels a subscribe was sent for on the connection now held. */
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
@@ -83,7 +85,7 @@ final class SubscriberLink {
     private volatile RedisConnection connection;
     private long backoffMillis = MIN_BACKOFF_MILLIS;
     private long pingTimer = -1;
-    private volatile long lastHeardNanos = System.nanoTime();
+    private volatile long lastHeardNanos;
     private boolean everConnected;
     private boolean closed;
     /**
@@ -95,20 +97,24 @@ final class SubscriberLink {
     private volatile boolean up;
 
     /**
-     * @param name    what logs add after "Redis": "" for the one Redis, or " at " and the node's endpoint, without
-     *                credentials
-     * @param client  connects to the node; closed with the link
-     * @param sharded {@code SSUBSCRIBE} one channel per command (Redis Cluster), else {@code SUBSCRIBE}
+     * @param name     what logs add after "Redis": "" for the one Redis, or " at " and the node's endpoint, without
+     *                 credentials
+     * @param client   connects to the node; closed with the link
+     * @param pubSub   the topology's subscribe commands
+     * @param timers   the PINGs, the waits and the backoff, on {@code context}
+     * @param nanoTime a monotonic clock ({@link System#nanoTime}): when the connection was last heard from
      */
-    SubscriberLink(Vertx vertx, Context context, String name, Redis client, boolean sharded, EngineMetrics metrics,
-                   Owner owner) {
-        this.vertx = vertx;
+    SubscriberLink(Context context, String name, Redis client, PubSub pubSub, BackendMetrics metrics, Owner owner,
+                   Timers timers, LongSupplier nanoTime) {
+        this.timers = timers;
         this.context = context;
         this.name = name;
         this.client = client;
-        this.sharded = sharded;
+        this.pubSub = pubSub;
         this.metrics = metrics;
         this.owner = owner;
+        this.nanoTime = nanoTime;
+        this.lastHeardNanos = nanoTime.getAsLong();
     }
 
     String name() {
@@ -160,7 +166,7 @@ final class SubscriberLink {
         }
         // Refused: the link is down until a reconnect subscribes to every channel; the caller's listener is kept, and
         // subscribed by that reconnect.
-        Future<Void> sent = settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE).arg(channel)));
+        Future<Void> sent = settled(subscriptionCommand(conn, pubSub.subscribe(channel)));
         return Future.join(sent, fence(conn)).<Void>mapEmpty()
                 .recover(refused -> {
                     context.runOnContext(v -> refused(conn, refused.getMessage()));
@@ -174,7 +180,7 @@ final class SubscriberLink {
             return Future.succeededFuture();
         }
         // a refused unsubscribe leaves an unwanted channel, whose messages find no listener
-        return settled(subscriptionCommand(conn, Request.cmd(sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE).arg(channel)))
+        return settled(subscriptionCommand(conn, pubSub.unsubscribe(channel)))
                 .otherwiseEmpty();
     }
 
@@ -211,7 +217,7 @@ final class SubscriberLink {
         fences.add(pong);
         // A push that arrives while the PING waits takes its promise (the subscription's own confirmation does, in
         // RESP3): then its PONG reaches the connection's handler, which completes the fences; else the wait ends it.
-        long timer = vertx.setTimer(SETTLE_MILLIS, t -> pong.tryComplete());
+        long timer = timers.schedule(SETTLE_MILLIS, pong::tryComplete);
         conn.send(Request.cmd(Command.PING)).onComplete(ar -> {
             if (ar.failed() && isRefusal(ar.cause())) {
                 pong.tryFail(new Refused(ar.cause().getMessage()));
@@ -220,7 +226,7 @@ final class SubscriberLink {
             }
         });
         return pong.future().andThen(ar -> {
-            vertx.cancelTimer(timer);
+            timers.cancel(timer);
             fences.remove(pong);
         });
     }
@@ -239,13 +245,13 @@ final class SubscriberLink {
 
     /** A reply whose promise the client dropped (see {@link #settled}) is never reported: neither late nor failed. */
     private Future<Response> subscriptionCommand(RedisConnection conn, Request command) {
-        return metrics.timed(EngineMetrics.Operation.SUBSCRIBE, () -> conn.send(command));
+        return metrics.timed(BackendMetrics.Operation.SUBSCRIBE, () -> conn.send(command));
     }
 
     Future<Void> close() {
         return Future.<Void>future(promise -> context.runOnContext(v -> {
             closed = true;
-            vertx.cancelTimer(pingTimer);
+            timers.cancel(pingTimer);
             RedisConnection conn = connection;
             connection = null;
             up = false;
@@ -261,7 +267,7 @@ final class SubscriberLink {
                 return Future.failedFuture("subscriber closed");
             }
             conn.handler(push -> {
-                lastHeardNanos = System.nanoTime();
+                lastHeardNanos = nanoTime.getAsLong();
                 if (push != null && push.type() == ResponseType.SIMPLE) {
                     // a PONG whose PING's promise a push took: the fences sent before it are answered
                     fences.forEach(Promise::tryComplete);
@@ -284,14 +290,7 @@ final class SubscriberLink {
             List<String> channels = List.copyOf(owner.channelsOf(this));
             subscribed.addAll(channels);
             List<Future<Void>> sent = new ArrayList<>();
-            if (sharded) {
-                // one per command: the channels of one SSUBSCRIBE must share a slot
-                channels.forEach(channel -> sent.add(settled(subscriptionCommand(conn, Request.cmd(Command.SSUBSCRIBE).arg(channel)))));
-            } else if (!channels.isEmpty()) {
-                Request subscribe = Request.cmd(Command.SUBSCRIBE);
-                channels.forEach(subscribe::arg);
-                sent.add(settled(subscriptionCommand(conn, subscribe)));
-            }
+            pubSub.subscribe(channels).forEach(subscribe -> sent.add(settled(subscriptionCommand(conn, subscribe))));
             if (!channels.isEmpty()) {
                 sent.add(fence(conn));
             }
@@ -315,7 +314,7 @@ final class SubscriberLink {
                 return;
             }
             backoffMillis = MIN_BACKOFF_MILLIS;
-            pingTimer = vertx.setPeriodic(PING_MILLIS, t -> ping(ar.result()));
+            schedulePing(ar.result());
             if (refusal != null) {
                 refusal = null;
                 LOG.info("Redis{} takes this replica's subscriptions again", name);
@@ -333,10 +332,20 @@ final class SubscriberLink {
         }).mapEmpty();
     }
 
+    /** A PING every {@link #PING_MILLIS} while {@code conn} is the connection held. */
+    private void schedulePing(RedisConnection conn) {
+        pingTimer = timers.schedule(PING_MILLIS, () -> {
+            if (connection == conn && !closed) {
+                ping(conn);
+                schedulePing(conn);
+            }
+        });
+    }
+
     private void ping(RedisConnection conn) {
-        long sentAt = System.nanoTime();
+        long sentAt = nanoTime.getAsLong();
         // timed before the timeout: a PING whose promise a push swallowed is never reported, not reported as failed
-        metrics.timed(EngineMetrics.Operation.PING, () -> conn.send(Request.cmd(Command.PING)))
+        metrics.timed(BackendMetrics.Operation.PING, () -> conn.send(Request.cmd(Command.PING)))
                 .timeout(PING_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onFailure(error -> {
                     if (isRefusal(error)) {
@@ -368,7 +377,7 @@ final class SubscriberLink {
         connection = null;
         up = false;
         subscribed.clear();
-        vertx.cancelTimer(pingTimer);
+        timers.cancel(pingTimer);
         conn.close();
         if (before == null) {
             LOG.error("Redis{} refused this replica's subscription ({}): its viewers get no events, and publishing to "
@@ -381,7 +390,7 @@ final class SubscriberLink {
         owner.lost(this, "subscription refused: " + why);
         long delay = backoffMillis;
         backoffMillis = Math.min(MAX_REFUSED_BACKOFF_MILLIS, backoffMillis * 2);
-        vertx.setTimer(delay, t -> {
+        timers.schedule(delay, () -> {
             if (!closed && connection == null) {
                 connect();
             }
@@ -396,7 +405,7 @@ final class SubscriberLink {
             connection = null;
             up = false;
             subscribed.clear();
-            vertx.cancelTimer(pingTimer);
+            timers.cancel(pingTimer);
             LOG.warn("Lost the Redis subscriber connection{} ({}); reconnecting", name, why);
             owner.lost(this, why);
             scheduleReconnect(why);
@@ -410,7 +419,7 @@ final class SubscriberLink {
         long delay = backoffMillis;
         backoffMillis = Math.min(refusal == null ? MAX_BACKOFF_MILLIS : MAX_REFUSED_BACKOFF_MILLIS, backoffMillis * 2);
         LOG.debug("Redis{} not reachable ({}); next try in {} ms", name, why, delay);
-        vertx.setTimer(delay, t -> {
+        timers.schedule(delay, () -> {
             if (!closed) {
                 connect();
             }

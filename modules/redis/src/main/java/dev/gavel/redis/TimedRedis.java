@@ -1,6 +1,6 @@
 package dev.gavel.redis;
 
-import dev.gavel.core.EngineMetrics;
+import dev.gavel.core.BackendMetrics;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -10,17 +10,17 @@ import io.vertx.redis.client.Response;
 import java.util.List;
 
 /**
- * A Redis client whose every command (or pipelined batch) is reported as one {@link EngineMetrics.Operation}. A
+ * A Redis client whose every command (or pipelined batch) is reported as one {@link BackendMetrics.Operation}. A
  * {@code NOSCRIPT} answer is not reported as a failure: the callers load the script and send again (Redis forgets
  * scripts when it restarts), so nothing failed.
  */
 final class TimedRedis implements Redis {
 
     private final Redis redis;
-    private final EngineMetrics metrics;
-    private final EngineMetrics.Operation operation;
+    private final BackendMetrics metrics;
+    private final BackendMetrics.Operation operation;
 
-    TimedRedis(Redis redis, EngineMetrics metrics, EngineMetrics.Operation operation) {
+    TimedRedis(Redis redis, BackendMetrics metrics, BackendMetrics.Operation operation) {
         this.redis = redis;
         this.metrics = metrics;
         this.operation = operation;
@@ -52,7 +52,7 @@ final class TimedRedis implements Redis {
         return redis.connect();
     }
 
-    /** Closes nothing: the client underneath belongs to the engine, which closes it. */
+    /** Closes nothing: the client underneath belongs to the backend, which closes it. */
     @Override
     public Future<Void> close() {
         return Future.succeededFuture();

@@ -3,7 +3,10 @@ package dev.gavel.server;
 import com.sun.management.UnixOperatingSystemMXBean;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.redis.RedisTarget;
-import dev.gavel.server.logging.LogFormat;
+import dev.gavel.server.http.ClientAddresses;
+import dev.gavel.server.http.NodeLimits;
+import dev.gavel.server.ops.logging.LogFormat;
+import dev.gavel.server.viewers.WebSocketPings;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,9 +17,9 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -30,7 +33,7 @@ import java.util.regex.Pattern;
  * A node's configuration, read once from the environment (see the contract's "Running a node").
  *
  * @param redis               {@code REDIS_URL}, {@code REDIS_SENTINELS} with {@code REDIS_MASTER_NAME}, or {@code REDIS_CLUSTER},
- *                            with {@code REDIS_TLS_CA}; null for the in-memory engine
+ *                            with {@code REDIS_TLS_CA}; null for the in-memory backend
  * @param adminToken          {@code ADMIN_TOKEN}, or a generated one
  * @param adminTokenGenerated true when no {@code ADMIN_TOKEN} was given and {@code adminToken} was made up
  * @param moreAdminTokens     {@code ADMIN_TOKENS}: further accepted tokens, for rotation without downtime
@@ -456,5 +459,11 @@ public record GavelConfig(
         byte[] random = new byte[bytes];
         RANDOM.nextBytes(random);
         return HexFormat.of().formatHex(random);
+    }
+
+    /** The limits per client address that this configuration sets, shared by a node's event loops. */
+    public NodeLimits limits() {
+        return NodeLimits.of(trustedProxies(), maxConnectionsPerAddress(), maxNewConnectionsPerAddressPerSecond(),
+                maxApiRequestsPerAddressPerSecond(), maxSocketsPerAddress());
     }
 }

@@ -1,12 +1,18 @@
 package dev.gavel.server;
 
-import dev.gavel.core.Audience;
-import dev.gavel.core.AudienceSettings;
-import dev.gavel.core.Engine;
-import dev.gavel.core.HistorySampler;
-import dev.gavel.core.InMemoryEngine;
-import dev.gavel.redis.RedisEngine;
-import dev.gavel.server.socketio.SocketIoViewers;
+import dev.gavel.core.Backend;
+import dev.gavel.core.Timers;
+import dev.gavel.core.audience.Audience;
+import dev.gavel.core.audience.AudienceSettings;
+import dev.gavel.core.audience.HistorySampler;
+import dev.gavel.core.memory.InMemoryBackend;
+import dev.gavel.redis.RedisBackend;
+import dev.gavel.server.http.NodeLimits;
+import dev.gavel.server.ops.GavelMetrics;
+import dev.gavel.server.ops.HealthRoutes;
+import dev.gavel.server.ops.NodeState;
+import dev.gavel.server.viewers.socketio.SocketIoViewers;
+import dev.gavel.server.viewers.sockjs.SockJsViewers;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -25,7 +31,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
- * One running replica: its Vert.x instance, engine, audience and HTTP server. {@link Main} starts one per
+ * One running replica: its Vert.x instance, backend, audience and HTTP server. {@link Main} starts one per
  * process; tests start several in one JVM.
  */
 public final class GavelNode {
@@ -36,22 +42,22 @@ public final class GavelNode {
 
     private final GavelConfig config;
     private final Vertx vertx;
-    private final Engine engine;
+    private final Backend backend;
     private final Audience audience;
     private final HistorySampler sampler;
     private final NodeState state;
     private final List<HttpVerticle> http = new ArrayList<>();
     private HttpServer management;
 
-    private GavelNode(GavelConfig config, Vertx vertx, Engine engine, Audience audience, HistorySampler sampler,
+    private GavelNode(GavelConfig config, Vertx vertx, Backend backend, Audience audience, HistorySampler sampler,
                       GavelMetrics metrics) {
         this.config = config;
         this.vertx = vertx;
-        this.engine = engine;
+        this.backend = backend;
         this.audience = audience;
         this.sampler = sampler;
         this.state = new NodeState(config.maxViewers(), config.eventLoops(), audience::localViewers);
-        metrics.watch(audience, () -> HealthRoutes.isReady(state), () -> HealthRoutes.storeFailure(engine, audience) != null);
+        metrics.watch(audience, () -> HealthRoutes.isReady(state), () -> HealthRoutes.storeFailure(backend, audience) != null);
     }
 
     /**
@@ -67,25 +73,26 @@ public final class GavelNode {
                         .setMetricsOptions(metrics.vertxOptions()))
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
                 .build();
+        Timers timers = Timers.of(vertx);
         long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
-        Engine engine;
+        Backend backend;
         Future<Void> connected;
         if (config.redis() == null) {
-            engine = new InMemoryEngine(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis(),
+            backend = new InMemoryBackend(vertx, clock, lease, config.historyIntervalMillis(), config.historyRetentionMillis(),
                     config.eventLog());
             connected = Future.succeededFuture();
         } else {
-            RedisEngine redis = RedisEngine.create(vertx, config.redis(), clock, lease,
+            RedisBackend redis = RedisBackend.create(vertx, config.redis(), clock, lease,
                     config.historyIntervalMillis(), config.historyRetentionMillis(), config.eventLog(), metrics.forRedis());
-            engine = redis;
+            backend = redis;
             connected = redis.connect().recover(e -> {
                 LOG.warn("Redis is not reachable yet ({}); viewers are counted once it is", e.toString());
                 return Future.succeededFuture();
             });
         }
-        Audience audience = new Audience(vertx, engine, config.nodeId(),
-                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, metrics, config.registeredAuctions());
-        GavelNode node = new GavelNode(config, vertx, engine, audience, new HistorySampler(vertx, audience, engine, clock),
+        Audience audience = new Audience(vertx, backend, config.nodeId(),
+                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, timers, metrics, config.registeredAuctions());
+        GavelNode node = new GavelNode(config, vertx, backend, audience, new HistorySampler(timers, audience, backend, clock),
                 metrics);
         return connected
                 .compose(v -> audience.start())
@@ -93,12 +100,12 @@ public final class GavelNode {
                 .compose(v -> {
                     SocketIoViewers.Sessions sessions = new SocketIoViewers.Sessions();
                     SockJsViewers.Sessions sockJsSessions = new SockJsViewers.Sessions();
-                    NodeLimits limits = NodeLimits.of(config);
+                    NodeLimits limits = config.limits();
                     vertx.setPeriodic(NodeLimits.SWEEP_MILLIS, t -> limits.sweep());
                     AtomicReferenceArray<Context> loops = new AtomicReferenceArray<>(config.eventLoops());
                     return vertx.deployVerticle(() -> {
-                        HttpVerticle instance = new HttpVerticle(config, engine, audience, node.state, metrics, sessions,
-                                sockJsSessions, limits, loops, node.http.size());
+                        HttpVerticle instance = new HttpVerticle(config, backend, audience, node.state, metrics, sessions,
+                                sockJsSessions, limits, loops, node.http.size(), clock);
                         node.http.add(instance);
                         return instance;
                     }, new DeploymentOptions().setInstances(config.eventLoops()));
@@ -106,7 +113,7 @@ public final class GavelNode {
                 .compose(id -> node.startManagement(metrics))
                 .map(v -> {
                     node.state.started();
-                    LOG.info("Gavel node {} listening on port {}{} with the {} engine, {} event loops ({}), compression {}, {} auctions",
+                    LOG.info("Gavel node {} listening on port {}{} with the {} backend, {} event loops ({}), compression {}, {} auctions",
                             config.nodeId(), node.port(),
                             node.management == null ? "" : " (/metrics and probes on " + node.managementPort() + ")",
                             config.redis() == null ? "in-memory" : "Redis (" + config.redis() + ")",
@@ -127,7 +134,7 @@ public final class GavelNode {
             return Future.succeededFuture();
         }
         Router router = Router.router(vertx);
-        HealthRoutes health = new HealthRoutes(engine, audience, state, metrics);
+        HealthRoutes health = new HealthRoutes(backend, audience, state, metrics);
         health.mountProbes(router);
         health.mountMetrics(router);
         // HTTP/1.1 only, as the public port: a client's h2c upgrade (Java's HttpClient asks for one) is not taken
@@ -148,7 +155,7 @@ public final class GavelNode {
     }
 
     /** The node's HTTP routes; tests compare them with the OpenAPI document. */
-    Router router() {
+    public Router router() {
         return http.get(0).router();
     }
 
@@ -160,8 +167,8 @@ public final class GavelNode {
         return audience;
     }
 
-    public Engine engine() {
-        return engine;
+    public Backend backend() {
+        return backend;
     }
 
     /**
@@ -176,7 +183,7 @@ public final class GavelNode {
                 viewers == 1 ? "viewer" : "viewers", config.drainMillis());
         sampler.stop();
         return audience.shutdown(config.drainMillis())
-                .eventually(engine::close)
+                .eventually(backend::close)
                 .eventually(vertx::close);
     }
 

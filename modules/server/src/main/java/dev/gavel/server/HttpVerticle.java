@@ -1,9 +1,25 @@
 package dev.gavel.server;
 
-import dev.gavel.core.Audience;
-import dev.gavel.core.Engine;
-import dev.gavel.server.socketio.EngineSettings;
-import dev.gavel.server.socketio.SocketIoViewers;
+import dev.gavel.core.Backend;
+import dev.gavel.core.audience.Audience;
+import dev.gavel.server.api.ApiRoutes;
+import dev.gavel.server.api.AuctionApi;
+import dev.gavel.server.http.BadRequests;
+import dev.gavel.server.http.HttpConnectionGuard;
+import dev.gavel.server.http.NodeLimits;
+import dev.gavel.server.http.OriginPolicy;
+import dev.gavel.server.http.Refusal;
+import dev.gavel.server.ops.GavelMetrics;
+import dev.gavel.server.ops.HealthRoutes;
+import dev.gavel.server.ops.NodeState;
+import dev.gavel.server.pages.Pages;
+import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerFrames;
+import dev.gavel.server.viewers.WebSocketPings;
+import dev.gavel.server.viewers.socketio.EngineSettings;
+import dev.gavel.server.viewers.socketio.SocketIoViewers;
+import dev.gavel.server.viewers.sockjs.SockJsViewers;
+import dev.gavel.server.viewers.ws.WebSocketViewers;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -35,7 +51,7 @@ final class HttpVerticle extends VerticleBase {
     static final int MAX_WEBSOCKET_FRAME_BYTES = 64 * 1024;
 
     private final GavelConfig config;
-    private final Engine engine;
+    private final Backend backend;
     private final Audience audience;
     private final NodeState state;
     private final GavelMetrics metrics;
@@ -44,6 +60,7 @@ final class HttpVerticle extends VerticleBase {
     private final NodeLimits limits;
     private final AtomicReferenceArray<Context> loops;
     private final int loop;
+    private final Clock clock;
     private HttpServer server;
     private Router router;
 
@@ -51,11 +68,12 @@ final class HttpVerticle extends VerticleBase {
      * @param loops every instance's context, by loop; this one sets its own at start
      * @param loop  which of the node's event loops this instance serves, from 0
      */
-    HttpVerticle(GavelConfig config, Engine engine, Audience audience, NodeState state, GavelMetrics metrics,
+    HttpVerticle(GavelConfig config, Backend backend, Audience audience, NodeState state, GavelMetrics metrics,
                  SocketIoViewers.Sessions socketIoSessions, SockJsViewers.Sessions sockJsSessions, NodeLimits limits,
-                 AtomicReferenceArray<Context> loops, int loop) {
+                 AtomicReferenceArray<Context> loops, int loop, Clock clock) {
         this.config = config;
-        this.engine = engine;
+        this.clock = clock;
+        this.backend = backend;
         this.audience = audience;
         this.state = state;
         this.metrics = metrics;
@@ -69,9 +87,8 @@ final class HttpVerticle extends VerticleBase {
     @Override
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
-        ViewerAdmission admission = new ViewerAdmission(origins, state, metrics, engine.auctions(), config.registeredAuctions(),
+        ViewerAdmission admission = new ViewerAdmission(origins, state, metrics, backend.auctions(), config.registeredAuctions(),
                 limits.addresses(), limits.viewers());
-        Clock clock = Clock.systemUTC();
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
         pings.start(vertx);
@@ -84,7 +101,7 @@ final class HttpVerticle extends VerticleBase {
         loops.set(loop, context);
         new SockJsViewers(admission, audience, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock,
                 sockJsSessions).mount(vertx, router, loops);
-        HealthRoutes health = new HealthRoutes(engine, audience, state, metrics);
+        HealthRoutes health = new HealthRoutes(backend, audience, state, metrics);
         health.mountProbes(router);
         if (!config.hasManagementPort()) {
             health.mountMetrics(router);
@@ -92,7 +109,7 @@ final class HttpVerticle extends VerticleBase {
         Pages.mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminTokens(), origins,
-                new AuctionApi(engine, audience, clock, metrics, config.registeredAuctions()))
+                new AuctionApi(backend, audience, clock, metrics, config.registeredAuctions()))
                 .compose(api -> {
                     // Before the API reads a body or a token: an address over its rate costs nothing more.
                     router.route("/api/*").handler(this::limitApi);
@@ -102,7 +119,7 @@ final class HttpVerticle extends VerticleBase {
                     HttpServerOptions options = serverOptions(config);
                     Handler<HttpConnection> strictFraming = BadRequests.strictFraming(options);
                     Handler<HttpConnection> guard = HttpConnectionGuard.installer(
-                            HttpConnectionGuard.Settings.of(config, limits, metrics));
+                            new HttpConnectionGuard.Settings(config.httpHeaderTimeoutMillis(), config.httpIdleTimeoutMillis(), limits, metrics));
                     BadRequests badRequests = new BadRequests(router, metrics);
                     return vertx.createHttpServer(options)
                             .connectionHandler(connection -> {

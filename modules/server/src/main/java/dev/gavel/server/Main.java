@@ -1,6 +1,6 @@
 package dev.gavel.server;
 
-import dev.gavel.server.logging.LogOutput;
+import dev.gavel.server.ops.logging.LogOutput;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,7 +1,7 @@
 package dev.gavel.server;
 
 import dev.gavel.redis.RedisTarget;
-import dev.gavel.server.logging.LogFormat;
+import dev.gavel.server.ops.logging.LogFormat;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

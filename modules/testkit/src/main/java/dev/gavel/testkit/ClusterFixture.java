@@ -158,7 +158,7 @@ public final class ClusterFixture implements AutoCloseable {
         return nodes.subList(0, 3).stream().map(node -> "127.0.0.1:" + node.port()).collect(Collectors.joining(","));
     }
 
-    /** The seed nodes as the engine's endpoint URLs. */
+    /** The seed nodes as the backend's endpoint URLs. */
     public List<String> seedUrls() {
         return nodes.subList(0, 3).stream().map(node -> "redis://127.0.0.1:" + node.port()).toList();
     }
@@ -175,7 +175,7 @@ public final class ClusterFixture implements AutoCloseable {
         return password;
     }
 
-    /** The seed nodes as the engine's endpoint URLs, logging in as the user {@code gavel} ({@code rediss://} over TLS). */
+    /** The seed nodes as the backend's endpoint URLs, logging in as the user {@code gavel} ({@code rediss://} over TLS). */
     public List<String> seedUrls(String password) {
         return nodes.subList(0, 3).stream()
                 .map(node -> (tls ? "rediss" : "redis") + "://gavel:" + password + "@127.0.0.1:" + node.port()).toList();

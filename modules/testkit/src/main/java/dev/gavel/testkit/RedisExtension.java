@@ -1,7 +1,7 @@
 package dev.gavel.testkit;
 
-import dev.gavel.core.EngineMetrics;
-import dev.gavel.redis.RedisEngine;
+import dev.gavel.core.BackendMetrics;
+import dev.gavel.redis.RedisBackend;
 import dev.gavel.redis.RedisTarget;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -37,23 +37,23 @@ public final class RedisExtension implements BeforeAllCallback, AfterAllCallback
         return redis;
     }
 
-    /** A Redis engine on this Redis, connected. */
-    public RedisEngine connectedEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis,
+    /** A Redis backend on this Redis, connected. */
+    public RedisBackend connectedEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis,
                                        long historyRetentionMillis) {
         return connectedEngine(RedisTarget.standalone(redis.url()), vertx, clock, leaseMillis, historyIntervalMillis,
                 historyRetentionMillis);
     }
 
-    /** A Redis engine on {@code target}, connected. */
-    public static RedisEngine connectedEngine(RedisTarget target, Vertx vertx, Clock clock, long leaseMillis,
+    /** A Redis backend on {@code target}, connected. */
+    public static RedisBackend connectedEngine(RedisTarget target, Vertx vertx, Clock clock, long leaseMillis,
                                               long historyIntervalMillis, long historyRetentionMillis) {
-        RedisEngine engine = RedisEngine.create(vertx, target, clock, leaseMillis, historyIntervalMillis,
-                historyRetentionMillis, dev.gavel.core.EventLogSettings.DEFAULT, EngineMetrics.NONE);
+        RedisBackend backend = RedisBackend.create(vertx, target, clock, leaseMillis, historyIntervalMillis,
+                historyRetentionMillis, dev.gavel.core.EventLogSettings.DEFAULT, BackendMetrics.NONE);
         try {
-            engine.connect().await(10, TimeUnit.SECONDS);
+            backend.connect().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("could not connect to the test Redis (" + target + ")", e);
         }
-        return engine;
+        return backend;
     }
 }

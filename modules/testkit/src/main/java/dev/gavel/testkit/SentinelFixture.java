@@ -157,7 +157,7 @@ public final class SentinelFixture implements AutoCloseable {
                 + sentinels.stream().map(s -> "127.0.0.1:" + s.port()).collect(Collectors.joining(","));
     }
 
-    /** The sentinels as the engine's endpoint URLs. */
+    /** The sentinels as the backend's endpoint URLs. */
     public List<String> sentinelUrls() {
         String prefix = secure == null ? "redis://" : "rediss://gavel:" + secure.gavelPassword + "@";
         return sentinels.stream().map(s -> prefix + "127.0.0.1:" + s.port()).toList();

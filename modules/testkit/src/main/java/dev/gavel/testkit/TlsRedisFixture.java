@@ -84,7 +84,7 @@ public final class TlsRedisFixture implements AutoCloseable {
         return redis.command(args);
     }
 
-    /** Sends one command as {@code gavel}: what the engine's user may and may not do. */
+    /** Sends one command as {@code gavel}: what the backend's user may and may not do. */
     public Object commandAsGavel(String... args) {
         try {
             return redis.commandAs(new RedisProcess.Access(Certificates.trusting(caFile()), "gavel", gavelPassword), args);

@@ -1,9 +1,10 @@
 package dev.gavel.testkit;
 
 import dev.gavel.core.AuctionId;
-import dev.gavel.core.PresenceStore;
-import dev.gavel.core.Engine;
+import dev.gavel.core.Backend;
 import dev.gavel.core.HistorySample;
+import dev.gavel.core.PresenceStore;
+import dev.gavel.core.testing.ManualTime;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
@@ -21,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What every engine's {@link dev.gavel.core.ViewerStats} must do, written once: each engine's test extends it.
+ * What every backend's {@link dev.gavel.core.ViewerStats} must do, written once: each backend's test extends it.
  * Times are passed explicitly, so nothing here waits.
  */
 public abstract class ViewerStatsContract {
@@ -31,18 +32,18 @@ public abstract class ViewerStatsContract {
     private static final long LEASE = 60_000;
 
     private Vertx vertx;
-    private Engine engine;
-    private final ManualClock clock = new ManualClock();
+    private Backend backend;
+    private final ManualTime clock = new ManualTime();
     private AuctionId lot;
     private AuctionId other;
 
-    /** An engine on a fresh or emptied backend, with these stats settings. */
-    protected abstract Engine createEngine(Vertx vertx, Clock clock, long leaseMillis, long intervalMillis, long retentionMillis);
+    /** A backend on a fresh or emptied backend, with these stats settings. */
+    protected abstract Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, long intervalMillis, long retentionMillis);
 
     @BeforeEach
-    void createEngine() {
+    void createBackend() {
         vertx = Vertx.vertx();
-        engine = createEngine(vertx, clock, LEASE, INTERVAL, RETENTION);
+        backend = createBackend(vertx, clock, LEASE, INTERVAL, RETENTION);
         String run = UUID.randomUUID().toString().substring(0, 8);
         lot = AuctionId.of("lot-" + run);
         other = AuctionId.of("other-" + run);
@@ -50,7 +51,7 @@ public abstract class ViewerStatsContract {
 
     @AfterEach
     void closeEngine() throws Exception {
-        engine.close().await(10, TimeUnit.SECONDS);
+        backend.close().await(10, TimeUnit.SECONDS);
         vertx.close().await(10, TimeUnit.SECONDS);
     }
 
@@ -63,7 +64,7 @@ public abstract class ViewerStatsContract {
     }
 
     private void report(String node, AuctionId auction, long viewers) {
-        result(engine.presence().report(node, Map.of(auction, new PresenceStore.LocalCount(viewers, 0))));
+        result(backend.presence().report(node, Map.of(auction, new PresenceStore.LocalCount(viewers, 0))));
     }
 
     private long now() {
@@ -75,23 +76,23 @@ public abstract class ViewerStatsContract {
         report("a", lot, 2);
         report("b", lot, 3);
         long start = Math.floorDiv(now(), INTERVAL) * INTERVAL;
-        result(engine.stats().sample(List.of(lot), start + 10));
-        assertEquals(List.of(new HistorySample(start, 5)), result(engine.stats().history(lot, Long.MIN_VALUE, Long.MAX_VALUE)));
+        result(backend.stats().sample(List.of(lot), start + 10));
+        assertEquals(List.of(new HistorySample(start, 5)), result(backend.stats().history(lot, Long.MIN_VALUE, Long.MAX_VALUE)));
     }
 
     @Test
     void theFirstSampleOfAnIntervalWinsWhoeverOffersTheOthers() {
         long start = Math.floorDiv(now(), INTERVAL) * INTERVAL;
         report("a", lot, 1);
-        result(engine.stats().sample(List.of(lot), start + 100));
+        result(backend.stats().sample(List.of(lot), start + 100));
         report("b", lot, 4);
-        result(engine.stats().sample(List.of(lot), start + 900));
-        result(engine.stats().sample(List.of(lot), start + INTERVAL - 1));
-        result(engine.stats().sample(List.of(lot), start + INTERVAL));
-        result(engine.stats().sample(List.of(lot), start + 500));
+        result(backend.stats().sample(List.of(lot), start + 900));
+        result(backend.stats().sample(List.of(lot), start + INTERVAL - 1));
+        result(backend.stats().sample(List.of(lot), start + INTERVAL));
+        result(backend.stats().sample(List.of(lot), start + 500));
 
         assertEquals(List.of(new HistorySample(start, 1), new HistorySample(start + INTERVAL, 5)),
-                result(engine.stats().history(lot, Long.MIN_VALUE, Long.MAX_VALUE)));
+                result(backend.stats().history(lot, Long.MIN_VALUE, Long.MAX_VALUE)));
     }
 
     @Test
@@ -99,26 +100,26 @@ public abstract class ViewerStatsContract {
         report("a", lot, 1);
         long start = Math.floorDiv(now(), INTERVAL) * INTERVAL;
         for (int i = 0; i <= 15; i++) {
-            result(engine.stats().sample(List.of(lot), start + i * INTERVAL));
+            result(backend.stats().sample(List.of(lot), start + i * INTERVAL));
         }
-        List<HistorySample> all = result(engine.stats().history(lot, Long.MIN_VALUE, Long.MAX_VALUE));
+        List<HistorySample> all = result(backend.stats().history(lot, Long.MIN_VALUE, Long.MAX_VALUE));
         assertEquals(11, all.size(), all.toString());
         assertEquals(start + 5 * INTERVAL, all.get(0).timestampMillis());
         assertEquals(start + 15 * INTERVAL, all.get(10).timestampMillis());
         assertEquals(List.of(new HistorySample(start + 7 * INTERVAL, 1), new HistorySample(start + 8 * INTERVAL, 1)),
-                result(engine.stats().history(lot, start + 7 * INTERVAL, start + 8 * INTERVAL)));
-        assertEquals(List.of(), result(engine.stats().history(lot, start + 8 * INTERVAL, start + 7 * INTERVAL)));
-        assertEquals(List.of(), result(engine.stats().history(other, Long.MIN_VALUE, Long.MAX_VALUE)));
+                result(backend.stats().history(lot, start + 7 * INTERVAL, start + 8 * INTERVAL)));
+        assertEquals(List.of(), result(backend.stats().history(lot, start + 8 * INTERVAL, start + 7 * INTERVAL)));
+        assertEquals(List.of(), result(backend.stats().history(other, Long.MIN_VALUE, Long.MAX_VALUE)));
     }
 
     @Test
     void aViewerIdCountsOnceHoweverOftenAndByWhicheverReplicaItIsAdded() {
-        result(engine.stats().addViewers(Map.of(lot, Set.of("alice", "bob")), now()));
-        result(engine.stats().addViewers(Map.of(lot, Set.of("alice", "carol"), other, Set.of("alice")), now()));
-        result(engine.stats().addViewers(Map.of(lot, Set.of("bob")), now()));
-        assertEquals(3, result(engine.stats().uniqueViewers(lot)));
-        assertEquals(1, result(engine.stats().uniqueViewers(other)));
-        assertEquals(0, result(engine.stats().uniqueViewers(AuctionId.of("never-" + lot.value()))));
+        result(backend.stats().addViewers(Map.of(lot, Set.of("alice", "bob")), now()));
+        result(backend.stats().addViewers(Map.of(lot, Set.of("alice", "carol"), other, Set.of("alice")), now()));
+        result(backend.stats().addViewers(Map.of(lot, Set.of("bob")), now()));
+        assertEquals(3, result(backend.stats().uniqueViewers(lot)));
+        assertEquals(1, result(backend.stats().uniqueViewers(other)));
+        assertEquals(0, result(backend.stats().uniqueViewers(AuctionId.of("never-" + lot.value()))));
     }
 
     @Test
@@ -129,23 +130,23 @@ public abstract class ViewerStatsContract {
             for (int i = batch * 1000; i < (batch + 1) * 1000; i++) {
                 ids.add("viewer-" + i);
             }
-            result(engine.stats().addViewers(Map.of(lot, ids), now()));
+            result(backend.stats().addViewers(Map.of(lot, ids), now()));
         }
-        long estimate = result(engine.stats().uniqueViewers(lot));
+        long estimate = result(backend.stats().uniqueViewers(lot));
         assertTrue(Math.abs(estimate - distinct) < distinct * 4 * 0.0081, "estimate " + estimate);
     }
 
     @Test
     void anAuctionIsWatchedForThreeIntervalsAfterItsLastMark() {
         long t = now();
-        result(engine.stats().addViewers(Map.of(lot, Set.of("alice")), t));
+        result(backend.stats().addViewers(Map.of(lot, Set.of("alice")), t));
         report("a", other, 1);
-        result(engine.stats().sample(List.of(other), t + 2 * INTERVAL));
+        result(backend.stats().sample(List.of(other), t + 2 * INTERVAL));
 
-        assertTrue(result(engine.stats().activeAuctions(t + 3 * INTERVAL - 1)).containsAll(Set.of(lot, other)));
-        Set<AuctionId> later = result(engine.stats().activeAuctions(t + 3 * INTERVAL));
+        assertTrue(result(backend.stats().activeAuctions(t + 3 * INTERVAL - 1)).containsAll(Set.of(lot, other)));
+        Set<AuctionId> later = result(backend.stats().activeAuctions(t + 3 * INTERVAL));
         assertTrue(later.contains(other) && !later.contains(lot), later.toString());
-        Set<AuctionId> muchLater = result(engine.stats().activeAuctions(t + 5 * INTERVAL));
+        Set<AuctionId> muchLater = result(backend.stats().activeAuctions(t + 5 * INTERVAL));
         assertTrue(!muchLater.contains(other) && !muchLater.contains(lot), muchLater.toString());
     }
 }

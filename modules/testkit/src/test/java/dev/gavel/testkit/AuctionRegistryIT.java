@@ -50,7 +50,7 @@ class AuctionRegistryIT {
     /** Waits until node {@code node}'s copy of the registry shows the auction open or not. */
     private static void awaitOpen(int node, String auction, boolean open) {
         await().atMost(TestViewer.PATIENCE)
-                .until(() -> gavel.cluster().node(node).engine().auctions().isOpen(AuctionId.of(auction)) == open);
+                .until(() -> gavel.cluster().node(node).backend().auctions().isOpen(AuctionId.of(auction)) == open);
     }
 
     private JsViewer socketIo(int node, String auction, String onlyTransport) {
@@ -183,7 +183,7 @@ class AuctionRegistryIT {
             assertEquals(401, ApiClient.send(method, port, path, Map.of(), null).status());
             assertEquals(401, ApiClient.send(method, port, path, Map.of("Authorization", "Bearer wrong-token"), null).status());
         }
-        assertFalse(gavel.cluster().node(0).engine().auctions().isOpen(AuctionId.of(auction)));
+        assertFalse(gavel.cluster().node(0).backend().auctions().isOpen(AuctionId.of(auction)));
         assertEquals(404, TestViewer.refusalStatus(port, "/ws?slug=auction-" + auction, null));
         assertEquals(400, admin(HttpMethod.PUT, 0, "bad%20id").status());
     }
@@ -197,11 +197,11 @@ class AuctionRegistryIT {
 
         gavel.redis().takeDown();
         gavel.redis().bringBack();
-        await().atMost(TestViewer.PATIENCE).until(() -> gavel.cluster().node(0).engine().isReady()
-                && gavel.cluster().node(1).engine().isReady()
+        await().atMost(TestViewer.PATIENCE).until(() -> gavel.cluster().node(0).backend().isReady()
+                && gavel.cluster().node(1).backend().isReady()
                 && gavel.redis().command("SMEMBERS gavel:{auctions}:open").contains(auction));
         for (int node = 0; node < 2; node++) {
-            assertTrue(gavel.cluster().node(node).engine().auctions().isOpen(AuctionId.of(auction)));
+            assertTrue(gavel.cluster().node(node).backend().auctions().isOpen(AuctionId.of(auction)));
             assertEquals(404, TestViewer.refusalStatus(gavel.cluster().port(node), "/ws?slug=auction-" + later, null));
         }
         TestViewer viewer = gavel.watch(0, auction);

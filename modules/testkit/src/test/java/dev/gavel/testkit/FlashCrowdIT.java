@@ -1,5 +1,6 @@
 package dev.gavel.testkit;
 
+import dev.gavel.core.audience.Viewer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

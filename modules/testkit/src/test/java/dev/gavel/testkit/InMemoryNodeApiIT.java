@@ -13,7 +13,7 @@ import java.util.Map;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** The API of a single node on the in-memory engine: the same behaviour with nothing external. */
+/** The API of a single node on the in-memory backend: the same behaviour with nothing external. */
 class InMemoryNodeApiIT {
 
     private Cluster node;

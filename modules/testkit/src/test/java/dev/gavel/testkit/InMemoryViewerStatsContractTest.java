@@ -1,7 +1,7 @@
 package dev.gavel.testkit;
 
-import dev.gavel.core.Engine;
-import dev.gavel.core.InMemoryEngine;
+import dev.gavel.core.Backend;
+import dev.gavel.core.memory.InMemoryBackend;
 import io.vertx.core.Vertx;
 
 import java.time.Clock;
@@ -9,7 +9,7 @@ import java.time.Clock;
 class InMemoryViewerStatsContractTest extends ViewerStatsContract {
 
     @Override
-    protected Engine createEngine(Vertx vertx, Clock clock, long leaseMillis, long intervalMillis, long retentionMillis) {
-        return new InMemoryEngine(vertx, clock, leaseMillis, intervalMillis, retentionMillis, dev.gavel.core.EventLogSettings.DEFAULT);
+    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, long intervalMillis, long retentionMillis) {
+        return new InMemoryBackend(vertx, clock, leaseMillis, intervalMillis, retentionMillis, dev.gavel.core.EventLogSettings.DEFAULT);
     }
 }

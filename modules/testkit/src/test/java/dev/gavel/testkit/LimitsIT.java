@@ -1,8 +1,7 @@
 package dev.gavel.testkit;
 
-import dev.gavel.core.InMemoryPresenceStore;
-import dev.gavel.core.InMemoryViewerStats;
 import dev.gavel.core.ViewerEvent;
+import dev.gavel.core.memory.InMemoryBackend;
 import io.vertx.core.http.HttpMethod;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -299,16 +298,16 @@ class LimitsIT {
                     .allMatch(viewer -> viewer.lastCount() != null && viewer.lastCount().getLong("current") == 1));
             TestViewer.closeAll(viewers);
         }
-        InMemoryViewerStats stats = (InMemoryViewerStats) cluster.node(0).engine().stats();
-        InMemoryPresenceStore presence = (InMemoryPresenceStore) cluster.node(0).engine().presence();
+        InMemoryBackend backend = (InMemoryBackend) cluster.node(0).backend();
         await().atMost(TestViewer.PATIENCE).until(() -> cluster.node(0).audience().localViewers() == 0);
 
-        long perAuction = stats.retainedBytes() / Math.max(1, stats.trackedAuctions());
+        InMemoryBackend.Retained retained = backend.retained();
+        long perAuction = retained.statsBytes() / Math.max(1, retained.statsAuctions());
         System.out.printf("%d random auction ids: stats hold %d bytes for %d auctions (%d each), presence %d auctions%n",
-                ids, stats.retainedBytes(), stats.trackedAuctions(), perAuction, presence.trackedAuctions());
-        assertTrue(stats.trackedAuctions() >= ids, "every id was recorded: " + stats.trackedAuctions());
+                ids, retained.statsBytes(), retained.statsAuctions(), perAuction, retained.presenceAuctions());
+        assertTrue(retained.statsAuctions() >= ids, "every id was recorded: " + retained.statsAuctions());
         assertTrue(perAuction < 1024, "a watched-once auction costs under 1 KiB, not a dense 16 KiB tally: " + perAuction);
-        assertTrue(stats.retainedBytes() <= InMemoryViewerStats.DEFAULT_IDLE_BYTES_MAX, stats.retainedBytes() + " bytes");
-        assertTrue(presence.trackedAuctions() <= InMemoryPresenceStore.DEFAULT_IDLE_AUCTIONS_MAX);
+        assertTrue(retained.statsBytes() <= InMemoryBackend.STATS_IDLE_BYTES_MAX, retained.statsBytes() + " bytes");
+        assertTrue(retained.presenceAuctions() <= InMemoryBackend.PRESENCE_IDLE_AUCTIONS_MAX);
     }
 }

@@ -1,5 +1,6 @@
 package dev.gavel.testkit;
 
+import dev.gavel.core.audience.Viewer;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ClientWebSocket;
 import io.vertx.core.http.WebSocketClient;

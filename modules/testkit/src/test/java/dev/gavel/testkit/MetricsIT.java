@@ -161,7 +161,7 @@ class MetricsIT {
     }
 
     /**
-     * A node on the in-memory engine with a management port: /metrics is served there and not on the public port, it
+     * A node on the in-memory backend with a management port: /metrics is served there and not on the public port, it
      * has no Redis series (there is no Redis), and its scrape passes promtool too.
      */
     @Test

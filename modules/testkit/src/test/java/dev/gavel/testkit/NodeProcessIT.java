@@ -78,7 +78,7 @@ class NodeProcessIT {
     }
 
     @Test
-    void withNothingConfiguredANodeRunsOnTheInMemoryEngine() {
+    void withNothingConfiguredANodeRunsOnTheInMemoryBackend() {
         try (NodeProcess node = NodeProcess.start(Map.of())) {
             assertEquals(200, node.status("/health/live"));
             assertEquals(200, node.status("/health/ready"));

@@ -1,6 +1,6 @@
 package dev.gavel.testkit;
 
-import dev.gavel.core.Engine;
+import dev.gavel.core.Backend;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -12,7 +12,7 @@ class RedisViewerStatsContractIT extends ViewerStatsContract {
     static final RedisExtension redis = new RedisExtension();
 
     @Override
-    protected Engine createEngine(Vertx vertx, Clock clock, long leaseMillis, long intervalMillis, long retentionMillis) {
+    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, long intervalMillis, long retentionMillis) {
         redis.fixture().command("FLUSHALL");
         return redis.connectedEngine(vertx, clock, leaseMillis, intervalMillis, retentionMillis);
     }

@@ -1,6 +1,6 @@
 package dev.gavel.testkit;
 
-import dev.gavel.core.Engine;
+import dev.gavel.core.Backend;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.core.ViewerStats;
 import dev.gavel.redis.RedisTarget;
@@ -24,11 +24,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The ACL file that compose and the Kubernetes dev overlay give their Redis ({@code deploy/redis/users.acl}), loaded by a
- * real {@code redis-server} as it is: the whole engine contract passes as its user {@code gavel}, a node on it counts
+ * real {@code redis-server} as it is: the whole backend contract passes as its user {@code gavel}, a node on it counts
  * viewers, opens auctions and publishes, and nothing beyond Gavel's commands and {@code gavel:} keys and channels is
  * allowed to it; the default user may only PING (the healthchecks). The file says what docs/redis.md says.
  */
-class ShippedRedisAclIT extends EngineContract {
+class ShippedRedisAclIT extends BackendContract {
 
     static final Path ACL_FILE = MonitoringFiles.REPOSITORY.resolve("deploy/redis/users.acl");
     private static final Path K8S_COPY = MonitoringFiles.REPOSITORY.resolve("k8s/overlays/dev/redis-users.acl");
@@ -59,14 +59,14 @@ class ShippedRedisAclIT extends EngineContract {
     }
 
     @Override
-    protected Engine createEngine(Vertx vertx, Clock clock, long leaseMillis) {
+    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis) {
         return RedisExtension.connectedEngine(RedisTarget.standalone(url()), vertx, clock, leaseMillis,
                 ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
     }
 
     @Test
     void theFileGivesGavelExactlyTheDocumentedRulesAndTheKubernetesCopyIsTheSame() throws IOException {
-        String rules = TlsRedisEngineContractIT.documentedRules("+publish ");
+        String rules = TlsRedisBackendContractIT.documentedRules("+publish ");
         assertEquals(List.of("user default on nopass -@all +ping", "user gavel on >" + password + " " + rules),
                 Files.readAllLines(ACL_FILE));
         assertEquals(Files.readString(ACL_FILE), Files.readString(K8S_COPY), "k8s/overlays/dev/redis-users.acl is a copy");

@@ -3,7 +3,7 @@ package dev.gavel.testkit;
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.Json;
 import dev.gavel.core.ViewerEvent;
-import dev.gavel.server.StickyCookie;
+import dev.gavel.server.http.StickyCookie;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -24,9 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.awaitility.Awaitility.await;
 
 /** The official {@code sockjs-client} 1.6 against a real node, forced onto each of its transports. */
 class SockJsClientIT {
@@ -89,10 +89,10 @@ class SockJsClientIT {
         JsViewer viewer = connect(transport, "auction-" + auction);
         viewer.awaitCount(1, 1);
         AuctionId id = AuctionId.of(auction);
-        cluster.node(0).engine().broker()
+        cluster.node(0).backend().broker()
                 .publish(id, ViewerEvent.of(ViewerEvent.PLAYER_BIDDING_UPDATE, "{\"name\":\"Virat\",\"basePrice\":200}"))
                 .await(10, TimeUnit.SECONDS);
-        cluster.node(0).engine().broker()
+        cluster.node(0).backend().broker()
                 .publish(id, ViewerEvent.of(ViewerEvent.PLAYER_SOLD_UPDATE, Json.quote("Virat sold to Mumbai")))
                 .await(10, TimeUnit.SECONDS);
         assertEquals(List.of(new JsonObject().put("name", "Virat").put("basePrice", 200)),

@@ -173,6 +173,6 @@ class SocketIoClientIT {
 
     private static void publish(String auction, ViewerEvent event) throws Exception {
         GavelNode node = cluster.node(0);
-        node.engine().broker().publish(AuctionId.of(auction), event).await(10, TimeUnit.SECONDS);
+        node.backend().broker().publish(AuctionId.of(auction), event).await(10, TimeUnit.SECONDS);
     }
 }

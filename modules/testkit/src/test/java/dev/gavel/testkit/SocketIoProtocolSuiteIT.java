@@ -1,5 +1,6 @@
 package dev.gavel.testkit;
 
+
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;

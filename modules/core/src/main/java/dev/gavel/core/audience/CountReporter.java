@@ -1,0 +1,314 @@
+package dev.gavel.core.audience;
+
+import dev.gavel.core.AuctionId;
+import dev.gavel.core.Backend;
+import dev.gavel.core.PresenceStore;
+import dev.gavel.core.Timers;
+import dev.gavel.core.ViewerCount;
+import io.vertx.core.Future;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps one replica's share of the counts in the {@link PresenceStore}: tallies, flush, heartbeat, and what to do
+ * when writes fail. The counts it gets back go to the auctions' {@link AuctionFeed}s, which show them.
+ *
+ * <p>The event loops tell it how their rooms changed ({@link #changed}); it sums them per auction, so the store
+ * sees one entry per auction and replica however many loops there are. Every flush interval it writes the
+ * auctions whose local count changed, in one batch; every heartbeat interval all of them, which renews their
+ * leases and sweeps entries of dead replicas. An auction is forgotten once its zero was written.
+ *
+ * <p>A write that fails never becomes a count: the store announces nothing it did not write, and viewers keep
+ * the last good count. While this replica's writes fail, counts announced by others are taken in but not shown
+ * (they may be sums that lack entries that expired because no replica could renew them): see {@link #countsHeldFor}.
+ * Once writes work again, or the store came back after it was lost, every replica writes its entries again within
+ * a flush interval; for a heartbeat interval more counts are still only taken in, so that viewers never see a count
+ * made only of the entries written again so far.
+ *
+ * <p>Confined to one thread (a Vert.x context in a node), but for the methods that say "any thread"; time comes from
+ * the injected clock and timers.
+ */
+final class CountReporter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CountReporter.class);
+
+    private final Backend backend;
+    private final String nodeId;
+    private final AudienceSettings settings;
+    private final Clock clock;
+    private final Timers timers;
+    private final AuctionFeeds feeds;
+    private final NewViewerIds newViewerIds;
+    private final Map<AuctionId, Tally> tallies = new HashMap<>();
+
+    private long flushTimer = -1;
+    private long lastHeartbeatAt;
+    private Future<?> inFlight = Future.succeededFuture();
+    private boolean flushing;
+    /** Why the last write to the store failed, or null when it succeeded. Read from any thread by metrics and health. */
+    private volatile String storeFailure;
+    private volatile long lastGoodHeartbeatAt;
+    private volatile int auctionsWithViewers;
+    /** Counts are not shown before this time (ms): the store is back, and the replicas are writing again. */
+    private volatile long quietUntil;
+    private boolean stopping;
+    private boolean earlierEntriesCleared;
+    /**
+     * The store came back ({@link #rewriteAll}) and this replica's entries are not written back yet: counts are held
+     * until they are (and then for a heartbeat more), however long that takes.
+     */
+    private volatile boolean rewriting;
+    /** This replica's viewers per auction, for readers on any thread ({@link #localViewers}). */
+    private final Map<AuctionId, Long> localViewers = new ConcurrentHashMap<>();
+    private volatile boolean halted;
+
+    CountReporter(Backend backend, String nodeId, AudienceSettings settings, Clock clock, Timers timers, AuctionFeeds feeds) {
+        this.backend = backend;
+        this.nodeId = nodeId;
+        this.settings = settings;
+        this.clock = clock;
+        this.timers = timers;
+        this.feeds = feeds;
+        this.lastGoodHeartbeatAt = clock.millis();
+        this.newViewerIds = new NewViewerIds(timers, backend, clock, settings);
+    }
+
+    /**
+     * Removes whatever an earlier run under the same node id left in the store, then starts flushing. A store
+     * that is away is not fatal: the entries are written once it is back ({@link #rewriteAll}).
+     */
+    Future<Void> start() {
+        lastGoodHeartbeatAt = clock.millis();
+        return clearEarlierEntries().otherwiseEmpty().onComplete(x -> scheduleFlush()).mapEmpty();
+    }
+
+    private void scheduleFlush() {
+        flushTimer = timers.schedule(settings.flushMillis(), () -> {
+            flush();
+            if (!stopping) {
+                scheduleFlush();
+            }
+        });
+    }
+
+    private Future<Void> clearEarlierEntries() {
+        return backend.presence().removeNode(nodeId)
+                .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS)
+                .onSuccess(v -> earlierEntriesCleared = true)
+                .onFailure(e -> LOG.warn("Could not clear earlier entries of node {} yet: {}", nodeId, e.toString()));
+    }
+
+    /** Stops all writing to the store at once and for good, leaving the entries there, as a killed process does. */
+    void halt() {
+        halted = true;
+    }
+
+    /**
+     * A loop's rooms changed: {@code deltas} is the change of its viewers per auction, {@code newViewerIds} the
+     * ids of the viewers that joined.
+     */
+    void changed(Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds) {
+        if (stopping) {
+            return;
+        }
+        deltas.forEach((auction, delta) -> {
+            if (delta != 0) {
+                tallies.computeIfAbsent(auction, Tally::new).add(delta);
+            }
+        });
+        newViewerIds.forEach((auction, ids) -> ids.forEach(id -> this.newViewerIds.add(auction, id)));
+    }
+
+    /** This replica's viewers per auction, as the loops last reported them. */
+    Map<AuctionId, Integer> localRooms() {
+        Map<AuctionId, Integer> sizes = new LinkedHashMap<>();
+        tallies.forEach((id, tally) -> {
+            if (tally.viewers > 0) {
+                sizes.put(id, (int) tally.viewers);
+            }
+        });
+        return sizes;
+    }
+
+    /** Auctions with viewers on this replica. Any thread. */
+    int auctionsWithViewers() {
+        return auctionsWithViewers;
+    }
+
+    /**
+     * How long from {@code now} counts must not be shown yet: a flush interval at a time while writes fail, and until
+     * the replicas have written their entries again after the store came back. Any thread.
+     */
+    long countsHeldFor(long now) {
+        return storeFailure != null || rewriting ? settings.flushMillis() : quietUntil - now;
+    }
+
+    /** This replica's viewers of an auction, as the loops last reported them. Any thread. */
+    long localViewers(AuctionId auction) {
+        return localViewers.getOrDefault(auction, 0L);
+    }
+
+    /**
+     * Stops reporting and removes this replica's entries from the store at once, so the other replicas count
+     * without it. Completes when the entries are gone or the store did not answer in time.
+     */
+    Future<Void> stop() {
+        stopping = true;
+        timers.cancel(flushTimer);
+        return inFlight.transform(x -> backend.presence().removeNode(nodeId))
+                .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS)
+                .onFailure(e -> LOG.warn("Could not remove node {} from the counts: {}", nodeId, e.toString()))
+                .otherwiseEmpty()
+                .mapEmpty();
+    }
+
+    /** Why writing counts to the store fails, or null while it works. Any thread. */
+    String storeFailure() {
+        return storeFailure;
+    }
+
+    /**
+     * When (ms, by the clock) the last heartbeat renewed every entry, or found nothing to renew; it stays put
+     * while writes fail. Any thread.
+     */
+    long lastGoodHeartbeatMillis() {
+        return lastGoodHeartbeatAt;
+    }
+
+    /** After the store was lost: every entry may be gone, and changes may have been missed. */
+    void rewriteAll() {
+        LOG.info("Store connection restored; rewriting entries of {} auctions", tallies.size());
+        quietUntil = clock.millis() + settings.heartbeatMillis();
+        rewriting = true;
+        Future<Void> cleared = earlierEntriesCleared ? Future.succeededFuture() : clearEarlierEntries();
+        cleared.onComplete(x -> {
+            tallies.values().forEach(tally -> tally.dirty = true);
+            lastHeartbeatAt = 0;
+            flush();
+        });
+    }
+
+    /** Writes changed auctions (all of them when a heartbeat is due) to the store in one batch. */
+    void flush() {
+        if (!backend.isReady() && !stopping && !halted) {
+            // The store is away: it may come back empty (a restart). Counts are held from now until this replica's
+            // entries are written back after the reconnect (rewriteAll), not only from the reconnect on: a count
+            // read in between would be made of what the store holds so far.
+            rewriting = true;
+        }
+        if (flushing || stopping || halted || !backend.isReady()) {
+            return;
+        }
+        long now = clock.millis();
+        boolean heartbeat = now - lastHeartbeatAt >= settings.heartbeatMillis();
+        Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
+        for (Tally tally : tallies.values()) {
+            if (heartbeat || tally.dirty) {
+                tally.dirty = false;
+                ViewerCount known = feeds.known(tally.auction);
+                batch.put(tally.auction, new PresenceStore.LocalCount(tally.viewers, known == null ? 0 : known.peak()));
+            }
+        }
+        // the first heartbeat after rewriteAll: it writes this replica's entries back
+        boolean rewrite = rewriting && lastHeartbeatAt == 0;
+        if (batch.isEmpty()) {
+            if (heartbeat && storeFailure == null) {
+                lastGoodHeartbeatAt = now;
+            }
+            if (rewrite) {
+                rewriting = false;
+            }
+            return;
+        }
+        flushing = true;
+        Future<Map<AuctionId, ViewerCount>> reported = backend.presence().report(nodeId, batch)
+                .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS);
+        inFlight = reported;
+        reported.onComplete(ar -> {
+            flushing = false;
+            if (ar.succeeded()) {
+                if (heartbeat) {
+                    lastHeartbeatAt = now;
+                    lastGoodHeartbeatAt = now;
+                }
+                if (storeFailure != null) {
+                    storeFailure = null;
+                    quietUntil = clock.millis() + settings.heartbeatMillis();
+                    LOG.info("Writing counts to the store works again");
+                }
+                if (rewrite) {
+                    // Written back and read back: others' entries follow within their flush, shown after a heartbeat.
+                    // (An auction left out, its key broken or its shard away, is retried on its own: it holds nobody.)
+                    rewriting = false;
+                    quietUntil = Math.max(quietUntil, clock.millis() + settings.heartbeatMillis());
+                }
+                ar.result().forEach((auction, count) -> reported(auction, batch.get(auction).viewers(), count));
+                for (AuctionId auction : List.copyOf(batch.keySet())) {
+                    Tally tally = tallies.get(auction);
+                    if (tally != null && !ar.result().containsKey(auction)) {
+                        // its shard of the store failed, or its key is broken: written again on the next flush, the
+                        // others unaffected (the store logs why)
+                        tally.dirty = true;
+                        feeds.metrics().auctionReportFailed();
+                    }
+                }
+            } else {
+                if (storeFailure == null) {
+                    LOG.warn("Could not write counts to the store, will retry: {}", ar.cause().toString());
+                }
+                storeFailure = String.valueOf(ar.cause().getMessage());
+                batch.keySet().forEach(auction -> {
+                    Tally tally = tallies.get(auction);
+                    if (tally != null) {
+                        tally.dirty = true;
+                    }
+                });
+            }
+        });
+    }
+
+    private void reported(AuctionId auction, long viewers, ViewerCount count) {
+        feeds.count(count);
+        Tally tally = tallies.get(auction);
+        if (tally != null && tally.viewers == 0 && viewers == 0 && !tally.dirty) {
+            // its zero is written: nothing more to renew
+            tallies.remove(auction);
+        }
+    }
+
+    /** One auction's viewers on this replica. */
+    private final class Tally {
+        final AuctionId auction;
+        long viewers;
+        boolean dirty;
+
+        Tally(AuctionId auction) {
+            this.auction = auction;
+        }
+
+        void add(int delta) {
+            long before = viewers;
+            viewers += delta;
+            if (viewers > 0) {
+                localViewers.put(auction, viewers);
+            } else {
+                localViewers.remove(auction);
+            }
+            dirty = true;
+            if (before <= 0 && viewers > 0) {
+                auctionsWithViewers++;
+            } else if (before > 0 && viewers <= 0) {
+                auctionsWithViewers--;
+            }
+        }
+    }
+}

@@ -1,0 +1,454 @@
+package dev.gavel.core.audience;
+
+import dev.gavel.core.AuctionId;
+import dev.gavel.core.AuctionRegistry;
+import dev.gavel.core.Backend;
+import dev.gavel.core.EventBroker;
+import dev.gavel.core.PresenceStore;
+import dev.gavel.core.ViewerCount;
+import dev.gavel.core.ViewerStats;
+import dev.gavel.core.memory.InMemoryBackend;
+import dev.gavel.core.testing.ManualTime;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static dev.gavel.core.audience.OnContexts.get;
+import static dev.gavel.core.audience.OnContexts.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The reporter wired as {@link Audience} wires it, without the rest: two loops' rooms on one Vert.x context, the
+ * auctions' feeds, and the in-memory backend, with a manual clock and timers. Everything runs on that context (the
+ * broker delivers there), and time moves only when the test says so.
+ */
+class CountReporterTest {
+
+    private static final AuctionId A = AuctionId.of("a");
+    private static final AuctionId B = AuctionId.of("b");
+    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
+    private static final String REFUSED = "store refuses writes";
+
+    private final ManualTime timers = new ManualTime();
+    private final RecordingMetrics metrics = new RecordingMetrics();
+    /** Every batch this replica wrote, or tried to. */
+    private final List<Map<AuctionId, PresenceStore.LocalCount>> reports = new CopyOnWriteArrayList<>();
+    /** When true, this replica's writes are refused, as a Redis with its memory full refuses them. */
+    private volatile boolean refusing;
+    /** Auctions whose key is broken (a string where the hash should be): left out of every answer, as Redis's store does. */
+    private final java.util.Set<AuctionId> broken = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** While set, a report waits for it before it is written (a slow store). */
+    private volatile io.vertx.core.Promise<Void> stall;
+    private Vertx vertx;
+    private Context context;
+    private OnContexts contexts;
+    private InMemoryBackend backend;
+    private AuctionFeeds feeds;
+    private CountReporter reporter;
+    private LocalRooms loop0;
+    private LocalRooms loop1;
+    private int viewers;
+
+    @BeforeEach
+    void start() {
+        vertx = Vertx.vertx();
+        context = vertx.getOrCreateContext();
+        contexts = new OnContexts(context);
+        backend = new InMemoryBackend(vertx, timers, 6000);
+        feeds = new AuctionFeeds(context, backend.broker(), SETTINGS, timers, timers, metrics,
+                now -> reporter.countsHeldFor(now), auction -> reporter.localViewers(auction));
+        reporter = new CountReporter(new Refusing(backend), "node-1", SETTINGS, timers, timers, feeds);
+        loop0 = new LocalRooms(context, (deltas, ids) -> reporter.changed(deltas, ids), metrics, feeds);
+        loop1 = new LocalRooms(context, (deltas, ids) -> reporter.changed(deltas, ids), metrics, feeds);
+        await(get(context, reporter::start));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        vertx.close().await(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void twoLoopsAreReportedAsOneEntryOfTheirSum() throws Exception {
+        List<RecordingViewer> all = new ArrayList<>(join(loop0, A, 3));
+        all.addAll(join(loop1, A, 2));
+        flushAndDeliver();
+
+        assertEquals(List.of(Map.of(A, new PresenceStore.LocalCount(5, 0))), reports, "one entry, once");
+        assertEquals(5, backend.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertEquals(Map.of(A, 5), get(context, reporter::localRooms));
+        assertEquals(1, reporter.auctionsWithViewers());
+        for (RecordingViewer viewer : all) {
+            assertEquals(List.of("5/5"), viewer.counts(), viewer.name);
+        }
+        // the unique viewers went to the stats in one batch a flush interval after they joined
+        assertEquals(5, backend.stats().uniqueViewers(A).await(1, TimeUnit.SECONDS));
+    }
+
+    /**
+     * Counts go out through the auction's feed, to every loop with viewers of it, at most once per broadcast interval:
+     * what arrived meanwhile is folded into one broadcast of the latest.
+     */
+    @Test
+    void countsAreCoalescedPerBroadcastIntervalThroughTheFeeds() {
+        RecordingViewer first = join(loop0, A, 1).get(0);
+        RecordingViewer second = join(loop1, A, 1).get(0);
+        RecordingViewer elsewhere = join(loop1, B, 1).get(0);
+        flushAndDeliver();
+        assertEquals(List.of("2/2"), first.counts());
+        assertEquals(List.of("2/2"), second.counts());
+        assertEquals(2, metrics.broadcasts.get(), "a and b, once each");
+
+        // loop 1's viewer of a leaves, then three more join on loop 0, over two flushes: one broadcast, the latest
+        leave(loop1, A, second);
+        flushAndDeliver();
+        List<RecordingViewer> joiners = join(loop0, A, 3);
+        flushAndDeliver();
+        assertEquals(List.of("2/2"), first.counts(), "nothing before the broadcast interval is over");
+        for (RecordingViewer joiner : joiners) {
+            assertEquals(List.of("2/2"), joiner.counts(), "the count the others were shown, at once");
+        }
+
+        run(context, () -> timers.advance(Duration.ofMillis(200)));
+        contexts.drain();
+        assertEquals(List.of("2/2", "4/4"), first.counts());
+        for (RecordingViewer joiner : joiners) {
+            assertEquals(List.of("2/2", "4/4"), joiner.counts());
+        }
+        assertEquals(List.of("2/2"), second.counts(), "it left");
+        assertEquals(List.of("1/1"), elsewhere.counts(), "another auction's count");
+        assertEquals(3, metrics.broadcasts.get(), "one more broadcast, however many counts and loops");
+    }
+
+    @Test
+    void anAuctionWithoutViewersIsWrittenAsZeroThenForgotten() throws Exception {
+        List<RecordingViewer> onLoop0 = join(loop0, A, 2);
+        RecordingViewer onLoop1 = join(loop1, A, 1).get(0);
+        RecordingViewer ofB = join(loop1, B, 1).get(0);
+        flushAndDeliver();
+        assertEquals(2, reporter.auctionsWithViewers());
+
+        onLoop0.forEach(viewer -> leave(loop0, A, viewer));
+        assertEquals(2, reporter.auctionsWithViewers(), "a viewer of a is left on loop 1");
+        leave(loop1, A, onLoop1);
+        leave(loop1, B, ofB);
+        assertEquals(0, reporter.auctionsWithViewers());
+        reports.clear();
+        flushAndDeliver();
+
+        assertEquals(List.of(Map.of(A, new PresenceStore.LocalCount(0, 0), B, new PresenceStore.LocalCount(0, 0))), reports);
+        assertEquals(0, backend.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertEquals(3, backend.presence().read(A).await(1, TimeUnit.SECONDS).peak());
+        assertEquals(Map.of(), get(context, reporter::localRooms));
+        assertNull(feeds.known(A), "the feed ended with its last viewer");
+
+        // forgotten: the next heartbeats write nothing
+        for (int i = 0; i < 3; i++) {
+            run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis())));
+            contexts.drain();
+        }
+        assertEquals(1, reports.size(), reports::toString);
+    }
+
+    @Test
+    void heartbeatsKeepTheEntryAliveAndAHaltedReplicaLapses() throws Exception {
+        join(loop0, A, 4);
+        flushAndDeliver();
+
+        // ten heartbeats later the lease (6 s) would long have run out without them
+        for (int i = 0; i < 10; i++) {
+            long before = reporter.lastGoodHeartbeatMillis();
+            run(context, () -> timers.advance(Duration.ofMillis(2000)));
+            contexts.drain();
+            assertTrue(reporter.lastGoodHeartbeatMillis() > before);
+            assertTrue(timers.millis() - reporter.lastGoodHeartbeatMillis() < SETTINGS.heartbeatMillis());
+        }
+        assertEquals(4, backend.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertNull(reporter.storeFailure());
+
+        reporter.halt();
+        long lastHeartbeat = reporter.lastGoodHeartbeatMillis();
+        int written = reports.size();
+        run(context, () -> timers.advance(Duration.ofMillis(7000)));
+        contexts.drain();
+        assertEquals(0, backend.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertEquals(lastHeartbeat, reporter.lastGoodHeartbeatMillis());
+        assertEquals(written, reports.size(), "a halted replica writes nothing");
+    }
+
+    @Test
+    void whileWritesAreRefusedViewersKeepTheLastGoodCountAndTheReplicaSaysSo() throws Exception {
+        List<RecordingViewer> three = join(loop0, A, 3);
+        flushAndDeliver();
+        RecordingViewer stays = three.get(0);
+        assertEquals(List.of("3/3"), stays.counts());
+        assertNull(reporter.storeFailure());
+        long goodHeartbeat = reporter.lastGoodHeartbeatMillis();
+
+        refusing = true;
+        leave(loop0, A, three.get(1));
+        leave(loop0, A, three.get(2));
+        flushAndDeliver();
+        assertEquals(REFUSED, reporter.storeFailure());
+        assertEquals(SETTINGS.flushMillis(), reporter.countsHeldFor(timers.millis()));
+        // Another replica's count arrives meanwhile (a sum with this replica's old share): taken in, not shown.
+        backend.presence().report("node-2", Map.of(A, new PresenceStore.LocalCount(2, 0))).await(1, TimeUnit.SECONDS);
+        run(context, () -> timers.advance(Duration.ofMillis(2000)));
+        contexts.drain();
+        assertEquals(5, feeds.known(A).current());
+        assertEquals(List.of("3/3"), stays.counts());
+        assertEquals(goodHeartbeat, reporter.lastGoodHeartbeatMillis(), "no heartbeat got through");
+        RecordingViewer joiner = join(loop0, A, 1).get(0);
+        assertEquals(List.of("3/3"), joiner.counts(), "a viewer joining now is shown what the others see");
+
+        refusing = false;
+        flushAndDeliver();
+        assertNull(reporter.storeFailure());
+        assertEquals(4, backend.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertTrue(reporter.lastGoodHeartbeatMillis() > goodHeartbeat);
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis() - 50)));
+        contexts.drain();
+        assertEquals(List.of("3/3"), stays.counts(), "held for a heartbeat while the replicas write again");
+        run(context, () -> timers.advance(Duration.ofMillis(50)));
+        contexts.drain();
+        assertEquals(List.of("3/3", "4/5"), stays.counts());
+        assertEquals(List.of("3/3", "4/5"), joiner.counts());
+    }
+
+    /**
+     * The store came back after it was lost: every entry is written again at the next flush, and for a heartbeat
+     * interval counts are only taken in, so that viewers never see a sum of the entries written again so far.
+     */
+    @Test
+    void afterTheStoreCameBackEveryEntryIsWrittenAgainAndCountsAreHeldForAHeartbeat() throws Exception {
+        RecordingViewer viewer = join(loop0, A, 3).get(0);
+        join(loop1, B, 1);
+        flushAndDeliver();
+        assertEquals(List.of("3/3"), viewer.counts());
+        flushAndDeliver();
+        reports.clear();
+
+        run(context, reporter::rewriteAll);
+        contexts.drain();
+        assertEquals(List.of(Map.of(A, new PresenceStore.LocalCount(3, 3), B, new PresenceStore.LocalCount(1, 1))), reports,
+                "every entry, changed or not");
+        assertEquals(SETTINGS.heartbeatMillis(), reporter.countsHeldFor(timers.millis()));
+
+        backend.presence().report("node-2", Map.of(A, new PresenceStore.LocalCount(2, 0))).await(1, TimeUnit.SECONDS);
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis() - 1)));
+        contexts.drain();
+        assertEquals(List.of("3/3"), viewer.counts(), "taken in, not shown yet");
+        assertEquals(5, feeds.known(A).current());
+        run(context, () -> timers.advance(Duration.ofMillis(1)));
+        contexts.drain();
+        assertEquals(List.of("3/3", "5/5"), viewer.counts());
+    }
+
+    /**
+     * Issue 18, item 6: one auction's count cannot be written (its key holds a string), the rest of the report can.
+     * That auction's viewers keep their last count, the failure is counted, and the store is not failing: the other
+     * auctions' viewers go on getting counts.
+     */
+    @Test
+    void anAuctionWhoseCountCannotBeWrittenLeavesTheOthersAndTheStoreAlone() throws Exception {
+        RecordingViewer ofA = join(loop0, A, 1).get(0);
+        RecordingViewer ofB = join(loop1, B, 1).get(0);
+        flushAndDeliver();
+        assertEquals(List.of("1/1"), ofA.counts());
+
+        broken.add(A);
+        join(loop0, A, 1);
+        join(loop1, B, 2);
+        flushAndDeliver();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.broadcastMillis())));
+        contexts.drain();
+        assertNull(reporter.storeFailure(), "one auction's broken key is not the store failing");
+        assertEquals(0, reporter.countsHeldFor(timers.millis()) > 0 ? 1 : 0, "counts are not held");
+        assertEquals(List.of("1/1", "3/3"), ofB.counts(), "the other auction goes on");
+        assertEquals(List.of("1/1", "2/2"), ofA.counts(), "its own viewers are shown, never fewer");
+        int failures = metrics.auctionReportFailures.get();
+        assertTrue(failures >= 1, "counted");
+        flushAndDeliver();
+        assertEquals(failures + 1, metrics.auctionReportFailures.get(), "tried again at the next flush");
+        // a reconnect while the key is broken: the rewrite leaves that auction out, and the hold still ends
+        run(context, reporter::rewriteAll);
+        contexts.drain();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis() + SETTINGS.flushMillis())));
+        contexts.drain();
+        assertTrue(reporter.countsHeldFor(timers.millis()) <= 0, "one broken auction holds no count after a reconnect");
+
+        broken.clear();
+        flushAndDeliver();
+        assertEquals(2, backend.presence().read(A).await(1, TimeUnit.SECONDS).current());
+    }
+
+    /**
+     * Issue 18, item 9: the store came back empty and, before this replica's entries are written back, a count made of
+     * what is there so far arrives (here 0 of 0). It is never shown: not while the rewrite is on its way, however long
+     * it takes, and never below this replica's own viewers.
+     */
+    @Test
+    void afterTheStoreCameBackCountsAreHeldUntilTheEntriesAreWrittenBackAndNeverBelowTheViewersHere() {
+        RecordingViewer viewer = join(loop0, A, 3).get(0);
+        flushAndDeliver();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.broadcastMillis())));
+        contexts.drain();
+        assertEquals(List.of("3/3"), viewer.counts());
+
+        stall = io.vertx.core.Promise.promise();
+        run(context, reporter::rewriteAll);
+        contexts.drain();
+        // an empty store's count (a read, or another replica's report before ours was written back)
+        run(context, () -> feeds.count(new ViewerCount(A, 0, 0, Long.MAX_VALUE / 2)));
+        run(context, () -> timers.advance(Duration.ofMillis(3 * SETTINGS.heartbeatMillis())));
+        contexts.drain();
+        assertTrue(reporter.countsHeldFor(timers.millis()) > 0, "held while the rewrite is on its way");
+        assertEquals(List.of("3/3"), viewer.counts());
+
+        stall.complete();
+        stall = null;
+        contexts.drain();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis())));
+        contexts.drain();
+        assertTrue(reporter.countsHeldFor(timers.millis()) <= 0);
+        run(context, () -> feeds.count(new ViewerCount(A, 1, 1, Long.MAX_VALUE - 1)));
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.broadcastMillis())));
+        contexts.drain();
+        assertTrue(viewer.counts().stream().allMatch(count -> count.startsWith("3/")),
+                "never fewer than the 3 viewers here: " + viewer.counts());
+    }
+
+    @Test
+    void stopRemovesTheReplicasEntries() throws Exception {
+        join(loop0, A, 4);
+        join(loop1, B, 1);
+        flushAndDeliver();
+        assertEquals(4, backend.presence().read(A).await(1, TimeUnit.SECONDS).current());
+
+        await(get(context, reporter::stop));
+
+        assertEquals(0, backend.presence().read(A).await(1, TimeUnit.SECONDS).current());
+        assertEquals(0, backend.presence().read(B).await(1, TimeUnit.SECONDS).current());
+        int written = reports.size();
+        join(loop0, A, 1);
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis())));
+        contexts.drain();
+        assertEquals(written, reports.size(), "a stopped reporter writes nothing more");
+    }
+
+    private List<RecordingViewer> join(LocalRooms loop, AuctionId auction, int howMany) {
+        List<RecordingViewer> joined = new ArrayList<>();
+        run(context, () -> {
+            for (int i = 0; i < howMany; i++) {
+                RecordingViewer viewer = new RecordingViewer("viewer-" + ++viewers);
+                assertTrue(loop.join(auction, viewer, viewer.name, null));
+                joined.add(viewer);
+            }
+        });
+        contexts.drain();
+        return joined;
+    }
+
+    private void leave(LocalRooms loop, AuctionId auction, RecordingViewer viewer) {
+        run(context, () -> assertTrue(loop.leave(auction, viewer)));
+        contexts.drain();
+    }
+
+    /** One flush interval passes; what the broker then delivers on the context has arrived. */
+    private void flushAndDeliver() {
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.flushMillis())));
+        contexts.drain();
+    }
+
+    private static <T> T await(Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The backend with this test's switch and record in front of its store. */
+    private final class Refusing implements Backend {
+        private final Backend backend;
+        private final PresenceStore store;
+
+        Refusing(Backend backend) {
+            this.backend = backend;
+            PresenceStore real = backend.presence();
+            this.store = new PresenceStore() {
+                @Override
+                public Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, LocalCount> local) {
+                    reports.add(Map.copyOf(local));
+                    if (refusing) {
+                        return Future.failedFuture(REFUSED);
+                    }
+                    io.vertx.core.Promise<Void> waitFor = stall;
+                    Future<Void> ready = waitFor == null ? Future.succeededFuture() : waitFor.future();
+                    return ready.compose(x -> real.report(nodeId, local)).map(counts -> {
+                        Map<AuctionId, ViewerCount> answered = new java.util.HashMap<>(counts);
+                        answered.keySet().removeAll(broken);
+                        return answered;
+                    });
+                }
+
+                @Override
+                public Future<ViewerCount> read(AuctionId auction) {
+                    return real.read(auction);
+                }
+
+                @Override
+                public Future<Void> removeNode(String nodeId) {
+                    return real.removeNode(nodeId);
+                }
+            };
+        }
+
+        @Override
+        public PresenceStore presence() {
+            return store;
+        }
+
+        @Override
+        public EventBroker broker() {
+            return backend.broker();
+        }
+
+        @Override
+        public ViewerStats stats() {
+            return backend.stats();
+        }
+
+        @Override
+        public AuctionRegistry auctions() {
+            return backend.auctions();
+        }
+
+        @Override
+        public boolean isReady() {
+            return backend.isReady();
+        }
+
+        @Override
+        public void onReconnected(Runnable action) {
+            backend.onReconnected(action);
+        }
+
+        @Override
+        public Future<Void> close() {
+            return backend.close();
+        }
+    }
+}
