@@ -26,6 +26,14 @@ for s in "${scenarios[@]}"; do
     hold)        run hold --target both --viewers 19000 --minutes 5 --jfr --results $OUT ;;
     fanout3)     run fanout --target both --viewers 5000 --bids 100 --rate 5 --replicas 3 --results $OUT/replicas-3 ;;
     shards)      run shards --target gavel --results $OUT/shards ;;
+    # issue 21: 100,000 viewers over 6 replicas on one Redis, 10 minutes with churn and bids (~25 min in all);
+    # extra arguments after `cluster` are not taken here: use the jar directly to shorten (--hold-s 60)
+    cluster)     run cluster --results $OUT/cluster ;;
+    cluster-3)   run cluster --redis cluster --shards 3 --results $OUT/cluster-3 ;;
+    # Redis commands/s at rest against the number of auctions (6 replicas, 20,000 viewers): the two points of the curve
+    rest-curve)  for a in 100 1000; do
+                   run cluster --viewers 20000 --auctions $a --rest-s 60 --bids-s 5 --hold-s 10 --churn 0 --results $OUT/rest-curve/auctions-$a
+                 done ;;
     *) echo "unknown scenario $s"; exit 2 ;;
   esac
 done

@@ -1,9 +1,10 @@
 // A viewer with the official socket.io-client, as the auction team's front end connects.
 // Usage: node socketio-viewer.js <url> <options as JSON>   (options go to io(url, options) as they are)
 // Prints JSON lines: open (the Engine.IO session, with its first transport), connect (with socket.recovered),
-// upgrade, event (with the offset that connection state recovery keeps, when the server sent one), connect_error,
+// upgrade, event (with the offset that connection state recovery keeps, when the server sent one), connect_error (with
+// the server's data, for a CONNECT refused by the server),
 // disconnect. Reads commands:
-// {"cmd":"emit","name":...} and {"cmd":"close"}.
+// {"cmd":"emit","name":...}, {"cmd":"connect","auth":{...}} (socket.connect() with new auth) and {"cmd":"close"}.
 "use strict";
 const { io } = require("socket.io-client");
 const { out, commands, exitSoon, describe } = require("./lines");
@@ -23,6 +24,7 @@ socket.on("connect_error", (err) => {
     message: describe(err),
     description: describe(err.description),
     body: context && typeof context.responseText === "string" ? context.responseText : null,
+    data: err.data === undefined ? null : err.data,
   });
 });
 socket.on("disconnect", (reason) => out({ type: "disconnect", reason }));
@@ -36,6 +38,9 @@ socket.onAny((name, ...args) => out({
 commands((command) => {
   if (command.cmd === "emit") {
     socket.emit(command.name);
+  } else if (command.cmd === "connect") {
+    socket.auth = command.auth;
+    socket.connect();
   } else if (command.cmd === "close") {
     socket.close();
     exitSoon();

@@ -10,7 +10,8 @@ import java.util.List;
 public final class Bench {
 
     private static final List<Scenario> SCENARIOS = List.of(new HoldScenario(), new ConnectScenario(), new FanoutScenario(),
-            new JoinstormScenario(), new SlowScenario(), new CoresScenario(), new ShardsScenario());
+            new JoinstormScenario(), new SlowScenario(), new CoresScenario(), new ShardsScenario(),
+            new ClusterScenario(), new AudienceScenario());
 
     private Bench() {
     }

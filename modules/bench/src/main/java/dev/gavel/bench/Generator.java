@@ -62,11 +62,19 @@ final class Generator {
     private final Bootstrap bootstrap;
     private final List<Viewer> viewers = new ArrayList<>();
     private final Histogram latency = new Histogram(LATENCY_MAX_MICROS, 3);
+    /** Publish-to-delivery latency per auction, for fan-out by auction size. */
+    private final Map<String, Histogram> latencyByAuction = new TreeMap<>();
+    /** From a viewer's first attempt to its admission, retries included. */
+    private final Histogram connectTime = new Histogram(LATENCY_MAX_MICROS, 3);
+    private final java.util.Random random;
     private final Map<String, Integer> failures = new TreeMap<>();
     private final Map<Integer, Integer> closeCodes = new TreeMap<>();
 
     private int created;
     private int failed;
+    /** Attempts answered 503 (the replica's overload guard or its viewer limit), retried or not. */
+    private int refused;
+    private int retries;
     private int disconnects;
     private long deliveries;
     private long unstamped;
@@ -83,6 +91,7 @@ final class Generator {
         this.sources = sources;
         this.indexOffset = indexOffset;
         this.indexStride = indexStride;
+        this.random = new java.util.Random(31L * indexOffset + 7);
         boolean epoll = Epoll.isAvailable();
         this.group = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
         this.loop = group.next();
@@ -124,6 +133,12 @@ final class Generator {
     }
 
     void settled(Viewer viewer, String failure) {
+        if (failure != null && refusal(failure)) {
+            refused++;
+        }
+        if (failure != null && batch != null && batch.retry(viewer, failure)) {
+            return;
+        }
         if (failure != null) {
             failed++;
             failures.merge(failure.length() > 80 ? failure.substring(0, 80) : failure, 1, Integer::sum);
@@ -140,13 +155,20 @@ final class Generator {
         }
     }
 
-    void bid(long latencyNs) {
+    void bid(Viewer viewer, long latencyNs) {
         deliveries++;
         if (latencyNs < 0) {
             unstamped++;
         } else {
-            latency.recordValue(Math.min(latencyNs / 1000, LATENCY_MAX_MICROS));
+            long micros = Math.min(latencyNs / 1000, LATENCY_MAX_MICROS);
+            latency.recordValue(micros);
+            latencyByAuction.computeIfAbsent(viewer.auction, a -> new Histogram(LATENCY_MAX_MICROS, 3)).recordValue(micros);
         }
+    }
+
+    /** A refusal a real client answers by trying again later: the replica said 503 before the upgrade. */
+    static boolean refusal(String failure) {
+        return failure.endsWith(" 503");
     }
 
     // ---- commands, from the worker's main thread
@@ -157,7 +179,37 @@ final class Generator {
 
     /** Opens {@code count} viewers, at most {@code concurrency} connecting at once; answers when all settled. */
     ObjectNode open(int count, List<String> auctions, int concurrency, long timeoutMs) throws Exception {
-        OpenBatch opening = new OpenBatch(count, auctions, concurrency);
+        return open(new OpenBatch(count, auctions, null, concurrency, 0, 0), timeoutMs);
+    }
+
+    /**
+     * Opens the viewers of a plan ({@code auction:transport:count,...}) in a shuffled order, at most {@code rate}
+     * starting per second (0: as fast as {@code concurrency} allows); a viewer refused with 503 tries again after
+     * socket.io-client's back-off (1 s doubling to 5 s, ±50%), on the next replica, up to {@code retries} times.
+     */
+    ObjectNode openPlan(String plan, int concurrency, double rate, int retries, long timeoutMs) throws Exception {
+        List<String> auctions = new ArrayList<>();
+        List<Transport> transports = new ArrayList<>();
+        for (String entry : plan.split(",")) {
+            if (entry.isEmpty()) {
+                continue;
+            }
+            String[] parts = entry.split(":");
+            Transport t = Transport.of(parts[1]);
+            for (int i = Integer.parseInt(parts[2]); i > 0; i--) {
+                auctions.add(parts[0]);
+                transports.add(t);
+            }
+        }
+        // the same shuffle for both lists: every auction and transport joins throughout the batch
+        long seed = random.nextLong();
+        java.util.Collections.shuffle(auctions, new java.util.Random(seed));
+        java.util.Collections.shuffle(transports, new java.util.Random(seed));
+        return open(new OpenBatch(auctions.size(), auctions, transports, concurrency, rate, retries), timeoutMs);
+    }
+
+    private ObjectNode open(OpenBatch opening, long timeoutMs) throws Exception {
+        int count = opening.count;
         onLoop(() -> {
             batch = opening;
             opening.pump();
@@ -174,6 +226,8 @@ final class Generator {
             reply.put("firstStartNs", opening.firstStartNs);
             reply.put("lastOpenNs", opening.lastOpenNs);
             reply.put("deflateAccepted", opening.deflateAccepted);
+            reply.put("refused", opening.refusedHere);
+            reply.put("retries", opening.retriesHere);
             batch = null;
             return reply;
         });
@@ -295,12 +349,14 @@ final class Generator {
     ObjectNode reset() throws Exception {
         return onLoop(() -> {
             latency.reset();
+            latencyByAuction.clear();
             deliveries = 0;
             unstamped = 0;
             countUpdates = 0;
             for (Viewer viewer : viewers) {
                 viewer.bids = 0;
                 viewer.countUpdates = 0;
+                viewer.openAtReset = viewer.open;
             }
             return JSON.createObjectNode();
         });
@@ -346,11 +402,111 @@ final class Generator {
             reply.put("countUpdates", countUpdates);
             reply.put("frameErrors", frameErrors);
             reply.put("latency", encode(latency));
+            ObjectNode byAuction = reply.putObject("latencyByAuction");
+            latencyByAuction.forEach((auction, histogram) -> byAuction.put(auction, encode(histogram)));
+            reply.put("connectTime", encode(connectTime));
+            reply.put("refused", refused);
+            reply.put("retries", retries);
             reply.set("slow", slowViewers);
             reply.put("cpuMs", ProcStats.cpuMillis(ProcessHandle.current().pid()));
             reply.put("rssKb", ProcStats.rssKb(ProcessHandle.current().pid()));
             return reply;
         });
+    }
+
+    /**
+     * Closes {@code count} open viewers picked at random, as tabs being closed, and waits until their connections
+     * are gone: churn.
+     */
+    ObjectNode closeSome(int count, long timeoutMs) throws Exception {
+        List<Viewer> closing = onLoop(() -> {
+            List<Viewer> open = new ArrayList<>();
+            for (Viewer viewer : viewers) {
+                if (viewer.open && !viewer.slow) {
+                    open.add(viewer);
+                }
+            }
+            java.util.Collections.shuffle(open, random);
+            List<Viewer> picked = new ArrayList<>(open.subList(0, Math.min(count, open.size())));
+            picked.forEach(Viewer::close);
+            return picked;
+        });
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        int active;
+        do {
+            Thread.sleep(20);
+            active = onLoop(() -> (int) closing.stream().filter(v -> v.channel != null && v.channel.isActive()).count());
+        } while (active > 0 && System.nanoTime() < deadline);
+        ObjectNode reply = JSON.createObjectNode();
+        reply.put("closed", closing.size() - active);
+        reply.put("stillActive", active);
+        return reply;
+    }
+
+    /**
+     * For each auction: this worker's open viewers (the truth, summed over workers) and the lowest and highest
+     * {@code current} they were last sent.
+     */
+    ObjectNode tally(List<String> auctions) throws Exception {
+        return onLoop(() -> {
+            ObjectNode reply = JSON.createObjectNode();
+            Map<String, int[]> byAuction = new java.util.HashMap<>();
+            for (String auction : auctions) {
+                byAuction.put(auction, new int[] {0, Integer.MAX_VALUE, Integer.MIN_VALUE});
+            }
+            int open = 0;
+            for (Viewer viewer : viewers) {
+                if (!viewer.open) {
+                    continue;
+                }
+                open++;
+                int[] t = byAuction.get(viewer.auction);
+                if (t != null) {
+                    t[0]++;
+                    t[1] = Math.min(t[1], viewer.lastCurrent);
+                    t[2] = Math.max(t[2], viewer.lastCurrent);
+                }
+            }
+            reply.put("open", open);
+            ObjectNode of = reply.putObject("auctions");
+            byAuction.forEach((auction, t) -> of.putObject(auction).put("open", t[0])
+                    .put("minCurrent", t[0] == 0 ? -1 : t[1]).put("maxCurrent", t[0] == 0 ? -1 : t[2]));
+            return reply;
+        });
+    }
+
+    /**
+     * For each {@code auction=expected}: of the viewers open since the last reset and open still, how many got
+     * at least {@code expected} bids since; waits until all did or the time is up.
+     */
+    ObjectNode delivered(Map<String, Long> expected, long timeoutMs) throws Exception {
+        long deadline = System.nanoTime() + timeoutMs * 1_000_000;
+        while (true) {
+            ObjectNode state = onLoop(() -> {
+                int of = 0;
+                int complete = 0;
+                long minBids = Long.MAX_VALUE;
+                for (Viewer viewer : viewers) {
+                    Long want = expected.get(viewer.auction);
+                    if (want != null && viewer.openAtReset && viewer.open && !viewer.slow) {
+                        of++;
+                        if (viewer.bids >= want) {
+                            complete++;
+                        }
+                        minBids = Math.min(minBids, viewer.bids);
+                    }
+                }
+                ObjectNode reply = JSON.createObjectNode();
+                reply.put("of", of);
+                reply.put("complete", complete);
+                reply.put("minBids", of == 0 ? 0 : minBids);
+                return reply;
+            });
+            if (state.get("complete").asInt() == state.get("of").asInt() || System.nanoTime() > deadline) {
+                return state;
+            }
+            Thread.sleep(50);
+        }
     }
 
     ObjectNode closeAll(long timeoutMs) throws Exception {
@@ -391,45 +547,97 @@ final class Generator {
     private final class OpenBatch {
         final int count;
         final List<String> auctions;
+        /** Each viewer's transport, parallel to {@code auctions}; null: the generator's. */
+        final List<Transport> transports;
         final int concurrency;
+        final double rate;
+        final int maxRetries;
         final CountDownLatch done = new CountDownLatch(1);
         int started;
         int inFlight;
         int opened;
         int failedHere;
+        int refusedHere;
+        int retriesHere;
         int deflateAccepted;
         long firstStartNs;
         long lastOpenNs;
+        private long batchStartNs;
+        private boolean pumpScheduled;
 
-        OpenBatch(int count, List<String> auctions, int concurrency) {
+        OpenBatch(int count, List<String> auctions, List<Transport> transports, int concurrency, double rate, int maxRetries) {
             this.count = count;
             this.auctions = auctions;
+            this.transports = transports;
             this.concurrency = Math.max(1, concurrency);
+            this.rate = rate;
+            this.maxRetries = maxRetries;
             if (count == 0) {
                 done.countDown();
             }
         }
 
         void pump() {
+            if (batchStartNs == 0) {
+                batchStartNs = System.nanoTime();
+            }
             while (inFlight < concurrency && started < count) {
+                if (rate > 0 && started >= (long) ((System.nanoTime() - batchStartNs) / 1e9 * rate) + 1) {
+                    if (!pumpScheduled) {
+                        pumpScheduled = true;
+                        loop.schedule(() -> {
+                            pumpScheduled = false;
+                            pump();
+                        }, Math.max(1, (long) (1000 / rate)), TimeUnit.MILLISECONDS);
+                    }
+                    return;
+                }
                 int global = indexOffset + created * indexStride;
                 created++;
-                Viewer viewer = new Viewer(Generator.this, auctions.get(started % auctions.size()), transport,
-                        targets.get(global % targets.size()),
-                        new InetSocketAddress(sources.get(global % sources.size()), 0));
-                viewers.add(viewer);
+                Transport t = transports == null ? transport : transports.get(started);
+                Viewer viewer = attempt(auctions.get(started % auctions.size()), t, global, 0, 0);
                 started++;
-                inFlight++;
-                viewer.start();
                 if (firstStartNs == 0) {
                     firstStartNs = viewer.startNs;
                 }
-                loop.schedule(() -> {
-                    if (!viewer.open) {
-                        viewer.fail("open timeout");
-                    }
-                }, VIEWER_OPEN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
             }
+        }
+
+        private Viewer attempt(String auction, Transport t, int global, int attempt, long firstAttemptNs) {
+            Viewer viewer = new Viewer(Generator.this, auction, t, targets.get((global + attempt) % targets.size()),
+                    new InetSocketAddress(sources.get(global % sources.size()), 0));
+            viewer.index = global;
+            viewer.attempt = attempt;
+            viewers.add(viewer);
+            inFlight++;
+            viewer.start();
+            viewer.firstAttemptNs = firstAttemptNs == 0 ? viewer.startNs : firstAttemptNs;
+            loop.schedule(() -> {
+                if (!viewer.open) {
+                    viewer.fail("open timeout");
+                }
+            }, VIEWER_OPEN_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+            return viewer;
+        }
+
+        /** Schedules another attempt for a viewer refused with 503, if it has retries left: true when it will. */
+        boolean retry(Viewer viewer, String failure) {
+            if (!refusal(failure)) {
+                return false;
+            }
+            refusedHere++;
+            if (viewer.attempt >= maxRetries) {
+                return false;
+            }
+            retries++;
+            retriesHere++;
+            inFlight--;
+            long delay = (long) (Math.min(5000, 1000L << Math.min(viewer.attempt, 3)) * (0.5 + random.nextDouble()));
+            loop.schedule(() -> {
+                attempt(viewer.auction, viewer.transport, viewer.index, viewer.attempt + 1, viewer.firstAttemptNs);
+            }, delay, TimeUnit.MILLISECONDS);
+            pump();
+            return true;
         }
 
         void settled(Viewer viewer, boolean ok) {
@@ -437,6 +645,7 @@ final class Generator {
             if (ok) {
                 opened++;
                 lastOpenNs = Math.max(lastOpenNs, viewer.openNs);
+                connectTime.recordValue(Math.min((viewer.openNs - viewer.firstAttemptNs) / 1000, LATENCY_MAX_MICROS));
                 if (viewer.deflateAccepted) {
                     deflateAccepted++;
                 }
@@ -465,6 +674,11 @@ final class Generator {
             worker: one generator JVM, driven over stdin/stdout by a scenario (you do not normally start it yourself).
             Commands, one per line, each answered by one JSON line:
               open <count> <auction|prefix*K> <concurrency> <timeoutMs>   open viewers (K auctions prefix0..prefixK-1)
+              open-plan <concurrency> <perSecond> <retries> <timeoutMs> <auction:transport:count,...>
+                                         open a plan's viewers shuffled, at a rate; a 503 is retried with back-off
+              close-some <count> <timeoutMs>      close that many open viewers picked at random (churn)
+              tally <auction,...>                 open viewers per auction here, and the counts they were last sent
+              delivered <auction=bids,...> <timeoutMs>   until viewers open since reset got that many bids
               await-count <auction> <expected> <timeoutMs>                until every viewer's latest current == expected
               await-events <auction> <expected> <timeoutMs>               until every reading viewer got expected bids
               await-quiet <quietMs> <timeoutMs>                           until no frame arrived for quietMs
@@ -496,6 +710,11 @@ final class Generator {
                     reply = switch (cmd[0]) {
                         case "open" -> generator.open(Integer.parseInt(cmd[1]), auctions(cmd[2]), Integer.parseInt(cmd[3]),
                                 Long.parseLong(cmd[4]));
+                        case "open-plan" -> generator.openPlan(cmd[5], Integer.parseInt(cmd[1]), Double.parseDouble(cmd[2]),
+                                Integer.parseInt(cmd[3]), Long.parseLong(cmd[4]));
+                        case "close-some" -> generator.closeSome(Integer.parseInt(cmd[1]), Long.parseLong(cmd[2]));
+                        case "tally" -> generator.tally(List.of(cmd[1].split(",")));
+                        case "delivered" -> generator.delivered(expectations(cmd[1]), Long.parseLong(cmd[2]));
                         case "await-count" -> generator.awaitCount(cmd[1], Integer.parseInt(cmd[2]), Long.parseLong(cmd[3]));
                         case "await-events" -> generator.awaitEvents(cmd[1], Long.parseLong(cmd[2]), Long.parseLong(cmd[3]));
                         case "await-quiet" -> generator.awaitQuiet(Long.parseLong(cmd[1]), Long.parseLong(cmd[2]));
@@ -519,16 +738,36 @@ final class Generator {
         }
     }
 
+    /** {@code a=3,b=5} as a map. */
+    static Map<String, Long> expectations(String spec) {
+        Map<String, Long> expected = new java.util.HashMap<>();
+        for (String pair : spec.split(",")) {
+            String[] kv = pair.split("=");
+            expected.put(kv[0], Long.parseLong(kv[1]));
+        }
+        return expected;
+    }
+
+    /**
+     * {@code name}, or {@code prefix*K} (K auctions), or {@code prefix*K/P}: K auctions with P persons each, every viewer
+     * of one of them carrying the {@code viewerId} of one of its persons (viewers beyond K*P are further tabs of the same
+     * persons, round-robin).
+     */
     static List<String> auctions(String spec) {
         int star = spec.indexOf('*');
         if (star < 0) {
             return List.of(spec);
         }
         String prefix = spec.substring(0, star);
-        int count = Integer.parseInt(spec.substring(star + 1));
-        List<String> auctions = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            auctions.add(prefix + i);
+        int slash = spec.indexOf('/', star);
+        int count = Integer.parseInt(spec.substring(star + 1, slash < 0 ? spec.length() : slash));
+        int persons = slash < 0 ? 0 : Integer.parseInt(spec.substring(slash + 1));
+        List<String> auctions = new ArrayList<>(count * Math.max(1, persons));
+        for (int p = 0; p < Math.max(1, persons); p++) {
+            for (int i = 0; i < count; i++) {
+                // the viewer's query is "slug=auction-" + this: the person rides along as a further parameter
+                auctions.add(persons == 0 ? prefix + i : prefix + i + "&viewerId=p" + p);
+            }
         }
         return auctions;
     }

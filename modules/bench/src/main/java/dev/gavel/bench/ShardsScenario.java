@@ -38,6 +38,9 @@ final class ShardsScenario implements Scenario {
                 new Options.Spec("rate", "5", "bids per second"),
                 new Options.Spec("payload-bytes", "256", "size of a bid's JSON body"),
                 new Options.Spec("concurrency", "300", "connections being opened at once"),
+                new Options.Spec("persons", "0", "persons per auction of the storm (viewers carry their viewerId; the "
+                        + "viewers beyond auctions*persons are further tabs of them; with --server-env COUNT_BY=person "
+                        + "they are what is counted); 0: no viewerId"),
                 new Options.Spec("jfr", null, "record a JFR profile of the first Gavel node over the whole run"));
     }
 
@@ -73,7 +76,9 @@ final class ShardsScenario implements Scenario {
 
             Phase storm = Phase.start(deployment);
             long redisCpu0 = deployment.redisCpuMillis();
-            Workers.Opened opened = workers.open(viewers, "lot-*" + o.integer("auctions"), o.integer("concurrency"), 600_000);
+            int persons = o.integer("persons");
+            Workers.Opened opened = workers.open(viewers, "lot-*" + o.integer("auctions") + (persons > 0 ? "/" + persons : ""),
+                    o.integer("concurrency"), 600_000);
             workers.all("await-quiet 2000 300000", 300_000);
             storm.finish(result, "storm");
             result.put("stormViewers", opened.opened()).put("stormRedisCpuMs", deployment.redisCpuMillis() - redisCpu0);

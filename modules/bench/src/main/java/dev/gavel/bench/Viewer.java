@@ -52,6 +52,14 @@ final class Viewer {
     private boolean settled;
 
     long startNs;
+    /** When this viewer's first attempt started: a viewer refused with 503 tries again as a new Viewer. */
+    long firstAttemptNs;
+    /** 0 for the first attempt, then 1, 2, ... for each retry after a refusal. */
+    int attempt;
+    /** This viewer's global index: which replica and source address it uses. */
+    int index;
+    /** Open when the counters were last reset: such a viewer must get every bid published since. */
+    boolean openAtReset;
     long openNs;
     long firstCountNs;
     long lastCountChangeNs;
@@ -182,7 +190,7 @@ final class Viewer {
     private void bid(String text) {
         long sentNs = Frames.longField(text, "t", Long.MIN_VALUE);
         bids++;
-        generator.bid(sentNs == Long.MIN_VALUE ? -1 : System.nanoTime() - sentNs);
+        generator.bid(this, sentNs == Long.MIN_VALUE ? -1 : System.nanoTime() - sentNs);
     }
 
     private void event(String name, String text) {

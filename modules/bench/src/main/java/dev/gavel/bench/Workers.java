@@ -86,6 +86,23 @@ final class Workers implements AutoCloseable {
         return replies;
     }
 
+    /** Sends each worker its own command ({@code commands.get(i)} to worker i); returns their replies in order. */
+    List<JsonNode> each(List<String> commands, long timeoutMs) {
+        for (int i = 0; i < workers.size(); i++) {
+            workers.get(i).send(commands.get(i));
+        }
+        List<JsonNode> replies = new ArrayList<>();
+        for (int i = 0; i < workers.size(); i++) {
+            JsonNode reply = workers.get(i).reply(timeoutMs + 30_000);
+            if (reply.has("error")) {
+                throw new IllegalStateException("worker " + workers.get(i).process.pid() + " failed '"
+                        + commands.get(i).substring(0, Math.min(80, commands.get(i).length())) + "': " + reply.get("error"));
+            }
+            replies.add(reply);
+        }
+        return replies;
+    }
+
     /** Opens {@code total} viewers, split evenly over the workers, with {@code concurrency} connecting at once in all. */
     Opened open(int total, String auctions, int concurrency, long timeoutMs) {
         int n = workers.size();
@@ -112,8 +129,14 @@ final class Workers implements AutoCloseable {
         Map<String, Long> closeCodes = new TreeMap<>();
         Map<String, Long> failures = new TreeMap<>();
         List<JsonNode> slow = new ArrayList<>();
+        Map<String, Histogram> latencyByAuction = new TreeMap<>();
+        Histogram connectTime = new Histogram(Generator.LATENCY_MAX_MICROS, 3);
         for (JsonNode reply : replies) {
             latency.add(Generator.decode(reply.get("latency").asText()));
+            reply.get("latencyByAuction").fields().forEachRemaining(e -> latencyByAuction
+                    .computeIfAbsent(e.getKey(), a -> new Histogram(Generator.LATENCY_MAX_MICROS, 3))
+                    .add(Generator.decode(e.getValue().asText())));
+            connectTime.add(Generator.decode(reply.get("connectTime").asText()));
             reply.get("closeCodes").fields().forEachRemaining(e -> closeCodes.merge(e.getKey(), e.getValue().asLong(), Long::sum));
             reply.get("failures").fields().forEachRemaining(e -> failures.merge(e.getKey(), e.getValue().asLong(), Long::sum));
             reply.get("slow").elements().forEachRemaining(slow::add);
@@ -121,13 +144,15 @@ final class Workers implements AutoCloseable {
         return new Stats(sum(replies, "viewers"), sum(replies, "open"), sum(replies, "failed"), sum(replies, "disconnects"),
                 closeCodes, failures, sum(replies, "deflateAccepted"), sum(replies, "pings"), max(replies, "maxPingGapMs"),
                 sum(replies, "deliveries"), sum(replies, "unstamped"), sum(replies, "countUpdates"),
-                sum(replies, "frameErrors"), latency, slow, sum(replies, "cpuMs"), sum(replies, "rssKb"));
+                sum(replies, "frameErrors"), latency, slow, sum(replies, "cpuMs"), sum(replies, "rssKb"),
+                latencyByAuction, connectTime, sum(replies, "refused"), sum(replies, "retries"));
     }
 
     record Stats(long viewers, long open, long failed, long disconnects, Map<String, Long> closeCodes,
                  Map<String, Long> failures, long deflateAccepted, long pings, long maxPingGapMs, long deliveries,
                  long unstamped, long countUpdates, long frameErrors, Histogram latency, List<JsonNode> slow,
-                 long generatorCpuMs, long generatorRssKb) {
+                 long generatorCpuMs, long generatorRssKb, Map<String, Histogram> latencyByAuction,
+                 Histogram connectTime, long refused, long retries) {
     }
 
     static long sum(List<JsonNode> replies, String field) {

@@ -130,6 +130,30 @@ class BenchIT {
     }
 
     @Test
+    void clusterKeepsEveryCountExactThroughJoinsAndChurn() throws Exception {
+        JsonNode m = run("cluster", "redis-1", "--replicas", "2", "--viewers", "300", "--auctions", "20", "--join-rate", "300",
+                "--rest-s", "1", "--bids-s", "2", "--hold-s", "6", "--churn", "20", "--churn-every-s", "2", "--bid-rate", "10",
+                "--bid-ranks", "0,1,10", "--sample-ranks", "0,1,2,5,19");
+        assertEquals(2, m.get("replicas").asInt());
+        assertEquals(90, m.get("hotAuctionViewers").asInt(), "30% of 300 in the hot auction");
+        assertEquals(300, m.get("opened").asInt());
+        assertEquals(0, m.get("failedToOpen").asInt());
+        // two churn rounds of 2 (20% a minute of 300, every 2 s, within 6 s): each replaced by a new viewer
+        assertEquals(2, m.get("churnRounds").asInt());
+        assertEquals(4, m.get("churnJoined").asInt());
+        assertEquals(300, m.get("stillOpen").asInt());
+        assertEquals(0, m.get("unexpectedDisconnects").asInt());
+        // after the join and after each round: every replica's API and every viewer showed the generator's truth
+        assertEquals(3, m.get("countChecks").asInt());
+        assertEquals(3, m.get("countChecksExact").asInt(), "every sampled count became exact: " + m);
+        assertTrue(m.get("bidsViewersExpectingBids").asInt() > 0);
+        assertEquals(m.get("bidsViewersExpectingBids").asInt(), m.get("bidsViewersWithEveryBid").asInt());
+        assertEquals(m.get("holdViewersExpectingBids").asInt(), m.get("holdViewersWithEveryBid").asInt());
+        assertTrue(m.get("holdFanoutRank0Count").asLong() > 0, "fan-out measured for the hot auction");
+        assertTrue(m.get("restRedisCmdsPerSec").asDouble() > 0, "Redis commands at rest read from INFO");
+    }
+
+    @Test
     void peerRunsSideBySideWhenItCanBeInstalled() throws Exception {
         Path peer = repo.resolve("../shared/peers/seed-socketio").normalize();
         Assumptions.assumeTrue(Files.isRegularFile(peer.resolve("server.js")),

@@ -3,9 +3,11 @@ package dev.gavel.redis;
 import dev.gavel.core.AuctionRegistry;
 import dev.gavel.core.Backend;
 import dev.gavel.core.BackendMetrics;
+import dev.gavel.core.CountBy;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.PresenceStore;
+import dev.gavel.core.ReplicaQueries;
 import dev.gavel.core.Timers;
 import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
@@ -36,9 +38,10 @@ public final class RedisBackend implements Backend {
     private final RedisEventBroker broker;
     private final RedisViewerStats stats;
     private final RedisAuctionRegistry auctions;
+    private final RedisReplicaQueries queries;
 
     private RedisBackend(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis, long historyIntervalMillis,
-                        long historyRetentionMillis, EventLogSettings log, BackendMetrics metrics) {
+                        long historyRetentionMillis, EventLogSettings log, BackendMetrics metrics, CountBy countBy) {
         // One shard on one Redis, one per master on a cluster; the rest follows the topology.
         RedisTopology topology = RedisTopology.of(vertx, target);
         // One connection per shard each for counts, publishes and (the broker's links) subscriptions. Requests on one
@@ -52,9 +55,11 @@ public final class RedisBackend implements Backend {
         this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, BackendMetrics.Operation.STATS),
                 historyIntervalMillis, historyRetentionMillis);
         this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, BackendMetrics.Operation.REPORT), topology,
-                clock, leaseMillis);
+                clock, leaseMillis, countBy);
         this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected, topology.pubSub());
         broker.listen(RedisKeys.auctionChanges(), auctions::heard);
+        this.queries = new RedisReplicaQueries(vertx, broker, new TimedRedis(publisher, metrics, BackendMetrics.Operation.QUERY),
+                topology.pubSub());
         // registered before anyone else's reconnect action: the registry is read again first
         broker.onReconnected(auctions::reload);
     }
@@ -65,7 +70,7 @@ public final class RedisBackend implements Backend {
      */
     public static RedisBackend create(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis) {
         return create(vertx, target, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS,
-                EventLogSettings.DEFAULT, BackendMetrics.NONE);
+                EventLogSettings.DEFAULT, BackendMetrics.NONE, CountBy.CONNECTION);
     }
 
     /**
@@ -75,11 +80,13 @@ public final class RedisBackend implements Backend {
      * @param historyRetentionMillis how long samples and unique viewer tallies are kept
      * @param log                    how much of each auction's events is kept, and for how long
      * @param metrics                told the latency and outcome of every command, by operation, and each reconnect
+     * @param countBy                what an auction's count counts (every replica of a deployment alike)
      */
     public static RedisBackend create(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis,
                                      long historyIntervalMillis, long historyRetentionMillis, EventLogSettings log,
-                                     BackendMetrics metrics) {
-        return new RedisBackend(vertx, target, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, log, metrics);
+                                     BackendMetrics metrics, CountBy countBy) {
+        return new RedisBackend(vertx, target, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, log, metrics,
+                countBy);
     }
 
     /**
@@ -111,6 +118,11 @@ public final class RedisBackend implements Backend {
     @Override
     public AuctionRegistry auctions() {
         return auctions;
+    }
+
+    @Override
+    public ReplicaQueries queries() {
+        return queries;
     }
 
     @Override

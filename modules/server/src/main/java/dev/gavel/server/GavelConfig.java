@@ -1,13 +1,18 @@
 package dev.gavel.server;
 
+import com.nimbusds.jose.jwk.Curve;
 import com.sun.management.UnixOperatingSystemMXBean;
+import dev.gavel.core.CountBy;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.redis.RedisTarget;
 import dev.gavel.server.http.ClientAddresses;
 import dev.gavel.server.http.NodeLimits;
 import dev.gavel.server.ops.logging.LogFormat;
+import dev.gavel.server.viewers.ViewerCountries;
+import dev.gavel.server.viewers.ViewerTokens;
 import dev.gavel.server.viewers.WebSocketPings;
 
+import javax.crypto.spec.SecretKeySpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -15,13 +20,22 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.Key;
+import java.security.KeyFactory;
+import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.interfaces.ECPublicKey;
+import java.security.interfaces.RSAPublicKey;
+import java.security.spec.X509EncodedKeySpec;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -67,6 +81,14 @@ import java.util.regex.Pattern;
  * @param managementPort      {@code MANAGEMENT_PORT}: the port that serves {@code /metrics} and the probes, off the
  *                            public one; {@link #NO_MANAGEMENT_PORT} when unset ({@code /metrics} is then served on
  *                            {@code PORT}); 0 asks for a free port
+ * @param viewerTokens        {@code VIEWER_TOKENS} with the keys of {@code VIEWER_TOKEN_SECRET} or
+ *                            {@code VIEWER_TOKEN_PUBLIC_KEY}: how viewers sign in (see {@link ViewerTokens})
+ * @param countBy             {@code COUNT_BY}: what {@code current} and {@code peak} count, connections (the default)
+ *                            or persons
+ * @param geoipDatabase       {@code GEOIP_DB}: a MaxMind-format country database that viewers' countries are looked up
+ *                            in once, when they connect; null for none
+ * @param countryHeader       {@code COUNTRY_HEADER}: a header that a trusted proxy sets to the viewer's country, taken
+ *                            before the database; null for none
  */
 public record GavelConfig(
         int port,
@@ -96,7 +118,11 @@ public record GavelConfig(
         long httpHeaderTimeoutMillis,
         long httpIdleTimeoutMillis,
         EventLogSettings eventLog,
-        int managementPort) {
+        int managementPort,
+        ViewerTokens.Settings viewerTokens,
+        CountBy countBy,
+        Path geoipDatabase,
+        String countryHeader) {
 
     /** {@code MANAGEMENT_PORT} unset: one port serves everything, {@code /metrics} included. */
     public static final int NO_MANAGEMENT_PORT = -1;
@@ -104,10 +130,16 @@ public record GavelConfig(
     private static final Pattern MASTER_NAME = Pattern.compile("[\\x21-\\x7E]{1,128}");
     /** Scheme, credentials (up to the last '@': a password may hold one) and the addresses. */
     private static final Pattern ADDRESSES = Pattern.compile("(?:(rediss?)://(?:(.*)@)?)?([^/@]*)");
+    private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
     private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x2B\\x2D-\\x7E]+");
     static final int MIN_TOKEN_LENGTH = 16;
+    static final int MIN_VIEWER_TOKEN_SECRET_BYTES = 32;
+    static final int MAX_VIEWER_TOKEN_KEYS = 4;
+    static final int MIN_RSA_BITS = 2048;
+    private static final Pattern PEM_PUBLIC_KEY = Pattern.compile(
+            "-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\\s]+)-----END PUBLIC KEY-----");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /** Reads the configuration, throwing {@link ConfigException} naming the first bad variable. */
@@ -169,10 +201,46 @@ public record GavelConfig(
             throw new ConfigException("MANAGEMENT_PORT", "must differ from PORT (" + port + "); leave it unset to serve "
                     + "/metrics on PORT");
         }
+        CountBy countBy = countBy(env);
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
                 logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, socketsPerAddress,
-                headerTimeout, idleTimeout, eventLog, managementPort);
+                headerTimeout, idleTimeout, eventLog, managementPort, viewerTokens(env), countBy,
+                geoipDatabase(env), countryHeader(env, trustedProxies));
+    }
+
+    /** {@code GEOIP_DB}: a file that opens as a MaxMind DB and answers a lookup; unset or empty for none. */
+    private static Path geoipDatabase(Map<String, String> env) {
+        String raw = blankToNull(env.get("GEOIP_DB"));
+        if (raw == null) {
+            return null;
+        }
+        Path file = Path.of(raw);
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new ConfigException("GEOIP_DB", "no readable file at '" + raw + "'");
+        }
+        try {
+            ViewerCountries.openDatabase(file).close();
+        } catch (IOException e) {
+            throw new ConfigException("GEOIP_DB", "'" + raw + "' is " + e.getMessage());
+        }
+        return file;
+    }
+
+    /** {@code COUNTRY_HEADER}: a header name, which only a trusted proxy's requests are read for. */
+    private static String countryHeader(Map<String, String> env, List<String> trustedProxies) {
+        String raw = blankToNull(env.get("COUNTRY_HEADER"));
+        if (raw == null) {
+            return null;
+        }
+        if (!HEADER_NAME.matcher(raw).matches()) {
+            throw new ConfigException("COUNTRY_HEADER", "must be a header name (letters, digits, '-', at most 64), got '" + raw + "'");
+        }
+        if (trustedProxies.isEmpty()) {
+            throw new ConfigException("COUNTRY_HEADER", "is set but TRUSTED_PROXIES is not: it is read only from requests "
+                    + "that came through a trusted proxy, so it would never be");
+        }
+        return raw;
     }
 
     /** True when {@code /metrics} and the probes have a port of their own ({@code MANAGEMENT_PORT}). */
@@ -206,7 +274,23 @@ public record GavelConfig(
                 + ", maxSocketsPerAddress=" + maxSocketsPerAddress + ", httpHeaderTimeoutMillis=" + httpHeaderTimeoutMillis
                 + ", httpIdleTimeoutMillis=" + httpIdleTimeoutMillis
                                + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis()
-                + ", managementPort=" + (hasManagementPort() ? managementPort : "none") + "]";
+                + ", managementPort=" + (hasManagementPort() ? managementPort : "none")
+                + ", viewerTokens=" + viewerTokens
+                + ", countBy=" + countBy.name().toLowerCase(java.util.Locale.ROOT)
+                + ", geoipDatabase=" + (geoipDatabase == null ? "none" : geoipDatabase)
+                + ", countryHeader=" + (countryHeader == null ? "none" : countryHeader) + "]";
+    }
+
+    private static CountBy countBy(Map<String, String> env) {
+        String raw = blankToNull(env.get("COUNT_BY"));
+        if (raw == null) {
+            return CountBy.CONNECTION;
+        }
+        CountBy countBy = CountBy.parse(raw);
+        if (countBy == null) {
+            throw new ConfigException("COUNT_BY", "must be connection or person, got '" + raw + "'");
+        }
+        return countBy;
     }
 
     private static boolean onOff(Map<String, String> env, String name, boolean defaultValue) {
@@ -243,6 +327,111 @@ public record GavelConfig(
             case "registered" -> true;
             default -> throw new ConfigException("AUCTIONS", "must be 'open' or 'registered', got '" + raw + "'");
         };
+    }
+
+    /**
+     * {@code VIEWER_TOKENS} and its keys: {@code VIEWER_TOKEN_SECRET} (HMAC secrets) or {@code VIEWER_TOKEN_PUBLIC_KEY}
+     * (PEM public key files), each a comma-separated list of up to {@value #MAX_VIEWER_TOKEN_KEYS}, so that a new key
+     * can be added before the old one is retired. Secrets are never echoed.
+     */
+    private static ViewerTokens.Settings viewerTokens(Map<String, String> env) {
+        String secrets = blankToNull(env.get("VIEWER_TOKEN_SECRET"));
+        String publicKeys = blankToNull(env.get("VIEWER_TOKEN_PUBLIC_KEY"));
+        if (secrets != null && publicKeys != null) {
+            throw new ConfigException("VIEWER_TOKEN_PUBLIC_KEY", "set only one of VIEWER_TOKEN_SECRET and "
+                    + "VIEWER_TOKEN_PUBLIC_KEY: the kind of key decides the algorithm (HS256, or RS256/ES256)");
+        }
+        List<Key> keys = secrets != null ? tokenSecrets(secrets) : publicKeys != null ? publicKeyFiles(publicKeys) : List.of();
+        String raw = blankToNull(env.get("VIEWER_TOKENS"));
+        ViewerTokens.Mode mode;
+        if (raw == null) {
+            mode = keys.isEmpty() ? ViewerTokens.Mode.OFF : ViewerTokens.Mode.OPTIONAL;
+        } else {
+            mode = switch (raw.trim().toLowerCase(Locale.ROOT)) {
+                case "off" -> ViewerTokens.Mode.OFF;
+                case "optional" -> ViewerTokens.Mode.OPTIONAL;
+                case "required" -> ViewerTokens.Mode.REQUIRED;
+                default -> throw new ConfigException("VIEWER_TOKENS", "must be 'off', 'optional' or 'required', got '" + raw + "'");
+            };
+        }
+        if (mode != ViewerTokens.Mode.OFF && keys.isEmpty()) {
+            throw new ConfigException("VIEWER_TOKENS", "'" + raw.trim() + "' needs the key that tokens are verified with: "
+                    + "VIEWER_TOKEN_SECRET or VIEWER_TOKEN_PUBLIC_KEY");
+        }
+        return new ViewerTokens.Settings(mode, keys);
+    }
+
+    private static List<String> keyList(String name, String raw) {
+        List<String> items = Arrays.stream(raw.split(",", -1)).map(String::trim).toList();
+        if (items.contains("")) {
+            throw new ConfigException(name, "an empty item in the comma-separated list");
+        }
+        if (items.size() > MAX_VIEWER_TOKEN_KEYS) {
+            throw new ConfigException(name, "at most " + MAX_VIEWER_TOKEN_KEYS + " keys (for rotation), got " + items.size());
+        }
+        return items;
+    }
+
+    /** HS256 secrets: their UTF-8 bytes, at least 32 (RFC 7518: a key as long as the hash). */
+    private static List<Key> tokenSecrets(String raw) {
+        List<Key> keys = new ArrayList<>();
+        for (String secret : keyList("VIEWER_TOKEN_SECRET", raw)) {
+            byte[] bytes = secret.getBytes(StandardCharsets.UTF_8);
+            if (bytes.length < MIN_VIEWER_TOKEN_SECRET_BYTES) {
+                throw new ConfigException("VIEWER_TOKEN_SECRET", "an HS256 secret must be at least "
+                        + MIN_VIEWER_TOKEN_SECRET_BYTES + " bytes, got " + bytes.length
+                        + (keys.isEmpty() ? "" : " (secret " + (keys.size() + 1) + " of the list)"));
+            }
+            keys.add(new SecretKeySpec(bytes, "HmacSHA256"));
+        }
+        return keys;
+    }
+
+    /** PEM {@code PUBLIC KEY} files: RSA of at least 2048 bits (RS256) or EC on P-256 (ES256). */
+    private static List<Key> publicKeyFiles(String raw) {
+        List<Key> keys = new ArrayList<>();
+        for (String file : keyList("VIEWER_TOKEN_PUBLIC_KEY", raw)) {
+            keys.add(publicKey(Path.of(file)));
+        }
+        return keys;
+    }
+
+    private static PublicKey publicKey(Path path) {
+        String pem;
+        try {
+            pem = Files.readString(path, StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw new ConfigException("VIEWER_TOKEN_PUBLIC_KEY", "cannot read '" + path + "': " + e);
+        }
+        Matcher matcher = PEM_PUBLIC_KEY.matcher(pem);
+        if (!matcher.find()) {
+            throw new ConfigException("VIEWER_TOKEN_PUBLIC_KEY", "no '-----BEGIN PUBLIC KEY-----' block in '" + path
+                    + "' (a PEM public key, e.g. from openssl pkey -pubout)");
+        }
+        byte[] der;
+        try {
+            der = Base64.getMimeDecoder().decode(matcher.group(1));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("VIEWER_TOKEN_PUBLIC_KEY", "not valid base64 in '" + path + "'");
+        }
+        for (String algorithm : List.of("RSA", "EC")) {
+            PublicKey key;
+            try {
+                key = KeyFactory.getInstance(algorithm).generatePublic(new X509EncodedKeySpec(der));
+            } catch (GeneralSecurityException e) {
+                continue;
+            }
+            if (key instanceof RSAPublicKey rsa && rsa.getModulus().bitLength() < MIN_RSA_BITS) {
+                throw new ConfigException("VIEWER_TOKEN_PUBLIC_KEY", "an RSA key must be at least " + MIN_RSA_BITS
+                        + " bits, got " + rsa.getModulus().bitLength() + " in '" + path + "'");
+            }
+            if (key instanceof ECPublicKey ec && Curve.forECParameterSpec(ec.getParams()) != Curve.P_256) {
+                throw new ConfigException("VIEWER_TOKEN_PUBLIC_KEY", "an EC key must be on P-256 (ES256), got "
+                        + Curve.forECParameterSpec(ec.getParams()) + " in '" + path + "'");
+            }
+            return key;
+        }
+        throw new ConfigException("VIEWER_TOKEN_PUBLIC_KEY", "neither an RSA nor an EC public key in '" + path + "'");
     }
 
     /**

@@ -37,6 +37,15 @@ class GavelConfigTest {
         assertEquals(25_000, config.wsPingIntervalMillis());
         assertEquals(LogFormat.TEXT, config.logFormat());
         assertFalse(config.registeredAuctions());
+        assertEquals(dev.gavel.core.CountBy.CONNECTION, config.countBy());
+    }
+
+    @Test
+    void countByIsConnectionOrPerson() {
+        assertEquals(dev.gavel.core.CountBy.PERSON, GavelConfig.fromEnv(Map.of("COUNT_BY", "person")).countBy());
+        assertEquals(dev.gavel.core.CountBy.CONNECTION, GavelConfig.fromEnv(Map.of("COUNT_BY", "connection")).countBy());
+        assertRefused("COUNT_BY", "tab");
+        assertRefused("COUNT_BY", "PERSON");
     }
 
     @Test

@@ -2,10 +2,12 @@ package dev.gavel.testkit;
 
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.Backend;
+import dev.gavel.core.CountBy;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.EventOffset;
 import dev.gavel.core.LogRead;
+import dev.gavel.core.PresenceStore;
 import dev.gavel.core.PresenceStore.LocalCount;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
@@ -43,19 +45,37 @@ public abstract class BackendContract {
     private Vertx vertx;
     private Backend backend;
 
-    /** Creates the backend under test, connected and ready. */
-    protected abstract Backend createBackend(Vertx vertx, Clock clock, long leaseMillis);
+    /** This test's node ids: the backend may be shared with other tests (one Redis), its nodes are not. */
+    private final String nodes = UUID.randomUUID().toString().substring(0, 8);
+    private final List<Backend> byPerson = new CopyOnWriteArrayList<>();
+
+    /** Creates the backend under test, connected and ready, counting connections or persons. */
+    protected abstract Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, CountBy countBy);
 
     @BeforeEach
     void createBackend() {
         vertx = Vertx.vertx();
-        backend = createBackend(vertx, clock, LEASE_MILLIS);
+        backend = createBackend(vertx, clock, LEASE_MILLIS, CountBy.CONNECTION);
     }
 
     @AfterEach
     void closeEngine() throws Exception {
+        for (Backend other : byPerson) {
+            other.close().await(10, TimeUnit.SECONDS);
+        }
         backend.close().await(10, TimeUnit.SECONDS);
         vertx.close().await(10, TimeUnit.SECONDS);
+    }
+
+    private String node(String name) {
+        return name + "-" + nodes;
+    }
+
+    /** A second backend on the same store, counting persons. */
+    private Backend personBackend() {
+        Backend persons = createBackend(vertx, clock, LEASE_MILLIS, CountBy.PERSON);
+        byPerson.add(persons);
+        return persons;
     }
 
     /** A fresh auction per test, so tests sharing one backend do not see each other. */
@@ -71,8 +91,15 @@ public abstract class BackendContract {
         }
     }
 
+    /** A report of a node that heartbeats first (as a replica does before it writes). */
     private ViewerCount report(String node, AuctionId auction, long viewers) {
+        result(backend.presence().heartbeat(node));
         return result(backend.presence().report(node, Map.of(auction, new LocalCount(viewers, 0)))).get(auction);
+    }
+
+    private Map<AuctionId, ViewerCount> report(String node, Map<AuctionId, LocalCount> shares) {
+        result(backend.presence().heartbeat(node));
+        return result(backend.presence().report(node, shares));
     }
 
     private ViewerCount read(AuctionId auction) {
@@ -80,8 +107,53 @@ public abstract class BackendContract {
     }
 
     private static void assertCount(long current, long peak, ViewerCount count) {
-        assertEquals(current, count.current(), "current of " + count);
-        assertEquals(peak, count.peak(), "peak of " + count);
+        assertCount(current, peak, count, "");
+    }
+
+    private static void assertCount(long current, long peak, ViewerCount count, String why) {
+        assertEquals(current, count.current(), "current of " + count + " " + why);
+        assertEquals(peak, count.peak(), "peak of " + count + " " + why);
+    }
+
+    /**
+     * Whether two backends made by {@link #createBackend} share their store, as replicas on one Redis do; the in-memory
+     * backend is one replica, with nobody else to ask.
+     */
+    protected boolean backendsAreReplicasOfOneStore() {
+        return true;
+    }
+
+    @Test
+    void theReplicasOfAnAuctionAreThoseWhoseEntryIsAlive() {
+        AuctionId a = auction();
+        assertEquals(Map.of(), result(backend.presence().replicas(a)));
+        report("n1", a, 2);
+        report("n2", a, 3);
+        assertEquals(Map.of("n1", 2L, "n2", 3L), result(backend.presence().replicas(a)));
+        report("n1", a, 0);
+        assertEquals(Map.of("n2", 3L), result(backend.presence().replicas(a)));
+        clock.advance(Duration.ofMillis(LEASE_MILLIS + 1));
+        assertEquals(Map.of(), result(backend.presence().replicas(a)), "n2's lease ran out");
+    }
+
+    @Test
+    void aReplicaAnswersWhatItIsAskedAndOneThatDoesNotIsLeftOut() throws Exception {
+        Backend other = createBackend(vertx, clock, LEASE_MILLIS, CountBy.CONNECTION);
+        try {
+            String asker = "ask-" + UUID.randomUUID();
+            String answerer = "answer-" + UUID.randomUUID();
+            result(backend.queries().answer(asker, question -> Future.failedFuture("not asked")));
+            result(other.queries().answer(answerer, question -> Future.succeededFuture(answerer + " heard " + question)));
+            Map<String, String> answers = result(backend.queries().ask(java.util.Set.of(answerer, "gone"), "who is there", 1000));
+            if (backendsAreReplicasOfOneStore()) {
+                assertEquals(Map.of(answerer, answerer + " heard who is there"), answers);
+            } else {
+                assertEquals(Map.of(), answers, "nobody else to ask");
+            }
+            assertEquals(Map.of(), result(backend.queries().ask(java.util.Set.of(), "anyone?", 1000)));
+        } finally {
+            other.close().await(10, TimeUnit.SECONDS);
+        }
     }
 
     @Test
@@ -92,67 +164,94 @@ public abstract class BackendContract {
     @Test
     void entriesOfAllNodesAreSummed() {
         AuctionId a = auction();
-        assertCount(2, 2, report("n1", a, 2));
-        assertCount(5, 5, report("n2", a, 3));
+        assertCount(2, 2, report(node("n1"), a, 2));
+        assertCount(5, 5, report(node("n2"), a, 3));
         assertCount(5, 5, read(a));
     }
 
     @Test
     void aNodeReportingAgainReplacesItsEntry() {
         AuctionId a = auction();
-        report("n1", a, 2);
-        assertCount(4, 4, report("n1", a, 4));
-        assertCount(1, 4, report("n1", a, 1));
+        report(node("n1"), a, 2);
+        assertCount(4, 4, report(node("n1"), a, 4));
+        assertCount(1, 4, report(node("n1"), a, 1));
     }
 
     @Test
     void zeroRemovesTheEntryAndThePeakHolds() {
         AuctionId a = auction();
-        report("n1", a, 2);
-        report("n2", a, 1);
-        assertCount(1, 3, report("n1", a, 0));
-        assertCount(0, 3, report("n2", a, 0));
+        report(node("n1"), a, 2);
+        report(node("n2"), a, 1);
+        assertCount(1, 3, report(node("n1"), a, 0));
+        assertCount(0, 3, report(node("n2"), a, 0));
         assertCount(0, 3, read(a));
     }
 
     @Test
     void aPeakAReplicaKnowsRaisesThePeakAndNotTheCurrent() {
         AuctionId a = auction();
-        ViewerCount count = result(backend.presence().report("n1", Map.of(a, new LocalCount(3, 20)))).get(a);
+        ViewerCount count = report(node("n1"), Map.of(a, new LocalCount(3, 20))).get(a);
         assertCount(3, 20, count);
         assertCount(3, 20, read(a));
-        assertCount(4, 20, report("n2", a, 1));
+        assertCount(4, 20, report(node("n2"), a, 1));
     }
 
     @Test
     void auctionsCountIndependently() {
         AuctionId a = auction();
         AuctionId b = auction();
-        Map<AuctionId, ViewerCount> counts = result(backend.presence().report("n1", Map.of(a, new LocalCount(3, 0), b, new LocalCount(7, 0))));
+        Map<AuctionId, ViewerCount> counts = report(node("n1"), Map.of(a, new LocalCount(3, 0), b, new LocalCount(7, 0)));
         assertCount(3, 3, counts.get(a));
         assertCount(7, 7, counts.get(b));
-        report("n2", a, 1);
+        report(node("n2"), a, 1);
         assertCount(7, 7, read(b));
     }
 
     @Test
-    void anEntryNotRenewedWithinTheLeaseStopsCounting() {
+    void anEntryCountsWhileItsNodeHeartbeatsAndStopsWithinTheLeaseAfter() {
         AuctionId a = auction();
-        report("alive", a, 3);
-        report("dead", a, 2);
+        report(node("alive"), a, 3);
+        report(node("dead"), a, 2);
         clock.advance(Duration.ofMillis(LEASE_MILLIS - 1));
-        assertCount(5, 5, report("alive", a, 3));
+        assertFalse(result(backend.presence().heartbeat(node("alive"))), "alive all along");
+        assertCount(5, 5, read(a));
         clock.advance(Duration.ofMillis(2));
         assertCount(3, 5, read(a));
+        clock.advance(Duration.ofMillis(LEASE_MILLIS - 10));
+        assertCount(3, 5, read(a), "a heartbeat, not a report, kept it counted");
+    }
+
+    @Test
+    void aReportOfANodeFoundDeadIsRefusedAndItsNextHeartbeatSaysSo() {
+        AuctionId a = auction();
+        AuctionId b = auction();
+        report(node("n1"), Map.of(a, new LocalCount(2, 0), b, new LocalCount(3, 0)));
+        clock.advance(Duration.ofMillis(LEASE_MILLIS + 1));
+        assertCount(0, 2, read(a));
+        Future<Map<AuctionId, ViewerCount>> refused = backend.presence().report(node("n1"), Map.of(a, new LocalCount(4, 0)));
+        Exception failure = assertThrows(Exception.class, () -> refused.await(10, TimeUnit.SECONDS));
+        assertTrue(failure instanceof PresenceStore.NotAliveException, failure.toString());
+        assertCount(0, 2, read(a));
+        assertTrue(result(backend.presence().heartbeat(node("n1"))), "found dead: it writes everything again");
+        assertFalse(result(backend.presence().heartbeat(node("n1"))));
+        report(node("n1"), Map.of(a, new LocalCount(2, 0), b, new LocalCount(3, 0)));
+        assertCount(2, 2, read(a));
+        assertCount(3, 3, read(b));
+    }
+
+    @Test
+    void aNodesFirstHeartbeatSaysItHadNothingThere() {
+        assertTrue(result(backend.presence().heartbeat(node("new"))));
+        assertFalse(result(backend.presence().heartbeat(node("new"))));
     }
 
     @Test
     void removingANodeRemovesAllItsEntries() {
         AuctionId a = auction();
         AuctionId b = auction();
-        result(backend.presence().report("leaving", Map.of(a, new LocalCount(2, 0), b, new LocalCount(4, 0))));
-        report("staying", a, 1);
-        result(backend.presence().removeNode("leaving"));
+        report(node("leaving"), Map.of(a, new LocalCount(2, 0), b, new LocalCount(4, 0)));
+        report(node("staying"), a, 1);
+        result(backend.presence().removeNode(node("leaving")));
         assertCount(1, 3, read(a));
         assertCount(0, 4, read(b));
     }
@@ -161,8 +260,8 @@ public abstract class BackendContract {
     void aNegativeCountIsRefusedAndNothingIsWritten() {
         AuctionId a = auction();
         AuctionId b = auction();
-        report("n1", a, 2);
-        Future<Map<AuctionId, ViewerCount>> bad = backend.presence().report("n1", Map.of(a, new LocalCount(5, 0), b, new LocalCount(-1, 0)));
+        report(node("n1"), a, 2);
+        Future<Map<AuctionId, ViewerCount>> bad = backend.presence().report(node("n1"), Map.of(a, new LocalCount(5, 0), b, new LocalCount(-1, 0)));
         assertThrows(Exception.class, () -> bad.await(10, TimeUnit.SECONDS));
         assertCount(2, 2, read(a));
         assertCount(0, 0, read(b));
@@ -172,9 +271,9 @@ public abstract class BackendContract {
     void changesAreAnnouncedInOrderWithGrowingVersions() {
         AuctionId a = auction();
         Recorder recorder = subscribe(a);
-        report("n1", a, 1);
-        report("n2", a, 2);
-        report("n1", a, 0);
+        report(node("n1"), a, 1);
+        report(node("n2"), a, 2);
+        report(node("n1"), a, 0);
         await().atMost(TestViewer.PATIENCE).until(() -> recorder.counts.size() >= 3);
         List<ViewerCount> counts = recorder.counts;
         assertEquals(List.of(1L, 3L, 2L), counts.stream().map(ViewerCount::current).toList().subList(counts.size() - 3, counts.size()));
@@ -184,16 +283,130 @@ public abstract class BackendContract {
         assertEquals(3, counts.get(counts.size() - 1).peak());
     }
 
+    /**
+     * Nobody writes the auction: the heartbeat of a survivor finds the dead node and removes its entries, and the
+     * corrected count reaches the auction's subscribers (the viewers on other replicas).
+     */
     @Test
-    void anExpiryFoundByASweepIsAnnounced() {
+    void aSurvivorsHeartbeatRemovesADeadNodesEntriesAndTheCorrectedCountIsAnnounced() {
         AuctionId a = auction();
-        report("alive", a, 1);
-        report("dead", a, 4);
-        Recorder recorder = subscribe(a);
+        AuctionId b = auction();
+        report(node("alive"), a, 1);
+        report(node("dead"), Map.of(a, new LocalCount(4, 0), b, new LocalCount(2, 0)));
+        Recorder onA = subscribe(a);
+        Recorder onB = subscribe(b);
         clock.advance(Duration.ofMillis(LEASE_MILLIS + 1));
-        report("alive", a, 1);
+        result(backend.presence().heartbeat(node("alive")));
+        await().atMost(TestViewer.PATIENCE).until(() -> !onA.counts.isEmpty()
+                && onA.counts.get(onA.counts.size() - 1).current() == 1);
+        await().atMost(TestViewer.PATIENCE).until(() -> !onB.counts.isEmpty()
+                && onB.counts.get(onB.counts.size() - 1).current() == 0);
+        assertCount(1, 5, read(a));
+        assertCount(0, 2, read(b));
+    }
+
+    // Persons (COUNT_BY=person; connections and people are kept whatever it says)
+
+    private static LocalCount share(long connections, long anonymous, Map<String, Boolean> persons, boolean complete) {
+        return new LocalCount(connections, anonymous, persons, complete, 0);
+    }
+
+    private PresenceStore.Reading reading(Backend on, AuctionId auction) {
+        return result(on.presence().read(auction, node("reader"), new LocalCount(0, 0)));
+    }
+
+    private ViewerCount report(Backend on, String node, AuctionId auction, LocalCount share) {
+        result(on.presence().heartbeat(node));
+        return result(on.presence().report(node, Map.of(auction, share))).get(auction);
+    }
+
+    @Test
+    void onePersonInFiveTabsOnThreeNodesCountsOnceAndNoneWhenTheLastTabCloses() {
+        Backend persons = personBackend();
+        AuctionId a = auction();
+        assertCount(1, 1, report(persons, node("n1"), a, share(2, 0, Map.of("u:ann", true), false)));
+        assertCount(1, 1, report(persons, node("n2"), a, share(2, 0, Map.of("u:ann", true), false)));
+        assertCount(1, 1, report(persons, node("n3"), a, share(1, 0, Map.of("u:ann", true), false)));
+        PresenceStore.Reading read = reading(persons, a);
+        assertEquals(5, read.connections());
+        assertEquals(1, read.people());
+        assertEquals(1, read.count().current());
+
+        assertCount(1, 1, report(persons, node("n1"), a, share(0, 0, Map.of("u:ann", false), false)));
+        assertCount(1, 1, report(persons, node("n2"), a, share(0, 0, Map.of(), false)));
+        assertCount(0, 1, report(persons, node("n3"), a, share(0, 0, Map.of("u:ann", false), false)));
+        assertEquals(0, reading(persons, a).people());
+        assertEquals(0, reading(persons, a).connections());
+    }
+
+    @Test
+    void anonymousConnectionsAreEachAPersonAndAPersonLeavesOnlyWhereItLeft() {
+        Backend persons = personBackend();
+        AuctionId a = auction();
+        assertCount(4, 4, report(persons, node("n1"), a, share(5, 2, Map.of("u:ann", true, "v:bob", true), false)));
+        assertCount(5, 5, report(persons, node("n2"), a, share(2, 1, Map.of("v:bob", true), false)));
+        assertCount(5, 5, report(persons, node("n1"), a, share(4, 2, Map.of("v:bob", false), false)));
+        assertCount(4, 5, report(persons, node("n2"), a, share(1, 0, Map.of("v:bob", true), false)));
+        PresenceStore.Reading read = reading(persons, a);
+        assertEquals(5, read.connections());
+        assertEquals(4, read.people(), "ann, bob, two anonymous");
+    }
+
+    @Test
+    void aCompleteShareReplacesTheNodesPersonsAndReportingIsIdempotent() {
+        Backend persons = personBackend();
+        AuctionId a = auction();
+        report(persons, node("n1"), a, share(3, 0, Map.of("u:a", true, "u:b", true, "u:c", true), true));
+        report(persons, node("n1"), a, share(3, 0, Map.of("u:a", true, "u:b", true, "u:c", true), false));
+        assertCount(3, 3, report(persons, node("n2"), a, share(1, 0, Map.of("u:c", true), false)));
+        assertCount(2, 3, report(persons, node("n1"), a, share(2, 0, Map.of("u:b", false), false)));
+        assertCount(2, 3, report(persons, node("n1"), a, share(2, 0, Map.of("u:b", false), false)));
+        assertCount(2, 3, report(persons, node("n1"), a, share(2, 0, Map.of("u:d", true), true)));
+        assertEquals(2, reading(persons, a).people(), "n1 holds d only, n2 holds c");
+    }
+
+    @Test
+    void aDeadNodesPersonsStopCountingUnlessAnotherNodeHoldsThem() {
+        Backend persons = personBackend();
+        AuctionId a = auction();
+        report(persons, node("alive"), a, share(1, 0, Map.of("u:ann", true), false));
+        assertCount(3, 3, report(persons, node("dead"), a, share(4, 1, Map.of("u:ann", true, "u:bob", true), false)));
+        Recorder recorder = subscribe(persons, a);
+        clock.advance(Duration.ofMillis(LEASE_MILLIS - 1));
+        result(persons.presence().heartbeat(node("alive")));
+        clock.advance(Duration.ofMillis(2));
+        PresenceStore.Reading exact = reading(persons, a);
+        assertEquals(1, exact.people(), "a read without any heartbeat is exact already");
+        assertEquals(1, exact.connections());
+        result(persons.presence().heartbeat(node("alive")));
         await().atMost(TestViewer.PATIENCE).until(() -> !recorder.counts.isEmpty()
                 && recorder.counts.get(recorder.counts.size() - 1).current() == 1);
+        assertCount(1, 3, result(persons.presence().read(a)));
+        assertCount(1, 3, report(persons, node("alive"), a, share(1, 0, Map.of(), false)));
+    }
+
+    @Test
+    void countingConnectionsStillKeepsThePeople() {
+        AuctionId a = auction();
+        report(node("n1"), Map.of(a, share(3, 1, Map.of("u:ann", true), false)));
+        assertCount(5, 5, report(node("n2"), Map.of(a, share(2, 0, Map.of("u:ann", true), false))).get(a));
+        PresenceStore.Reading read = reading(backend, a);
+        assertEquals(5, read.connections());
+        assertEquals(2, read.people(), "ann and one anonymous");
+        PresenceStore.Reading mine = result(backend.presence().read(a, node("n1"), share(4, 2, Map.of(), false)));
+        assertEquals(6, mine.connections(), "n1's own connections as it holds them now");
+        assertEquals(3, mine.people(), "and its own anonymous ones");
+        assertEquals(6, mine.count().current());
+    }
+
+    @Test
+    void aPersonsPeakIsRaisedToPersonsNotTabs() {
+        Backend persons = personBackend();
+        AuctionId a = auction();
+        report(persons, node("n1"), a, share(10, 0, Map.of("u:ann", true), false));
+        report(persons, node("n2"), a, share(10, 0, Map.of("u:ann", true, "u:bob", true), false));
+        assertCount(2, 2, result(persons.presence().read(a)));
+        assertEquals(20, reading(persons, a).connections());
     }
 
     @Test
@@ -360,8 +573,12 @@ public abstract class BackendContract {
     }
 
     private Recorder subscribe(AuctionId auction) {
+        return subscribe(backend, auction);
+    }
+
+    private Recorder subscribe(Backend on, AuctionId auction) {
         Recorder recorder = new Recorder();
-        recorder.subscription = result(backend.broker().subscribe(auction, recorder));
+        recorder.subscription = result(on.broker().subscribe(auction, recorder));
         return recorder;
     }
 

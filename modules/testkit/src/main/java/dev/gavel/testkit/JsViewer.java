@@ -189,6 +189,14 @@ public final class JsViewer implements AutoCloseable {
         command(new JsonObject().put("cmd", "emit").put("name", event));
     }
 
+    /**
+     * Socket.IO: {@code socket.auth = auth; socket.connect()}, as a page does after a refused CONNECT (a fresh viewer
+     * token, say).
+     */
+    public void connectAgain(JsonObject auth) {
+        command(new JsonObject().put("cmd", "connect").put("auth", auth));
+    }
+
     /** SockJS: {@code sock.send(text)}. */
     public void send(String text) {
         command(new JsonObject().put("cmd", "send").put("text", text));

@@ -1,6 +1,7 @@
 package dev.gavel.testkit;
 
 import dev.gavel.core.BackendMetrics;
+import dev.gavel.core.CountBy;
 import dev.gavel.redis.RedisBackend;
 import dev.gavel.redis.RedisTarget;
 import io.vertx.core.Vertx;
@@ -40,15 +41,27 @@ public final class RedisExtension implements BeforeAllCallback, AfterAllCallback
     /** A Redis backend on this Redis, connected. */
     public RedisBackend connectedEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis,
                                        long historyRetentionMillis) {
+        return connectedEngine(vertx, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, CountBy.CONNECTION);
+    }
+
+    /** A Redis backend on this Redis, connected, counting {@code countBy}. */
+    public RedisBackend connectedEngine(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis,
+                                       long historyRetentionMillis, CountBy countBy) {
         return connectedEngine(RedisTarget.standalone(redis.url()), vertx, clock, leaseMillis, historyIntervalMillis,
-                historyRetentionMillis);
+                historyRetentionMillis, countBy);
     }
 
     /** A Redis backend on {@code target}, connected. */
     public static RedisBackend connectedEngine(RedisTarget target, Vertx vertx, Clock clock, long leaseMillis,
                                               long historyIntervalMillis, long historyRetentionMillis) {
+        return connectedEngine(target, vertx, clock, leaseMillis, historyIntervalMillis, historyRetentionMillis, CountBy.CONNECTION);
+    }
+
+    /** A Redis backend on {@code target}, connected, counting {@code countBy}. */
+    public static RedisBackend connectedEngine(RedisTarget target, Vertx vertx, Clock clock, long leaseMillis,
+                                              long historyIntervalMillis, long historyRetentionMillis, CountBy countBy) {
         RedisBackend backend = RedisBackend.create(vertx, target, clock, leaseMillis, historyIntervalMillis,
-                historyRetentionMillis, dev.gavel.core.EventLogSettings.DEFAULT, BackendMetrics.NONE);
+                historyRetentionMillis, dev.gavel.core.EventLogSettings.DEFAULT, BackendMetrics.NONE, countBy);
         try {
             backend.connect().await(10, TimeUnit.SECONDS);
         } catch (Exception e) {

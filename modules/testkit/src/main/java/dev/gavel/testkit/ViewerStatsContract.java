@@ -64,6 +64,7 @@ public abstract class ViewerStatsContract {
     }
 
     private void report(String node, AuctionId auction, long viewers) {
+        result(backend.presence().heartbeat(node));
         result(backend.presence().report(node, Map.of(auction, new PresenceStore.LocalCount(viewers, 0))));
     }
 

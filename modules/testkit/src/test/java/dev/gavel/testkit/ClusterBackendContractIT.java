@@ -31,8 +31,8 @@ class ClusterBackendContractIT extends BackendContract {
     }
 
     @Override
-    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis) {
+    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, dev.gavel.core.CountBy countBy) {
         return RedisExtension.connectedEngine(RedisTarget.cluster(redis.seedUrls(password)), vertx, clock, leaseMillis,
-                ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
+                ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS, countBy);
     }
 }

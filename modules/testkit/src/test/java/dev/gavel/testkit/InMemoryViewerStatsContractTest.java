@@ -10,6 +10,7 @@ class InMemoryViewerStatsContractTest extends ViewerStatsContract {
 
     @Override
     protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, long intervalMillis, long retentionMillis) {
-        return new InMemoryBackend(vertx, clock, leaseMillis, intervalMillis, retentionMillis, dev.gavel.core.EventLogSettings.DEFAULT);
+        return new InMemoryBackend(vertx, clock, leaseMillis, intervalMillis, retentionMillis, dev.gavel.core.EventLogSettings.DEFAULT,
+                dev.gavel.core.CountBy.CONNECTION);
     }
 }

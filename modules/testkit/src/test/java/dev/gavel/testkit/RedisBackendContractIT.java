@@ -13,8 +13,8 @@ class RedisBackendContractIT extends BackendContract {
     static final RedisExtension redis = new RedisExtension();
 
     @Override
-    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis) {
+    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, dev.gavel.core.CountBy countBy) {
         return redis.connectedEngine(vertx, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS,
-                ViewerStats.DEFAULT_RETENTION_MILLIS);
+                ViewerStats.DEFAULT_RETENTION_MILLIS, countBy);
     }
 }

@@ -17,8 +17,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What a replica sends to Redis grows with auctions, never with viewers: measured with INFO commandstats on
- * a real Redis, with 1 and with 1000 viewers on one replica.
+ * What a replica sends to Redis grows with changes, never with viewers, and at rest not even with auctions: measured
+ * with INFO commandstats on a real Redis, with 1 and with 1000 viewers on one replica, and with 1 and 100 auctions.
  */
 class RedisWorkIT {
 
@@ -60,17 +60,35 @@ class RedisWorkIT {
 
     /**
      * Commands per heartbeat while the viewers sit still: what the window holds, divided by the heartbeats in it.
-     * Each heartbeat of a replica with one auction writes its node set once (one SADD), so the SADDs count them,
-     * whatever the timers did.
+     * At rest a replica's only script call is its heartbeat (one per heartbeat interval, whatever its auctions), so the
+     * EVALSHAs count them, whatever the timers did.
      */
     private static double commandsPerHeartbeat(int heartbeats) throws InterruptedException {
         redis.command("CONFIG RESETSTAT");
         Thread.sleep(heartbeats * HEARTBEAT_MILLIS);
         Map<String, Long> calls = commandCalls();
         calls.remove("ping"); // the subscriber's liveness check, once a second whatever the load
-        System.out.printf("idle for %d heartbeats: %s%n", calls.getOrDefault("sadd", 0L), calls);
-        assertTrue(calls.getOrDefault("sadd", 0L) > 0, "heartbeats in the window: " + calls);
-        return (double) total(calls) / calls.get("sadd");
+        System.out.printf("idle for %d heartbeats: %s%n", calls.getOrDefault("evalsha", 0L), calls);
+        assertTrue(calls.getOrDefault("evalsha", 0L) > 0, "heartbeats in the window: " + calls);
+        return (double) total(calls) / calls.get("evalsha");
+    }
+
+    @Test
+    void atRestAReplicaWritesTheSameWithOneAuctionAndWithAHundred() throws Exception {
+        List<TestViewer> viewers = new ArrayList<>();
+        viewers.add(TestViewer.watch(cluster.port(0), "rest-0"));
+        viewers.get(0).awaitCount(1, 1);
+        Thread.sleep(2 * HEARTBEAT_MILLIS);
+        double withOne = commandsPerHeartbeat(10);
+        for (int i = 1; i < 100; i++) {
+            viewers.add(TestViewer.watch(cluster.port(0), "rest-" + i));
+        }
+        viewers.get(99).awaitCount(1, 1);
+        Thread.sleep(2 * HEARTBEAT_MILLIS);
+        double withHundred = commandsPerHeartbeat(10);
+        System.out.printf("commands per heartbeat at rest: %.2f with 1 auction, %.2f with 100%n", withOne, withHundred);
+        assertEquals(withOne, withHundred, 0.01);
+        TestViewer.closeAll(viewers);
     }
 
     @Test

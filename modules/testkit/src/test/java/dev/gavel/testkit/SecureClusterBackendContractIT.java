@@ -32,8 +32,8 @@ class SecureClusterBackendContractIT extends BackendContract {
     }
 
     @Override
-    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis) {
+    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, dev.gavel.core.CountBy countBy) {
         return RedisExtension.connectedEngine(RedisTarget.cluster(redis.seedUrls(password)).withTlsCa(redis.caFile()), vertx,
-                clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
+                clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS, countBy);
     }
 }

@@ -34,10 +34,10 @@ class SecureSentinelBackendContractIT extends BackendContract {
     }
 
     @Override
-    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis) {
+    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, dev.gavel.core.CountBy countBy) {
         return RedisExtension.connectedEngine(RedisTarget.sentinel(redis.sentinelUrls(), SentinelFixture.MASTER_NAME)
                         .withTlsCa(redis.caFile()), vertx, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS,
-                ViewerStats.DEFAULT_RETENTION_MILLIS);
+                ViewerStats.DEFAULT_RETENTION_MILLIS, countBy);
     }
 
     @Test

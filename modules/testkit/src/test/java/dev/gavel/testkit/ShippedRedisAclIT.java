@@ -59,9 +59,9 @@ class ShippedRedisAclIT extends BackendContract {
     }
 
     @Override
-    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis) {
+    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, dev.gavel.core.CountBy countBy) {
         return RedisExtension.connectedEngine(RedisTarget.standalone(url()), vertx, clock, leaseMillis,
-                ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS);
+                ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS, countBy);
     }
 
     @Test

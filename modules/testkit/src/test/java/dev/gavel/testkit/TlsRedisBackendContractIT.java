@@ -59,9 +59,9 @@ class TlsRedisBackendContractIT extends BackendContract {
     }
 
     @Override
-    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis) {
+    protected Backend createBackend(Vertx vertx, Clock clock, long leaseMillis, dev.gavel.core.CountBy countBy) {
         return RedisExtension.connectedEngine(target(), vertx, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS,
-                ViewerStats.DEFAULT_RETENTION_MILLIS);
+                ViewerStats.DEFAULT_RETENTION_MILLIS, countBy);
     }
 
     @Test
@@ -96,7 +96,8 @@ class TlsRedisBackendContractIT extends BackendContract {
     private static void assertRefused(RedisTarget target, String why) throws Exception {
         Vertx vertx = Vertx.vertx();
         RedisBackend backend = RedisBackend.create(vertx, target, Clock.systemUTC(), 3000,
-                ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS, dev.gavel.core.EventLogSettings.DEFAULT, BackendMetrics.NONE);
+                ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS, dev.gavel.core.EventLogSettings.DEFAULT, BackendMetrics.NONE,
+                dev.gavel.core.CountBy.CONNECTION);
         try {
             Exception refused = assertThrows(Exception.class, () -> backend.connect().await(10, TimeUnit.SECONDS));
             assertFalse(backend.isReady(), "connected despite " + refused);

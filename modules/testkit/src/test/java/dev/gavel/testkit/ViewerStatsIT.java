@@ -120,9 +120,13 @@ class ViewerStatsIT {
         connect(0, "/ws?slug=auction-uniq&viewerId=carol").awaitCurrent(8);
         await().atMost(TestViewer.PATIENCE).until(() -> stats("uniq", "").getLong("uniqueViewers") == 5);
         JsonObject stats = stats("uniq", "");
-        assertEquals(Set.of("auctionId", "current", "peak", "uniqueViewers", "history"), stats.fieldNames());
+        assertEquals(Set.of("auctionId", "current", "peak", "connections", "people", "uniqueViewers", "history"),
+                stats.fieldNames());
         assertEquals(8, stats.getLong("current"));
         assertEquals(8, stats.getLong("peak"));
+        // watching now: alice (four tabs), bob, carol and two connections without an id
+        assertEquals(8, stats.getLong("connections"));
+        assertEquals(5, stats.getLong("people"));
     }
 
     @Test

@@ -85,7 +85,16 @@ public final class Audience {
      * {@link #countToTell}. Any thread.
      */
     public Future<ViewerCount> count(AuctionId auction) {
-        return backend.presence().read(auction, nodeId, reporter.localViewers(auction)).map(this::countToTell);
+        return presence(auction).map(PresenceStore.Reading::count);
+    }
+
+    /**
+     * {@link #count}, with the auction's connections and people on every replica (this replica's own connections and
+     * anonymous viewers as it holds them). Any thread.
+     */
+    public Future<PresenceStore.Reading> presence(AuctionId auction) {
+        return backend.presence().read(auction, nodeId, reporter.localShare(auction))
+                .map(read -> new PresenceStore.Reading(countToTell(read.count()), read.connections(), read.people()));
     }
 
     /**
@@ -135,11 +144,13 @@ public final class Audience {
      * Adds a viewer to an auction's room and sends it the auction's count, then starts it in the auction's events
      * ({@link Viewer#started}): a new viewer with the current bid, one that comes back ({@code resumeFrom}, the offset
      * of the last event it got) with what it missed. {@code viewerId} names who is behind the connection: connections
-     * with one id count as one unique viewer, on every replica. Call on the viewer's context, before its client is
+     * with one id count as one unique viewer, on every replica. {@code personKey} is the person the connection counts
+     * as ({@code "u:<user id>"} for a signed-in user, {@code "v:<viewerId>"}, or null: the connection is a person of its
+     * own); connections of one person count once in {@code people}, on every replica. Call on the viewer's context, before its client is
      * told it is connected: from then on it misses no event. A replica that is stopping closes the viewer with 1012
      * instead.
      */
-    public void join(AuctionId auction, Viewer viewer, String viewerId, EventOffset resumeFrom) {
+    public void join(AuctionId auction, Viewer viewer, String viewerId, String personKey, EventOffset resumeFrom) {
         LocalRooms rooms = roomsHere();
         onLoop(rooms, () -> {
             if (stopping || rooms.isClosed()) {
@@ -147,7 +158,7 @@ public final class Audience {
             } else if (registeredOnly && !backend.auctions().isOpen(auction)) {
                 // after the loop closed the auction's room, if the close came before this join
                 viewer.close(Viewer.NORMAL_CLOSURE, AUCTION_CLOSED);
-            } else if (rooms.join(auction, viewer, viewerId, resumeFrom)) {
+            } else if (rooms.join(auction, viewer, viewerId, personKey, resumeFrom)) {
                 localViewers.incrementAndGet();
                 metrics.joined();
             }
@@ -286,7 +297,7 @@ public final class Audience {
     private synchronized LocalRooms register(Context context) {
         return loopsByContext.computeIfAbsent(context, c -> {
             LocalRooms rooms = new LocalRooms(c,
-                    (deltas, ids) -> reporterContext.runOnContext(v -> reporter.changed(deltas, ids)), metrics, feeds);
+                    (deltas, persons, ids) -> reporterContext.runOnContext(v -> reporter.changed(deltas, persons, ids)), metrics, feeds);
             loops.add(rooms);
             return rooms;
         });

@@ -2,6 +2,7 @@ package dev.gavel.core.audience;
 
 import dev.gavel.core.AuctionId;
 import dev.gavel.core.Backend;
+import dev.gavel.core.CountBy;
 import dev.gavel.core.PresenceStore;
 import dev.gavel.core.Timers;
 import dev.gavel.core.ViewerCount;
@@ -11,12 +12,14 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Keeps one replica's share of the counts in the {@link PresenceStore}: tallies, flush, heartbeat, and what to do
@@ -24,8 +27,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>The event loops tell it how their rooms changed ({@link #changed}); it sums them per auction, so the store
  * sees one entry per auction and replica however many loops there are. Every flush interval it writes the
- * auctions whose local count changed, in one batch; every heartbeat interval all of them, which renews their
- * leases and sweeps entries of dead replicas. An auction is forgotten once its zero was written.
+ * auctions whose local count changed (for persons: who arrived here or left), in one batch; every heartbeat interval
+ * it proves this replica alive with one heartbeat, whatever the number of auctions, which keeps all its entries counted
+ * and removes those of dead replicas. An auction is forgotten once its zero was written.
  *
  * <p>A write that fails never becomes a count: the store announces nothing it did not write, and viewers keep
  * the last good count. While this replica's writes fail, counts announced by others are taken in but not shown
@@ -67,9 +71,12 @@ final class CountReporter {
      * until they are (and then for a heartbeat more), however long that takes.
      */
     private volatile boolean rewriting;
-    /** This replica's viewers per auction, for readers on any thread ({@link #localViewers}). */
-    private final Map<AuctionId, Long> localViewers = new ConcurrentHashMap<>();
+    /** What this replica holds per auction, for readers on any thread ({@link #localViewers}). */
+    private final Map<AuctionId, Here> localShares = new ConcurrentHashMap<>();
+    private final CountBy countBy;
     private volatile boolean halted;
+    /** A heartbeat succeeded since the start: a later one that finds this replica not alive means it was found dead. */
+    private boolean alive;
 
     CountReporter(Backend backend, String nodeId, AudienceSettings settings, Clock clock, Timers timers, AuctionFeeds feeds) {
         this.backend = backend;
@@ -80,6 +87,7 @@ final class CountReporter {
         this.feeds = feeds;
         this.lastGoodHeartbeatAt = clock.millis();
         this.newViewerIds = new NewViewerIds(timers, backend, clock, settings);
+        this.countBy = backend.presence().countBy();
     }
 
     /**
@@ -113,16 +121,18 @@ final class CountReporter {
     }
 
     /**
-     * A loop's rooms changed: {@code deltas} is the change of its viewers per auction, {@code newViewerIds} the
-     * ids of the viewers that joined.
+     * A loop's rooms changed: {@code deltas} is the change of its viewers per auction, {@code personDeltas} the change
+     * of each person's tabs among them, {@code newViewerIds} the ids of the viewers that joined.
      */
-    void changed(Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds) {
+    void changed(Map<AuctionId, Integer> deltas, Map<AuctionId, Map<String, Integer>> personDeltas,
+                 Map<AuctionId, Set<String>> newViewerIds) {
         if (stopping) {
             return;
         }
         deltas.forEach((auction, delta) -> {
-            if (delta != 0) {
-                tallies.computeIfAbsent(auction, Tally::new).add(delta);
+            Map<String, Integer> persons = personDeltas.get(auction);
+            if (delta != 0 || persons != null) {
+                tallies.computeIfAbsent(auction, Tally::new).add(delta, persons);
             }
         });
         newViewerIds.forEach((auction, ids) -> ids.forEach(id -> this.newViewerIds.add(auction, id)));
@@ -132,8 +142,8 @@ final class CountReporter {
     Map<AuctionId, Integer> localRooms() {
         Map<AuctionId, Integer> sizes = new LinkedHashMap<>();
         tallies.forEach((id, tally) -> {
-            if (tally.viewers > 0) {
-                sizes.put(id, (int) tally.viewers);
+            if (tally.connections > 0) {
+                sizes.put(id, (int) tally.connections);
             }
         });
         return sizes;
@@ -152,9 +162,20 @@ final class CountReporter {
         return storeFailure != null || rewriting ? settings.flushMillis() : quietUntil - now;
     }
 
-    /** This replica's viewers of an auction, as the loops last reported them. Any thread. */
+    /**
+     * This replica's viewers of an auction as the store counts them ({@link CountBy}: connections, or persons), as the
+     * loops last reported them. Any thread.
+     */
     long localViewers(AuctionId auction) {
-        return localViewers.getOrDefault(auction, 0L);
+        Here here = localShares.get(auction);
+        return here == null ? 0 : countBy == CountBy.PERSON ? here.people() : here.connections();
+    }
+
+    /** This replica's share of an auction as a read replaces the store's entry with it. Any thread. */
+    PresenceStore.LocalCount localShare(AuctionId auction) {
+        Here here = localShares.get(auction);
+        return here == null ? new PresenceStore.LocalCount(0, 0)
+                : new PresenceStore.LocalCount(here.connections(), here.anonymous(), Map.of(), false, 0);
     }
 
     /**
@@ -177,8 +198,8 @@ final class CountReporter {
     }
 
     /**
-     * When (ms, by the clock) the last heartbeat renewed every entry, or found nothing to renew; it stays put
-     * while writes fail. Any thread.
+     * When (ms, by the clock) the last heartbeat proved this replica alive in the store; it stays put while writes
+     * fail. Any thread.
      */
     long lastGoodHeartbeatMillis() {
         return lastGoodHeartbeatAt;
@@ -191,13 +212,16 @@ final class CountReporter {
         rewriting = true;
         Future<Void> cleared = earlierEntriesCleared ? Future.succeededFuture() : clearEarlierEntries();
         cleared.onComplete(x -> {
-            tallies.values().forEach(tally -> tally.dirty = true);
+            tallies.values().forEach(Tally::rewrite);
             lastHeartbeatAt = 0;
             flush();
         });
     }
 
-    /** Writes changed auctions (all of them when a heartbeat is due) to the store in one batch. */
+    /**
+     * Writes changed auctions to the store in one batch (and those unchanged for {@link PresenceStore#RENEW_MILLIS});
+     * when a heartbeat is due, proves this replica alive first, once for all its auctions.
+     */
     void flush() {
         if (!backend.isReady() && !stopping && !halted) {
             // The store is away: it may come back empty (a restart). Counts are held from now until this replica's
@@ -212,34 +236,53 @@ final class CountReporter {
         boolean heartbeat = now - lastHeartbeatAt >= settings.heartbeatMillis();
         Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
         for (Tally tally : tallies.values()) {
-            if (heartbeat || tally.dirty) {
-                tally.dirty = false;
+            if (tally.dirty || now - tally.writtenAt >= PresenceStore.RENEW_MILLIS) {
                 ViewerCount known = feeds.known(tally.auction);
-                batch.put(tally.auction, new PresenceStore.LocalCount(tally.viewers, known == null ? 0 : known.peak()));
+                batch.put(tally.auction, tally.share(known == null ? 0 : known.peak()));
             }
         }
         // the first heartbeat after rewriteAll: it writes this replica's entries back
         boolean rewrite = rewriting && lastHeartbeatAt == 0;
-        if (batch.isEmpty()) {
-            if (heartbeat && storeFailure == null) {
-                lastGoodHeartbeatAt = now;
-            }
-            if (rewrite) {
-                rewriting = false;
-            }
+        if (batch.isEmpty() && !heartbeat) {
             return;
         }
         flushing = true;
-        Future<Map<AuctionId, ViewerCount>> reported = backend.presence().report(nodeId, batch)
+        PresenceStore store = backend.presence();
+        Supplier<Future<Boolean>> heartbeatCall = () -> store.heartbeat(nodeId)
                 .timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS);
+        Supplier<Future<Map<AuctionId, ViewerCount>>> reportCall = () -> batch.isEmpty()
+                ? Future.succeededFuture(Map.of())
+                : store.report(nodeId, batch).timeout(settings.requestTimeoutMillis(), TimeUnit.MILLISECONDS);
+        Future<Boolean> beat;
+        Future<Map<AuctionId, ViewerCount>> reported;
+        if (!heartbeat) {
+            beat = Future.succeededFuture(false);
+            reported = reportCall.get();
+        } else if (!alive || lastHeartbeatAt == 0) {
+            // not alive in the store yet (or no longer): a report would be refused
+            beat = heartbeatCall.get();
+            reported = beat.compose(lapsed -> reportCall.get());
+        } else {
+            // The changes first, then the heartbeat: a heartbeat that Redis applies in time says that this replica's
+            // entries are what it held when it sent it (report.lua trusts them for the peak on that ground).
+            Future<Map<AuctionId, ViewerCount>> changes = reportCall.get();
+            beat = changes.compose(counts -> heartbeatCall.get());
+            reported = beat.transform(ar -> changes.failed() ? changes : ar.succeeded() ? changes : Future.failedFuture(ar.cause()));
+        }
         inFlight = reported;
         reported.onComplete(ar -> {
             flushing = false;
-            if (ar.succeeded()) {
-                if (heartbeat) {
-                    lastHeartbeatAt = now;
-                    lastGoodHeartbeatAt = now;
+            if (heartbeat && beat.succeeded()) {
+                lastHeartbeatAt = now;
+                lastGoodHeartbeatAt = now;
+                if (beat.result() && alive && !rewrite) {
+                    // found dead meanwhile (a stall longer than the lease): its entries may be gone
+                    LOG.warn("This replica was found dead in the store; writing its entries again");
+                    tallies.values().forEach(Tally::rewrite);
                 }
+                alive = true;
+            }
+            if (ar.succeeded()) {
                 if (storeFailure != null) {
                     storeFailure = null;
                     quietUntil = clock.millis() + settings.heartbeatMillis();
@@ -251,25 +294,35 @@ final class CountReporter {
                     rewriting = false;
                     quietUntil = Math.max(quietUntil, clock.millis() + settings.heartbeatMillis());
                 }
-                ar.result().forEach((auction, count) -> reported(auction, batch.get(auction).viewers(), count));
+                ar.result().forEach((auction, count) -> {
+                    Tally tally = tallies.get(auction);
+                    if (tally != null) {
+                        tally.written(now);
+                    }
+                    reported(auction, batch.get(auction).connections(), count);
+                });
                 for (AuctionId auction : List.copyOf(batch.keySet())) {
                     Tally tally = tallies.get(auction);
                     if (tally != null && !ar.result().containsKey(auction)) {
                         // its shard of the store failed, or its key is broken: written again on the next flush, the
                         // others unaffected (the store logs why)
-                        tally.dirty = true;
+                        tally.failed(batch.get(auction).complete());
                         feeds.metrics().auctionReportFailed();
                     }
                 }
+            } else if (ar.cause() instanceof PresenceStore.NotAliveException) {
+                // its heartbeat lapsed: the next flush heartbeats first, then writes everything again
+                lastHeartbeatAt = 0;
+                tallies.values().forEach(Tally::rewrite);
             } else {
                 if (storeFailure == null) {
                     LOG.warn("Could not write counts to the store, will retry: {}", ar.cause().toString());
                 }
                 storeFailure = String.valueOf(ar.cause().getMessage());
-                batch.keySet().forEach(auction -> {
+                batch.forEach((auction, share) -> {
                     Tally tally = tallies.get(auction);
                     if (tally != null) {
-                        tally.dirty = true;
+                        tally.failed(share.complete());
                     }
                 });
             }
@@ -279,7 +332,7 @@ final class CountReporter {
     private void reported(AuctionId auction, long viewers, ViewerCount count) {
         feeds.count(count);
         Tally tally = tallies.get(auction);
-        if (tally != null && tally.viewers == 0 && viewers == 0 && !tally.dirty) {
+        if (tally != null && tally.connections == 0 && viewers == 0 && !tally.dirty) {
             // its zero is written: nothing more to renew
             tallies.remove(auction);
         }
@@ -288,27 +341,92 @@ final class CountReporter {
     /** One auction's viewers on this replica. */
     private final class Tally {
         final AuctionId auction;
-        long viewers;
+        long connections;
+        /** Tabs per person key here; a person with none is not kept. */
+        final Map<String, Integer> tabs = new HashMap<>();
+        long personTabs;
+        /** Persons whose presence here changed since the last report sent. */
+        Set<String> changed = new HashSet<>();
+        /** Persons of the report in flight. */
+        Set<String> sending = Set.of();
+        /** The next report lists every person here (the first, and after the store may have lost them). */
+        boolean complete = true;
         boolean dirty;
+        long writtenAt;
 
         Tally(AuctionId auction) {
             this.auction = auction;
         }
 
-        void add(int delta) {
-            long before = viewers;
-            viewers += delta;
-            if (viewers > 0) {
-                localViewers.put(auction, viewers);
+        void add(int delta, Map<String, Integer> personDeltas) {
+            long before = connections;
+            connections += delta;
+            if (personDeltas != null) {
+                personDeltas.forEach((person, change) -> {
+                    int now = tabs.getOrDefault(person, 0) + change;
+                    personTabs += change;
+                    if (now > 0) {
+                        if (tabs.put(person, now) == null) {
+                            changed.add(person);
+                        }
+                    } else if (tabs.remove(person) != null) {
+                        changed.add(person);
+                    }
+                });
+            }
+            if (connections > 0) {
+                localShares.put(auction, new Here(connections, connections - personTabs, tabs.size()));
             } else {
-                localViewers.remove(auction);
+                localShares.remove(auction);
             }
             dirty = true;
-            if (before <= 0 && viewers > 0) {
+            if (before <= 0 && connections > 0) {
                 auctionsWithViewers++;
-            } else if (before > 0 && viewers <= 0) {
+            } else if (before > 0 && connections <= 0) {
                 auctionsWithViewers--;
             }
+        }
+
+        /** The share to report now; what it carries counts as sent until {@link #written} or {@link #failed}. */
+        PresenceStore.LocalCount share(long knownPeak) {
+            dirty = false;
+            boolean full = complete || tabs.isEmpty();
+            Map<String, Boolean> persons = new HashMap<>();
+            if (full) {
+                tabs.keySet().forEach(person -> persons.put(person, true));
+            } else {
+                changed.forEach(person -> persons.put(person, tabs.containsKey(person)));
+            }
+            complete = false;
+            sending = changed;
+            changed = new HashSet<>();
+            return new PresenceStore.LocalCount(connections, connections - personTabs, persons, full, knownPeak);
+        }
+
+        void written(long at) {
+            sending = Set.of();
+            writtenAt = at;
+        }
+
+        void failed(boolean wasComplete) {
+            dirty = true;
+            changed.addAll(sending);
+            sending = Set.of();
+            complete |= wasComplete;
+        }
+
+        /** The store may have lost this replica's share: the next report is complete. */
+        void rewrite() {
+            dirty = true;
+            complete = true;
+        }
+    }
+
+    /** What this replica holds of one auction, for readers on any thread. */
+    record Here(long connections, long anonymous, long persons) {
+
+        long people() {
+            return anonymous + persons;
         }
     }
 }

@@ -28,10 +28,14 @@ import java.util.Set;
  */
 final class LocalRooms {
 
-    /** What the loop tells the replica: its change of viewers per auction, and the ids of those who joined. */
+    /**
+     * What the loop tells the replica: its change of viewers per auction, the change of each person's tabs per auction
+     * (viewers without a person key are in the first only), and the ids of those who joined.
+     */
     interface Changes {
 
-        void changed(Map<AuctionId, Integer> deltas, Map<AuctionId, Set<String>> newViewerIds);
+        void changed(Map<AuctionId, Integer> deltas, Map<AuctionId, Map<String, Integer>> personDeltas,
+                     Map<AuctionId, Set<String>> newViewerIds);
     }
 
     private final Context context;
@@ -40,6 +44,7 @@ final class LocalRooms {
     private final AuctionFeeds feeds;
     private final Map<AuctionId, Room> rooms = new HashMap<>();
     private Map<AuctionId, Integer> deltas = new HashMap<>();
+    private Map<AuctionId, Map<String, Integer>> personDeltas = new HashMap<>();
     private Map<AuctionId, Set<String>> newViewerIds = new HashMap<>();
     private boolean shipScheduled;
     private boolean closed;
@@ -72,9 +77,10 @@ final class LocalRooms {
      * one is known: the join changes the count, so the count with it follows after the next flush, to every viewer
      * alike (a count of the joiner's own making could leave it on a number that no later broadcast corrects). Then
      * it is {@link Viewer#started}, with the current bid or what it missed, now or once the feed knows. False when the
-     * viewer was here already.
+     * viewer was here already. {@code personKey} names the person behind the connection (null: the connection is its
+     * own person).
      */
-    boolean join(AuctionId auction, Viewer viewer, String viewerId, EventOffset resumeFrom) {
+    boolean join(AuctionId auction, Viewer viewer, String viewerId, String personKey, EventOffset resumeFrom) {
         Room room = rooms.get(auction);
         if (room != null && room.viewers.contains(viewer)) {
             return false;
@@ -86,6 +92,10 @@ final class LocalRooms {
         }
         room.add(viewer);
         viewers++;
+        if (personKey != null) {
+            room.personOf().put(viewer, personKey);
+            personDeltas.computeIfAbsent(auction, a -> new HashMap<>()).merge(personKey, 1, Integer::sum);
+        }
         change(auction, 1);
         newViewerIds.computeIfAbsent(auction, a -> new HashSet<>()).add(viewerId);
         if (joined.shown() != null && joined.shown().isNewerThan(room.lastCount)) {
@@ -129,6 +139,7 @@ final class LocalRooms {
         if (room == null || !room.remove(viewer)) {
             return false;
         }
+        personLeft(auction, room, viewer);
         viewers--;
         change(auction, -1);
         if (room.viewers.isEmpty()) {
@@ -197,6 +208,9 @@ final class LocalRooms {
         feeds.leave(auction, this);
         Viewer[] leaving = room.viewers.toArray(new Viewer[0]);
         viewers -= leaving.length;
+        for (Viewer viewer : leaving) {
+            personLeft(auction, room, viewer);
+        }
         change(auction, -leaving.length);
         for (Viewer viewer : leaving) {
             viewer.close(code, reason);
@@ -215,6 +229,13 @@ final class LocalRooms {
         all.forEach(viewer -> viewer.close(code, reason));
     }
 
+    private void personLeft(AuctionId auction, Room room, Viewer viewer) {
+        String person = room.personOf == null ? null : room.personOf.remove(viewer);
+        if (person != null) {
+            personDeltas.computeIfAbsent(auction, a -> new HashMap<>()).merge(person, -1, Integer::sum);
+        }
+    }
+
     private void change(AuctionId auction, int delta) {
         deltas.merge(auction, delta, Integer::sum);
         if (!shipScheduled) {
@@ -230,10 +251,12 @@ final class LocalRooms {
             return;
         }
         Map<AuctionId, Integer> shipped = deltas;
+        Map<AuctionId, Map<String, Integer>> persons = personDeltas;
         Map<AuctionId, Set<String>> ids = newViewerIds;
         deltas = new HashMap<>();
+        personDeltas = new HashMap<>();
         newViewerIds = new HashMap<>();
-        changes.changed(shipped, ids);
+        changes.changed(shipped, persons, ids);
     }
 
     private static final class Room {
@@ -251,9 +274,18 @@ final class LocalRooms {
          * empty; made only when needed.
          */
         Map<Viewer, EventOffset> notYet;
+        /** The person key of each viewer that has one; made only when one has. */
+        Map<Viewer, String> personOf;
 
         Room(AuctionId auction) {
             this.auction = auction;
+        }
+
+        Map<Viewer, String> personOf() {
+            if (personOf == null) {
+                personOf = new IdentityHashMap<>();
+            }
+            return personOf;
         }
 
         boolean add(Viewer viewer) {

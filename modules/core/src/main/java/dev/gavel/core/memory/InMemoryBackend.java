@@ -2,9 +2,11 @@ package dev.gavel.core.memory;
 
 import dev.gavel.core.AuctionRegistry;
 import dev.gavel.core.Backend;
+import dev.gavel.core.CountBy;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.PresenceStore;
+import dev.gavel.core.ReplicaQueries;
 import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -18,22 +20,24 @@ public final class InMemoryBackend implements Backend {
     private final InMemoryPresenceStore presence;
     private final InMemoryViewerStats stats;
     private final InMemoryAuctionRegistry auctions = new InMemoryAuctionRegistry();
+    private final InMemoryReplicaQueries queries = new InMemoryReplicaQueries();
 
     /** A backend whose stats sample every {@link ViewerStats#DEFAULT_INTERVAL_MILLIS} and keep the default retention. */
     public InMemoryBackend(Vertx vertx, Clock clock, long leaseMillis) {
         this(vertx, clock, leaseMillis, ViewerStats.DEFAULT_INTERVAL_MILLIS, ViewerStats.DEFAULT_RETENTION_MILLIS,
-                EventLogSettings.DEFAULT);
+                EventLogSettings.DEFAULT, CountBy.CONNECTION);
     }
 
     /**
      * @param historyIntervalMillis  one audience history sample per auction per this interval
      * @param historyRetentionMillis how long samples and unique viewer tallies are kept
      * @param log                    how much of each auction's events is kept, and for how long
+     * @param countBy                what an auction's count counts
      */
     public InMemoryBackend(Vertx vertx, Clock clock, long leaseMillis, long historyIntervalMillis, long historyRetentionMillis,
-                          EventLogSettings log) {
+                          EventLogSettings log, CountBy countBy) {
         this.broker = new InMemoryEventBroker(vertx, clock, log);
-        this.presence = new InMemoryPresenceStore(clock, leaseMillis, broker);
+        this.presence = new InMemoryPresenceStore(clock, leaseMillis, broker, InMemoryPresenceStore.DEFAULT_IDLE_AUCTIONS_MAX, countBy);
         this.stats = new InMemoryViewerStats(presence, historyIntervalMillis, historyRetentionMillis);
     }
 
@@ -69,6 +73,11 @@ public final class InMemoryBackend implements Backend {
     @Override
     public AuctionRegistry auctions() {
         return auctions;
+    }
+
+    @Override
+    public ReplicaQueries queries() {
+        return queries;
     }
 
     @Override

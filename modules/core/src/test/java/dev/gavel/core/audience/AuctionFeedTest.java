@@ -36,7 +36,7 @@ class AuctionFeedTest {
 
     private static final AuctionId A = AuctionId.of("a");
     /** Reads of the log time out after a minute: long enough never to fire while a test holds one back. */
-    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 60_000);
+    private static final AudienceSettings SETTINGS = new AudienceSettings(10_000, 6000, 2000, 50, 200, 60_000);
 
     private final ManualTime timers = new ManualTime();
     private final ScriptedBroker broker = new ScriptedBroker();
@@ -60,8 +60,8 @@ class AuctionFeedTest {
         Context context2 = made.get(2);
         contexts = new OnContexts(home, context1, context2);
         feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, metrics, now -> 0);
-        loop1 = new LocalRooms(context1, (deltas, ids) -> { }, metrics, feeds);
-        loop2 = new LocalRooms(context2, (deltas, ids) -> { }, metrics, feeds);
+        loop1 = new LocalRooms(context1, (deltas, persons, ids) -> { }, metrics, feeds);
+        loop2 = new LocalRooms(context2, (deltas, persons, ids) -> { }, metrics, feeds);
     }
 
     @AfterEach
@@ -485,7 +485,7 @@ class AuctionFeedTest {
             });
             to.context().runOnContext(v -> {
                 awaitQuietly(together);
-                to.join(A, joining, joining.name, null);
+                to.join(A, joining, joining.name, null, null);
             });
             contexts.drain();
 
@@ -548,7 +548,7 @@ class AuctionFeedTest {
 
     private RecordingViewer join(LocalRooms loop, EventOffset resumeFrom) {
         RecordingViewer viewer = new RecordingViewer("v" + ++viewers);
-        run(loop.context(), () -> assertTrue(loop.join(A, viewer, viewer.name, resumeFrom)));
+        run(loop.context(), () -> assertTrue(loop.join(A, viewer, viewer.name, null, resumeFrom)));
         contexts.drain();
         return viewer;
     }

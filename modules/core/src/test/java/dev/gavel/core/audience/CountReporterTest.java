@@ -38,13 +38,15 @@ class CountReporterTest {
 
     private static final AuctionId A = AuctionId.of("a");
     private static final AuctionId B = AuctionId.of("b");
-    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
+    private static final AudienceSettings SETTINGS = new AudienceSettings(10_000, 6000, 2000, 50, 200, 1000);
     private static final String REFUSED = "store refuses writes";
 
     private final ManualTime timers = new ManualTime();
     private final RecordingMetrics metrics = new RecordingMetrics();
     /** Every batch this replica wrote, or tried to. */
     private final List<Map<AuctionId, PresenceStore.LocalCount>> reports = new CopyOnWriteArrayList<>();
+    /** Every heartbeat this replica sent, by when. */
+    private final List<Long> heartbeats = new CopyOnWriteArrayList<>();
     /** When true, this replica's writes are refused, as a Redis with its memory full refuses them. */
     private volatile boolean refusing;
     /** Auctions whose key is broken (a string where the hash should be): left out of every answer, as Redis's store does. */
@@ -70,8 +72,8 @@ class CountReporterTest {
         feeds = new AuctionFeeds(context, backend.broker(), SETTINGS, timers, timers, metrics,
                 now -> reporter.countsHeldFor(now), auction -> reporter.localViewers(auction));
         reporter = new CountReporter(new Refusing(backend), "node-1", SETTINGS, timers, timers, feeds);
-        loop0 = new LocalRooms(context, (deltas, ids) -> reporter.changed(deltas, ids), metrics, feeds);
-        loop1 = new LocalRooms(context, (deltas, ids) -> reporter.changed(deltas, ids), metrics, feeds);
+        loop0 = new LocalRooms(context, (deltas, persons, ids) -> reporter.changed(deltas, persons, ids), metrics, feeds);
+        loop1 = new LocalRooms(context, (deltas, persons, ids) -> reporter.changed(deltas, persons, ids), metrics, feeds);
         await(get(context, reporter::start));
     }
 
@@ -204,6 +206,7 @@ class CountReporterTest {
         assertEquals(REFUSED, reporter.storeFailure());
         assertEquals(SETTINGS.flushMillis(), reporter.countsHeldFor(timers.millis()));
         // Another replica's count arrives meanwhile (a sum with this replica's old share): taken in, not shown.
+        backend.presence().heartbeat("node-2").await(1, TimeUnit.SECONDS);
         backend.presence().report("node-2", Map.of(A, new PresenceStore.LocalCount(2, 0))).await(1, TimeUnit.SECONDS);
         run(context, () -> timers.advance(Duration.ofMillis(2000)));
         contexts.drain();
@@ -246,6 +249,7 @@ class CountReporterTest {
                 "every entry, changed or not");
         assertEquals(SETTINGS.heartbeatMillis(), reporter.countsHeldFor(timers.millis()));
 
+        backend.presence().heartbeat("node-2").await(1, TimeUnit.SECONDS);
         backend.presence().report("node-2", Map.of(A, new PresenceStore.LocalCount(2, 0))).await(1, TimeUnit.SECONDS);
         run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis() - 1)));
         contexts.drain();
@@ -312,7 +316,8 @@ class CountReporterTest {
         contexts.drain();
         // an empty store's count (a read, or another replica's report before ours was written back)
         run(context, () -> feeds.count(new ViewerCount(A, 0, 0, Long.MAX_VALUE / 2)));
-        run(context, () -> timers.advance(Duration.ofMillis(3 * SETTINGS.heartbeatMillis())));
+        // (within the lease: a replica whose writes are stuck longer than that is found dead and writes all again)
+        run(context, () -> timers.advance(Duration.ofMillis(2 * SETTINGS.heartbeatMillis())));
         contexts.drain();
         assertTrue(reporter.countsHeldFor(timers.millis()) > 0, "held while the rewrite is on its way");
         assertEquals(List.of("3/3"), viewer.counts());
@@ -348,12 +353,98 @@ class CountReporterTest {
         assertEquals(written, reports.size(), "a stopped reporter writes nothing more");
     }
 
+    /**
+     * A person's tabs are summed over the loops: the store hears of the person when its first tab here opens and when
+     * its last closes, not of each tab; a report where the person set did not change names nobody.
+     */
+    @Test
+    void personsAreReportedWhenTheirFirstTabArrivesAndTheirLastLeaves() {
+        RecordingViewer first = joinAs(loop0, A, "u:ann");
+        joinAs(loop1, A, "u:ann");
+        joinAs(loop0, A, "v:bob");
+        join(loop1, A, 1);
+        flushAndDeliver();
+        assertEquals(List.of(Map.of(A, new PresenceStore.LocalCount(4, 1, Map.of("u:ann", true, "v:bob", true), true, 0))),
+                reports, "the first report of an auction lists every person here");
+        PresenceStore.Reading read = await(backend.presence().read(A, "node-1", get(context, () -> reporter.localShare(A))));
+        assertEquals(4, read.connections());
+        assertEquals(3, read.people(), "ann's two tabs are one person");
+
+        RecordingViewer third = joinAs(loop1, A, "u:ann");
+        flushAndDeliver();
+        assertEquals(new PresenceStore.LocalCount(5, 1, Map.of(), false, 4), reports.get(1).get(A), "a third tab: nobody new");
+
+        leave(loop0, A, first);
+        leave(loop1, A, third);
+        flushAndDeliver();
+        assertEquals(new PresenceStore.LocalCount(3, 1, Map.of(), false, 5), reports.get(2).get(A), "one of ann's tabs is left");
+        assertEquals(3, await(backend.presence().read(A, "node-1", new PresenceStore.LocalCount(3, 1, Map.of(), false, 0))).people());
+
+        run(context, () -> loop1.closeRoom(A, Viewer.NORMAL_CLOSURE, "closed"));
+        contexts.drain();
+        flushAndDeliver();
+        assertEquals(Map.of("u:ann", false), reports.get(3).get(A).persons(), "her last tab closed: she left");
+        assertEquals(1, await(backend.presence().read(A, "node-1", get(context, () -> reporter.localShare(A)))).people(), "bob");
+    }
+
+    /**
+     * A survivor found this replica dead (a stall longer than the lease) and removed its entries: its next heartbeat
+     * says so, and it writes every entry again, with every person it holds.
+     */
+    @Test
+    void aReplicaFoundDeadWritesEverythingAgainWithItsPersons() {
+        joinAs(loop0, A, "u:ann");
+        joinAs(loop1, A, "u:ann");
+        join(loop0, A, 1);
+        join(loop1, B, 2);
+        flushAndDeliver();
+        await(backend.presence().removeNode("node-1"));
+        assertEquals(0, await(backend.presence().read(A)).current());
+        int written = reports.size();
+
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis())));
+        contexts.drain();
+        flushAndDeliver();
+        assertEquals(new PresenceStore.LocalCount(3, 1, Map.of("u:ann", true), true, 3),
+                reports.get(reports.size() - 1).get(A), "complete: the store may have lost its persons");
+        assertTrue(reports.size() > written);
+        PresenceStore.Reading read = await(backend.presence().read(A, "node-0", new PresenceStore.LocalCount(0, 0)));
+        assertEquals(3, read.connections());
+        assertEquals(2, read.people());
+        assertEquals(2, await(backend.presence().read(B)).current());
+    }
+
+    /** At rest a replica writes one heartbeat per heartbeat interval, whatever the number of its auctions. */
+    @Test
+    void atRestOnlyTheHeartbeatIsWrittenWhateverTheAuctions() {
+        for (int i = 0; i < 50; i++) {
+            join(i % 2 == 0 ? loop0 : loop1, AuctionId.of("quiet-" + i), 1);
+        }
+        flushAndDeliver();
+        int written = reports.size();
+        int beats = heartbeats.size();
+        for (int i = 0; i < 10; i++) {
+            run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis())));
+            contexts.drain();
+        }
+        assertEquals(written, reports.size(), "no auction is written again while nothing changes");
+        assertEquals(beats + 10, heartbeats.size(), "one heartbeat per interval");
+        assertEquals(1, await(backend.presence().read(AuctionId.of("quiet-7"))).current(), "and every entry still counts");
+    }
+
+    private RecordingViewer joinAs(LocalRooms loop, AuctionId auction, String personKey) {
+        RecordingViewer viewer = new RecordingViewer("viewer-" + ++viewers);
+        run(context, () -> assertTrue(loop.join(auction, viewer, viewer.name, personKey, null)));
+        contexts.drain();
+        return viewer;
+    }
+
     private List<RecordingViewer> join(LocalRooms loop, AuctionId auction, int howMany) {
         List<RecordingViewer> joined = new ArrayList<>();
         run(context, () -> {
             for (int i = 0; i < howMany; i++) {
                 RecordingViewer viewer = new RecordingViewer("viewer-" + ++viewers);
-                assertTrue(loop.join(auction, viewer, viewer.name, null));
+                assertTrue(loop.join(auction, viewer, viewer.name, null, null));
                 joined.add(viewer);
             }
         });
@@ -410,6 +501,30 @@ class CountReporterTest {
                 }
 
                 @Override
+                public Future<Reading> read(AuctionId auction, String nodeId, LocalCount local) {
+                    return real.read(auction, nodeId, local);
+                }
+
+                @Override
+                public dev.gavel.core.CountBy countBy() {
+                    return real.countBy();
+                }
+
+                @Override
+                public Future<Boolean> heartbeat(String nodeId) {
+                    heartbeats.add(timers.millis());
+                    if (refusing) {
+                        return Future.failedFuture(REFUSED);
+                    }
+                    return real.heartbeat(nodeId);
+                }
+
+                @Override
+                public Future<Map<String, Long>> replicas(AuctionId auction) {
+                    return real.replicas(auction);
+                }
+
+                @Override
                 public Future<Void> removeNode(String nodeId) {
                     return real.removeNode(nodeId);
                 }
@@ -434,6 +549,11 @@ class CountReporterTest {
         @Override
         public AuctionRegistry auctions() {
             return backend.auctions();
+        }
+
+        @Override
+        public dev.gavel.core.ReplicaQueries queries() {
+            return backend.queries();
         }
 
         @Override

@@ -33,7 +33,7 @@ class LocalRoomsTest {
     private static final AuctionId A = AuctionId.of("a");
     private static final AuctionId B = AuctionId.of("b");
     /** Reads of the log time out after a minute: long enough never to fire while a test holds one back. */
-    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 60_000);
+    private static final AudienceSettings SETTINGS = new AudienceSettings(10_000, 6000, 2000, 50, 200, 60_000);
 
     private final ManualTime timers = new ManualTime();
     private final ScriptedBroker broker = new ScriptedBroker();
@@ -54,7 +54,7 @@ class LocalRoomsTest {
         loop = made.get(1);
         contexts = new OnContexts(home, loop);
         feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, AudienceMetrics.NONE, now -> 0);
-        rooms = new LocalRooms(loop, (deltas, ids) -> {
+        rooms = new LocalRooms(loop, (deltas, persons, ids) -> {
             shipped.add(deltas);
             shippedIds.add(ids);
         }, AudienceMetrics.NONE, feeds);
@@ -80,7 +80,7 @@ class LocalRoomsTest {
                             rooms.leave(A, this);
                         }
                     }
-                }, name, null);
+                }, name, null, null);
             }
         });
         contexts.drain();
@@ -101,9 +101,9 @@ class LocalRoomsTest {
             for (int i = 0; i < 3; i++) {
                 RecordingViewer viewer = new RecordingViewer("a-" + i);
                 inA.add(viewer);
-                rooms.join(A, viewer, "a-" + i, null);
+                rooms.join(A, viewer, "a-" + i, null, null);
             }
-            rooms.join(B, inB, "b", null);
+            rooms.join(B, inB, "b", null, null);
         });
         contexts.drain();
         assertEquals(List.of(Map.of(A, 3, B, 1)), shipped, "one shipment for the turn's joins");
@@ -128,15 +128,15 @@ class LocalRoomsTest {
     @Test
     void aJoinerIsShownTheLastCountAtOnceAndAViewerJoinsOnce() {
         RecordingViewer first = new RecordingViewer("first");
-        assertTrue(get(loop, () -> rooms.join(A, first, "first", null)));
+        assertTrue(get(loop, () -> rooms.join(A, first, "first", null, null)));
         contexts.drain();
         run(home, () -> broker.listener().onCount(new ViewerCount(A, 1, 1, 1)));
         contexts.drain();
         assertEquals(List.of("started null null 0", "count 1/1"), first.seen);
 
         RecordingViewer second = new RecordingViewer("second");
-        assertTrue(get(loop, () -> rooms.join(A, second, "second", null)));
-        assertFalse(get(loop, () -> rooms.join(A, first, "first", null)), "here already");
+        assertTrue(get(loop, () -> rooms.join(A, second, "second", null, null)));
+        assertFalse(get(loop, () -> rooms.join(A, first, "first", null, null)), "here already");
         contexts.drain();
         assertEquals(List.of("count 1/1", "started null null 0"), second.seen);
         assertEquals(2, get(loop, rooms::viewers));
@@ -158,7 +158,7 @@ class LocalRoomsTest {
             broker.publish("x3");
             broker.publish("x4");
             // x3 and x4 are queued on this loop, behind this task
-            rooms.join(A, joiner, "joiner", null);
+            rooms.join(A, joiner, "joiner", null, null);
         });
         contexts.drain();
         run(home, () -> {
@@ -183,7 +183,7 @@ class LocalRoomsTest {
         run(loop, () -> {
             broker.publish("x3");
             broker.publish("x4");
-            rooms.join(A, back, "back", new EventOffset("e1", 2));
+            rooms.join(A, back, "back", null, new EventOffset("e1", 2));
         });
         contexts.drain();
         run(home, () -> broker.publish("x5"));
@@ -214,7 +214,7 @@ class LocalRoomsTest {
     void closingAllClosesEveryViewerEndsTheFeedsAndRefusesJoins() {
         RecordingViewer a = join(null);
         RecordingViewer b = new RecordingViewer("b");
-        run(loop, () -> rooms.join(B, b, "b", null));
+        run(loop, () -> rooms.join(B, b, "b", null, null));
         contexts.drain();
         assertEquals(2, broker.activeSubscriptions());
 
@@ -235,7 +235,7 @@ class LocalRoomsTest {
             for (int i = 0; i < 5; i++) {
                 RecordingViewer viewer = new RecordingViewer("v" + i);
                 all.add(viewer);
-                rooms.join(A, viewer, viewer.name, null);
+                rooms.join(A, viewer, viewer.name, null, null);
             }
         });
         contexts.drain();
@@ -250,7 +250,7 @@ class LocalRoomsTest {
 
     private RecordingViewer join(EventOffset resumeFrom) {
         RecordingViewer viewer = new RecordingViewer("v" + System.identityHashCode(resumeFrom));
-        assertTrue(get(loop, () -> rooms.join(A, viewer, viewer.name, resumeFrom)));
+        assertTrue(get(loop, () -> rooms.join(A, viewer, viewer.name, null, resumeFrom)));
         contexts.drain();
         return viewer;
     }

@@ -37,7 +37,9 @@ class InMemoryPresenceStoreTest {
 
     @Test
     void pastTheBoundTheLeastRecentlyReportedAuctionsWithoutViewersAreForgotten() throws Exception {
-        InMemoryPresenceStore store = new InMemoryPresenceStore(CLOCK, 60_000, new InMemoryEventBroker(null, CLOCK, EventLogSettings.DEFAULT), 100);
+        InMemoryPresenceStore store = new InMemoryPresenceStore(CLOCK, 60_000, new InMemoryEventBroker(null, CLOCK, EventLogSettings.DEFAULT), 100,
+                dev.gavel.core.CountBy.CONNECTION);
+        result(store.heartbeat("node"));
         AuctionId watched = AuctionId.of("watched");
         result(store.report("node", Map.of(watched, new PresenceStore.LocalCount(3, 0))));
         for (int i = 0; i < 1_000; i++) {

@@ -35,6 +35,7 @@ class InMemoryViewerStatsTest {
     }
 
     private void viewers(AuctionId auction, long count) throws Exception {
+        result(presence.heartbeat("node"));
         result(presence.report("node", Map.of(auction, new PresenceStore.LocalCount(count, 0))));
     }
 

@@ -5,11 +5,13 @@ import dev.gavel.core.Backend;
 import dev.gavel.core.EventOffset;
 import dev.gavel.core.HistorySample;
 import dev.gavel.core.Json;
+import dev.gavel.core.PresenceStore;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.core.audience.Audience;
 import dev.gavel.server.http.Refusal;
 import dev.gavel.server.ops.GavelMetrics;
+import dev.gavel.server.viewers.ViewerDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -52,15 +54,24 @@ public final class AuctionApi {
 
     private static final Logger LOG = LoggerFactory.getLogger(AuctionApi.class);
 
+    /** Viewers per page when the caller gives no {@code limit}. */
+    static final int DEFAULT_VIEWERS_LIMIT = 100;
+
     private final Backend backend;
     /** Counts read from the store are told as this replica knows them (see {@link Audience#countToTell}). */
     private final Audience audience;
     private final Clock clock;
     private final GavelMetrics metrics;
     private final boolean registeredOnly;
+    private final WhoIsWatching watching;
 
-    /** @param registeredOnly {@code AUCTIONS=registered}: events only for auctions that are open */
-    public AuctionApi(Backend backend, Audience audience, Clock clock, GavelMetrics metrics, boolean registeredOnly) {
+    /**
+     * @param registeredOnly {@code AUCTIONS=registered}: events only for auctions that are open
+     * @param watching       who is watching and where, gathered from the replicas
+     */
+    public AuctionApi(Backend backend, Audience audience, Clock clock, GavelMetrics metrics, boolean registeredOnly,
+                      WhoIsWatching watching) {
+        this.watching = watching;
         this.backend = backend;
         this.audience = audience;
         this.clock = clock;
@@ -179,7 +190,7 @@ public final class AuctionApi {
             Refusal.sendError(ctx.response(), 400, e.getMessage());
             return;
         }
-        Future<ViewerCount> count = audience.count(auction);
+        Future<PresenceStore.Reading> count = audience.presence(auction);
         Future<Long> unique = backend.stats().uniqueViewers(auction);
         Future<List<HistorySample>> history = backend.stats().history(auction, from, to);
         Future.all(count, unique, history)
@@ -189,7 +200,10 @@ public final class AuctionApi {
                     history.result().forEach(sample -> samples.add(new JsonObject()
                             .put("timestamp", Instant.ofEpochMilli(sample.timestampMillis()).toString())
                             .put("count", sample.count())));
-                    ctx.json(countJson(count.result())
+                    PresenceStore.Reading read = count.result();
+                    ctx.json(countJson(read.count())
+                            .put("connections", read.connections())
+                            .put("people", read.people())
                             .put("uniqueViewers", unique.result())
                             .put("history", samples));
                 })
@@ -226,6 +240,33 @@ public final class AuctionApi {
                 .put("auctionId", count.auctionId().value())
                 .put("current", count.current())
                 .put("peak", count.peak());
+    }
+
+    void listViewers(RoutingContext ctx) {
+        AuctionId auction = auction(ctx);
+        int limit;
+        ViewerDirectory.Position after;
+        try {
+            String rawLimit = ctx.queryParams().get("limit");
+            limit = rawLimit == null || rawLimit.isEmpty() ? DEFAULT_VIEWERS_LIMIT : Integer.parseInt(rawLimit);
+            if (limit < 1 || limit > WhoIsWatching.MAX_LIMIT) {
+                throw new IllegalArgumentException("limit must be 1 to " + WhoIsWatching.MAX_LIMIT + ", got " + limit);
+            }
+            String cursor = ctx.queryParams().get("cursor");
+            after = cursor == null || cursor.isEmpty() ? null : WhoIsWatching.position(cursor);
+        } catch (IllegalArgumentException e) {
+            Refusal.sendError(ctx.response(), 400, e.getMessage());
+            return;
+        }
+        watching.viewers(auction, after, limit)
+                .onSuccess(ctx::json)
+                .onFailure(e -> unavailable(ctx, "could not gather the viewers: " + e.getMessage()));
+    }
+
+    void listCountries(RoutingContext ctx) {
+        watching.countries(auction(ctx))
+                .onSuccess(ctx::json)
+                .onFailure(e -> unavailable(ctx, "could not gather the countries: " + e.getMessage()));
     }
 
     private static AuctionId auction(RoutingContext ctx) {

@@ -67,6 +67,17 @@ public final class Refusal extends RuntimeException {
     }
 
     /**
+     * Logs a refusal that is not an HTTP answer (a Socket.IO CONNECT_ERROR) by class, as the answers are.
+     *
+     * @param logClass a constant of the code, ending with how it was answered: {@code "invalid token (Socket.IO
+     *                 CONNECT error)"}; never a client's input
+     * @return true when this refusal was the one of its class that was logged
+     */
+    public static boolean log(String logClass) {
+        return RefusalLog.refused(logClass);
+    }
+
+    /**
      * Answers {@code {"error": message}} with the status, logged under {@code logClass} (a constant of the code, for
      * messages written by a library, whose text up to a colon names no class).
      *

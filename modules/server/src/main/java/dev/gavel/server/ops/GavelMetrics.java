@@ -55,7 +55,7 @@ public final class GavelMetrics implements AudienceMetrics, BackendMetrics {
     static final String[] REFUSAL_REASONS = {
             "origin", "bad_request", "not_serving", "full", "overloaded", "frame_too_big", "invalid_frame",
             "auction_not_open", "address_connections", "address_rate", "api_rate", "frame_rate", "address_sockets",
-            "header_timeout", "malformed_http", "unread_answers"};
+            "header_timeout", "malformed_http", "unread_answers", "invalid_token"};
 
     private static final Duration[] LAG_BUCKETS = millis(1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000);
     private static final Duration[] REDIS_BUCKETS = millis(0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000);

@@ -10,30 +10,49 @@ import dev.gavel.server.http.OriginPolicy;
 import dev.gavel.server.http.Refusal;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.ops.NodeState;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 
-import java.util.List;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /** The checks every viewer connection passes before it is counted, whatever its transport. */
 public final class ViewerAdmission {
 
     /**
-     * A connection that may become a viewer: the auction it watches, who is behind it, and the offset of the last event
-     * it got when it comes back ({@code offset=}; null for a new viewer, {@link EventOffset#UNKNOWN} for one that is not
-     * an offset).
+     * A connection that may become a viewer: the auction it watches, who is behind it ({@code viewerId}, whether the
+     * connection gave it or it was made up, and the signed-in user when it presented a viewer token; null for an
+     * anonymous viewer), where it is ({@code country}: ISO 3166-1 alpha-2 from {@link ViewerCountries}, or null when
+     * nothing says), and the offset of the last event it got when it comes back ({@code offset=}; null for a new
+     * viewer, {@link EventOffset#UNKNOWN} for one that is not an offset).
      */
-    public record Admitted(AuctionId auction, String viewerId, EventOffset resumeFrom) {
+    public record Admitted(AuctionId auction, String viewerId, boolean viewerIdGiven, EventOffset resumeFrom,
+                           ViewerIdentity identity, String country) {
 
         /** The same connection, coming back from {@code offset}. */
         public Admitted resumingFrom(EventOffset offset) {
-            return new Admitted(auction, viewerId, offset);
+            return new Admitted(auction, viewerId, viewerIdGiven, offset, identity, country);
+        }
+
+        /** The same connection, signed in as {@code identity} (null: anonymous). */
+        public Admitted signedInAs(ViewerIdentity identity) {
+            return new Admitted(auction, viewerId, viewerIdGiven, resumeFrom, identity, country);
+        }
+
+        /**
+         * The person the connection counts as ({@code COUNT_BY=person}, and {@code people}): {@code "u:<user id>"} when
+         * signed in, else {@code "v:<viewerId>"} when it gave one, else null (a person of its own).
+         */
+        public String personKey() {
+            if (identity != null) {
+                return "u:" + identity.userId();
+            }
+            return viewerIdGiven ? "v:" + viewerId : null;
         }
     }
+
+    /** The query parameter that carries a viewer token on WebSocket and SockJS (Socket.IO: its CONNECT's auth). */
+    private static final String TOKEN_PARAM = "token";
 
     private final OriginPolicy origins;
     private final NodeState state;
@@ -42,13 +61,18 @@ public final class ViewerAdmission {
     private final boolean registeredOnly;
     private final ClientAddresses addresses;
     private final AddressLimiter perAddress;
+    private final ViewerTokens tokens;
+    private final ViewerCountries countries;
 
     /**
      * @param registeredOnly {@code AUCTIONS=registered}: only auctions open in {@code auctions} are watched
      * @param perAddress     the node's connection limits per client address, shared by every event loop
+     * @param tokens         the node's viewer token verifier ({@code VIEWER_TOKENS})
+     * @param countries      where each admitted viewer is, found once here
      */
     public ViewerAdmission(OriginPolicy origins, NodeState state, GavelMetrics metrics, AuctionRegistry auctions,
-                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress) {
+                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress, ViewerTokens tokens,
+                    ViewerCountries countries) {
         this.origins = origins;
         this.state = state;
         this.metrics = metrics;
@@ -56,6 +80,8 @@ public final class ViewerAdmission {
         this.registeredOnly = registeredOnly;
         this.addresses = addresses;
         this.perAddress = perAddress;
+        this.tokens = tokens;
+        this.countries = countries;
     }
 
     /**
@@ -70,8 +96,10 @@ public final class ViewerAdmission {
         checkOrigin(request);
         Admitted admitted;
         try {
-            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(request.getParam("viewerId")),
-                    EventOffset.fromClient(request.getParam("offset")));
+            String viewerId = request.getParam("viewerId");
+            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(viewerId), viewerId != null,
+                    EventOffset.fromClient(request.getParam("offset")), null,
+                    countries.of(request.remoteAddress(), request.headers()));
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
@@ -81,6 +109,37 @@ public final class ViewerAdmission {
             throw new Refusal(404, "auction is not open: " + admitted.auction().value());
         }
         return admitted;
+    }
+
+    /**
+     * Signs the connection in with the viewer token of its query ({@code token=}, WebSocket and SockJS): see
+     * {@link #signIn(Admitted, String)}.
+     *
+     * @throws Refusal 401 {@code "invalid token: <missing|expired|invalid>"}
+     */
+    public Admitted signIn(Admitted admitted, HttpServerRequest request) {
+        try {
+            return signIn(admitted, request.getParam(TOKEN_PARAM));
+        } catch (ViewerTokens.Invalid invalid) {
+            throw new Refusal(401, "invalid_token", invalid.getMessage(), 0);
+        }
+    }
+
+    /**
+     * Who is behind the connection, by the viewer token it presented: signed in when the token verifies, anonymous when
+     * it presented none (unless {@code VIEWER_TOKENS=required}) or tokens are off. Counted in the metrics as
+     * {@code invalid_token} when refused. The token is neither kept nor logged.
+     *
+     * @param token the token as the client sent it, or null
+     * @throws ViewerTokens.Invalid when the token does not verify or has expired, or none was sent and one is required
+     */
+    public Admitted signIn(Admitted admitted, String token) {
+        try {
+            return admitted.signedInAs(tokens.identify(token));
+        } catch (ViewerTokens.Invalid invalid) {
+            metrics.refused("invalid_token");
+            throw invalid;
+        }
     }
 
     /**
@@ -135,22 +194,5 @@ public final class ViewerAdmission {
             metrics.refused(refusal.reason());
             throw refusal;
         }
-    }
-
-    /**
-     * The same checks on the query of a URI that an earlier request of the connection already passed with
-     * {@link #admit} (SockJS hands its socket over with only the URI).
-     *
-     * @throws IllegalArgumentException for a bad slug or {@code viewerId}
-     */
-    public static Admitted fromUri(String uri) {
-        Map<String, List<String>> query = new QueryStringDecoder(uri).parameters();
-        return new Admitted(AuctionId.fromSlug(first(query, "slug")), ViewerId.orRandom(first(query, "viewerId")),
-                EventOffset.fromClient(first(query, "offset")));
-    }
-
-    private static String first(Map<String, List<String>> query, String name) {
-        List<String> values = query.get(name);
-        return values == null ? null : values.get(0);
     }
 }

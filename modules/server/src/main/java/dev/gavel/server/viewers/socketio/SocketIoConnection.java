@@ -8,12 +8,15 @@ import dev.gavel.core.audience.Audience;
 import dev.gavel.core.audience.Start;
 import dev.gavel.core.audience.Viewer;
 import dev.gavel.server.http.AddressLimiter;
+import dev.gavel.server.http.Refusal;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.viewers.AttachedViewer;
 import dev.gavel.server.viewers.LeanWebSocket;
 import dev.gavel.server.viewers.SharedFrames;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerDirectory;
 import dev.gavel.server.viewers.ViewerFrames;
+import dev.gavel.server.viewers.ViewerTokens;
 import dev.gavel.server.viewers.ViewerWire;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -43,8 +46,10 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private final Vertx vertx;
     private final Context context;
     private final Clock clock;
+    private final ViewerAdmission admission;
     private final ViewerAdmission.Admitted admitted;
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final Map<String, SocketIoConnection> registry;
     private final SessionTicker ticker;
@@ -62,17 +67,19 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     /** Where {@link SessionTicker} keeps this session; -1 once it left. */
     int tickerSlot = -1;
 
-    private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission.Admitted admitted, Audience audience,
-                               GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker,
-                               AddressLimiter.Lease lease, SessionPids pids) {
+    private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission admission, ViewerAdmission.Admitted admitted,
+                               Audience audience, ViewerDirectory directory, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
+                               SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids) {
         this.vertx = vertx;
         this.pids = pids;
         this.lease = lease;
         // the server's context under the request's duplicate: every request of the session runs there, in order
         this.context = EventLoops.here(vertx);
         this.clock = clock;
+        this.admission = admission;
         this.admitted = admitted;
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.registry = registry;
         this.ticker = ticker;
@@ -80,23 +87,24 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     }
 
     /** Opens a long-polling session; the handshake's answer is {@link #openPacket()}. */
-    static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
-                                          Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
-                                          SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker,
-                lease, pids);
+    static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission admission,
+                                          ViewerAdmission.Admitted admitted, Audience audience, ViewerDirectory directory,
+                                          GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker,
+                                          AddressLimiter.Lease lease, SessionPids pids) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admission, admitted, audience, directory, metrics, registry,
+                ticker, lease, pids);
         connection.session = EngineSession.overPolling(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection);
         connection.register();
         return connection;
     }
 
     /** Opens a session on a WebSocket; the open packet is sent on it at once. */
-    static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission.Admitted admitted,
-                                            Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
-                                            SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids,
-                                            ServerWebSocket ws) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admitted, audience, metrics, registry, ticker,
-                lease, pids);
+    static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission admission,
+                                            ViewerAdmission.Admitted admitted, Audience audience, ViewerDirectory directory,
+                                            GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker,
+                                            AddressLimiter.Lease lease, SessionPids pids, ServerWebSocket ws) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admission, admitted, audience, directory, metrics, registry,
+                ticker, lease, pids);
         WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws, metrics));
         connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection,
@@ -189,11 +197,28 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
      * Makes the client a viewer at once, before anything else of the session runs: from its CONNECT's answer on, it
      * misses no event. The answer goes out when the viewer is started ({@link EngineWire#started}), with a pid (see
      * {@link SessionPids}): the same one the client came back with when what it missed was found, so that
-     * {@code socket.recovered} is true and the missed events follow, else a new one.
+     * {@code socket.recovered} is true and the missed events follow, else a new one. A viewer token that does not
+     * verify (or none, where one is required) is answered with a CONNECT_ERROR instead, and the session closed after
+     * it: the client may come back on a new one (socket.io-client does when told {@code socket.connect()}, with a fresh
+     * {@code auth}).
      */
     @Override
     public void connected(JsonNode auth) {
-        ViewerAdmission.Admitted joining = admitted;
+        ViewerAdmission.Admitted joining;
+        try {
+            JsonNode token = auth == null ? null : auth.get("token");
+            // a token that is not a string is not one: its JSON text does not verify
+            joining = admission.signIn(admitted, token == null || token.isNull() ? null
+                    : token.isTextual() ? token.asText() : token.toString());
+        } catch (ViewerTokens.Invalid invalid) {
+            Refusal.log("invalid token (Socket.IO CONNECT error)");
+            socket.refuse("invalid token", invalid.reason());
+            LOG.debug("Socket.IO session {} refused: invalid token ({})", session.sid(), invalid.reason());
+            // socket.io-client closes the session itself on a refused CONNECT (a retry opens a new one); closing it
+            // here too keeps a client that would not from having tokens verified without end on one connection
+            session.close(EngineSession.NORMAL_CLOSURE, "invalid token");
+            return;
+        }
         returningPid = null;
         JsonNode pid = auth == null ? null : auth.get("pid");
         if (pid != null && pid.isTextual()) {
@@ -202,11 +227,11 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
                 JsonNode offset = auth.get("offset");
                 EventOffset from = offset != null && offset.isTextual() ? EventOffset.fromClient(offset.asText()) : claim.position();
                 returningPid = pid.asText();
-                joining = admitted.resumingFrom(from == null ? EventOffset.UNKNOWN : from);
+                joining = joining.resumingFrom(from == null ? EventOffset.UNKNOWN : from);
             }
         }
         wire.answered = false;
-        viewer = AttachedViewer.attach(audience, metrics, joining, wire, clock);
+        viewer = AttachedViewer.attach(audience, directory, metrics, joining, wire, clock);
         LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} joined", session.sid());
     }
 

@@ -67,6 +67,18 @@ final class SocketIoSocket {
         return answer;
     }
 
+    /**
+     * Refuses the CONNECT that the host was just told of ({@link Host#connected}): a CONNECT_ERROR
+     * {@code 44{"message": message, "data": {"reason": reason}}}, which socket.io-client hands to its
+     * {@code connect_error} listeners as an {@code Error} with that message and {@code data}. The client is not
+     * connected, and may CONNECT again.
+     */
+    void refuse(String message, String reason) {
+        connected = false;
+        answer = null;
+        host.send(MESSAGE + "4{\"message\":" + Json.quote(message) + ",\"data\":{\"reason\":" + Json.quote(reason) + "}}");
+    }
+
     /** Takes the data of one Engine.IO MESSAGE from the client. */
     void receive(String message) {
         SocketIoPacket packet;

@@ -8,6 +8,7 @@ import dev.gavel.server.http.StickyCookie;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.viewers.LeanWebSocket;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerDirectory;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -32,8 +33,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>The handshake (the first request, without {@code sid}) passes {@link ViewerAdmission}: a disallowed
  * {@code Origin} is answered 403, a bad slug 400 and an auction that is not open 404, with {@code {"error": ...}},
  * before anything is counted.
- * A client is counted from its CONNECT to the default namespace until its session ends. Engine.IO's own errors
- * are answered as Engine.IO answers them: HTTP 400 with {@code {"code": n, "message": ...}}.
+ * A client is counted from its CONNECT to the default namespace until its session ends. The CONNECT carries its
+ * viewer token, if any ({@code io(url, {auth: {token}})}); one that does not verify, or none with
+ * {@code VIEWER_TOKENS=required}, is answered with a CONNECT_ERROR {@code {"message": "invalid token"}}, nothing is
+ * counted, and the session ends. Engine.IO's own errors are answered as Engine.IO answers them: HTTP 400 with
+ * {@code {"code": n, "message": ...}}.
  *
  * <p>Sessions live in this node's memory: every request of a long-polling session must reach this node (see
  * {@link StickyCookie}). Within the node they may arrive on any event loop: each is handed to the context that
@@ -47,6 +51,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
     private final ViewerAdmission admission;
     private final OriginPolicy origins;
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final EngineSettings settings;
     private final String nodeId;
@@ -61,11 +66,12 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
      * @param recoverySecret what every replica shares, that the pids of connection state recovery are signed with
      *                 (see {@link SessionPids})
      */
-    public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, GavelMetrics metrics,
+    public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, ViewerDirectory directory, GavelMetrics metrics,
                            EngineSettings settings, String nodeId, Clock clock, Sessions sessions, String recoverySecret) {
         this.admission = admission;
         this.origins = origins;
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.settings = settings;
         this.nodeId = nodeId;
@@ -158,16 +164,16 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
         if (upgrade) {
             request.toWebSocket()
-                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admitted, audience, metrics,
-                            connections, ticker, lease, pids, ws))
+                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admission, admitted, audience, directory,
+                            metrics, connections, ticker, lease, pids, ws))
                     .onFailure(e -> {
                         lease.release();
                         LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString());
                     });
             return;
         }
-        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admitted, audience, metrics,
-                connections, ticker, lease, pids);
+        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admission, admitted, audience, directory,
+                metrics, connections, ticker, lease, pids);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());

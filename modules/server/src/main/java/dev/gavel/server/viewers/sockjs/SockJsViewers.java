@@ -10,6 +10,7 @@ import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.viewers.AttachedViewer;
 import dev.gavel.server.viewers.PendingWire;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerDirectory;
 import dev.gavel.server.viewers.ViewerFrames;
 import dev.gavel.server.viewers.ViewerWire;
 import dev.gavel.server.viewers.WebSocketPings;
@@ -46,6 +47,8 @@ import java.util.regex.Pattern;
  * each transport's requests and the WebSocket upgrade). So every request under {@code /sockjs/} passes
  * {@link ViewerAdmission} before SockJS sees it: a disallowed {@code Origin} is answered 403, a bad slug 400 and an
  * auction that is not open 404, with {@code {"error": ...}}; the client's first request ({@code /info}) is refused, and nothing is counted.
+ * The viewer token ({@code token=}) is checked on {@code /info} and on the request that opens a session (401), not on the
+ * session's later requests: a token that expires while the session lives does not end it.
  * Every HTTP answer carries {@link StickyCookie}, since a SockJS session over HTTP lives on one replica.
  *
  * <p>A viewer whose link died is reclaimed within about two {@code WS_PING_INTERVAL_MS}: over WebSocket, by
@@ -67,11 +70,15 @@ public final class SockJsViewers {
     private static final Set<String> OPENING_TRANSPORTS = Set.of("xhr", "xhr_streaming", "eventsource", "htmlfile", "jsonp",
             "websocket");
 
+    /** Where a session-opening request keeps what {@link ViewerAdmission} made of it, for its session ({@link #accept}). */
+    private static final String ADMITTED = "gavel.sockjs.admitted";
+
     /** What vertx-web's JSONP and htmlfile transports accept as a callback name. */
     private static final Pattern CALLBACK = Pattern.compile("[A-Za-z0-9_.-]{1,256}");
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final String nodeId;
     private final int maxFrameBytes;
@@ -82,13 +89,14 @@ public final class SockJsViewers {
     private AtomicReferenceArray<Context> loops;
 
     /** @param sessions the node's open SockJS sessions, shared by every event loop's handler */
-    public SockJsViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, String nodeId, int maxFrameBytes,
+    public SockJsViewers(ViewerAdmission admission, Audience audience, ViewerDirectory directory, GavelMetrics metrics, String nodeId, int maxFrameBytes,
                   WebSocketPings pings, Clock clock, Sessions sessions) {
         this.admission = admission;
         this.pings = pings;
         this.sessions = sessions.open;
         this.clock = clock;
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.nodeId = nodeId;
         this.maxFrameBytes = maxFrameBytes;
@@ -160,8 +168,10 @@ public final class SockJsViewers {
                 opens = claimed != null;
             }
             if (opens || path.endsWith("/info")) {
-                // a client's first request, or a new session: a new viewer
+                // a client's first request, or a new session: a new viewer, signed in by its token; the later requests
+                // of a session are its, whatever becomes of the token (it may expire while the session lives)
                 admission.refuseWhenFull();
+                admitted = admission.signIn(admitted, ctx.request());
             }
             if (opens) {
                 // its place in its address's connections, held by its session for as long as it lives (accept)
@@ -187,6 +197,7 @@ public final class SockJsViewers {
             pings.boundUnacknowledged(ctx.request());
         }
         if (opens) {
+            ctx.put(ADMITTED, admitted);
             open(ctx, admitted, opening);
         } else {
             ctx.next();
@@ -206,7 +217,7 @@ public final class SockJsViewers {
         Context own = Vertx.currentContext();
         Context home = sessionLoop(request.path(), loops);
         Runnable join = () -> opening.joinEarly(Vertx.currentContext(),
-                wire -> AttachedViewer.attach(audience, metrics, admitted, wire, clock), () -> own.runOnContext(v -> {
+                wire -> AttachedViewer.attach(audience, directory, metrics, admitted, wire, clock), () -> own.runOnContext(v -> {
                     ctx.next();
                     if (!upgrade) {
                         // the HTTP transports read no body of their own (a body handler that did has resumed it already)
@@ -252,12 +263,10 @@ public final class SockJsViewers {
     }
 
     private void accept(SockJSSocket socket) {
-        ViewerAdmission.Admitted admitted;
-        try {
-            admitted = ViewerAdmission.fromUri(socket.uri());
-        } catch (IllegalArgumentException e) {
-            // admit() let the request through, so this cannot happen; refuse anyway rather than count it
-            socket.close(1008, e.getMessage());
+        ViewerAdmission.Admitted admitted = socket.routingContext().get(ADMITTED);
+        if (admitted == null) {
+            // every request that opens a session passed admit(), so this cannot happen; refuse anyway rather than count it
+            socket.close(1008, "not admitted");
             return;
         }
         String[] segments = socket.routingContext().request().path().split("/");
@@ -272,7 +281,7 @@ public final class SockJsViewers {
                 : admission.holdConnection(socket.remoteAddress(), socket.headers());
         SockJsFrames frames = new SockJsFrames(socket);
         AttachedViewer viewer = taken.viewer() != null ? taken.viewer()
-                : AttachedViewer.attach(audience, metrics, admitted, frames, clock);
+                : AttachedViewer.attach(audience, directory, metrics, admitted, frames, clock);
         // the WebSocket transports' sessions are created on their upgrade's request; the others are not WebSockets
         pings.watch(socket.routingContext().request());
         socket.handler(data -> {

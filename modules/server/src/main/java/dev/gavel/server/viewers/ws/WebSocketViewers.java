@@ -10,6 +10,7 @@ import dev.gavel.server.viewers.LeanWebSocket;
 import dev.gavel.server.viewers.PendingWire;
 import dev.gavel.server.viewers.SharedFrames;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerDirectory;
 import dev.gavel.server.viewers.ViewerWire;
 import dev.gavel.server.viewers.WebSocketPings;
 import io.vertx.core.Future;
@@ -32,13 +33,15 @@ public final class WebSocketViewers implements Handler<RoutingContext> {
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final WebSocketPings pings;
     private final Clock clock;
 
-    public WebSocketViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, WebSocketPings pings, Clock clock) {
+    public WebSocketViewers(ViewerAdmission admission, Audience audience, ViewerDirectory directory, GavelMetrics metrics, WebSocketPings pings, Clock clock) {
         this.admission = admission;
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.pings = pings;
         this.clock = clock;
@@ -52,6 +55,7 @@ public final class WebSocketViewers implements Handler<RoutingContext> {
         try {
             admitted = admission.admit(request);
             admission.refuseWhenFull();
+            admitted = admission.signIn(admitted, request);
             if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
                 metrics.refused("bad_request");
                 throw new Refusal(400, "expected a WebSocket upgrade");
@@ -74,7 +78,7 @@ public final class WebSocketViewers implements Handler<RoutingContext> {
     private void upgrade(HttpServerRequest request, ViewerAdmission.Admitted admitted, AddressLimiter.Lease lease) {
         PendingWire wire = new PendingWire(GavelMetrics.Transport.WS);
         request.pause();
-        AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, wire, clock);
+        AttachedViewer viewer = AttachedViewer.attach(audience, directory, metrics, admitted, wire, clock);
         wire.whenStarted(() -> {
             Future<ServerWebSocket> upgraded;
             try {

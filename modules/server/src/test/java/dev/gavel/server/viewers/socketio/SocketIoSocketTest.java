@@ -22,7 +22,11 @@ class SocketIoSocketTest {
         @Override
         public void connected(JsonNode auth) {
             log.add("connected " + auth);
-            log.add("send " + SocketIoSocketTest.this.socket.answer("p1"));
+            if (auth != null && "bad".equals(auth.path("token").asText())) {
+                SocketIoSocketTest.this.socket.refuse("invalid token", "invalid");
+            } else {
+                log.add("send " + SocketIoSocketTest.this.socket.answer("p1"));
+            }
         }
 
         @Override
@@ -63,6 +67,19 @@ class SocketIoSocketTest {
         socket.receive("2[\"heartbeat\"]");
         socket.receive("2[\"whatever\",1,2]");
         assertEquals(List.of("connected null", "send 40{\"sid\":\"abc\",\"pid\":\"p1\"}", "event heartbeat", "event whatever"), log);
+    }
+
+    @Test
+    void aRefusedConnectIsAConnectErrorAndTheClientMayConnectAgain() {
+        socket.receive("0{\"token\":\"bad\"}");
+        socket.receive("2[\"heartbeat\"]");
+        assertFalse(socket.isConnected());
+        socket.receive("0{\"token\":\"good\"}");
+        socket.receive("2[\"heartbeat\"]");
+        assertEquals(List.of("connected {\"token\":\"bad\"}",
+                "send 44{\"message\":\"invalid token\",\"data\":{\"reason\":\"invalid\"}}",
+                "connected {\"token\":\"good\"}", "send 40{\"sid\":\"abc\",\"pid\":\"p1\"}", "event heartbeat"), log);
+        assertTrue(socket.isConnected());
     }
 
     @Test
