@@ -31,6 +31,8 @@ RUN groupadd --system --gid 10001 gavel \
  && useradd --system --uid 10001 --gid gavel --home-dir /app --no-create-home --shell /usr/sbin/nologin gavel
 WORKDIR /app
 COPY --from=build /src/modules/server/target/gavel.jar /app/gavel.jar
+# The JVM options every way of starting a node uses (README, cluster.sh, the benchmarks): java reads them as @argfile.
+COPY deploy/jvm.options /app/jvm.options
 # Viewers' countries (GEOIP_DB): a redistributable database with its licence; docs/operations.md says how to mount a
 # fresher one, and GEOIP_DB= (empty) turns lookups off.
 COPY --from=build /src/modules/server/target/geoip/ /app/geoip/
@@ -43,6 +45,8 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
     CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/${PORT:-8080} && printf 'GET /health/ready HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && read -r status <&3 && [[ $status == *' 200 '* ]]"]
 # The JVM is PID 1 and gets SIGTERM itself (exec form, no shell): it runs the node's graceful stop.
-# Heap: 60% of the container's memory limit (the JVM reads the cgroup limit); the rest is Netty's direct
-# buffers, metaspace, thread stacks and the page cache. Out of memory: exit, and let the orchestrator restart.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=60", "-XX:InitialRAMPercentage=60", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/gavel.jar"]
+# JVM options: deploy/jvm.options (the serial collector, a heap that follows the live data, at most 60% of the
+# container's memory limit, which the JVM reads from the cgroup; out of memory: exit, and let the orchestrator
+# restart). Add options with JAVA_TOOL_OPTIONS (the file wins where both set one); change them by mounting another
+# /app/jvm.options.
+ENTRYPOINT ["java", "@/app/jvm.options", "-jar", "/app/gavel.jar"]

@@ -9,7 +9,8 @@
 # Settings (environment): GAVEL_REPLICAS (3), GAVEL_LB_PORT (8080, nginx), GAVEL_BASE_PORT (8081: replica i
 # listens on BASE+i), GAVEL_MANAGEMENT_BASE_PORT (9091: replica i serves /metrics and the probes on BASE+i, its
 # MANAGEMENT_PORT, which nginx does not route), GAVEL_REDIS_PORT (6390), GAVEL_STATE_DIR (deploy/local/state: pid
-# files, logs, nginx.conf), GAVEL_JAR (modules/server/target/gavel.jar), GAVEL_JAVA_OPTS (-Xmx256m). Every other
+# files, logs, nginx.conf), GAVEL_JAR (modules/server/target/gavel.jar), GAVEL_JAVA_OPTS (-Xmx256m: after the shipped
+# deploy/jvm.options, which every replica runs with, as the README's command and the image do). Every other
 # variable the node knows (NODE_TTL_MS, ADMIN_TOKEN, ...) passes through to the replicas; NODE_ID is gavel-<i>,
 # REDIS_URL the local Redis, and TRUSTED_PROXIES, unless set, 127.0.0.1: nginx, which names each client in
 # X-Forwarded-For, so that the per-address limits apply per client and not to everybody behind nginx at once.
@@ -80,7 +81,7 @@ replica_up() { # index
   if running "$state/gavel-$i.pid"; then return; fi
   PORT="$port" MANAGEMENT_PORT="$management" TRUSTED_PROXIES="$trusted_proxies" NODE_ID="gavel-$i" \
     REDIS_URL="redis://127.0.0.1:$redis_port" \
-    java $java_opts -XX:+ExitOnOutOfMemoryError -jar "$jar" >>"$state/gavel-$i.log" 2>&1 &
+    java @"$root/deploy/jvm.options" $java_opts -jar "$jar" >>"$state/gavel-$i.log" 2>&1 &
   echo $! >"$state/gavel-$i.pid"
 }
 

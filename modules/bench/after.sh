@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=modules/bench/target/results/after
 BENCH=(java -jar modules/bench/target/gavel-bench.jar)
-# the bench starts every node with -XX:+ExitOnOutOfMemoryError (ServerProcess.gavel)
+# the bench starts every node with deploy/jvm.options, the options users run (Context.serverJvmOptions)
 run() { echo "+ ${BENCH[*]} $*"; "${BENCH[@]}" "$@"; }
 
 scenarios=("$@")

@@ -27,7 +27,12 @@ final class Context {
             new Options.Spec("results", "", "where JSON results go (default: <repo>/modules/bench/target/results)"),
             new Options.Spec("redis-url", "", "use this Redis for several replicas instead of starting redis-server"),
             new Options.Spec("server-env", "", "extra environment for Gavel nodes: K=V[,K=V...]"),
-            new Options.Spec("server-jvm-opts", "", "JVM options for Gavel nodes, space-separated"));
+            new Options.Spec("jvm-options-file", "", "the JVM options Gavel ships with, passed as java @FILE before --server-jvm-opts"
+                    + " (default: <repo>/deploy/jvm.options, what the README, the image and cluster.sh run; none: plain java)"),
+            new Options.Spec("server-jvm-opts", "", "more JVM options for Gavel nodes, space-separated, after the shipped ones"));
+
+    /** The JVM options every way of starting a node uses (README, Dockerfile, cluster.sh); the bench too. */
+    static final String SHIPPED_JVM_OPTIONS = "deploy/jvm.options";
 
     final String scenario;
     final Options options;
@@ -82,9 +87,22 @@ final class Context {
         return env;
     }
 
+    /** The shipped options file ({@code java @file}), then {@code --server-jvm-opts}: a later option wins. */
     List<String> serverJvmOptions() {
+        List<String> jvm = new ArrayList<>();
+        String file = options.string("jvm-options-file").trim();
+        if (!file.equals("none")) {
+            Path path = file.isEmpty() ? repo.resolve(SHIPPED_JVM_OPTIONS) : Path.of(file).toAbsolutePath();
+            if (!Files.isRegularFile(path)) {
+                throw new IllegalStateException("no JVM options file at " + path + " (--jvm-options-file none runs plain java)");
+            }
+            jvm.add("@" + path);
+        }
         String raw = options.string("server-jvm-opts").trim();
-        return raw.isEmpty() ? List.of() : Arrays.asList(raw.split("\\s+"));
+        if (!raw.isEmpty()) {
+            jvm.addAll(Arrays.asList(raw.split("\\s+")));
+        }
+        return jvm;
     }
 
     Path logDir(Target target) {

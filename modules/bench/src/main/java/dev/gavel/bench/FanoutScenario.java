@@ -31,7 +31,9 @@ class FanoutScenario implements Scenario {
                 new Options.Spec("bids", "100", "bids to publish"),
                 new Options.Spec("rate", "5", "bids per second"),
                 new Options.Spec("payload-bytes", "256", "size of a bid's JSON body"),
-                new Options.Spec("warmup-bids", "100", "bids published (at the same rate, up to 5 s) and waited for before measuring"),
+                new Options.Spec("warmup-bids", "100", "bids published (at warmup-rate, for up to warmup-seconds) and waited for before measuring"),
+                new Options.Spec("warmup-rate", "0", "bids per second while warming up (0: the measured rate)"),
+                new Options.Spec("warmup-seconds", "5", "the longest warm-up"),
                 new Options.Spec("replicas", "1", "server processes (more than 1: they share a Redis; viewers round-robin)"),
                 new Options.Spec("concurrency", "300", "connections being opened at once"),
                 new Options.Spec("jfr", null, "record a JFR profile of Gavel (first replica) while publishing"));
@@ -57,10 +59,12 @@ class FanoutScenario implements Scenario {
             }
             Workers.Opened opened = workers.open(viewers, AUCTION, o.integer("concurrency"), 600_000);
             workers.all("await-quiet 2000 300000", 300_000);
-            int warmup = (int) Math.min(o.integer("warmup-bids"), 5 * o.decimal("rate"));
+            double warmupRate = o.decimal("warmup-rate") > 0 ? o.decimal("warmup-rate") : o.decimal("rate");
+            int warmup = (int) Math.min(o.integer("warmup-bids"), o.decimal("warmup-seconds") * warmupRate);
             if (warmup > 0) {
                 Publisher.Published warm = new Publisher(o.integer("payload-bytes"))
-                        .publish(deployment.ports().get(0), AUCTION, warmup, o.decimal("rate"), 64);
+                        .publish(deployment.ports().get(0), AUCTION, warmup, warmupRate, 64);
+                result.put("warmupBids", warm.accepted());
                 workers.all("await-events " + AUCTION + " " + warm.accepted() + " 60000", 60_000);
             }
             workers.all("reset", 10_000);

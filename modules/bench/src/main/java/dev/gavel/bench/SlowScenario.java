@@ -30,6 +30,9 @@ final class SlowScenario implements Scenario {
                 new Options.Spec("events", "5000", "events to publish"),
                 new Options.Spec("payload-bytes", "3000", "size of an event's JSON body"),
                 new Options.Spec("rate", "500", "events per second"),
+                new Options.Spec("warmup-events", "500", "events published (at the run's rate but at most 100 a second, so that"
+                        + " every viewer keeps up; up to 10 s) and waited for by every viewer before one stalls, so that both servers'"
+                        + " JITs are warm (0: none, as before 2026-12-07)"),
                 new Options.Spec("drain-s", "15", "after publishing, how long the stalled viewer reads again to see how it ends"));
     }
 
@@ -44,6 +47,14 @@ final class SlowScenario implements Scenario {
              Workers workers = context.workers(viewers, deployment)) {
             Workers.Opened opened = workers.open(viewers, AUCTION, 100, 120_000);
             workers.all("await-quiet 1000 60000", 60_000);
+            double warmupRate = Math.min(o.decimal("rate"), 100);
+            int warmup = (int) Math.min(o.integer("warmup-events"), 10 * warmupRate);
+            if (warmup > 0) {
+                Publisher.Published warm = new Publisher(o.integer("payload-bytes"))
+                        .publish(deployment.ports().get(0), AUCTION, warmup, warmupRate, 64);
+                workers.all("await-events " + AUCTION + " " + warm.accepted() + " 60000", 60_000);
+                result.put("warmupEvents", warm.accepted());
+            }
             long heapBefore = deployment.liveHeapKb();
             long rssBefore = deployment.rssKb();
             long stalled = Workers.sum(workers.all("stall " + AUCTION + " " + o.integer("stalled"), 10_000), "stalled");

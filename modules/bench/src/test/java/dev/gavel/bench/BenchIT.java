@@ -95,7 +95,7 @@ class BenchIT {
     @Test
     void slowViewerDoesNotCostTheOthersAnEvent() throws Exception {
         JsonNode m = run("slow", "gavel", "--transport", "ws", "--viewers", "10", "--events", "200", "--rate", "200",
-                "--drain-s", "5");
+                "--warmup-events", "20", "--drain-s", "5");
         assertEquals(1, m.get("stalled").asInt());
         assertEquals(9, m.get("others").asInt());
         assertEquals(9, m.get("othersWithEveryEvent").asInt());

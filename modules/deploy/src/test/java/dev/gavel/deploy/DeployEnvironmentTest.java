@@ -104,6 +104,16 @@ class DeployEnvironmentTest {
                 + "which does not pass SIGTERM on: " + entrypoint);
         List<String> command = List.of(new ObjectMapper().readValue(entrypoint.substring("ENTRYPOINT ".length()), String[].class));
         assertEquals("java", command.get(0), "exec form, the JVM itself as PID 1 so SIGTERM reaches it: " + command);
+        // the options come from deploy/jvm.options, copied to /app/jvm.options (JvmOptionsTest): read as the JVM does
+        List<String> expanded = new ArrayList<>();
+        for (String argument : command) {
+            if (argument.equals("@/app/jvm.options")) {
+                expanded.addAll(JvmOptionsTest.shipped());
+            } else {
+                expanded.add(argument);
+            }
+        }
+        command = expanded;
         assertTrue(command.contains("-XX:+ExitOnOutOfMemoryError"), command.toString());
         assertTrue(command.stream().anyMatch(a -> a.startsWith("-XX:MaxRAMPercentage=")), "heap from the container's limit: " + command);
         assertTrue(command.stream().noneMatch(a -> a.startsWith("-Xmx")), "a fixed heap ignores the container's limit: " + command);
