@@ -4,7 +4,6 @@ import dev.gavel.core.Backend;
 import dev.gavel.core.Timers;
 import dev.gavel.core.audience.Audience;
 import dev.gavel.core.audience.AudienceSettings;
-import dev.gavel.core.audience.HistorySampler;
 import dev.gavel.core.memory.InMemoryBackend;
 import dev.gavel.redis.RedisBackend;
 import dev.gavel.server.http.NodeLimits;
@@ -44,18 +43,15 @@ public final class GavelNode {
     private final Vertx vertx;
     private final Backend backend;
     private final Audience audience;
-    private final HistorySampler sampler;
     private final NodeState state;
     private final List<HttpVerticle> http = new ArrayList<>();
     private HttpServer management;
 
-    private GavelNode(GavelConfig config, Vertx vertx, Backend backend, Audience audience, HistorySampler sampler,
-                      GavelMetrics metrics) {
+    private GavelNode(GavelConfig config, Vertx vertx, Backend backend, Audience audience, GavelMetrics metrics) {
         this.config = config;
         this.vertx = vertx;
         this.backend = backend;
         this.audience = audience;
-        this.sampler = sampler;
         this.state = new NodeState(config.maxViewers(), config.eventLoops(), audience::localViewers);
         metrics.watch(audience, () -> HealthRoutes.isReady(state), () -> HealthRoutes.storeFailure(backend, audience) != null);
     }
@@ -93,11 +89,9 @@ public final class GavelNode {
         }
         Audience audience = new Audience(vertx, backend, config.nodeId(),
                 AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, timers, metrics, config.registeredAuctions());
-        GavelNode node = new GavelNode(config, vertx, backend, audience, new HistorySampler(timers, audience, backend, clock),
-                metrics);
+        GavelNode node = new GavelNode(config, vertx, backend, audience, metrics);
         return connected
                 .compose(v -> audience.start())
-                .onSuccess(v -> node.sampler.start())
                 .compose(v -> {
                     SocketIoViewers.Sessions sessions = new SocketIoViewers.Sessions();
                     SockJsViewers.Sessions sockJsSessions = new SockJsViewers.Sessions();
@@ -184,7 +178,6 @@ public final class GavelNode {
         int viewers = audience.localViewers();
         LOG.info("Gavel node {} stopping: draining {} {} over {} ms", config.nodeId(), viewers,
                 viewers == 1 ? "viewer" : "viewers", config.drainMillis());
-        sampler.stop();
         return audience.shutdown(config.drainMillis())
                 .eventually(backend::close)
                 .eventually(vertx::close);
