@@ -224,20 +224,18 @@ local function record(count)
     lastEnd = tonumber(lastEnd ~= '' and lastEnd or lastShown)
     if lastStart >= start then
       -- this interval has its step already (or a replica with a clock ahead wrote a later one): it moves
-      start = lastStart
-      shown = math.max(lastShown, count)
       redis.call('ZREM', history, last[1])
-    else
-      shown = math.max(lastEnd, count)
+      redis.call('ZADD', history, last[2], string.format('%d:%d:%d', lastStart, math.max(lastShown, count), count))
+      return
     end
+    shown = math.max(lastEnd, count)
   end
   redis.call('ZADD', history, string.format('%d', start), string.format('%d:%d:%d', start, shown, count))
-  -- trimmed to the retention, but for the member that the first interval kept takes its count from
+  -- a new step: trimmed to the retention, but for the step that the first interval kept takes its count from
   local base = redis.call('ZREVRANGEBYSCORE', history, string.format('%d', now - retention), '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
   if #base > 0 then
     redis.call('ZREMRANGEBYSCORE', history, '-inf', '(' .. base[2])
   end
-  redis.call('PEXPIRE', history, string.format('%d', math.max(retention, tonumber(ARGV[7]))))
 end
 
 local people = redis.call('HLEN', persons) + anonymousTotal
