@@ -5,7 +5,8 @@
 # docs/deploy.md explains each choice; DeployFilesTest (modules/deploy) checks this file.
 
 FROM maven:3.9-eclipse-temurin-17 AS build
-# npm: the build copies socket.io-client's browser bundle into the jar for the live view (modules/server/js)
+# npm: the build copies socket.io-client's browser bundle (live view) and d3-geo with the world map (dashboard) into
+# the jar, and puts a country database beside it (modules/server/js)
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Every module's pom first: the reactor needs them all, and this layer (with the Maven cache) survives source edits.
@@ -15,7 +16,7 @@ COPY modules/redis/pom.xml modules/redis/
 COPY modules/server/pom.xml modules/server/
 COPY modules/testkit/pom.xml modules/testkit/
 COPY modules/bench/pom.xml modules/bench/
-COPY modules/server/js/package.json modules/server/js/package-lock.json modules/server/js/
+COPY modules/server/js/package.json modules/server/js/package-lock.json modules/server/js/world.js modules/server/js/
 COPY modules/core/src modules/core/src
 COPY modules/redis/src modules/redis/src
 COPY modules/server/src modules/server/src
@@ -30,8 +31,11 @@ RUN groupadd --system --gid 10001 gavel \
  && useradd --system --uid 10001 --gid gavel --home-dir /app --no-create-home --shell /usr/sbin/nologin gavel
 WORKDIR /app
 COPY --from=build /src/modules/server/target/gavel.jar /app/gavel.jar
+# Viewers' countries (GEOIP_DB): a redistributable database with its licence; docs/operations.md says how to mount a
+# fresher one, and GEOIP_DB= (empty) turns lookups off.
+COPY --from=build /src/modules/server/target/geoip/ /app/geoip/
 USER 10001:10001
-ENV PORT=8080
+ENV PORT=8080 GEOIP_DB=/app/geoip/geo-whois-asn-country.mmdb
 EXPOSE 8080
 # bash's /dev/tcp rather than curl: the JRE image does not promise curl, and a JVM per check would cost more
 # than the check. Any answer but 200 (503 while stopping, full or overloaded; never for Redis, which every replica

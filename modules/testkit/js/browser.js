@@ -1,9 +1,12 @@
 // A headless Debian chromium driven by playwright-core, for the page tests: one browser, tabs by name, commands as
 // JSON lines on stdin, one JSON answer line per command on stdout ({"id", "ok", ...} or {"id", "ok": false, "error"}).
 // Usage: node browser.js   (chromium at $GAVEL_CHROMIUM or /usr/bin/chromium)
-// Commands: open {tab, url, context?, width?, height?}, close {tab}, text {tab, selector} -> {text, visible} (the rendered text, whitespace collapsed),
-// fill {tab, selector, value}, click {tab, selector}, screenshot {tab, path}, problems -> {problems} (since the last call), quit.
-// Tabs of one context share localStorage (one browser, one viewer); each context is a separate browser profile.
+// Commands: open {tab, url, context?, width?, height?, headers?, session?}, close {tab}, text {tab, selector} -> {text, visible} (the rendered text, whitespace collapsed),
+// attribute {tab, selector, name} -> {value} (null when absent), fill {tab, selector, value}, click {tab, selector},
+// screenshot {tab, path}, problems -> {problems} (since the last call), quit.
+// Tabs of one context share localStorage (one browser, one viewer); each context is a separate browser profile. The
+// headers given when a context is first used go with every request of its tabs, WebSocket upgrades included (what a
+// proxy in front would add, e.g. a country header).
 "use strict";
 const { chromium } = require("playwright-core");
 const { out, commands } = require("./lines");
@@ -15,8 +18,8 @@ const problems = [];
 let browser;
 let queue = Promise.resolve();
 
-async function context(name) {
-  if (!contexts.has(name)) contexts.set(name, await browser.newContext());
+async function context(name, headers) {
+  if (!contexts.has(name)) contexts.set(name, await browser.newContext({ extraHTTPHeaders: headers || {} }));
   return contexts.get(name);
 }
 
@@ -27,8 +30,14 @@ function tab(name) {
 }
 
 const handlers = {
-  async open({ tab: name, url, context: ctx = "viewer", width = 1100, height = 800 }) {
-    const page = await (await context(ctx)).newPage();
+  async open({ tab: name, url, context: ctx = "viewer", width = 1100, height = 800, headers, session }) {
+    const page = await (await context(ctx, headers)).newPage();
+    if (session) {
+      // what the tab's sessionStorage holds before the page's scripts run (e.g. a viewer token)
+      await page.addInitScript((items) => {
+        for (const [key, value] of Object.entries(items)) sessionStorage.setItem(key, value);
+      }, session);
+    }
     await page.setViewportSize({ width, height });
     page.on("console", (m) => { if (m.type() === "error") problems.push(name + ": console: " + m.text()); });
     page.on("pageerror", (e) => problems.push(name + ": page error: " + e.message));
@@ -51,6 +60,11 @@ const handlers = {
     // as a person reads it: the rendered text, cells and lines apart by one space
     const text = visible ? (await locator.innerText({ timeout: 2000 })).replace(/\s+/g, " ").trim() : "";
     return { text, visible };
+  },
+  async attribute({ tab: name, selector, name: attribute }) {
+    const locator = tab(name).locator(selector).first();
+    const value = (await locator.count()) === 0 ? null : await locator.getAttribute(attribute, { timeout: 2000 });
+    return { value };
   },
   async fill({ tab: name, selector, value }) {
     await tab(name).locator(selector).fill(value, { timeout: 5000 });

@@ -11,7 +11,7 @@ public final class Bench {
 
     private static final List<Scenario> SCENARIOS = List.of(new HoldScenario(), new ConnectScenario(), new FanoutScenario(),
             new JoinstormScenario(), new SlowScenario(), new CoresScenario(), new ShardsScenario(),
-            new ClusterScenario());
+            new ClusterScenario(), new AudienceScenario());
 
     private Bench() {
     }

@@ -18,6 +18,9 @@ public interface Backend {
     /** The auctions an admin opened for viewers, on the same backend. */
     AuctionRegistry auctions();
 
+    /** Questions to the other replicas (who is watching), over the same backend. */
+    ReplicaQueries queries();
+
     /** True while the backend answers; a replica is ready to take viewers only then. */
     boolean isReady();
 

@@ -25,7 +25,10 @@ public interface BackendMetrics {
 
     /** The kinds of work a backend sends to its backend: a small fixed set, so that each is one metric series. */
     enum Operation {
-        /** Writing this replica's counts (the report script; also reading a count and removing a node's entries). */
+        /**
+         * Writing this replica's counts (the report script; also reading a count, reading which replicas hold an
+         * auction's viewers, and removing a node's entries).
+         */
         REPORT,
         /** Publishing an event for viewers (appending it to the auction's log and announcing it). */
         PUBLISH,
@@ -36,7 +39,9 @@ public interface BackendMetrics {
         /** The subscriber connection's liveness check. */
         PING,
         /** Unique viewers, audience history and the watched-auctions index. */
-        STATS;
+        STATS,
+        /** Questions to other replicas and their answers (who is watching, and where). */
+        QUERY;
 
         /** The name used in metrics: lower case. */
         public String label() {

@@ -121,6 +121,12 @@ public interface PresenceStore {
     Future<Reading> read(AuctionId auction, String nodeId, LocalCount local);
 
     /**
+     * The replicas that hold an entry of the auction whose lease has not run out, and the viewers each reported: who to
+     * ask about the auction's viewers, and what a replica that does not answer holds.
+     */
+    Future<Map<String, Long>> replicas(AuctionId auction);
+
+    /**
      * Removes every entry that {@code nodeId} holds, announcing the corrected counts. A replica calls it when
      * it stops, and when it starts, so that a replica restarted under the same id does not count twice.
      */

@@ -7,6 +7,7 @@ import dev.gavel.core.CountBy;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.PresenceStore;
+import dev.gavel.core.ReplicaQueries;
 import dev.gavel.core.Timers;
 import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
@@ -37,6 +38,7 @@ public final class RedisBackend implements Backend {
     private final RedisEventBroker broker;
     private final RedisViewerStats stats;
     private final RedisAuctionRegistry auctions;
+    private final RedisReplicaQueries queries;
 
     private RedisBackend(Vertx vertx, RedisTarget target, Clock clock, long leaseMillis, long historyIntervalMillis,
                         long historyRetentionMillis, EventLogSettings log, BackendMetrics metrics, CountBy countBy) {
@@ -56,6 +58,8 @@ public final class RedisBackend implements Backend {
                 historyIntervalMillis, historyRetentionMillis);
         this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected, topology.pubSub());
         broker.listen(RedisKeys.auctionChanges(), auctions::heard);
+        this.queries = new RedisReplicaQueries(vertx, broker, new TimedRedis(publisher, metrics, BackendMetrics.Operation.QUERY),
+                topology.pubSub());
         // registered before anyone else's reconnect action: the registry is read again first
         broker.onReconnected(auctions::reload);
     }
@@ -114,6 +118,11 @@ public final class RedisBackend implements Backend {
     @Override
     public AuctionRegistry auctions() {
         return auctions;
+    }
+
+    @Override
+    public ReplicaQueries queries() {
+        return queries;
     }
 
     @Override

@@ -131,6 +131,15 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         backendChannels.put(channel, handler);
     }
 
+    /**
+     * {@link #listen}, once the broker runs: subscribes to the channel now (or with the link's next connection, which
+     * subscribes every channel it should hold). Completes once subscribed, or at once while the link is away.
+     */
+    Future<Void> listenNow(String channel, Consumer<String> handler) {
+        backendChannels.put(channel, handler);
+        return sync(channel);
+    }
+
     @Override
     public Future<ViewerEvent> publish(AuctionId auction, ViewerEvent event) {
         SubscriberLink link = linkOf(RedisKeys.channel(auction));

@@ -78,6 +78,14 @@ final class RedisKeys {
         return "gavel:{live:" + n + "}";
     }
 
+    /**
+     * The pub/sub channel a replica hears questions from other replicas and their answers on (see
+     * {@link RedisReplicaQueries}); in the slot of the node's other key.
+     */
+    static String replicaQueries(String nodeId) {
+        return "gavel:node:{" + nodeId + "}:asks";
+    }
+
     /** The set of auctions where a node holds entries, so that the node can remove them all when it restarts. */
     static String nodeAuctions(String nodeId) {
         return "gavel:node:{" + nodeId + "}:auctions";

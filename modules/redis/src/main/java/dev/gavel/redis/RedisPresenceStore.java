@@ -179,6 +179,55 @@ final class RedisPresenceStore implements PresenceStore {
         return script.batch(redis, List.of(call)).map(replies -> replies.get(0));
     }
 
+    /**
+     * The replicas with entries in the auction's hash ({@code n:<node>} = {@code <connections>:<anonymous>:<applied>})
+     * that are alive by the shard's liveness hash ({@code <deadline ms>:<applied>}, see heartbeat.lua), with their
+     * connections: two reads, the hash and then the deadlines of the replicas it names.
+     */
+    @Override
+    public Future<Map<String, Long>> replicas(AuctionId auction) {
+        String counts = RedisKeys.counts(auction);
+        String live = livenessKey(String.valueOf(topology.shardOf(counts)));
+        return redis.send(Request.cmd(Command.HGETALL).arg(counts)).compose(reply -> {
+            Map<String, Long> held = new LinkedHashMap<>();
+            if (reply != null) {
+                for (String field : reply.getKeys()) {
+                    Long connections = field.startsWith("n:") ? leadingNumber(reply.get(field).toString()) : null;
+                    if (connections != null && connections > 0) {
+                        held.put(field.substring(2), connections);
+                    }
+                }
+            }
+            if (held.isEmpty()) {
+                return Future.succeededFuture(held);
+            }
+            List<String> nodes = new ArrayList<>(held.keySet());
+            Request deadlines = Request.cmd(Command.HMGET).arg(live);
+            nodes.forEach(deadlines::arg);
+            return redis.send(deadlines).map(answer -> {
+                long now = clock.millis();
+                Map<String, Long> alive = new java.util.HashMap<>();
+                for (int i = 0; i < nodes.size(); i++) {
+                    Long deadline = answer.get(i) == null ? null : leadingNumber(answer.get(i).toString());
+                    if (deadline != null && deadline > now) {
+                        alive.put(nodes.get(i), held.get(nodes.get(i)));
+                    }
+                }
+                return alive;
+            });
+        });
+    }
+
+    /** The number before the first colon of an entry this backend wrote, or null for anything else ("dead:..."). */
+    private static Long leadingNumber(String value) {
+        int colon = value.indexOf(':');
+        try {
+            return Long.parseLong(colon < 0 ? value : value.substring(0, colon));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
     @Override
     public Future<Map<AuctionId, ViewerCount>> report(String nodeId, Map<AuctionId, LocalCount> local) {
         if (local.isEmpty()) {

@@ -8,6 +8,7 @@ import dev.gavel.redis.RedisTarget;
 import dev.gavel.server.http.ClientAddresses;
 import dev.gavel.server.http.NodeLimits;
 import dev.gavel.server.ops.logging.LogFormat;
+import dev.gavel.server.viewers.ViewerCountries;
 import dev.gavel.server.viewers.ViewerTokens;
 import dev.gavel.server.viewers.WebSocketPings;
 
@@ -84,6 +85,10 @@ import java.util.regex.Pattern;
  *                            {@code VIEWER_TOKEN_PUBLIC_KEY}: how viewers sign in (see {@link ViewerTokens})
  * @param countBy             {@code COUNT_BY}: what {@code current} and {@code peak} count, connections (the default)
  *                            or persons
+ * @param geoipDatabase       {@code GEOIP_DB}: a MaxMind-format country database that viewers' countries are looked up
+ *                            in once, when they connect; null for none
+ * @param countryHeader       {@code COUNTRY_HEADER}: a header that a trusted proxy sets to the viewer's country, taken
+ *                            before the database; null for none
  */
 public record GavelConfig(
         int port,
@@ -115,7 +120,9 @@ public record GavelConfig(
         EventLogSettings eventLog,
         int managementPort,
         ViewerTokens.Settings viewerTokens,
-        CountBy countBy) {
+        CountBy countBy,
+        Path geoipDatabase,
+        String countryHeader) {
 
     /** {@code MANAGEMENT_PORT} unset: one port serves everything, {@code /metrics} included. */
     public static final int NO_MANAGEMENT_PORT = -1;
@@ -123,6 +130,7 @@ public record GavelConfig(
     private static final Pattern MASTER_NAME = Pattern.compile("[\\x21-\\x7E]{1,128}");
     /** Scheme, credentials (up to the last '@': a password may hold one) and the addresses. */
     private static final Pattern ADDRESSES = Pattern.compile("(?:(rediss?)://(?:(.*)@)?)?([^/@]*)");
+    private static final Pattern HEADER_NAME = Pattern.compile("[A-Za-z0-9-]{1,64}");
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
     /** A token travels in an {@code Authorization} header and in a comma-separated list: visible ASCII, no comma. */
     private static final Pattern TOKEN = Pattern.compile("[\\x21-\\x2B\\x2D-\\x7E]+");
@@ -197,7 +205,42 @@ public record GavelConfig(
         return new GavelConfig(port, redis, origins, token, generated, moreTokens, nodeId, ttl, pingInterval, pingTimeout,
                 historyInterval, historyRetention, compression, eventLoops, maxViewers, drainMillis, wsPingInterval,
                 logFormat, registered, trustedProxies, perAddress, newPerAddress, apiPerAddress, socketsPerAddress,
-                headerTimeout, idleTimeout, eventLog, managementPort, viewerTokens(env), countBy);
+                headerTimeout, idleTimeout, eventLog, managementPort, viewerTokens(env), countBy,
+                geoipDatabase(env), countryHeader(env, trustedProxies));
+    }
+
+    /** {@code GEOIP_DB}: a file that opens as a MaxMind DB and answers a lookup; unset or empty for none. */
+    private static Path geoipDatabase(Map<String, String> env) {
+        String raw = blankToNull(env.get("GEOIP_DB"));
+        if (raw == null) {
+            return null;
+        }
+        Path file = Path.of(raw);
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new ConfigException("GEOIP_DB", "no readable file at '" + raw + "'");
+        }
+        try {
+            ViewerCountries.openDatabase(file).close();
+        } catch (IOException e) {
+            throw new ConfigException("GEOIP_DB", "'" + raw + "' is " + e.getMessage());
+        }
+        return file;
+    }
+
+    /** {@code COUNTRY_HEADER}: a header name, which only a trusted proxy's requests are read for. */
+    private static String countryHeader(Map<String, String> env, List<String> trustedProxies) {
+        String raw = blankToNull(env.get("COUNTRY_HEADER"));
+        if (raw == null) {
+            return null;
+        }
+        if (!HEADER_NAME.matcher(raw).matches()) {
+            throw new ConfigException("COUNTRY_HEADER", "must be a header name (letters, digits, '-', at most 64), got '" + raw + "'");
+        }
+        if (trustedProxies.isEmpty()) {
+            throw new ConfigException("COUNTRY_HEADER", "is set but TRUSTED_PROXIES is not: it is read only from requests "
+                    + "that came through a trusted proxy, so it would never be");
+        }
+        return raw;
     }
 
     /** True when {@code /metrics} and the probes have a port of their own ({@code MANAGEMENT_PORT}). */
@@ -233,7 +276,9 @@ public record GavelConfig(
                                + ", eventLogSize=" + eventLog.size() + ", recoveryWindowMillis=" + eventLog.windowMillis()
                 + ", managementPort=" + (hasManagementPort() ? managementPort : "none")
                 + ", viewerTokens=" + viewerTokens
-                + ", countBy=" + countBy.name().toLowerCase(java.util.Locale.ROOT) + "]";
+                + ", countBy=" + countBy.name().toLowerCase(java.util.Locale.ROOT)
+                + ", geoipDatabase=" + (geoipDatabase == null ? "none" : geoipDatabase)
+                + ", countryHeader=" + (countryHeader == null ? "none" : countryHeader) + "]";
     }
 
     private static CountBy countBy(Map<String, String> env) {

@@ -6,10 +6,14 @@ import dev.gavel.core.audience.Audience;
 import dev.gavel.core.audience.AudienceSettings;
 import dev.gavel.core.memory.InMemoryBackend;
 import dev.gavel.redis.RedisBackend;
+import dev.gavel.server.api.WhoIsWatching;
+import dev.gavel.server.http.ClientAddresses;
 import dev.gavel.server.http.NodeLimits;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.ops.HealthRoutes;
 import dev.gavel.server.ops.NodeState;
+import dev.gavel.server.viewers.ViewerCountries;
+import dev.gavel.server.viewers.ViewerDirectory;
 import dev.gavel.server.viewers.socketio.SocketIoViewers;
 import dev.gavel.server.viewers.sockjs.SockJsViewers;
 import io.vertx.core.Context;
@@ -24,6 +28,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,11 +49,19 @@ public final class GavelNode {
     private final Backend backend;
     private final Audience audience;
     private final NodeState state;
+    /** Who is watching here, and where each viewer is: one of each per node, shared by the event loops. */
+    private final ViewerDirectory directory;
+    private final ViewerCountries countries;
+    private final WhoIsWatching watching;
     private final List<HttpVerticle> http = new ArrayList<>();
     private HttpServer management;
 
-    private GavelNode(GavelConfig config, Vertx vertx, Backend backend, Audience audience, GavelMetrics metrics) {
+    private GavelNode(GavelConfig config, Vertx vertx, Backend backend, Audience audience, GavelMetrics metrics,
+                      ViewerCountries countries) {
         this.config = config;
+        this.countries = countries;
+        this.directory = new ViewerDirectory(config.nodeId());
+        this.watching = new WhoIsWatching(directory, backend, audience::presence);
         this.vertx = vertx;
         this.backend = backend;
         this.audience = audience;
@@ -70,7 +83,8 @@ public final class GavelNode {
                 .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
                 .build();
         Timers timers = Timers.of(vertx);
-        long lease = AudienceSettings.leaseMillisForNodeTtl(config.nodeTtlMillis());
+        AudienceSettings timings = AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS);
+        long lease = timings.leaseMillis();
         Backend backend;
         Future<Void> connected;
         if (config.redis() == null) {
@@ -87,10 +101,20 @@ public final class GavelNode {
                 return Future.succeededFuture();
             });
         }
+        ViewerCountries countries;
+        try {
+            countries = ViewerCountries.open(ClientAddresses.trusting(config.trustedProxies()), config.countryHeader(),
+                    config.geoipDatabase());
+        } catch (IOException e) {
+            // GavelConfig opened it a moment ago: the file changed or went away since
+            return backend.close().eventually(vertx::close).transform(x -> Future.failedFuture(
+                    new ConfigException("GEOIP_DB", "could not be opened: " + e.getMessage())));
+        }
         Audience audience = new Audience(vertx, backend, config.nodeId(),
-                AudienceSettings.forNodeTtl(config.nodeTtlMillis(), BROADCAST_MILLIS), clock, timers, metrics, config.registeredAuctions());
-        GavelNode node = new GavelNode(config, vertx, backend, audience, metrics);
+                timings, clock, timers, metrics, config.registeredAuctions());
+        GavelNode node = new GavelNode(config, vertx, backend, audience, metrics, countries);
         return connected
+                .compose(v -> node.watching.answerOthers())
                 .compose(v -> audience.start())
                 .compose(v -> {
                     SocketIoViewers.Sessions sessions = new SocketIoViewers.Sessions();
@@ -99,8 +123,8 @@ public final class GavelNode {
                     vertx.setPeriodic(NodeLimits.SWEEP_MILLIS, t -> limits.sweep());
                     AtomicReferenceArray<Context> loops = new AtomicReferenceArray<>(config.eventLoops());
                     return vertx.deployVerticle(() -> {
-                        HttpVerticle instance = new HttpVerticle(config, backend, audience, node.state, metrics, sessions,
-                                sockJsSessions, limits, loops, node.http.size(), clock);
+                        HttpVerticle instance = new HttpVerticle(config, backend, audience, node.directory, node.countries,
+                                node.watching, node.state, metrics, sessions, sockJsSessions, limits, loops, node.http.size(), clock);
                         node.http.add(instance);
                         return instance;
                     }, new DeploymentOptions().setInstances(config.eventLoops()));
@@ -118,7 +142,7 @@ public final class GavelNode {
                             config.viewerTokens());
                     return node;
                 })
-                .recover(e -> vertx.close().transform(x -> Future.failedFuture(e)));
+                .recover(e -> vertx.close().eventually(node::closeCountries).transform(x -> Future.failedFuture(e)));
     }
 
     /**
@@ -180,7 +204,8 @@ public final class GavelNode {
                 viewers == 1 ? "viewer" : "viewers", config.drainMillis());
         return audience.shutdown(config.drainMillis())
                 .eventually(backend::close)
-                .eventually(vertx::close);
+                .eventually(vertx::close)
+                .eventually(this::closeCountries);
     }
 
     /**
@@ -189,6 +214,16 @@ public final class GavelNode {
      */
     public Future<Void> crash() {
         audience.halt();
-        return vertx.close();
+        return vertx.close().eventually(this::closeCountries);
+    }
+
+    /** Unmaps the country database, once no event loop looks anything up in it. */
+    private Future<Void> closeCountries() {
+        try {
+            countries.close();
+        } catch (IOException e) {
+            LOG.warn("Could not close the country database: {}", e.toString());
+        }
+        return Future.succeededFuture();
     }
 }

@@ -4,6 +4,7 @@ import dev.gavel.core.Backend;
 import dev.gavel.core.audience.Audience;
 import dev.gavel.server.api.ApiRoutes;
 import dev.gavel.server.api.AuctionApi;
+import dev.gavel.server.api.WhoIsWatching;
 import dev.gavel.server.http.BadRequests;
 import dev.gavel.server.http.HttpConnectionGuard;
 import dev.gavel.server.http.NodeLimits;
@@ -13,7 +14,10 @@ import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.ops.HealthRoutes;
 import dev.gavel.server.ops.NodeState;
 import dev.gavel.server.pages.Pages;
+import dev.gavel.server.viewers.UpgradeRouter;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerCountries;
+import dev.gavel.server.viewers.ViewerDirectory;
 import dev.gavel.server.viewers.ViewerTokens;
 import dev.gavel.server.viewers.ViewerFrames;
 import dev.gavel.server.viewers.WebSocketPings;
@@ -54,6 +58,9 @@ final class HttpVerticle extends VerticleBase {
     private final GavelConfig config;
     private final Backend backend;
     private final Audience audience;
+    private final ViewerDirectory directory;
+    private final ViewerCountries countries;
+    private final WhoIsWatching watching;
     private final NodeState state;
     private final GavelMetrics metrics;
     private final SocketIoViewers.Sessions socketIoSessions;
@@ -69,13 +76,17 @@ final class HttpVerticle extends VerticleBase {
      * @param loops every instance's context, by loop; this one sets its own at start
      * @param loop  which of the node's event loops this instance serves, from 0
      */
-    HttpVerticle(GavelConfig config, Backend backend, Audience audience, NodeState state, GavelMetrics metrics,
+    HttpVerticle(GavelConfig config, Backend backend, Audience audience, ViewerDirectory directory, ViewerCountries countries,
+                 WhoIsWatching watching, NodeState state, GavelMetrics metrics,
                  SocketIoViewers.Sessions socketIoSessions, SockJsViewers.Sessions sockJsSessions, NodeLimits limits,
                  AtomicReferenceArray<Context> loops, int loop, Clock clock) {
         this.config = config;
         this.clock = clock;
         this.backend = backend;
         this.audience = audience;
+        this.directory = directory;
+        this.countries = countries;
+        this.watching = watching;
         this.state = state;
         this.metrics = metrics;
         this.socketIoSessions = socketIoSessions;
@@ -89,18 +100,23 @@ final class HttpVerticle extends VerticleBase {
     public Future<?> start() {
         OriginPolicy origins = new OriginPolicy(config.allowedOrigins());
         ViewerAdmission admission = new ViewerAdmission(origins, state, metrics, backend.auctions(), config.registeredAuctions(),
-                limits.addresses(), limits.viewers(), new ViewerTokens(config.viewerTokens(), clock));
+                limits.addresses(), limits.viewers(), new ViewerTokens(config.viewerTokens(), clock), countries);
         router = Router.router(vertx);
         WebSocketPings pings = new WebSocketPings(config.wsPingIntervalMillis(), clock);
         pings.start(vertx);
-        router.route("/ws").handler(new WebSocketViewers(admission, audience, metrics, pings, clock));
-        SocketIoViewers socketIo = new SocketIoViewers(admission, origins, audience, metrics, new EngineSettings(
+        WebSocketViewers webSockets = new WebSocketViewers(admission, audience, directory, metrics, pings, clock);
+        router.route("/ws").handler(webSockets);
+        SocketIoViewers socketIo = new SocketIoViewers(admission, origins, audience, directory, metrics, new EngineSettings(
                 config.socketIoPingIntervalMillis(), config.socketIoPingTimeoutMillis(), ViewerFrames.MAX_FRAME_BYTES,
                 EngineSettings.DEFAULT_UPGRADE_TIMEOUT_MILLIS), config.nodeId(), clock, socketIoSessions, config.adminToken());
         socketIo.startTicking(vertx);
         router.route("/auction/").handler(socketIo);
+        // vertx-web's routes take a path with or without its trailing slash; so do these
+        UpgradeRouter upgrades = new UpgradeRouter(context, metrics, MAX_WEBSOCKET_FRAME_BYTES, config.wsCompression())
+                .route("/ws", webSockets).route("/ws/", webSockets)
+                .route("/auction/", socketIo).route("/auction", socketIo);
         loops.set(loop, context);
-        new SockJsViewers(admission, audience, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock,
+        new SockJsViewers(admission, audience, directory, metrics, config.nodeId(), ViewerFrames.MAX_FRAME_BYTES, pings, clock,
                 sockJsSessions).mount(vertx, router, loops);
         HealthRoutes health = new HealthRoutes(backend, audience, state, metrics);
         health.mountProbes(router);
@@ -110,7 +126,7 @@ final class HttpVerticle extends VerticleBase {
         Pages.mount(router);
         vertx.setPeriodic(NodeState.TICK_MILLIS, t -> state.ticked(loop));
         return ApiRoutes.load(vertx, config.adminTokens(), origins,
-                new AuctionApi(backend, audience, clock, metrics, config.registeredAuctions()))
+                new AuctionApi(backend, audience, clock, metrics, config.registeredAuctions(), watching))
                 .compose(api -> {
                     // Before the API reads a body or a token: an address over its rate costs nothing more.
                     router.route("/api/*").handler(this::limitApi);
@@ -120,7 +136,8 @@ final class HttpVerticle extends VerticleBase {
                     HttpServerOptions options = serverOptions(config);
                     Handler<HttpConnection> strictFraming = BadRequests.strictFraming(options);
                     Handler<HttpConnection> guard = HttpConnectionGuard.installer(
-                            new HttpConnectionGuard.Settings(config.httpHeaderTimeoutMillis(), config.httpIdleTimeoutMillis(), limits, metrics));
+                            new HttpConnectionGuard.Settings(config.httpHeaderTimeoutMillis(), config.httpIdleTimeoutMillis(), limits, metrics,
+                                    upgrades));
                     BadRequests badRequests = new BadRequests(router, metrics);
                     return vertx.createHttpServer(options)
                             .connectionHandler(connection -> {

@@ -115,6 +115,47 @@ public abstract class BackendContract {
         assertEquals(peak, count.peak(), "peak of " + count + " " + why);
     }
 
+    /**
+     * Whether two backends made by {@link #createBackend} share their store, as replicas on one Redis do; the in-memory
+     * backend is one replica, with nobody else to ask.
+     */
+    protected boolean backendsAreReplicasOfOneStore() {
+        return true;
+    }
+
+    @Test
+    void theReplicasOfAnAuctionAreThoseWhoseEntryIsAlive() {
+        AuctionId a = auction();
+        assertEquals(Map.of(), result(backend.presence().replicas(a)));
+        report("n1", a, 2);
+        report("n2", a, 3);
+        assertEquals(Map.of("n1", 2L, "n2", 3L), result(backend.presence().replicas(a)));
+        report("n1", a, 0);
+        assertEquals(Map.of("n2", 3L), result(backend.presence().replicas(a)));
+        clock.advance(Duration.ofMillis(LEASE_MILLIS + 1));
+        assertEquals(Map.of(), result(backend.presence().replicas(a)), "n2's lease ran out");
+    }
+
+    @Test
+    void aReplicaAnswersWhatItIsAskedAndOneThatDoesNotIsLeftOut() throws Exception {
+        Backend other = createBackend(vertx, clock, LEASE_MILLIS, CountBy.CONNECTION);
+        try {
+            String asker = "ask-" + UUID.randomUUID();
+            String answerer = "answer-" + UUID.randomUUID();
+            result(backend.queries().answer(asker, question -> Future.failedFuture("not asked")));
+            result(other.queries().answer(answerer, question -> Future.succeededFuture(answerer + " heard " + question)));
+            Map<String, String> answers = result(backend.queries().ask(java.util.Set.of(answerer, "gone"), "who is there", 1000));
+            if (backendsAreReplicasOfOneStore()) {
+                assertEquals(Map.of(answerer, answerer + " heard who is there"), answers);
+            } else {
+                assertEquals(Map.of(), answers, "nobody else to ask");
+            }
+            assertEquals(Map.of(), result(backend.queries().ask(java.util.Set.of(), "anyone?", 1000)));
+        } finally {
+            other.close().await(10, TimeUnit.SECONDS);
+        }
+    }
+
     @Test
     void anAuctionNeverSeenCountsZero() {
         assertCount(0, 0, read(auction()));

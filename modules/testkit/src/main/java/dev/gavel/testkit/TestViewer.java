@@ -58,6 +58,18 @@ public final class TestViewer implements AutoCloseable {
         return open(CLIENT, port, uri, origin);
     }
 
+    /**
+     * Connects with headers on the upgrade request, as a proxy in front would add them (e.g. {@code X-Forwarded-For},
+     * a country header).
+     */
+    public static TestViewer connectWithHeaders(int port, String uri, Map<String, String> headers) {
+        TestViewer viewer = new TestViewer(CLIENT.webSocket());
+        WebSocketConnectOptions options = options(port, uri, null);
+        headers.forEach(options::addHeader);
+        result(viewer.ws.connect(options));
+        return viewer;
+    }
+
     /** Connects to {@code /ws?slug=auction-<auctionId>} from another local address, e.g. {@code 127.0.0.2}. */
     public static TestViewer watchFrom(String localAddress, int port, String auctionId) {
         WebSocketClient client = FROM.computeIfAbsent(localAddress, TestViewer::client);

@@ -45,8 +45,9 @@ class ArchitectureTest {
             Map.entry("dev.gavel.server.ops", List.of("dev.gavel.core", "dev.gavel.core.audience")),
             Map.entry("dev.gavel.server.http", List.of("dev.gavel.core", "dev.gavel.server.ops",
                     "dev.gavel.server.ops.logging")),
+            // the API lists who is watching from the viewers' directory (WhoIsWatching)
             Map.entry("dev.gavel.server.api", List.of("dev.gavel.core", "dev.gavel.core.audience",
-                    "dev.gavel.server.ops", "dev.gavel.server.http")),
+                    "dev.gavel.server.ops", "dev.gavel.server.http", "dev.gavel.server.viewers")),
             Map.entry("dev.gavel.server.pages", List.of("dev.gavel.core", "dev.gavel.server.http")),
             Map.entry("dev.gavel.server.viewers", List.of("dev.gavel.core", "dev.gavel.core.audience",
                     "dev.gavel.server.ops", "dev.gavel.server.http")),

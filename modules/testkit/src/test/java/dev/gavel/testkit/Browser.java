@@ -74,6 +74,34 @@ final class Browser implements AutoCloseable {
                 .put("width", width).put("height", height)).getInteger("status");
     }
 
+    /**
+     * Opens {@code url} in a new tab of a profile whose every request carries {@code headers} (given when the profile
+     * is first used), as a proxy in front of the node would add them.
+     */
+    int open(String tab, String url, String context, int width, int height, java.util.Map<String, String> headers) {
+        return open(tab, url, context, width, height, headers, java.util.Map.of());
+    }
+
+    /**
+     * {@link #open(String, String, String, int, int, java.util.Map)}, with the tab's sessionStorage holding {@code session}
+     * before the page's scripts run (as a front end that signed its user in leaves a viewer token there).
+     */
+    int open(String tab, String url, String context, int width, int height, java.util.Map<String, String> headers,
+             java.util.Map<String, String> session) {
+        JsonObject extra = new JsonObject();
+        headers.forEach(extra::put);
+        JsonObject storage = new JsonObject();
+        session.forEach(storage::put);
+        return command(new JsonObject().put("cmd", "open").put("tab", tab).put("url", url).put("context", context)
+                .put("width", width).put("height", height).put("headers", extra).put("session", storage)).getInteger("status");
+    }
+
+    /** The attribute {@code name} of the first element matching {@code selector}, or null. */
+    String attribute(String tab, String selector, String name) {
+        return command(new JsonObject().put("cmd", "attribute").put("tab", tab).put("selector", selector).put("name", name))
+                .getString("value");
+    }
+
     void close(String tab) {
         command(new JsonObject().put("cmd", "close").put("tab", tab));
     }

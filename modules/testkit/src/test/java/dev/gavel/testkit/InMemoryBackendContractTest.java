@@ -13,4 +13,9 @@ class InMemoryBackendContractTest extends BackendContract {
         return new InMemoryBackend(vertx, clock, leaseMillis, dev.gavel.core.ViewerStats.DEFAULT_INTERVAL_MILLIS,
                 dev.gavel.core.ViewerStats.DEFAULT_RETENTION_MILLIS, dev.gavel.core.EventLogSettings.DEFAULT, countBy);
     }
+
+    @Override
+    protected boolean backendsAreReplicasOfOneStore() {
+        return false;
+    }
 }

@@ -65,7 +65,8 @@ class NodeProcessIT {
                 "REDIS_URL", "http://localhost:6379",
                 "NODE_TTL_MS", "0",
                 "ADMIN_TOKEN", "",
-                "DRAIN_MS", "-1").entrySet()) {
+                "DRAIN_MS", "-1",
+                "GEOIP_DB", "/no/such/country.mmdb").entrySet()) {
             try (NodeProcess node = NodeProcess.launch(Map.of(bad.getKey(), bad.getValue()), Ports.free())) {
                 Integer exit = node.awaitExit(Duration.ofSeconds(30));
                 assertNotNull(exit, "exited");

@@ -1,5 +1,10 @@
 package dev.gavel.testkit;
 
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.MACSigner;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -7,9 +12,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 
@@ -165,6 +173,68 @@ class PagesIT {
     }
 
     @Test
+    void theDashboardShowsWhoIsWatchingAcrossReplicasAndWhereOnTheMap() throws Exception {
+        // the test stands in for the proxy in front: its browser's requests carry the country header, and come from
+        // 127.0.0.1, which the nodes trust; two viewers sign in with tokens made here, one stays anonymous
+        String secret = "pages-it-viewer-token-secret-0123456789";
+        Cluster cluster = gavel.start(2, Map.of("HISTORY_INTERVAL_MS", "500", "TRUSTED_PROXIES", "127.0.0.1",
+                "COUNTRY_HEADER", "X-Country", "VIEWER_TOKEN_SECRET", secret));
+        String[][] people = {{"asha", "IN", "0", "Asha"}, {"ben", "GB", "1", "Ben"}, {"carla", "BR", "1", null}};
+        for (String[] person : people) {
+            String url = "http://127.0.0.1:" + cluster.port(Integer.parseInt(person[2])) + "/auctions/final";
+            Map<String, String> session = person[3] == null ? Map.of()
+                    : Map.of("gavel.viewerToken", viewerToken(secret, "user-" + person[0], person[3]));
+            tabs.add(person[0]);
+            assertEquals(200, browser.open(person[0], url, person[0], 1100, 800, Map.of("X-Country", person[1]), session), url);
+        }
+        for (String[] person : people) {
+            awaitText(person[0], COUNT, "● 3 watching");
+        }
+
+        String admin = "audience-admin";
+        open(admin, "http://127.0.0.1:" + cluster.port(0) + "/admin", "audience-admin", 1100, 1400);
+        browser.fill(admin, "#token", ApiClient.ADMIN_TOKEN);
+        browser.click(admin, "#token-form button");
+        awaitText(admin, "#audience-auction", "final");
+        awaitText(admin, "#audience-summary", "3 connections · 3 people");
+        awaitTrue(admin, "#viewers tbody", text -> text.contains("India (IN)") && text.contains("United Kingdom (GB)")
+                && text.contains("Brazil (BR)"));
+        // the signed-in ones by their token's name, the anonymous one by its viewerId
+        assertTrue(browser.visibleText(admin, "#viewers tr[data-viewer='user-asha']").startsWith("Asha India (IN) socket.io node-0"),
+                browser.visibleText(admin, "#viewers tbody"));
+        assertTrue(browser.visibleText(admin, "#viewers tr[data-viewer='user-ben']").startsWith("Ben United Kingdom (GB) socket.io node-1"),
+                browser.visibleText(admin, "#viewers tbody"));
+        String list = browser.visibleText(admin, "#viewers tbody");
+        assertTrue(list.contains("node-0") && list.contains("node-1"), "both replicas: " + list);
+        assertTrue(list.contains("socket.io"), "the live view's transport: " + list);
+        awaitText(admin, "#viewers-range", "1–3 of 3");
+        // the map: one viewer in each of the three countries, the rest of the world at zero; and the same in the table
+        for (String[] person : people) {
+            String country = "#map path[data-country='" + person[1] + "']";
+            await(country).atMost(TestViewer.PATIENCE).until(() -> browser.attribute(admin, country, "data-count"), "1"::equals);
+            // each is the most watched country (one each): the darkest step
+            assertEquals("#1e3a8a", browser.attribute(admin, country, "fill"), person[1]);
+            assertEquals("1", browser.visibleText(admin, "#countries tr[data-country='" + person[1] + "'] td:nth-child(2)"));
+        }
+        assertEquals("0", browser.attribute(admin, "#map path[data-country='US']", "data-count"));
+        assertEquals("#e5e7eb", browser.attribute(admin, "#map path[data-country='US']", "fill"));
+
+        // a tab closes: the list, the summary and the map follow on the next refresh
+        closeTab("carla");
+        awaitText(admin, "#audience-summary", "2 connections · 2 people");
+        await("BR back to zero").atMost(TestViewer.PATIENCE)
+                .until(() -> browser.attribute(admin, "#map path[data-country='BR']", "data-count"), "0"::equals);
+        tabs.add("carla");
+        assertEquals(200, browser.open("carla", "http://127.0.0.1:" + cluster.port(1) + "/auctions/final", "carla", 1100, 800,
+                Map.of("X-Country", "BR"), Map.of()));
+        awaitText(admin, "#audience-summary", "3 connections · 3 people");
+        await("BR again").atMost(TestViewer.PATIENCE)
+                .until(() -> browser.attribute(admin, "#map path[data-country='BR']", "data-count"), "1"::equals);
+        browser.screenshot(admin, SCREENSHOTS.resolve("dashboard-audience.png"));
+        assertNoProblems();
+    }
+
+    @Test
     void tabsOfAStoppedNodeShowReconnectingThenReconnectAndTheCountSettlesToTheOpenTabs() {
         Cluster cluster = gavel.cluster();
         for (int i = 0; i < 6; i++) {
@@ -226,6 +296,14 @@ class PagesIT {
         assertEquals(400, ApiClient.get(port, "/auctions/" + "x".repeat(65)).status());
         // the node still serves its pages after refusing
         assertEquals(200, ApiClient.get(port, "/auctions/123").status());
+    }
+
+    /** A viewer token as the team's back end signs one: HS256 with the nodes' secret, {@code sub}, {@code name}, 10 minutes. */
+    private static String viewerToken(String secret, String sub, String name) throws Exception {
+        SignedJWT jwt = new SignedJWT(new JWSHeader(JWSAlgorithm.HS256), new JWTClaimsSet.Builder().subject(sub).claim("name", name)
+                .expirationTime(Date.from(Instant.now().plusSeconds(600))).build());
+        jwt.sign(new MACSigner(secret.getBytes(StandardCharsets.UTF_8)));
+        return jwt.serialize();
     }
 
     private void openLiveView(String tab, int node, String auction) {

@@ -6,6 +6,7 @@ import dev.gavel.core.CountBy;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.PresenceStore;
+import dev.gavel.core.ReplicaQueries;
 import dev.gavel.core.ViewerStats;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -19,6 +20,7 @@ public final class InMemoryBackend implements Backend {
     private final InMemoryPresenceStore presence;
     private final InMemoryViewerStats stats;
     private final InMemoryAuctionRegistry auctions = new InMemoryAuctionRegistry();
+    private final InMemoryReplicaQueries queries = new InMemoryReplicaQueries();
 
     /** A backend whose stats sample every {@link ViewerStats#DEFAULT_INTERVAL_MILLIS} and keep the default retention. */
     public InMemoryBackend(Vertx vertx, Clock clock, long leaseMillis) {
@@ -72,6 +74,11 @@ public final class InMemoryBackend implements Backend {
     @Override
     public AuctionRegistry auctions() {
         return auctions;
+    }
+
+    @Override
+    public ReplicaQueries queries() {
+        return queries;
     }
 
     @Override

@@ -146,6 +146,21 @@ final class InMemoryPresenceStore implements PresenceStore {
                 new ViewerCount(auction, current, Math.max(count.peak(), current), count.version()), connections, people));
     }
 
+    @Override
+    public synchronized Future<Map<String, Long>> replicas(AuctionId auction) {
+        Tally tally = tallies.get(auction);
+        Map<String, Long> replicas = new HashMap<>();
+        if (tally != null) {
+            long now = clock.millis();
+            tally.entries.forEach((node, entry) -> {
+                if (alive(node, now) && entry.connections > 0) {
+                    replicas.put(node, entry.connections);
+                }
+            });
+        }
+        return Future.succeededFuture(replicas);
+    }
+
     /** How many auctions have a count kept, with viewers or not. */
     public synchronized int trackedAuctions() {
         return tallies.size();

@@ -36,7 +36,7 @@ class AuctionFeedTest {
 
     private static final AuctionId A = AuctionId.of("a");
     /** Reads of the log time out after a minute: long enough never to fire while a test holds one back. */
-    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 60_000);
+    private static final AudienceSettings SETTINGS = new AudienceSettings(10_000, 6000, 2000, 50, 200, 60_000);
 
     private final ManualTime timers = new ManualTime();
     private final ScriptedBroker broker = new ScriptedBroker();

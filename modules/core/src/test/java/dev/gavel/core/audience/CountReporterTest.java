@@ -38,7 +38,7 @@ class CountReporterTest {
 
     private static final AuctionId A = AuctionId.of("a");
     private static final AuctionId B = AuctionId.of("b");
-    private static final AudienceSettings SETTINGS = new AudienceSettings(50, 200, 2000, 1000);
+    private static final AudienceSettings SETTINGS = new AudienceSettings(10_000, 6000, 2000, 50, 200, 1000);
     private static final String REFUSED = "store refuses writes";
 
     private final ManualTime timers = new ManualTime();
@@ -520,6 +520,11 @@ class CountReporterTest {
                 }
 
                 @Override
+                public Future<Map<String, Long>> replicas(AuctionId auction) {
+                    return real.replicas(auction);
+                }
+
+                @Override
                 public Future<Void> removeNode(String nodeId) {
                     return real.removeNode(nodeId);
                 }
@@ -544,6 +549,11 @@ class CountReporterTest {
         @Override
         public AuctionRegistry auctions() {
             return backend.auctions();
+        }
+
+        @Override
+        public dev.gavel.core.ReplicaQueries queries() {
+            return backend.queries();
         }
 
         @Override

@@ -78,16 +78,18 @@ public final class ApiRoutes {
 
     private Router createApiRouter(Vertx vertx) {
         RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
-        Map<String, io.vertx.core.Handler<RoutingContext>> handlers = Map.of(
-                "publishBidding", api::publishBidding,
-                "publishSold", api::publishSold,
-                "getViewerCount", api::viewerCount,
-                "getViewerStats", api::viewerStats,
-                "getEvents", api::events,
-                "listWatchedAuctions", api::watchedAuctions,
-                "openAuction", api::openAuction,
-                "closeAuction", api::closeAuction,
-                "getOpenApiDocument", this::serveDocument);
+        Map<String, io.vertx.core.Handler<RoutingContext>> handlers = Map.ofEntries(
+                Map.entry("publishBidding", api::publishBidding),
+                Map.entry("publishSold", api::publishSold),
+                Map.entry("getViewerCount", api::viewerCount),
+                Map.entry("getViewerStats", api::viewerStats),
+                Map.entry("getEvents", api::events),
+                Map.entry("listWatchedAuctions", api::watchedAuctions),
+                Map.entry("listViewers", api::listViewers),
+                Map.entry("listCountries", api::listCountries),
+                Map.entry("openAuction", api::openAuction),
+                Map.entry("closeAuction", api::closeAuction),
+                Map.entry("getOpenApiDocument", this::serveDocument));
         for (OpenAPIRoute route : builder.getRoutes()) {
             String operationId = route.getOperation().getOperationId();
             io.vertx.core.Handler<RoutingContext> handler = handlers.get(operationId);

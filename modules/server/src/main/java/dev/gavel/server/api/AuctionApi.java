@@ -11,6 +11,7 @@ import dev.gavel.core.ViewerEvent;
 import dev.gavel.core.audience.Audience;
 import dev.gavel.server.http.Refusal;
 import dev.gavel.server.ops.GavelMetrics;
+import dev.gavel.server.viewers.ViewerDirectory;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -53,15 +54,24 @@ public final class AuctionApi {
 
     private static final Logger LOG = LoggerFactory.getLogger(AuctionApi.class);
 
+    /** Viewers per page when the caller gives no {@code limit}. */
+    static final int DEFAULT_VIEWERS_LIMIT = 100;
+
     private final Backend backend;
     /** Counts read from the store are told as this replica knows them (see {@link Audience#countToTell}). */
     private final Audience audience;
     private final Clock clock;
     private final GavelMetrics metrics;
     private final boolean registeredOnly;
+    private final WhoIsWatching watching;
 
-    /** @param registeredOnly {@code AUCTIONS=registered}: events only for auctions that are open */
-    public AuctionApi(Backend backend, Audience audience, Clock clock, GavelMetrics metrics, boolean registeredOnly) {
+    /**
+     * @param registeredOnly {@code AUCTIONS=registered}: events only for auctions that are open
+     * @param watching       who is watching and where, gathered from the replicas
+     */
+    public AuctionApi(Backend backend, Audience audience, Clock clock, GavelMetrics metrics, boolean registeredOnly,
+                      WhoIsWatching watching) {
+        this.watching = watching;
         this.backend = backend;
         this.audience = audience;
         this.clock = clock;
@@ -231,6 +241,33 @@ public final class AuctionApi {
                 .put("auctionId", count.auctionId().value())
                 .put("current", count.current())
                 .put("peak", count.peak());
+    }
+
+    void listViewers(RoutingContext ctx) {
+        AuctionId auction = auction(ctx);
+        int limit;
+        ViewerDirectory.Position after;
+        try {
+            String rawLimit = ctx.queryParams().get("limit");
+            limit = rawLimit == null || rawLimit.isEmpty() ? DEFAULT_VIEWERS_LIMIT : Integer.parseInt(rawLimit);
+            if (limit < 1 || limit > WhoIsWatching.MAX_LIMIT) {
+                throw new IllegalArgumentException("limit must be 1 to " + WhoIsWatching.MAX_LIMIT + ", got " + limit);
+            }
+            String cursor = ctx.queryParams().get("cursor");
+            after = cursor == null || cursor.isEmpty() ? null : WhoIsWatching.position(cursor);
+        } catch (IllegalArgumentException e) {
+            Refusal.sendError(ctx.response(), 400, e.getMessage());
+            return;
+        }
+        watching.viewers(auction, after, limit)
+                .onSuccess(ctx::json)
+                .onFailure(e -> unavailable(ctx, "could not gather the viewers: " + e.getMessage()));
+    }
+
+    void listCountries(RoutingContext ctx) {
+        watching.countries(auction(ctx))
+                .onSuccess(ctx::json)
+                .onFailure(e -> unavailable(ctx, "could not gather the countries: " + e.getMessage()));
     }
 
     private static AuctionId auction(RoutingContext ctx) {

@@ -5,6 +5,8 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Arrays;
 import java.util.List;
 
@@ -24,7 +26,7 @@ public final class ClientAddresses {
         this.trusted = trusted;
     }
 
-    static ClientAddresses trusting(List<String> proxies) {
+    public static ClientAddresses trusting(List<String> proxies) {
         return new ClientAddresses(proxies.stream().map(Cidr::parse).toList());
     }
 
@@ -51,6 +53,34 @@ public final class ClientAddresses {
             // not an IP peer (a Unix socket): one key for all of them
             return peer == null ? "unknown" : String.valueOf(peer);
         }
+        return key(resolve(address, headers));
+    }
+
+    /**
+     * The client's whole address (not its /64), for a country lookup; null for a peer that is not an IP address. Not
+     * kept by anyone: see docs/privacy.md.
+     */
+    public InetAddress client(SocketAddress peer, MultiMap headers) {
+        byte[] address = peer == null || peer.hostAddress() == null ? null : bytes(peer.hostAddress());
+        if (address == null) {
+            return null;
+        }
+        try {
+            return InetAddress.getByAddress(resolve(address, headers));
+        } catch (UnknownHostException e) {
+            return null;
+        }
+    }
+
+    /** Whether the request's TCP peer is a trusted proxy, whose headers ({@code X-Forwarded-For} and others) count. */
+    public boolean isTrustedProxy(SocketAddress peer) {
+        byte[] address = peer == null || peer.hostAddress() == null ? null : bytes(peer.hostAddress());
+        return address != null && isTrusted(address);
+    }
+
+    /** The client behind a peer: the peer itself, or what trusted proxies forwarded for (see the class comment). */
+    private byte[] resolve(byte[] peer, MultiMap headers) {
+        byte[] address = peer;
         if (isTrusted(address)) {
             List<String> forwarded = headers.getAll("X-Forwarded-For");
             for (int i = forwarded.size() - 1; i >= 0; i--) {
@@ -59,16 +89,16 @@ public final class ClientAddresses {
                     byte[] hop = bytes(hops[j].trim());
                     if (hop == null) {
                         // garbage where an address should be: the proxy in front of it vouches for no more
-                        return key(address);
+                        return address;
                     }
                     address = hop;
                     if (!isTrusted(hop)) {
-                        return key(hop);
+                        return hop;
                     }
                 }
             }
         }
-        return key(address);
+        return address;
     }
 
     /**

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -53,6 +54,9 @@ import java.util.concurrent.TimeUnit;
  *       {@link Refusal} 400 ({@code malformed_http}), not as an exception with a stack for the log.</li>
  * </ul>
  *
+ * <p><b>Viewer upgrades</b> ({@link UpgradeTaker}) are taken here, before Vert.x sees them: the request goes to its
+ * taker instead of Vert.x's handler, and until it is answered nothing more of the connection is decoded.
+ *
  * <p>When the connection is upgraded (the 101 goes out), it puts {@link Utf8Frames} in front of whatever will take
  * the frames and leaves the pipeline: a viewer's connection is timed by its pings from then on. Confined to the
  * connection's event loop.
@@ -71,8 +75,12 @@ public final class HttpConnectionGuard extends ChannelDuplexHandler {
     private static final String DECODER = "httpDecoder";
     private static final String MALFORMED_BODY = "malformed request body";
 
-    /** What the guards of a node share. */
-    public record Settings(long headerMillis, long idleMillis, NodeLimits limits, GavelMetrics metrics) {
+    /**
+     * What the guards of an event loop's server share.
+     *
+     * @param upgrades who takes viewers' WebSocket upgrades before Vert.x, or null for none
+     */
+    public record Settings(long headerMillis, long idleMillis, NodeLimits limits, GavelMetrics metrics, UpgradeTaker upgrades) {
     }
 
     private final Settings settings;
@@ -83,6 +91,12 @@ public final class HttpConnectionGuard extends ChannelDuplexHandler {
     private long timerAt = ConnectionDeadlines.NONE;
     private boolean refused;
     private boolean done;
+    /** A viewer upgrade taken off Vert.x's path and not answered yet: nothing more is decoded meanwhile. */
+    private UpgradeRequest taken;
+    /** True while {@link #taken} waits for the answers of requests read before it. */
+    private boolean takenWaits;
+    /** True until the end of a taken request (its {@link LastHttpContent}) has gone by: its parts are not Vert.x's. */
+    private boolean skippingTaken;
 
     private HttpConnectionGuard(Settings settings, long now) {
         this.settings = settings;
@@ -185,10 +199,54 @@ public final class HttpConnectionGuard extends ChannelDuplexHandler {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof HttpRequest) {
+        if (msg instanceof HttpRequest request) {
             deadlines.requestStarted();
+            if (settings.upgrades() != null && taken == null && isUpgrade(request)) {
+                UpgradeRequest upgrade = new UpgradeRequest(ctx.channel(), request, this::answered);
+                if (settings.upgrades().takes(upgrade)) {
+                    take(upgrade);
+                    ReferenceCountUtil.release(msg);
+                    return;
+                }
+            }
+        } else if (skippingTaken) {
+            skippingTaken = !(msg instanceof LastHttpContent);
+            ReferenceCountUtil.release(msg);
+            return;
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * A WebSocket upgrade that Vert.x's own checks would let through to a route: {@code GET} over HTTP/1.1, read
+     * without error, with a {@code Host} and a well-encoded URI ({@link BadRequests} answers the others as before).
+     */
+    private static boolean isUpgrade(HttpRequest request) {
+        return request.method() == HttpMethod.GET && request.protocolVersion() == HttpVersion.HTTP_1_1
+                && request.decoderResult().isSuccess()
+                && HttpHeaderValues.WEBSOCKET.contentEqualsIgnoreCase(request.headers().get(HttpHeaderNames.UPGRADE))
+                && request.headers().contains(HttpHeaderNames.HOST) && BadRequests.wellEncoded(request.uri());
+    }
+
+    /**
+     * Hands the upgrade to its taker once every request read before it is answered (a client that pipelines an upgrade
+     * behind other requests gets their answers first, in order); until it is answered, no more of the connection is
+     * decoded.
+     */
+    private void take(UpgradeRequest upgrade) {
+        taken = upgrade;
+        skippingTaken = true;
+        if (deadlines.inProgress() > 1) {
+            takenWaits = true;
+        } else {
+            settings.upgrades().take(upgrade);
+        }
+    }
+
+    /** The taken upgrade was answered: the connection goes on (after a refusal that kept it) as any other. */
+    private void answered() {
+        taken = null;
+        takenWaits = false;
     }
 
     @Override
@@ -215,6 +273,11 @@ public final class HttpConnectionGuard extends ChannelDuplexHandler {
         if (ends) {
             deadlines.responseEnded(now());
             watch();
+            if (takenWaits && deadlines.inProgress() == 1) {
+                takenWaits = false;
+                UpgradeRequest upgrade = taken;
+                ctx.executor().execute(() -> settings.upgrades().take(upgrade));
+            }
             intake.resumeLater();
         }
     }
@@ -286,7 +349,7 @@ public final class HttpConnectionGuard extends ChannelDuplexHandler {
 
         /** True while the connection may be given more requests: it takes its answers, and few are in progress. */
         private boolean open(ChannelHandlerContext ctx) {
-            return ctx.channel().isWritable() && deadlines.inProgress() < MAX_IN_PROGRESS;
+            return ctx.channel().isWritable() && deadlines.inProgress() < MAX_IN_PROGRESS && taken == null;
         }
 
         @Override

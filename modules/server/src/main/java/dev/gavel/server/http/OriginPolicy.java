@@ -1,7 +1,5 @@
 package dev.gavel.server.http;
 
-import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.http.HttpServerRequest;
 
 import java.net.URI;
 import java.util.List;
@@ -20,11 +18,6 @@ public final class OriginPolicy {
 
     public OriginPolicy(List<String> allowedOrigins) {
         this.allowed = allowedOrigins.stream().map(OriginPolicy::normalize).collect(Collectors.toUnmodifiableSet());
-    }
-
-    public boolean allows(HttpServerRequest request) {
-        String origin = request.getHeader(HttpHeaders.ORIGIN);
-        return origin == null || isAllowedOrigin(origin, request.getHeader(HttpHeaders.HOST));
     }
 
     /** True when {@code origin} is configured, or is the node itself as reached through {@code host}. */

@@ -37,6 +37,11 @@ public final class Refusal extends RuntimeException {
         return status;
     }
 
+    /** Seconds the client should wait before it tries again ({@code Retry-After}), or 0. */
+    public long retryAfterSeconds() {
+        return retryAfterSeconds;
+    }
+
     /** The refusal's class, or null when it has none. */
     public String reason() {
         return reason;

@@ -40,6 +40,7 @@ public final class Pages {
     private static final String HTML = "text/html; charset=utf-8";
     private static final String JS = "application/javascript; charset=utf-8";
     private static final String CSS = "text/css; charset=utf-8";
+    private static final String JSON = "application/json";
 
     private Pages() {
     }
@@ -62,6 +63,12 @@ public final class Pages {
         serve(router, "/assets/gavel/admin.js", JS, OWN, PAGES + "admin.js");
         // copied from npm by the build (modules/server/js), at the version of its lock file
         serve(router, "/assets/socket.io-client/socket.io.min.js", JS, LIBRARY, PAGES + "vendor/socket.io.min.js");
+        // the dashboard's map, copied from npm by the build at the versions of its lock file; world-110m.json is
+        // world-atlas's countries with alpha-2 ids (js/world.js)
+        serve(router, "/assets/d3/d3-array.min.js", JS, LIBRARY, PAGES + "vendor/d3-array.min.js");
+        serve(router, "/assets/d3/d3-geo.min.js", JS, LIBRARY, PAGES + "vendor/d3-geo.min.js");
+        serve(router, "/assets/d3/topojson-client.min.js", JS, LIBRARY, PAGES + "vendor/topojson-client.min.js");
+        serve(router, "/assets/world/countries-110m.json", JSON, LIBRARY, PAGES + "vendor/world-110m.json");
         // the uplot webjar, at the parent pom's uplot.version
         serve(router, "/assets/uplot/uPlot.iife.min.js", JS, LIBRARY, "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.iife.min.js");
         serve(router, "/assets/uplot/uPlot.min.css", CSS, LIBRARY, "META-INF/resources/webjars/uplot/1.6.30/dist/uPlot.min.css");

@@ -37,6 +37,7 @@ public final class AttachedViewer implements Viewer {
     private static final Logger LOG = LoggerFactory.getLogger(AttachedViewer.class);
 
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final ViewerAdmission.Admitted admitted;
     private final ViewerWire wire;
@@ -52,23 +53,34 @@ public final class AttachedViewer implements Viewer {
     private double frameTokens = FRAME_BURST;
     private long frameTokensAt;
 
-    private AttachedViewer(Audience audience, GavelMetrics metrics, ViewerAdmission.Admitted admitted, ViewerWire wire,
-                           Clock clock) {
+    /** Its entry in the replica's directory of viewers, while attached. */
+    private ViewerDirectory.Card listed;
+
+    private AttachedViewer(Audience audience, ViewerDirectory directory, GavelMetrics metrics, ViewerAdmission.Admitted admitted,
+                           ViewerWire wire, Clock clock) {
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.admitted = admitted;
         this.wire = wire;
         this.clock = clock;
     }
 
-    /** Makes the connection a viewer of its auction: it is counted from now on, until {@link #detach}. */
-    public static AttachedViewer attach(Audience audience, GavelMetrics metrics, ViewerAdmission.Admitted admitted,
-                                        ViewerWire wire, Clock clock) {
-        AttachedViewer viewer = new AttachedViewer(audience, metrics, admitted, wire, clock);
+    /**
+     * Makes the connection a viewer of its auction: it is counted, and listed in {@code directory} for who is watching,
+     * from now on, until {@link #detach}.
+     */
+    public static AttachedViewer attach(Audience audience, ViewerDirectory directory, GavelMetrics metrics,
+                                        ViewerAdmission.Admitted admitted, ViewerWire wire, Clock clock) {
+        AttachedViewer viewer = new AttachedViewer(audience, directory, metrics, admitted, wire, clock);
         viewer.frameTokensAt = clock.millis();
         wire.onDrained(viewer::drain);
         viewer.attached = true;
         metrics.attached(wire.transport());
+        ViewerIdentity identity = admitted.identity();
+        viewer.listed = directory.add(admitted.auction(), viewer.frameTokensAt, admitted.viewerId(),
+                identity == null ? null : identity.userId(), identity == null ? null : identity.name(), admitted.country(),
+                ViewerDirectory.transportName(wire.transport()));
         audience.join(admitted.auction(), viewer, admitted.viewerId(), admitted.personKey(), admitted.resumeFrom());
         return viewer;
     }
@@ -83,6 +95,7 @@ public final class AttachedViewer implements Viewer {
         if (attached) {
             attached = false;
             metrics.detached(wire.transport());
+            directory.remove(admitted.auction(), listed);
             audience.leave(admitted.auction(), this);
         }
     }

@@ -1,9 +1,11 @@
 package dev.gavel.server.viewers;
 
 import dev.gavel.core.EventLoops;
+import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.http.Utf8Frames;
 import dev.gavel.server.ops.GavelMetrics;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -13,24 +15,23 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
-import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.http.WebSocketInternal;
 
-import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A viewer's WebSocket on a bare Netty pipeline. Vert.x does the upgrade (origin, extensions, the 101 answer);
- * then {@link #take} swaps Vert.x's WebSocket handler out of the channel's pipeline for this one, and the Vert.x
- * connection, request, response and their headers and queues become garbage. What stays per connection is
- * Netty's channel and codec, and this object: that is what lets one replica hold as many viewers as it has
- * open files (see docs/benchmarks.md for what each costs).
+ * A viewer's WebSocket on a bare Netty pipeline. Its upgrade never reaches Vert.x's request handling:
+ * {@link UpgradeRouter} takes it off the connection's pipeline and {@link #accept} answers it with Netty's handshake,
+ * putting this handler where Vert.x's was; Vert.x's connection object becomes garbage, and no Vert.x request,
+ * response, WebSocket or routing context is made. What stays per connection is Netty's channel and codec, and this
+ * object: that is what lets one replica hold as many viewers as it has open files, and admit them at a rate Vert.x's
+ * HTTP path does not reach (see docs/benchmarks.md for what each costs).
  *
  * <p>What it does: text frames (fragmented ones joined, up to {@link ViewerFrames#MAX_FRAME_BYTES}, else 1009),
  * binary frames by length, invalid UTF-8 closed with 1007 ({@link Utf8Frames}), pings answered, the close handshake
@@ -59,41 +60,16 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
         this.metrics = metrics;
     }
 
-    /** Takes over the WebSocket that Vert.x has just upgraded; call on its context, in the upgrade's callback. */
-    public static LeanWebSocket take(ServerWebSocket ws, GavelMetrics metrics) {
-        // the server's context, not the connection's duplicate of it: nothing of the upgrade request stays reachable
-        Context context = EventLoops.current();
-        if (context == null) {
-            throw new IllegalStateException("not on the WebSocket's context");
-        }
-        ChannelHandlerContext vertxHandler = unwrap(ws).channelHandlerContext();
-        LeanWebSocket lean = new LeanWebSocket(context, metrics);
-        // the upgrade put the node's UTF-8 rule before Vert.x's handler (HttpConnectionGuard); for a WebSocket
-        // upgraded some other way, put it there now
-        Utf8Frames.require(vertxHandler.pipeline(), metrics);
-        vertxHandler.pipeline().replace(vertxHandler.handler(), "gavel-viewer", lean);
-        return lean;
-    }
-
     /**
-     * The WebSocket under vertx-web's wrapper: the router hands out a {@code ServerWebSocketWrapper}, which keeps the
-     * Vert.x WebSocket in a private field and offers no way to it.
+     * Answers an upgrade that never reached Vert.x with the handshake, and takes the connection: call on the context
+     * whose handlers it runs.
+     *
+     * @return null when the client went away first (or sent a handshake Netty cannot answer: it was told so)
      */
-    private static WebSocketInternal unwrap(ServerWebSocket ws) {
-        ServerWebSocket current = ws;
-        for (int depth = 0; depth < 4 && !(current instanceof WebSocketInternal); depth++) {
-            try {
-                Field delegate = current.getClass().getDeclaredField("delegate");
-                delegate.setAccessible(true);
-                current = (ServerWebSocket) delegate.get(current);
-            } catch (ReflectiveOperationException e) {
-                throw new IllegalStateException("cannot reach the WebSocket under " + current.getClass(), e);
-            }
-        }
-        if (!(current instanceof WebSocketInternal internal)) {
-            throw new IllegalStateException("cannot reach the WebSocket under " + ws.getClass());
-        }
-        return internal;
+    static LeanWebSocket accept(UpgradeRequest upgrade, WebSocketDecoderConfig frames, Context context,
+                                GavelMetrics metrics) {
+        LeanWebSocket lean = new LeanWebSocket(context, metrics);
+        return upgrade.accept(lean, frames) ? lean : null;
     }
 
     @Override
@@ -102,6 +78,11 @@ public final class LeanWebSocket extends ChannelInboundHandlerAdapter {
         if (!ctx.channel().isActive()) {
             closed = true;
         }
+    }
+
+    /** The connection's channel (for the loop's {@link WebSocketPings}). */
+    public Channel channel() {
+        return chctx.channel();
     }
 
     public LeanWebSocket textHandler(Handler<String> handler) {

@@ -8,9 +8,11 @@ import dev.gavel.server.http.AddressLimiter;
 import dev.gavel.server.http.ClientAddresses;
 import dev.gavel.server.http.OriginPolicy;
 import dev.gavel.server.http.Refusal;
+import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.ops.NodeState;
 import io.vertx.core.MultiMap;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 
@@ -22,20 +24,21 @@ public final class ViewerAdmission {
     /**
      * A connection that may become a viewer: the auction it watches, who is behind it ({@code viewerId}, whether the
      * connection gave it or it was made up, and the signed-in user when it presented a viewer token; null for an
-     * anonymous viewer), and the offset of the last event it got when it comes back ({@code offset=}; null for a new
+     * anonymous viewer), where it is ({@code country}: ISO 3166-1 alpha-2 from {@link ViewerCountries}, or null when
+     * nothing says), and the offset of the last event it got when it comes back ({@code offset=}; null for a new
      * viewer, {@link EventOffset#UNKNOWN} for one that is not an offset).
      */
     public record Admitted(AuctionId auction, String viewerId, boolean viewerIdGiven, EventOffset resumeFrom,
-                           ViewerIdentity identity) {
+                           ViewerIdentity identity, String country) {
 
         /** The same connection, coming back from {@code offset}. */
         public Admitted resumingFrom(EventOffset offset) {
-            return new Admitted(auction, viewerId, viewerIdGiven, offset, identity);
+            return new Admitted(auction, viewerId, viewerIdGiven, offset, identity, country);
         }
 
         /** The same connection, signed in as {@code identity} (null: anonymous). */
         public Admitted signedInAs(ViewerIdentity identity) {
-            return new Admitted(auction, viewerId, viewerIdGiven, resumeFrom, identity);
+            return new Admitted(auction, viewerId, viewerIdGiven, resumeFrom, identity, country);
         }
 
         /**
@@ -61,14 +64,17 @@ public final class ViewerAdmission {
     private final ClientAddresses addresses;
     private final AddressLimiter perAddress;
     private final ViewerTokens tokens;
+    private final ViewerCountries countries;
 
     /**
      * @param registeredOnly {@code AUCTIONS=registered}: only auctions open in {@code auctions} are watched
      * @param perAddress     the node's connection limits per client address, shared by every event loop
      * @param tokens         the node's viewer token verifier ({@code VIEWER_TOKENS})
+     * @param countries      where each admitted viewer is, found once here
      */
     public ViewerAdmission(OriginPolicy origins, NodeState state, GavelMetrics metrics, AuctionRegistry auctions,
-                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress, ViewerTokens tokens) {
+                    boolean registeredOnly, ClientAddresses addresses, AddressLimiter perAddress, ViewerTokens tokens,
+                    ViewerCountries countries) {
         this.origins = origins;
         this.state = state;
         this.metrics = metrics;
@@ -77,6 +83,7 @@ public final class ViewerAdmission {
         this.addresses = addresses;
         this.perAddress = perAddress;
         this.tokens = tokens;
+        this.countries = countries;
     }
 
     /**
@@ -89,11 +96,22 @@ public final class ViewerAdmission {
      */
     public Admitted admit(HttpServerRequest request) {
         checkOrigin(request);
+        return admit(request.getParam("slug"), request.getParam("viewerId"), request.getParam("offset"),
+                request.remoteAddress(), request.headers());
+    }
+
+    /** The same checks on an upgrade taken before Vert.x ({@link UpgradeRouter}). */
+    public Admitted admit(UpgradeRequest upgrade) {
+        checkOrigin(upgrade);
+        return admit(upgrade.param("slug"), upgrade.param("viewerId"), upgrade.param("offset"),
+                upgrade.remoteAddress(), upgrade.headers());
+    }
+
+    private Admitted admit(String slug, String viewerId, String offset, SocketAddress peer, MultiMap headers) {
         Admitted admitted;
         try {
-            String viewerId = request.getParam("viewerId");
-            admitted = new Admitted(AuctionId.fromSlug(request.getParam("slug")), ViewerId.orRandom(viewerId), viewerId != null,
-                    EventOffset.fromClient(request.getParam("offset")), null);
+            admitted = new Admitted(AuctionId.fromSlug(slug), ViewerId.orRandom(viewerId), viewerId != null,
+                    EventOffset.fromClient(offset), null, countries.of(peer, headers));
         } catch (IllegalArgumentException e) {
             metrics.refused("bad_request");
             throw new Refusal(400, e.getMessage());
@@ -112,8 +130,17 @@ public final class ViewerAdmission {
      * @throws Refusal 401 {@code "invalid token: <missing|expired|invalid>"}
      */
     public Admitted signIn(Admitted admitted, HttpServerRequest request) {
+        return signInByQuery(admitted, request.getParam(TOKEN_PARAM));
+    }
+
+    /** The same sign-in on an upgrade taken before Vert.x. */
+    public Admitted signIn(Admitted admitted, UpgradeRequest upgrade) {
+        return signInByQuery(admitted, upgrade.param(TOKEN_PARAM));
+    }
+
+    private Admitted signInByQuery(Admitted admitted, String token) {
         try {
-            return signIn(admitted, request.getParam(TOKEN_PARAM));
+            return signIn(admitted, token);
         } catch (ViewerTokens.Invalid invalid) {
             throw new Refusal(401, "invalid_token", invalid.getMessage(), 0);
         }
@@ -142,9 +169,18 @@ public final class ViewerAdmission {
      * @throws Refusal 403 for an origin that is not allowed
      */
     public void checkOrigin(HttpServerRequest request) {
-        if (!origins.allows(request)) {
+        checkOrigin(request.getHeader(HttpHeaders.ORIGIN), request.getHeader(HttpHeaders.HOST));
+    }
+
+    /** The origin check alone, on an upgrade taken before Vert.x. */
+    public void checkOrigin(UpgradeRequest upgrade) {
+        checkOrigin(upgrade.header(HttpHeaders.ORIGIN), upgrade.header(HttpHeaders.HOST));
+    }
+
+    private void checkOrigin(String origin, String host) {
+        if (origin != null && !origins.isAllowedOrigin(origin, host)) {
             metrics.refused("origin");
-            throw new Refusal(403, "origin not allowed: " + request.getHeader("Origin"));
+            throw new Refusal(403, "origin not allowed: " + origin);
         }
     }
 
@@ -170,6 +206,11 @@ public final class ViewerAdmission {
      */
     public AddressLimiter.Lease acquireConnection(HttpServerRequest request) {
         return counted(() -> perAddress.acquire(addresses.of(request)));
+    }
+
+    /** The same count for an upgrade taken before Vert.x. */
+    public AddressLimiter.Lease acquireConnection(UpgradeRequest upgrade) {
+        return counted(() -> perAddress.acquire(addresses.of(upgrade.remoteAddress(), upgrade.headers())));
     }
 
     /**

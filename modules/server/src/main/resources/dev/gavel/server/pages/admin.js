@@ -1,6 +1,8 @@
 // The admin dashboard: the auctions watched now (polled every 2 s, well under the API's per-address rate), the
-// audience chart of one of them from viewer-stats' history (uPlot), and forms that publish bidding and sold events.
-// The token stays in sessionStorage and goes in the Authorization header only.
+// audience chart of one of them from viewer-stats' history (uPlot), who is watching it and from where (the viewers
+// and countries calls, gathered from every replica: a paged list, and a world map by country drawn with d3-geo from
+// the world-atlas map the node serves, with a table of the same numbers beside it), and forms that publish bidding
+// and sold events. The token stays in sessionStorage and goes in the Authorization header only.
 "use strict";
 
 (function () {
@@ -10,11 +12,25 @@
   // viewer-stats is one request per auction: the most watched ones are enough for a console
   const MAX_STATS = 20;
   const ID = /^[A-Za-z0-9_-]{1,64}$/;
+  const VIEWERS_PAGE = 50;
+  const WORLD_MAP = "/assets/world/countries-110m.json";
+  // darker is more: five steps of the accent colour, from a country with one viewer to the most watched one
+  const MAP_STEPS = ["#dbeafe", "#93c5fd", "#60a5fa", "#2563eb", "#1e3a8a"];
+  const MAP_NONE = "#e5e7eb";
+  const regionNames = typeof Intl.DisplayNames === "function" ? new Intl.DisplayNames(["en"], { type: "region" }) : null;
 
   let pollTimer = null;
   let selected = null;
   let chart = null;
   let chartAuction = null;
+  // the viewer list's page: the cursor it was read with (null: the first), where it starts, and the next one's
+  let viewersAuction = null;
+  let viewersCursor = null;
+  let viewersStart = 0;
+  let viewersNext = null;
+  // the map's country shapes by alpha-2 code, once loaded
+  let world = null;
+  let worldLoading = null;
 
   class ApiError extends Error {
     constructor(status, detail) {
@@ -91,6 +107,7 @@
       const stats = await Promise.all(auctions.slice(0, MAX_STATS).map((a) =>
         api("GET", "/api/v1/auctions/" + encodeURIComponent(a.auctionId) + "/viewer-stats").catch(() => null)));
       render(auctions, stats);
+      if (selected !== null) await audience(selected);
       say("list-message", "", true);
       setConnection("live", "live · updated " + new Date().toLocaleTimeString());
     } catch (e) {
@@ -164,6 +181,157 @@
       chart.setData([xs, ys]);
     }
   }
+
+  // who is watching and from where: the current page of the list and the countries, both from every replica
+  async function audience(auctionId) {
+    if (viewersAuction !== auctionId) {
+      viewersAuction = auctionId;
+      viewersCursor = null;
+      viewersStart = 0;
+    }
+    $("audience-auction").textContent = auctionId;
+    const path = "/api/v1/auctions/" + encodeURIComponent(auctionId);
+    const query = "?limit=" + VIEWERS_PAGE + (viewersCursor === null ? "" : "&cursor=" + encodeURIComponent(viewersCursor));
+    try {
+      const [viewers, countries] = await Promise.all([api("GET", path + "/viewers" + query), api("GET", path + "/countries")]);
+      if (viewersAuction !== auctionId) return;
+      renderViewers(viewers);
+      renderCountries(countries);
+      await drawMap(countries);
+      say("audience-message", "", true);
+    } catch (e) {
+      if (e.status === 401) throw e;
+      say("audience-message", e.message, false);
+    }
+  }
+
+  function regionName(code) {
+    if (!code) return "Unknown";
+    try {
+      return (regionNames && regionNames.of(code)) || code;
+    } catch (e) {
+      return code;
+    }
+  }
+
+  function since(iso) {
+    const at = new Date(iso);
+    const minutes = Math.max(0, Math.floor((Date.now() - at.getTime()) / 60000));
+    const ago = minutes < 1 ? "under a minute" : minutes < 120 ? minutes + " min" : Math.floor(minutes / 60) + " h";
+    return at.toLocaleTimeString() + " (" + ago + ")";
+  }
+
+  function renderViewers(answer) {
+    const missing = answer.missing || [];
+    $("audience-summary").textContent = answer.connections + (answer.connections === 1 ? " connection" : " connections")
+      + " · " + answer.people + (answer.people === 1 ? " person" : " people")
+      + (missing.length > 0 ? " · not answering in time: " + missing.join(", ") + " (their viewers are not listed)" : "");
+    $("audience-summary").classList.toggle("warn", missing.length > 0);
+    const rows = answer.viewers.map((v) => {
+      const tr = document.createElement("tr");
+      tr.dataset.viewer = v.userId || v.viewerId || "";
+      const who = v.name || v.userId || v.viewerId || "anonymous";
+      const label = cell(who);
+      if (v.userId) label.title = "user " + v.userId + (v.viewerId ? ", viewer " + v.viewerId : "");
+      else if (!v.viewerId) label.classList.add("muted");
+      tr.append(label, cell(v.country ? regionName(v.country) + " (" + v.country + ")" : "—"), cell(v.transport), cell(v.node),
+        cell(since(v.connectedAt)));
+      return tr;
+    });
+    $("viewers").tBodies[0].replaceChildren(...rows);
+    $("viewers-range").textContent = answer.viewers.length === 0 ? "(none)"
+      : (viewersStart + 1) + "–" + (viewersStart + answer.viewers.length) + " of " + answer.connections;
+    viewersNext = answer.next;
+    $("viewers-next").disabled = answer.next === null;
+    $("viewers-first").disabled = viewersCursor === null;
+    $("viewers").dataset.shown = String(answer.viewers.length);
+  }
+
+  function renderCountries(answer) {
+    const rows = answer.countries.map((c) => {
+      const tr = document.createElement("tr");
+      tr.dataset.country = c.country;
+      tr.append(cell(regionName(c.country) + " (" + c.country + ")"), cell(String(c.current)));
+      return tr;
+    });
+    if (answer.unknown > 0) {
+      const tr = document.createElement("tr");
+      tr.dataset.country = "unknown";
+      tr.append(cell("Unknown"), cell(String(answer.unknown)));
+      rows.push(tr);
+    }
+    $("countries").tBodies[0].replaceChildren(...rows);
+  }
+
+  function loadWorld() {
+    if (worldLoading === null) {
+      worldLoading = fetch(WORLD_MAP).then((response) => {
+        if (!response.ok) throw new Error("the world map answered " + response.status);
+        return response.json();
+      }).then((topology) => {
+        const svg = $("map");
+        const ns = "http://www.w3.org/2000/svg";
+        const projection = d3.geoEqualEarth().fitExtent([[4, 4], [956, 476]], { type: "Sphere" });
+        const path = d3.geoPath(projection);
+        const sphere = document.createElementNS(ns, "path");
+        sphere.setAttribute("class", "sphere");
+        sphere.setAttribute("d", path({ type: "Sphere" }));
+        svg.append(sphere);
+        const shapes = new Map();
+        for (const feature of topojson.feature(topology, topology.objects.countries).features) {
+          const shape = document.createElementNS(ns, "path");
+          shape.setAttribute("d", path(feature));
+          shape.setAttribute("fill", MAP_NONE);
+          if (feature.id) {
+            shape.dataset.country = feature.id;
+            const title = document.createElementNS(ns, "title");
+            shape.append(title);
+            shapes.set(feature.id, shape);
+          }
+          svg.append(shape);
+        }
+        world = shapes;
+      });
+    }
+    return worldLoading;
+  }
+
+  async function drawMap(answer) {
+    try {
+      await loadWorld();
+    } catch (e) {
+      worldLoading = null;
+      $("map-legend").textContent = "The map could not be drawn (" + e.message + "); the table has the numbers.";
+      return;
+    }
+    const counts = new Map(answer.countries.map((c) => [c.country, c.current]));
+    const most = answer.countries.length > 0 ? answer.countries[0].current : 0;
+    for (const [code, shape] of world) {
+      const n = counts.get(code) || 0;
+      const step = n === 0 ? -1 : Math.min(MAP_STEPS.length - 1, Math.ceil((n / most) * MAP_STEPS.length) - 1);
+      shape.setAttribute("fill", step < 0 ? MAP_NONE : MAP_STEPS[step]);
+      shape.dataset.count = String(n);
+      shape.firstChild.textContent = regionName(code) + ": " + n + " watching";
+    }
+    const unmapped = answer.countries.filter((c) => !world.has(c.country)).map((c) => c.country + " " + c.current);
+    $("map-legend").textContent = answer.countries.length === 0 && answer.unknown === 0 ? "Nobody is watching."
+      : "Darker is more viewers; the most watching from one country: " + most + "."
+        + (answer.unknown > 0 ? " Country unknown: " + answer.unknown + "." : "")
+        + (unmapped.length > 0 ? " Too small for this map: " + unmapped.join(", ") + "." : "");
+  }
+
+  $("viewers-next").addEventListener("click", () => {
+    if (viewersNext === null) return;
+    viewersStart += Number($("viewers").dataset.shown || 0);
+    viewersCursor = viewersNext;
+    poll();
+  });
+
+  $("viewers-first").addEventListener("click", () => {
+    viewersCursor = null;
+    viewersStart = 0;
+    poll();
+  });
 
   window.addEventListener("resize", () => {
     if (chart !== null) chart.setSize({ width: Math.max(240, $("chart").clientWidth), height: 240 });

@@ -66,11 +66,19 @@
   $("auction-id").textContent = auctionId;
   document.title = "Auction " + auctionId + " · Gavel";
 
+  // A signed-in user's viewer token, which the team's front end (or a test) puts in this tab's sessionStorage: the
+  // page has no sign-in of its own, and without one the viewer is anonymous.
+  function viewerToken() {
+    return sessionStorage.getItem("gavel.viewerToken");
+  }
+
   function createAuctionSocket() {
+    const token = viewerToken();
     // no address: the page's own origin, the node that served it
     const socket = io({
       query: { slug: "auction-" + auctionId, viewerId: viewerId() },
       path: "/auction/",
+      ...(token ? { auth: { token } } : {}),
     });
 
     socket.on("playerBiddingUpdate", (player) => {

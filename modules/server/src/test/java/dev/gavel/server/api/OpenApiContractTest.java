@@ -103,7 +103,7 @@ class OpenApiContractTest {
 
     @Test
     void everyOperationOfTheDocumentIsRoutedAndAnswersAStatusItLists() throws Exception {
-        assertEquals(9, served.operations().size());
+        assertEquals(11, served.operations().size());
         for (Operation operation : served.operations()) {
             Answer answer = probe(operation, TOKEN);
             String what = operation.getHttpMethod() + " " + operation.getOpenAPIPath() + " -> " + answer;

@@ -13,7 +13,7 @@ class AdmittedTest {
 
     @Test
     void aSignedInViewerIsItsUserWhateverItsViewerId() {
-        ViewerAdmission.Admitted admitted = new ViewerAdmission.Admitted(A, "tab-1", true, null, null)
+        ViewerAdmission.Admitted admitted = new ViewerAdmission.Admitted(A, "tab-1", true, null, null, null)
                 .signedInAs(new ViewerIdentity("user-42", "Ann"));
         assertEquals("u:user-42", admitted.personKey());
         assertEquals("u:user-42", admitted.resumingFrom(null).personKey());
@@ -21,8 +21,8 @@ class AdmittedTest {
 
     @Test
     void anAnonymousViewerIsItsGivenViewerIdElseAPersonOfItsOwn() {
-        assertEquals("v:tab-1", new ViewerAdmission.Admitted(A, "tab-1", true, null, null).personKey());
-        assertNull(new ViewerAdmission.Admitted(A, "anon-0123", false, null, null).personKey(),
+        assertEquals("v:tab-1", new ViewerAdmission.Admitted(A, "tab-1", true, null, null, null).personKey());
+        assertNull(new ViewerAdmission.Admitted(A, "anon-0123", false, null, null, null).personKey(),
                 "a made-up viewerId is no person: the connection counts alone");
     }
 }

@@ -14,12 +14,12 @@ import dev.gavel.server.viewers.AttachedViewer;
 import dev.gavel.server.viewers.LeanWebSocket;
 import dev.gavel.server.viewers.SharedFrames;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerDirectory;
 import dev.gavel.server.viewers.ViewerFrames;
 import dev.gavel.server.viewers.ViewerTokens;
 import dev.gavel.server.viewers.ViewerWire;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.ServerWebSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +48,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private final ViewerAdmission admission;
     private final ViewerAdmission.Admitted admitted;
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final Map<String, SocketIoConnection> registry;
     private final SessionTicker ticker;
@@ -66,7 +67,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     int tickerSlot = -1;
 
     private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission admission, ViewerAdmission.Admitted admitted,
-                               Audience audience, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
+                               Audience audience, ViewerDirectory directory, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
                                SessionTicker ticker, AddressLimiter.Lease lease, SessionPids pids) {
         this.vertx = vertx;
         this.pids = pids;
@@ -77,6 +78,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         this.admission = admission;
         this.admitted = admitted;
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.registry = registry;
         this.ticker = ticker;
@@ -85,10 +87,10 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** Opens a long-polling session; the handshake's answer is {@link #openPacket()}. */
     static SocketIoConnection overPolling(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission admission,
-                                          ViewerAdmission.Admitted admitted, Audience audience, GavelMetrics metrics,
-                                          Map<String, SocketIoConnection> registry, SessionTicker ticker,
+                                          ViewerAdmission.Admitted admitted, Audience audience, ViewerDirectory directory,
+                                          GavelMetrics metrics, Map<String, SocketIoConnection> registry, SessionTicker ticker,
                                           AddressLimiter.Lease lease, SessionPids pids) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admission, admitted, audience, metrics, registry,
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admission, admitted, audience, directory, metrics, registry,
                 ticker, lease, pids);
         connection.session = EngineSession.overPolling(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection);
         connection.register();
@@ -97,12 +99,13 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** Opens a session on a WebSocket; the open packet is sent on it at once. */
     static SocketIoConnection overWebSocket(Vertx vertx, Clock clock, EngineSettings settings, ViewerAdmission admission,
-                                            ViewerAdmission.Admitted admitted, Audience audience, GavelMetrics metrics,
+                                            ViewerAdmission.Admitted admitted, Audience audience, ViewerDirectory directory,
+                                            GavelMetrics metrics,
                                             Map<String, SocketIoConnection> registry, SessionTicker ticker,
-                                            AddressLimiter.Lease lease, SessionPids pids, ServerWebSocket ws) {
-        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admission, admitted, audience, metrics, registry,
+                                            AddressLimiter.Lease lease, SessionPids pids, LeanWebSocket ws) {
+        SocketIoConnection connection = new SocketIoConnection(vertx, clock, admission, admitted, audience, directory, metrics, registry,
                 ticker, lease, pids);
-        WebSocketTransport transport = new WebSocketTransport(LeanWebSocket.take(ws, metrics));
+        WebSocketTransport transport = new WebSocketTransport(ws);
         connection.transport = transport;
         connection.session = EngineSession.overWebSocket(Ids.next(), settings, clock, SessionTicker.PING_LEAD_MILLIS, connection,
                 transport);
@@ -228,7 +231,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
             }
         }
         wire.answered = false;
-        viewer = AttachedViewer.attach(audience, metrics, joining, wire, clock);
+        viewer = AttachedViewer.attach(audience, directory, metrics, joining, wire, clock);
         LOG.atDebug().addKeyValue("auction", admitted.auction().value()).log("Socket.IO session {} joined", session.sid());
     }
 

@@ -5,9 +5,12 @@ import dev.gavel.server.http.AddressLimiter;
 import dev.gavel.server.http.OriginPolicy;
 import dev.gavel.server.http.Refusal;
 import dev.gavel.server.http.StickyCookie;
+import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.viewers.LeanWebSocket;
+import dev.gavel.server.viewers.UpgradeRouter;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerDirectory;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -23,6 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
 
 /**
  * Viewers over Socket.IO (Engine.IO protocol v4, Socket.IO protocol v5, default namespace), as
@@ -42,7 +46,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link StickyCookie}). Within the node they may arrive on any event loop: each is handed to the context that
  * holds the session.
  */
-public final class SocketIoViewers implements Handler<RoutingContext> {
+public final class SocketIoViewers implements Handler<RoutingContext>, UpgradeRouter.Route {
 
     private static final Logger LOG = LoggerFactory.getLogger(SocketIoViewers.class);
     private static final String TEXT = "text/plain; charset=UTF-8";
@@ -50,6 +54,7 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
     private final ViewerAdmission admission;
     private final OriginPolicy origins;
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final EngineSettings settings;
     private final String nodeId;
@@ -64,11 +69,12 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
      * @param recoverySecret what every replica shares, that the pids of connection state recovery are signed with
      *                 (see {@link SessionPids})
      */
-    public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, GavelMetrics metrics,
+    public SocketIoViewers(ViewerAdmission admission, OriginPolicy origins, Audience audience, ViewerDirectory directory, GavelMetrics metrics,
                            EngineSettings settings, String nodeId, Clock clock, Sessions sessions, String recoverySecret) {
         this.admission = admission;
         this.origins = origins;
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.settings = settings;
         this.nodeId = nodeId;
@@ -136,7 +142,8 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         if (connection == null) {
             engineError(response, 1, "Session ID unknown");
         } else if (upgrade) {
-            upgrade(request, connection);
+            // a WebSocket upgrade that is not a GET (those are taken before Vert.x: see upgrade(UpgradeRequest, ...))
+            engineError(response, 3, "Bad request");
         } else if (request.method() == HttpMethod.GET) {
             connection.onContext(() -> poll(response, connection));
         } else if (request.method() == HttpMethod.POST) {
@@ -146,9 +153,13 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
     }
 
+    /**
+     * A new session over long-polling (a new session over WebSocket is a GET upgrade, which never gets here: see
+     * {@link #upgrade(UpgradeRequest, Supplier)}).
+     */
     private void handshake(Vertx vertx, HttpServerRequest request, HttpServerResponse response,
                            ViewerAdmission.Admitted admitted, boolean upgrade) {
-        if (request.method() != HttpMethod.GET) {
+        if (request.method() != HttpMethod.GET || upgrade) {
             engineError(response, 2, "Bad handshake method");
             return;
         }
@@ -159,33 +170,80 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
             refusal.send(response);
             return;
         }
-        if (upgrade) {
-            request.toWebSocket()
-                    .onSuccess(ws -> SocketIoConnection.overWebSocket(vertx, clock, settings, admission, admitted, audience,
-                            metrics, connections, ticker, lease, pids, ws))
-                    .onFailure(e -> {
-                        lease.release();
-                        LOG.debug("Socket.IO WebSocket handshake failed: {}", e.toString());
-                    });
-            return;
-        }
-        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admission, admitted, audience,
+        SocketIoConnection connection = SocketIoConnection.overPolling(vertx, clock, settings, admission, admitted, audience, directory,
                 metrics, connections, ticker, lease, pids);
         response.addCookie(StickyCookie.forNode(nodeId))
                 .putHeader(HttpHeaders.CONTENT_TYPE, TEXT)
                 .end(connection.openPacket());
     }
 
+    /** Every WebSocket of Socket.IO: a new session's, or a long-polling session's upgrade ({@code sid}). */
+    @Override
+    public boolean takes(UpgradeRequest upgrade) {
+        return true;
+    }
+
     /**
-     * A WebSocket with a known session id is accepted whatever the session's state, and the session closes it when it
-     * cannot upgrade (already upgraded, or another upgrade under way), as engine.io does: the client sees its
-     * WebSocket closed rather than an error answer.
+     * A WebSocket, with the same checks and answers as {@link #handle} gives a request: the viewer's refusals as JSON
+     * {@code {"error"}}, Engine.IO's own errors as Engine.IO answers them. Without a {@code sid} it opens a session
+     * over WebSocket. With one, it is accepted whatever the session's state, and the session closes it when it cannot
+     * upgrade (already upgraded, or another upgrade under way), as engine.io does: the client sees its WebSocket
+     * closed rather than an error answer.
      */
-    private void upgrade(HttpServerRequest request, SocketIoConnection connection) {
-        request.toWebSocket()
-                .map(ws -> LeanWebSocket.take(ws, metrics))
-                .onSuccess(connection::probe)
-                .onFailure(e -> LOG.debug("Socket.IO WebSocket upgrade failed: {}", e.toString()));
+    @Override
+    public void upgrade(UpgradeRequest upgrade, Supplier<LeanWebSocket> accept) {
+        String sid = upgrade.param("sid");
+        ViewerAdmission.Admitted admitted = null;
+        AddressLimiter.Lease lease = null;
+        try {
+            if (sid == null) {
+                admitted = admission.admit(upgrade);
+                admission.refuseWhenFull();
+            } else {
+                admission.checkOrigin(upgrade);
+            }
+            if (!"4".equals(upgrade.param("EIO"))) {
+                upgrade.answer(400, "application/json", engineError(5, "Unsupported protocol version"));
+                return;
+            }
+            String transport = upgrade.param("transport");
+            if (!"websocket".equals(transport)) {
+                upgrade.answer(400, "application/json", "polling".equals(transport) ? engineError(3, "Bad request")
+                        : engineError(0, "Transport unknown"));
+                return;
+            }
+            if (sid == null) {
+                lease = admission.acquireConnection(upgrade);
+            }
+        } catch (Refusal refusal) {
+            upgrade.refuse(refusal);
+            return;
+        }
+        if (sid == null) {
+            open(upgrade, accept, admitted, lease);
+            return;
+        }
+        SocketIoConnection connection = connections.get(sid);
+        if (connection == null) {
+            upgrade.answer(400, "application/json", engineError(1, "Session ID unknown"));
+            return;
+        }
+        LeanWebSocket ws = accept.get();
+        if (ws != null) {
+            connection.probe(ws);
+        }
+    }
+
+    private void open(UpgradeRequest upgrade, Supplier<LeanWebSocket> accept, ViewerAdmission.Admitted admitted,
+                      AddressLimiter.Lease lease) {
+        LeanWebSocket ws = accept.get();
+        if (ws == null) {
+            lease.release();
+            LOG.debug("Socket.IO client left before its WebSocket handshake was answered");
+            return;
+        }
+        SocketIoConnection.overWebSocket(Vertx.currentContext().owner(), clock, settings, admission, admitted, audience, directory,
+                metrics, connections, ticker, lease, pids, ws);
     }
 
     private void poll(HttpServerResponse response, SocketIoConnection connection) {
@@ -264,6 +322,10 @@ public final class SocketIoViewers implements Handler<RoutingContext> {
         }
         response.setStatusCode(status)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .end("{\"code\":" + code + ",\"message\":\"" + message + "\"}");
+                .end(engineError(code, message));
+    }
+
+    private static String engineError(int code, String message) {
+        return "{\"code\":" + code + ",\"message\":\"" + message + "\"}";
     }
 }

@@ -10,6 +10,7 @@ import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.viewers.AttachedViewer;
 import dev.gavel.server.viewers.PendingWire;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerDirectory;
 import dev.gavel.server.viewers.ViewerFrames;
 import dev.gavel.server.viewers.ViewerWire;
 import dev.gavel.server.viewers.WebSocketPings;
@@ -77,6 +78,7 @@ public final class SockJsViewers {
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final String nodeId;
     private final int maxFrameBytes;
@@ -87,13 +89,14 @@ public final class SockJsViewers {
     private AtomicReferenceArray<Context> loops;
 
     /** @param sessions the node's open SockJS sessions, shared by every event loop's handler */
-    public SockJsViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, String nodeId, int maxFrameBytes,
+    public SockJsViewers(ViewerAdmission admission, Audience audience, ViewerDirectory directory, GavelMetrics metrics, String nodeId, int maxFrameBytes,
                   WebSocketPings pings, Clock clock, Sessions sessions) {
         this.admission = admission;
         this.pings = pings;
         this.sessions = sessions.open;
         this.clock = clock;
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.nodeId = nodeId;
         this.maxFrameBytes = maxFrameBytes;
@@ -214,7 +217,7 @@ public final class SockJsViewers {
         Context own = Vertx.currentContext();
         Context home = sessionLoop(request.path(), loops);
         Runnable join = () -> opening.joinEarly(Vertx.currentContext(),
-                wire -> AttachedViewer.attach(audience, metrics, admitted, wire, clock), () -> own.runOnContext(v -> {
+                wire -> AttachedViewer.attach(audience, directory, metrics, admitted, wire, clock), () -> own.runOnContext(v -> {
                     ctx.next();
                     if (!upgrade) {
                         // the HTTP transports read no body of their own (a body handler that did has resumed it already)
@@ -278,7 +281,7 @@ public final class SockJsViewers {
                 : admission.holdConnection(socket.remoteAddress(), socket.headers());
         SockJsFrames frames = new SockJsFrames(socket);
         AttachedViewer viewer = taken.viewer() != null ? taken.viewer()
-                : AttachedViewer.attach(audience, metrics, admitted, frames, clock);
+                : AttachedViewer.attach(audience, directory, metrics, admitted, frames, clock);
         // the WebSocket transports' sessions are created on their upgrade's request; the others are not WebSockets
         pings.watch(socket.routingContext().request());
         socket.handler(data -> {

@@ -4,106 +4,111 @@ import dev.gavel.core.ViewerEvent;
 import dev.gavel.core.audience.Audience;
 import dev.gavel.server.http.AddressLimiter;
 import dev.gavel.server.http.Refusal;
+import dev.gavel.server.http.UpgradeRequest;
 import dev.gavel.server.ops.GavelMetrics;
 import dev.gavel.server.viewers.AttachedViewer;
 import dev.gavel.server.viewers.LeanWebSocket;
 import dev.gavel.server.viewers.PendingWire;
 import dev.gavel.server.viewers.SharedFrames;
+import dev.gavel.server.viewers.UpgradeRouter;
 import dev.gavel.server.viewers.ViewerAdmission;
+import dev.gavel.server.viewers.ViewerDirectory;
 import dev.gavel.server.viewers.ViewerWire;
 import dev.gavel.server.viewers.WebSocketPings;
-import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Clock;
+import java.util.function.Supplier;
 
 /**
  * Viewers over plain WebSocket at {@code /ws?slug=auction-<id>}, one JSON text per frame; each is pinged by its
  * loop's {@link WebSocketPings} and dropped when it stops answering.
  */
-public final class WebSocketViewers implements Handler<RoutingContext> {
+public final class WebSocketViewers implements Handler<RoutingContext>, UpgradeRouter.Route {
 
     private static final Logger LOG = LoggerFactory.getLogger(WebSocketViewers.class);
 
     private final ViewerAdmission admission;
     private final Audience audience;
+    private final ViewerDirectory directory;
     private final GavelMetrics metrics;
     private final WebSocketPings pings;
     private final Clock clock;
 
-    public WebSocketViewers(ViewerAdmission admission, Audience audience, GavelMetrics metrics, WebSocketPings pings, Clock clock) {
+    public WebSocketViewers(ViewerAdmission admission, Audience audience, ViewerDirectory directory, GavelMetrics metrics, WebSocketPings pings, Clock clock) {
         this.admission = admission;
         this.audience = audience;
+        this.directory = directory;
         this.metrics = metrics;
         this.pings = pings;
         this.clock = clock;
     }
 
+    /**
+     * A request to {@code /ws} that is not a viewer's upgrade (those never get here: {@link #upgrade}) gets the same
+     * checks, then a 400.
+     */
     @Override
     public void handle(RoutingContext ctx) {
         HttpServerRequest request = ctx.request();
-        ViewerAdmission.Admitted admitted;
-        AddressLimiter.Lease lease;
         try {
-            admitted = admission.admit(request);
+            ViewerAdmission.Admitted admitted = admission.admit(request);
             admission.refuseWhenFull();
-            admitted = admission.signIn(admitted, request);
-            if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
-                metrics.refused("bad_request");
-                throw new Refusal(400, "expected a WebSocket upgrade");
-            }
-            lease = admission.acquireConnection(request);
+            admission.signIn(admitted, request);
+            metrics.refused("bad_request");
+            throw new Refusal(400, "expected a WebSocket upgrade");
         } catch (Refusal refusal) {
             refusal.send(ctx.response());
-            return;
         }
-        upgrade(request, admitted, lease);
+    }
+
+    @Override
+    public boolean takes(UpgradeRequest upgrade) {
+        return true;
     }
 
     /**
-     * Joins the viewer, then answers the upgrade once it is started: the client learns it is connected only when its
-     * place in the auction's events is known, and misses nothing from then on. A first viewer of the auction here
-     * waits for the feed to subscribe and read the log's head (a round trip to Redis); the request waits, paused, so
-     * that its end is not read without a handler. Vert.x hands the WebSocket over a few tasks of the loop after it
-     * wrote the answer; what arrives meanwhile waits in the viewer ({@link PendingWire}).
+     * Admits a viewer's upgrade, joins the viewer, then answers the upgrade once it is started: the client learns it
+     * is connected only when its place in the auction's events is known, and misses nothing from then on. A first
+     * viewer of the auction here waits for the feed to subscribe and read the log's head (a round trip to Redis);
+     * nothing more of the connection is read meanwhile.
      */
-    private void upgrade(HttpServerRequest request, ViewerAdmission.Admitted admitted, AddressLimiter.Lease lease) {
+    @Override
+    public void upgrade(UpgradeRequest upgrade, Supplier<LeanWebSocket> accept) {
+        ViewerAdmission.Admitted admitted;
+        AddressLimiter.Lease lease;
+        try {
+            admitted = admission.admit(upgrade);
+            admission.refuseWhenFull();
+            admitted = admission.signIn(admitted, upgrade);
+            lease = admission.acquireConnection(upgrade);
+        } catch (Refusal refusal) {
+            upgrade.refuse(refusal);
+            return;
+        }
         PendingWire wire = new PendingWire(GavelMetrics.Transport.WS);
-        request.pause();
-        AttachedViewer viewer = AttachedViewer.attach(audience, metrics, admitted, wire, clock);
+        AttachedViewer viewer = AttachedViewer.attach(audience, directory, metrics, admitted, wire, clock);
         wire.whenStarted(() -> {
-            Future<ServerWebSocket> upgraded;
-            try {
-                upgraded = request.toWebSocket();
-            } catch (IllegalStateException gone) {
-                // the client went away while the request waited
-                upgraded = Future.failedFuture(gone);
+            LeanWebSocket ws = accept.get();
+            if (ws == null) {
+                viewer.detach();
+                lease.release();
+                LOG.debug("WebSocket client left before its upgrade was answered");
+                return;
             }
-            upgraded.onSuccess(ws -> accept(request, viewer, wire, ws, lease))
-                    .onFailure(e -> {
+            pings.watch(ws.channel());
+            ws.textHandler(viewer::receiveText)
+                    .binaryHandler(viewer::receiveBinary)
+                    .closeHandler(v -> {
                         viewer.detach();
                         lease.release();
-                        LOG.debug("WebSocket upgrade failed: {}", e.toString());
                     });
+            wire.connected(new JsonFrames(ws));
         });
-    }
-
-    private void accept(HttpServerRequest request, AttachedViewer viewer, PendingWire wire, ServerWebSocket upgraded,
-                        AddressLimiter.Lease lease) {
-        LeanWebSocket ws = LeanWebSocket.take(upgraded, metrics);
-        pings.watch(request);
-        ws.textHandler(viewer::receiveText)
-                .binaryHandler(viewer::receiveBinary)
-                .closeHandler(v -> {
-                    viewer.detach();
-                    lease.release();
-                });
-        wire.connected(new JsonFrames(ws));
     }
 
     /** The plain WebSocket wire: one {@code {"event":..,"data":..}} text frame per event. */
