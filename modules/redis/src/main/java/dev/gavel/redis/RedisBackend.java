@@ -52,10 +52,10 @@ public final class RedisBackend implements Backend {
         this.publisher = new ShardedRedis(topology, "redis-publish");
         this.broker = new RedisEventBroker(vertx, new TimedRedis(publisher, metrics, BackendMetrics.Operation.PUBLISH),
                 new TimedRedis(publisher, metrics, BackendMetrics.Operation.LOG), log, topology, metrics, Timers.of(vertx), System::nanoTime);
-        this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, BackendMetrics.Operation.STATS),
-                historyIntervalMillis, historyRetentionMillis);
         this.presence = new RedisPresenceStore(new TimedRedis(commands, metrics, BackendMetrics.Operation.REPORT), topology,
-                clock, leaseMillis, countBy);
+                clock, leaseMillis, countBy, historyIntervalMillis, historyRetentionMillis);
+        this.stats = new RedisViewerStats(new TimedRedis(commands, metrics, BackendMetrics.Operation.STATS), presence,
+                historyIntervalMillis, historyRetentionMillis);
         this.auctions = new RedisAuctionRegistry(vertx, commands, broker::isConnected, topology.pubSub());
         broker.listen(RedisKeys.auctionChanges(), auctions::heard);
         this.queries = new RedisReplicaQueries(vertx, broker, new TimedRedis(publisher, metrics, BackendMetrics.Operation.QUERY),

@@ -47,22 +47,9 @@ final class RedisKeys {
         return AUCTION_PREFIX + auction.value() + "}:viewers";
     }
 
-    /** The sorted set of an auction's audience history samples. */
+    /** The sorted set of an auction's audience history steps; report.lua names it after the counts hash. */
     static String history(AuctionId auction) {
         return AUCTION_PREFIX + auction.value() + "}:history";
-    }
-
-    /** The number of the last sampling interval that has a sample in the auction's history. */
-    static String lastSample(AuctionId auction) {
-        return AUCTION_PREFIX + auction.value() + "}:sampled";
-    }
-
-    /**
-     * The sorted set of watched auctions: member = auction id, score = when the mark runs out (ms). One key for
-     * all auctions, each command on it touches only it.
-     */
-    static String watchedAuctions() {
-        return "gavel:watched";
     }
 
     /** The set of auctions open for viewers (see {@link RedisAuctionRegistry}); one slot with {@link #auctionsVersion}. */

@@ -66,6 +66,8 @@ final class RedisPresenceStore implements PresenceStore {
     private final RedisTopology topology;
     private final String publish;
     private final CountBy countBy;
+    private final long historyIntervalMillis;
+    private final long historyRetentionMillis;
     /** The liveness key of each shard, found once per shard (and again if its slot moved). */
     private final Map<String, String> livenessKeys = new ConcurrentHashMap<>();
     /**
@@ -79,11 +81,19 @@ final class RedisPresenceStore implements PresenceStore {
      * @param topology the shard that serves a key now (commands to one shard succeed or fail together), the shards there
      *                 are (each has a liveness hash), and how count changes are announced
      * @param countBy  what current and peak count (every replica of a deployment alike)
+     * @param historyIntervalMillis  the audience history's interval: report.lua records each change of the count in it
+     * @param historyRetentionMillis how long the audience history is kept
      */
-    RedisPresenceStore(Redis redis, RedisTopology topology, Clock clock, long leaseMillis, CountBy countBy) {
+    RedisPresenceStore(Redis redis, RedisTopology topology, Clock clock, long leaseMillis, CountBy countBy,
+                       long historyIntervalMillis, long historyRetentionMillis) {
         if (leaseMillis <= 0) {
             throw new IllegalArgumentException("leaseMillis must be positive: " + leaseMillis);
         }
+        if (historyIntervalMillis <= 0 || historyRetentionMillis < historyIntervalMillis) {
+            throw new IllegalArgumentException("need 0 < interval <= retention: " + historyIntervalMillis + "/" + historyRetentionMillis);
+        }
+        this.historyIntervalMillis = historyIntervalMillis;
+        this.historyRetentionMillis = historyRetentionMillis;
         this.redis = redis;
         this.clock = clock;
         this.leaseMillis = leaseMillis;
@@ -334,6 +344,40 @@ final class RedisPresenceStore implements PresenceStore {
         return Future.all(marked).compose(v -> removeEntries(nodeId));
     }
 
+    /**
+     * The auctions that replicas alive now hold viewers in, by their indexes: read on request, so nothing is written
+     * at rest to keep it. May include an auction a replica just left, or one of a replica that died a moment ago.
+     */
+    Future<Set<AuctionId>> heldAuctions(long now) {
+        List<Future<Response>> hashes = new ArrayList<>();
+        for (String shard : topology.shards()) {
+            hashes.add(redis.send(Request.cmd(Command.HGETALL).arg(livenessKey(shard))));
+        }
+        return Future.all(hashes).compose(all -> {
+            Set<String> alive = new LinkedHashSet<>();
+            for (Future<Response> hash : hashes) {
+                Response fields = hash.result();
+                for (String node : fields.getKeys()) {
+                    String[] record = fields.get(node).toString().split(":");
+                    if (record.length == 2 && !record[0].equals("dead") && Long.parseLong(record[0]) > now) {
+                        alive.add(node);
+                    }
+                }
+            }
+            List<Future<Response>> indexes = new ArrayList<>();
+            alive.forEach(node -> indexes.add(redis.send(Request.cmd(Command.SMEMBERS).arg(RedisKeys.nodeAuctions(node)))));
+            return Future.all(indexes).map(x -> {
+                Set<AuctionId> auctions = new LinkedHashSet<>();
+                for (Future<Response> index : indexes) {
+                    for (Response member : index.result()) {
+                        auctions.add(AuctionId.of(member.toString()));
+                    }
+                }
+                return auctions;
+            });
+        });
+    }
+
     /** Removes the entries of a node found dead from every auction it held, then its liveness records. */
     private Future<Void> removeEntries(String nodeId) {
         String index = RedisKeys.nodeAuctions(nodeId);
@@ -394,7 +438,9 @@ final class RedisPresenceStore implements PresenceStore {
                 .arg(countBy == CountBy.PERSON ? "person" : "connection")
                 .arg(reader)
                 .arg(share.complete() ? "1" : "0")
-                .arg(livenessKey(String.valueOf(topology.shardOf(counts))));
+                .arg(livenessKey(String.valueOf(topology.shardOf(counts))))
+                .arg(historyIntervalMillis)
+                .arg(historyRetentionMillis);
         share.persons().forEach((person, here) -> request.arg((here ? "+" : "-") + person));
         return request;
     }

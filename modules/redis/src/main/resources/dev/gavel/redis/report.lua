@@ -32,7 +32,16 @@
 -- ARGV[12] what current and peak count: "connection" or "person"
 -- ARGV[13] the id of the node that reads, or "": its own entry's connections and anonymous ones are returned too
 -- ARGV[14] "1" when the persons below are every person the node holds here (the rest of its persons leave), else "0"
--- ARGV[16...] person changes: "+<person key>" arrived here, "-<person key>" left here
+-- ARGV[16] the audience history's interval, in ms
+-- ARGV[17] the audience history's retention, in ms
+-- ARGV[18...] person changes: "+<person key>" arrived here, "-<person key>" left here
+--
+-- The audience history. Beside the hash, in its slot, KEYS[1]..":history" is the step function of the announced
+-- count: a sorted set with one member per interval in which the count changed, score = the interval's start (ms),
+-- member = "<start>:<shown>:<end>", where <shown> is the interval's sample, the highest count it had (at its start
+-- or after a change in it), and <end> the count at its end. An interval without a member had the <end> of the latest
+-- one before it all along, and has a sample while that is above 0: readers fill them in. So the history is written when the count changes, here, the only place where it changes,
+-- and never at rest. The member before the retention that later intervals take their count from is kept.
 --
 -- Liveness. An entry counts only while its replica is alive in the liveness hash. A script that meets an entry of a replica that
 -- is not (its deadline passed, it was found dead, or it is missing) marks it found dead ("dead:0", which a survivor's
@@ -141,7 +150,7 @@ if node ~= '' then
     local set = key .. ':p:' .. node
     if ARGV[14] == '1' then
       local given = {}
-      for i = 16, #ARGV do
+      for i = 18, #ARGV do
         given[string.sub(ARGV[i], 2)] = true
       end
       for _, person in ipairs(redis.call('SMEMBERS', set)) do
@@ -151,7 +160,7 @@ if node ~= '' then
         end
       end
     end
-    for i = 16, #ARGV do
+    for i = 18, #ARGV do
       local change, person = string.sub(ARGV[i], 1, 1), string.sub(ARGV[i], 2)
       if change == '+' then
         if redis.call('SADD', set, person) == 1 then
@@ -210,6 +219,40 @@ for i = 1, #fields, 2 do
   end
 end
 
+-- Records a change of the announced count in the history (see above).
+local function record(count)
+  local history, interval, retention = key .. ':history', tonumber(ARGV[16]), tonumber(ARGV[17])
+  local start = math.floor(now / interval) * interval
+  local last = redis.pcall('ZREVRANGE', history, 0, 0, 'WITHSCORES')
+  if type(last) == 'table' and last.err then
+    -- the key holds something else (left by a migration or a script): the count is announced, its history not kept
+    return
+  end
+  local shown = count
+  local _, lastShown, lastEnd
+  if #last > 0 then
+    _, lastShown, lastEnd = string.match(last[1], '^(%d+):(%d+):?(%d*)$')
+  end
+  if lastShown then
+    local lastStart = tonumber(last[2])
+    lastShown = tonumber(lastShown)
+    lastEnd = tonumber(lastEnd ~= '' and lastEnd or lastShown)
+    if lastStart >= start then
+      -- this interval has its step already (or a replica with a clock ahead wrote a later one): it moves
+      redis.call('ZREM', history, last[1])
+      redis.call('ZADD', history, last[2], string.format('%d:%d:%d', lastStart, math.max(lastShown, count), count))
+      return
+    end
+    shown = math.max(lastEnd, count)
+  end
+  redis.call('ZADD', history, string.format('%d', start), string.format('%d:%d:%d', start, shown, count))
+  -- a new step: trimmed to the retention, but for the step that the first interval kept takes its count from
+  local base = redis.call('ZREVRANGEBYSCORE', history, string.format('%d', now - retention), '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  if #base > 0 then
+    redis.call('ZREMRANGEBYSCORE', history, '-inf', '(' .. base[2])
+  end
+end
+
 local people = redis.call('HLEN', persons) + anonymousTotal
 local current = total
 if byPerson then
@@ -225,7 +268,12 @@ if shown ~= announced or raised ~= peak then
   version = math.max(version + 1, clock)
   redis.call('HSET', key, 'cur', shown, 'peak', raised, 'ver', string.format('%d', version))
   redis.call(ARGV[11], ARGV[6], string.format('c %d %d %d', version, shown, raised))
+  if shown ~= math.max(announced, 0) then
+    record(shown)
+  end
 end
 redis.call('PEXPIRE', key, ARGV[7])
 redis.call('PEXPIRE', persons, ARGV[7])
+-- the history outlives the hash: an auction whose count has not changed for a day keeps it while the hash is kept
+redis.call('PEXPIRE', key .. ':history', string.format('%d', math.max(tonumber(ARGV[17]), tonumber(ARGV[7]))))
 return {shown, raised, version, mineConnections, mineAnonymous, total, people, trusted and 1 or 0}

@@ -33,7 +33,7 @@ class ClusterSlotsTest {
         assertEquals(slot, ClusterSlots.slot(RedisKeys.channel(auction)));
         assertEquals(slot, ClusterSlots.slot(RedisKeys.uniqueViewers(auction)));
         assertEquals(slot, ClusterSlots.slot(RedisKeys.history(auction)));
-        assertEquals(slot, ClusterSlots.slot(RedisKeys.lastSample(auction)));
+        assertEquals(RedisKeys.counts(auction) + ":history", RedisKeys.history(auction), "report.lua names it so");
         int registry = ClusterSlots.slot(RedisKeys.openAuctions());
         assertEquals(registry, ClusterSlots.slot(RedisKeys.auctionsVersion()));
         assertEquals(registry, ClusterSlots.slot(RedisKeys.auctionChanges()));

@@ -4,7 +4,6 @@ import dev.gavel.core.Backend;
 import dev.gavel.core.Timers;
 import dev.gavel.core.audience.Audience;
 import dev.gavel.core.audience.AudienceSettings;
-import dev.gavel.core.audience.HistorySampler;
 import dev.gavel.core.memory.InMemoryBackend;
 import dev.gavel.redis.RedisBackend;
 import dev.gavel.server.api.WhoIsWatching;
@@ -49,7 +48,6 @@ public final class GavelNode {
     private final Vertx vertx;
     private final Backend backend;
     private final Audience audience;
-    private final HistorySampler sampler;
     private final NodeState state;
     /** Who is watching here, and where each viewer is: one of each per node, shared by the event loops. */
     private final ViewerDirectory directory;
@@ -58,8 +56,8 @@ public final class GavelNode {
     private final List<HttpVerticle> http = new ArrayList<>();
     private HttpServer management;
 
-    private GavelNode(GavelConfig config, Vertx vertx, Backend backend, Audience audience, HistorySampler sampler,
-                      GavelMetrics metrics, ViewerCountries countries) {
+    private GavelNode(GavelConfig config, Vertx vertx, Backend backend, Audience audience, GavelMetrics metrics,
+                      ViewerCountries countries) {
         this.config = config;
         this.countries = countries;
         this.directory = new ViewerDirectory(config.nodeId());
@@ -67,7 +65,6 @@ public final class GavelNode {
         this.vertx = vertx;
         this.backend = backend;
         this.audience = audience;
-        this.sampler = sampler;
         this.state = new NodeState(config.maxViewers(), config.eventLoops(), audience::localViewers);
         metrics.watch(audience, () -> HealthRoutes.isReady(state), () -> HealthRoutes.storeFailure(backend, audience) != null);
     }
@@ -115,12 +112,10 @@ public final class GavelNode {
         }
         Audience audience = new Audience(vertx, backend, config.nodeId(),
                 timings, clock, timers, metrics, config.registeredAuctions());
-        GavelNode node = new GavelNode(config, vertx, backend, audience, new HistorySampler(timers, audience, backend, clock),
-                metrics, countries);
+        GavelNode node = new GavelNode(config, vertx, backend, audience, metrics, countries);
         return connected
                 .compose(v -> node.watching.answerOthers())
                 .compose(v -> audience.start())
-                .onSuccess(v -> node.sampler.start())
                 .compose(v -> {
                     SocketIoViewers.Sessions sessions = new SocketIoViewers.Sessions();
                     SockJsViewers.Sessions sockJsSessions = new SockJsViewers.Sessions();
@@ -207,7 +202,6 @@ public final class GavelNode {
         int viewers = audience.localViewers();
         LOG.info("Gavel node {} stopping: draining {} {} over {} ms", config.nodeId(), viewers,
                 viewers == 1 ? "viewer" : "viewers", config.drainMillis());
-        sampler.stop();
         return audience.shutdown(config.drainMillis())
                 .eventually(backend::close)
                 .eventually(vertx::close)

@@ -72,45 +72,98 @@ public abstract class ViewerStatsContract {
         return clock.millis();
     }
 
-    @Test
-    void aSampleIsTheCurrentCountOfAllReplicas() {
-        report("a", lot, 2);
-        report("b", lot, 3);
-        long start = Math.floorDiv(now(), INTERVAL) * INTERVAL;
-        result(backend.stats().sample(List.of(lot), start + 10));
-        assertEquals(List.of(new HistorySample(start, 5)), result(backend.stats().history(lot, Long.MIN_VALUE, Long.MAX_VALUE)));
+    private List<HistorySample> history(AuctionId auction) {
+        return result(backend.stats().history(auction, Long.MIN_VALUE, Long.MAX_VALUE, now()));
+    }
+
+    /** Moves the clock to {@code millis}; nothing else happens meanwhile. */
+    private void at(long millis) {
+        clock.advance(millis - now());
+    }
+
+    private long intervalStart() {
+        return Math.floorDiv(now(), INTERVAL) * INTERVAL;
     }
 
     @Test
-    void theFirstSampleOfAnIntervalWinsWhoeverOffersTheOthers() {
-        long start = Math.floorDiv(now(), INTERVAL) * INTERVAL;
-        report("a", lot, 1);
-        result(backend.stats().sample(List.of(lot), start + 100));
-        report("b", lot, 4);
-        result(backend.stats().sample(List.of(lot), start + 900));
-        result(backend.stats().sample(List.of(lot), start + INTERVAL - 1));
-        result(backend.stats().sample(List.of(lot), start + INTERVAL));
-        result(backend.stats().sample(List.of(lot), start + 500));
+    void aSampleIsTheCountOfAllReplicas() {
+        at(intervalStart() + 10);
+        report("a", lot, 2);
+        report("b", lot, 3);
+        assertEquals(List.of(new HistorySample(intervalStart(), 5)), history(lot));
+    }
 
-        assertEquals(List.of(new HistorySample(start, 1), new HistorySample(start + INTERVAL, 5)),
-                result(backend.stats().history(lot, Long.MIN_VALUE, Long.MAX_VALUE)));
+    @Test
+    void aSampleIsTheHighestCountOfItsIntervalAndLaterIntervalsKeepItsLastCount() {
+        long start = intervalStart();
+        at(start + 100);
+        report("a", lot, 1);
+        report("b", lot, 4);
+        at(start + 900);
+        report("b", lot, 1);
+        at(start + INTERVAL + 500);
+        report("b", lot, 0);
+
+        assertEquals(List.of(new HistorySample(start, 5), new HistorySample(start + INTERVAL, 2)), history(lot));
+        at(start + 3 * INTERVAL);
+        assertEquals(List.of(new HistorySample(start, 5), new HistorySample(start + INTERVAL, 2),
+                new HistorySample(start + 2 * INTERVAL, 1), new HistorySample(start + 3 * INTERVAL, 1)), history(lot));
+    }
+
+    @Test
+    void aCountThatDoesNotChangeHasOneSamplePerIntervalWithNothingWritten() {
+        long start = intervalStart();
+        at(start + 10);
+        report("a", lot, 3);
+        // nothing reports, samples or marks anything for seven intervals: the history is there all the same
+        at(start + 7 * INTERVAL + 10);
+        List<HistorySample> all = history(lot);
+        assertEquals(8, all.size(), all.toString());
+        for (int i = 0; i < 8; i++) {
+            assertEquals(new HistorySample(start + i * INTERVAL, 3), all.get(i));
+        }
+        assertTrue(result(backend.stats().activeAuctions(now())).contains(lot));
+    }
+
+    @Test
+    void samplesStopWhenTheLastViewerLeaves() {
+        long start = intervalStart();
+        at(start + 10);
+        report("a", lot, 2);
+        at(start + 2 * INTERVAL + 10);
+        report("a", lot, 0);
+        at(start + 6 * INTERVAL);
+        assertEquals(List.of(new HistorySample(start, 2), new HistorySample(start + INTERVAL, 2), new HistorySample(start + 2 * INTERVAL, 2)),
+                history(lot));
+        result(backend.presence().read(lot));
+        assertTrue(!result(backend.stats().activeAuctions(now())).contains(lot));
     }
 
     @Test
     void historyIsOldestFirstNarrowedByFromAndToAndTrimmedToTheRetention() {
+        long start = intervalStart();
+        at(start + 10);
         report("a", lot, 1);
-        long start = Math.floorDiv(now(), INTERVAL) * INTERVAL;
-        for (int i = 0; i <= 15; i++) {
-            result(backend.stats().sample(List.of(lot), start + i * INTERVAL));
-        }
-        List<HistorySample> all = result(backend.stats().history(lot, Long.MIN_VALUE, Long.MAX_VALUE));
+        at(start + 6 * INTERVAL + 10);
+        report("a", lot, 2);
+        at(start + 15 * INTERVAL + 10);
+        List<HistorySample> all = history(lot);
         assertEquals(11, all.size(), all.toString());
-        assertEquals(start + 5 * INTERVAL, all.get(0).timestampMillis());
-        assertEquals(start + 15 * INTERVAL, all.get(10).timestampMillis());
-        assertEquals(List.of(new HistorySample(start + 7 * INTERVAL, 1), new HistorySample(start + 8 * INTERVAL, 1)),
-                result(backend.stats().history(lot, start + 7 * INTERVAL, start + 8 * INTERVAL)));
-        assertEquals(List.of(), result(backend.stats().history(lot, start + 8 * INTERVAL, start + 7 * INTERVAL)));
-        assertEquals(List.of(), result(backend.stats().history(other, Long.MIN_VALUE, Long.MAX_VALUE)));
+        assertEquals(new HistorySample(start + 5 * INTERVAL, 1), all.get(0));
+        assertEquals(new HistorySample(start + 6 * INTERVAL, 2), all.get(1));
+        assertEquals(new HistorySample(start + 15 * INTERVAL, 2), all.get(10));
+        assertEquals(List.of(new HistorySample(start + 7 * INTERVAL, 2), new HistorySample(start + 8 * INTERVAL, 2)),
+                result(backend.stats().history(lot, start + 7 * INTERVAL, start + 8 * INTERVAL, now())));
+        assertEquals(List.of(), result(backend.stats().history(lot, start + 8 * INTERVAL, start + 7 * INTERVAL, now())));
+        assertEquals(List.of(), history(other));
+
+        // a change long after: the steps before the retention are gone, but for the one the window starts from
+        at(start + 30 * INTERVAL + 10);
+        report("a", lot, 3);
+        all = history(lot);
+        assertEquals(11, all.size(), all.toString());
+        assertEquals(new HistorySample(start + 20 * INTERVAL, 2), all.get(0));
+        assertEquals(new HistorySample(start + 30 * INTERVAL, 3), all.get(10));
     }
 
     @Test
@@ -138,16 +191,13 @@ public abstract class ViewerStatsContract {
     }
 
     @Test
-    void anAuctionIsWatchedForThreeIntervalsAfterItsLastMark() {
-        long t = now();
-        result(backend.stats().addViewers(Map.of(lot, Set.of("alice")), t));
-        report("a", other, 1);
-        result(backend.stats().sample(List.of(other), t + 2 * INTERVAL));
-
-        assertTrue(result(backend.stats().activeAuctions(t + 3 * INTERVAL - 1)).containsAll(Set.of(lot, other)));
-        Set<AuctionId> later = result(backend.stats().activeAuctions(t + 3 * INTERVAL));
-        assertTrue(later.contains(other) && !later.contains(lot), later.toString());
-        Set<AuctionId> muchLater = result(backend.stats().activeAuctions(t + 5 * INTERVAL));
-        assertTrue(!muchLater.contains(other) && !muchLater.contains(lot), muchLater.toString());
+    void anAuctionIsActiveWhileAReplicaHoldsViewersInIt() {
+        report("a", lot, 1);
+        report("b", other, 2);
+        assertTrue(result(backend.stats().activeAuctions(now())).containsAll(Set.of(lot, other)));
+        report("b", other, 0);
+        result(backend.presence().read(other));
+        Set<AuctionId> later = result(backend.stats().activeAuctions(now()));
+        assertTrue(later.contains(lot) && !later.contains(other), later.toString());
     }
 }

@@ -56,13 +56,15 @@ class ViewerStatsIT {
             assertTrue(timestamp > previous, "oldest first: " + history);
             previous = timestamp;
         }
-        // Three nodes offer twice per interval each; still one sample per interval, and they cover the time.
+        // Three nodes hold viewers; still one sample per interval, and they cover the time.
         long first = Instant.parse(history.getJsonObject(0).getString("timestamp")).toEpochMilli();
         long intervals = (previous - first) / INTERVAL_MILLIS + 1;
         assertTrue(history.size() <= intervals);
         assertTrue(history.size() >= intervals * 3 / 4, "intervals without a sample: " + history);
         assertEquals(3, history.getJsonObject(history.size() - 1).getLong("count"), history + " " + gavel.redis().command("HGETALL gavel:{a:hist}"));
-        assertEquals(history.size(), Integer.parseInt(gavel.redis().command("ZCARD gavel:{a:hist}:history").trim().substring(1)));
+        // Stored are the intervals in which the count changed (three joins), not one per interval: nothing is written at rest.
+        long steps = Integer.parseInt(gavel.redis().command("ZCARD gavel:{a:hist}:history").trim().substring(1));
+        assertTrue(steps >= 1 && steps <= 3, steps + " steps for " + history);
     }
 
     @Test

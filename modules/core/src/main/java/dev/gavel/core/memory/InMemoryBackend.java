@@ -38,7 +38,8 @@ public final class InMemoryBackend implements Backend {
                           EventLogSettings log, CountBy countBy) {
         this.broker = new InMemoryEventBroker(vertx, clock, log);
         this.presence = new InMemoryPresenceStore(clock, leaseMillis, broker, InMemoryPresenceStore.DEFAULT_IDLE_AUCTIONS_MAX, countBy);
-        this.stats = new InMemoryViewerStats(presence, historyIntervalMillis, historyRetentionMillis);
+        this.stats = new InMemoryViewerStats(historyIntervalMillis, historyRetentionMillis);
+        presence.onCountChange(stats::changed);
     }
 
     /**

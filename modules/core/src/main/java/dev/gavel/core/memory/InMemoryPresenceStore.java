@@ -35,6 +35,8 @@ final class InMemoryPresenceStore implements PresenceStore {
     private final InMemoryEventBroker broker;
     private final int idleAuctionsMax;
     private final CountBy countBy;
+    /** Told every change of an auction's current count (the audience history), under this store's lock. */
+    private volatile CountChanges countChanges = (count, now) -> { };
     /** Least recently reported first. */
     private final LinkedHashMap<AuctionId, Tally> tallies = new LinkedHashMap<>();
     /** Each replica's deadline (ms); a replica found dead without a heartbeat since is kept as {@link #FOUND_DEAD}. */
@@ -61,6 +63,16 @@ final class InMemoryPresenceStore implements PresenceStore {
         this.broker = broker;
         this.idleAuctionsMax = idleAuctionsMax;
         this.countBy = countBy;
+    }
+
+    /** Who is told each change of an auction's current count, with the time of the change (one listener). */
+    void onCountChange(CountChanges listener) {
+        this.countChanges = listener;
+    }
+
+    /** Told each change of an auction's current count. */
+    interface CountChanges {
+        void changed(ViewerCount count, long nowMillis);
     }
 
     @Override
@@ -218,6 +230,9 @@ final class InMemoryPresenceStore implements PresenceStore {
         if (last == null || last.current() != current || last.peak() != peak) {
             tally.count = new ViewerCount(tally.auction, current, peak, ++lastVersion);
             broker.announce(tally.count);
+            if (current != (last == null ? 0 : last.current())) {
+                countChanges.changed(tally.count, now);
+            }
         }
         return new Reading(tally.count, connections, people);
     }

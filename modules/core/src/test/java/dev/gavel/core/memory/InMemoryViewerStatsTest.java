@@ -28,7 +28,11 @@ class InMemoryViewerStatsTest {
 
     private final MovableClock clock = new MovableClock();
     private final InMemoryPresenceStore presence = new InMemoryPresenceStore(clock, 60_000, new InMemoryEventBroker(null, clock, EventLogSettings.DEFAULT));
-    private final InMemoryViewerStats stats = new InMemoryViewerStats(presence, INTERVAL, RETENTION);
+    private final InMemoryViewerStats stats = new InMemoryViewerStats(INTERVAL, RETENTION);
+
+    {
+        presence.onCountChange(stats::changed);
+    }
 
     private static <T> T result(Future<T> future) throws Exception {
         return future.await(5, TimeUnit.SECONDS);
@@ -40,32 +44,29 @@ class InMemoryViewerStatsTest {
     }
 
     @Test
-    void onlyTheFirstSampleOfAnIntervalIsKept() throws Exception {
-        clock.set(5_000);
+    void aSampleIsTheHighestCountOfItsIntervalAndTheIntervalsAfterKeepItsLastCount() throws Exception {
+        clock.set(5_100);
         viewers(LOT, 3);
-        result(stats.sample(List.of(LOT), 5_100));
+        clock.set(5_500);
         viewers(LOT, 7);
-        result(stats.sample(List.of(LOT), 5_900));
-        result(stats.sample(List.of(LOT), 5_000));
-        result(stats.sample(List.of(LOT), 6_000));
-        result(stats.sample(List.of(LOT), 5_500));
+        clock.set(5_900);
+        viewers(LOT, 4);
+        clock.set(8_000);
 
-        assertEquals(List.of(new HistorySample(5_000, 3), new HistorySample(6_000, 7)), result(stats.history(LOT, 0, Long.MAX_VALUE)));
+        assertEquals(List.of(new HistorySample(5_000, 7), new HistorySample(6_000, 4), new HistorySample(7_000, 4),
+                new HistorySample(8_000, 4)), result(stats.history(LOT, 0, Long.MAX_VALUE, 8_000)));
     }
 
     @Test
     void historyIsNarrowedByFromAndToAndTrimmedToTheRetention() throws Exception {
         viewers(LOT, 1);
-        for (long t = 0; t <= 15_000; t += INTERVAL) {
-            clock.set(t);
-            result(stats.sample(List.of(LOT), t));
-        }
-        List<HistorySample> all = result(stats.history(LOT, Long.MIN_VALUE, Long.MAX_VALUE));
+        clock.set(15_000);
+        List<HistorySample> all = result(stats.history(LOT, Long.MIN_VALUE, Long.MAX_VALUE, 15_000));
         assertEquals(5_000, all.get(0).timestampMillis());
         assertEquals(11, all.size());
-        assertEquals(List.of(new HistorySample(7_000, 1), new HistorySample(8_000, 1)), result(stats.history(LOT, 7_000, 8_000)));
-        assertEquals(List.of(), result(stats.history(LOT, 8_000, 7_000)));
-        assertEquals(List.of(), result(stats.history(OTHER, 0, Long.MAX_VALUE)));
+        assertEquals(List.of(new HistorySample(7_000, 1), new HistorySample(8_000, 1)), result(stats.history(LOT, 7_000, 8_000, 15_000)));
+        assertEquals(List.of(), result(stats.history(LOT, 8_000, 7_000, 15_000)));
+        assertEquals(List.of(), result(stats.history(OTHER, 0, Long.MAX_VALUE, 15_000)));
     }
 
     @Test
@@ -83,14 +84,12 @@ class InMemoryViewerStatsTest {
     }
 
     @Test
-    void watchedAuctionsLastThreeIntervalsAfterTheirLastMark() throws Exception {
+    void auctionsAreActiveWhileTheyHaveViewers() throws Exception {
         result(stats.addViewers(Map.of(LOT, Set.of("alice")), 0));
         viewers(OTHER, 1);
-        result(stats.sample(List.of(OTHER), 2_000));
-
-        assertEquals(Set.of(LOT, OTHER), result(stats.activeAuctions(2_999)));
-        assertEquals(Set.of(OTHER), result(stats.activeAuctions(3_000)));
-        assertEquals(Set.of(), result(stats.activeAuctions(5_000)));
+        assertEquals(Set.of(OTHER), result(stats.activeAuctions(0)));
+        viewers(OTHER, 0);
+        assertEquals(Set.of(), result(stats.activeAuctions(0)));
     }
 
     @Test
@@ -104,13 +103,13 @@ class InMemoryViewerStatsTest {
     void pastTheBoundTheLeastRecentlyWatchedIdleAuctionsAreForgottenAndWatchedOnesKept() throws Exception {
         long bound = 400_000;
         // retention far beyond the test's time: only the bound forgets anything
-        InMemoryViewerStats bounded = new InMemoryViewerStats(presence, INTERVAL, 1_000 * RETENTION, bound);
+        InMemoryViewerStats bounded = new InMemoryViewerStats(INTERVAL, 1_000 * RETENTION, bound);
+        presence.onCountChange(bounded::changed);
         viewers(LOT, 1);
         result(bounded.addViewers(Map.of(LOT, Set.of("alice")), 0));
         for (int i = 0; i < 5_000; i++) {
-            // each id is watched once, then never again: its lease of 3 intervals has run out by the next one
+            // each id is watched once, then never again; LOT keeps its viewer all along
             long now = i * 3 * INTERVAL;
-            result(bounded.sample(List.of(LOT), now));
             result(bounded.addViewers(Map.of(AuctionId.of("random-" + i), Set.of("v" + i)), now));
             assertTrue(bounded.retainedBytes() <= bound, bounded.retainedBytes() + " bytes after " + i);
         }

@@ -192,7 +192,8 @@ public final class AuctionApi {
         }
         Future<PresenceStore.Reading> count = audience.presence(auction);
         Future<Long> unique = backend.stats().uniqueViewers(auction);
-        Future<List<HistorySample>> history = backend.stats().history(auction, from, to);
+        // after the count: reading it drops the entries of replicas that died, and the history records that change
+        Future<List<HistorySample>> history = count.compose(read -> backend.stats().history(auction, from, to, clock.millis()));
         Future.all(count, unique, history)
                 .timeout(BACKEND_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
                 .onSuccess(all -> {
