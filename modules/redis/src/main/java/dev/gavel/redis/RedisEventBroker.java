@@ -5,8 +5,8 @@ import dev.gavel.core.BackendMetrics;
 import dev.gavel.core.EventBroker;
 import dev.gavel.core.EventLogSettings;
 import dev.gavel.core.EventOffset;
-import dev.gavel.core.Timers;
 import dev.gavel.core.LogRead;
+import dev.gavel.core.Timers;
 import dev.gavel.core.ViewerEvent;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -21,8 +21,10 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
@@ -64,6 +66,12 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
     private final Map<String, List<Listening>> listeners = new ConcurrentHashMap<>();
     private final List<Runnable> reconnectedActions = new CopyOnWriteArrayList<>();
     private final Map<String, Consumer<String>> backendChannels = new ConcurrentHashMap<>();
+    /**
+     * Channels that left the link they were on (their slot moved, or Redis sent {@code sunsubscribe}) and are not
+     * subscribed where they live now yet: once they are, their listeners hear {@code onResubscribed}, since what was
+     * published meanwhile went where nobody listened. On the broker's context.
+     */
+    private final Set<String> moving = new HashSet<>();
     private boolean closed;
     /** How many links are connected now (asked on every viewer admission, so kept, not counted). */
     private volatile int connectedShards;
@@ -238,7 +246,11 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         }
         boolean wanted = listeners.containsKey(channel) || backendChannels.containsKey(channel);
         if (wanted && !link.isSubscribed(channel)) {
-            return link.subscribe(channel);
+            Future<Void> subscribed = link.subscribe(channel);
+            if (moving.remove(channel)) {
+                subscribed.onSuccess(v -> resubscribed(channel));
+            }
+            return subscribed;
         }
         if (!wanted && link.isSubscribed(channel)) {
             return link.unsubscribe(channel);
@@ -302,6 +314,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         for (SubscriberLink link : shards.values()) {
             for (String channel : link.subscribed()) {
                 if (linkOf(channel) != link) {
+                    moving.add(channel);
                     link.unsubscribe(channel);
                 }
             }
@@ -318,10 +331,12 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
         // Also after a first connection that came late: whatever was meant for Redis meanwhile is written now.
         reconnectedActions.forEach(Runnable::run);
         // and whatever was published while the link's channels were not subscribed is in the logs: the listeners read it
-        for (String channel : channelsOf(link)) {
-            for (Listening listening : listeners.getOrDefault(channel, List.of())) {
-                listening.context.runOnContext(v -> listening.listener.onResubscribed());
-            }
+        channelsOf(link).forEach(this::resubscribed);
+    }
+
+    private void resubscribed(String channel) {
+        for (Listening listening : listeners.getOrDefault(channel, List.of())) {
+            listening.context.runOnContext(v -> listening.listener.onResubscribed());
         }
     }
 
@@ -356,6 +371,7 @@ final class RedisEventBroker implements EventBroker, SubscriberLink.Owner {
             // Ours, or Redis's when the channel's slot moved away: then it is subscribed again where the slot lives.
             context.runOnContext(v -> {
                 link.dropped(channel);
+                moving.add(channel);
                 if (listeners.containsKey(channel) || backendChannels.containsKey(channel)) {
                     topology.refresh().onComplete(ar -> context.runOnContext(x -> reconcile()));
                 }

@@ -163,6 +163,12 @@ final class AuctionFeed implements EventBroker.AuctionListener {
     public synchronized void onResubscribed() {
         if (!closed && state != State.SUBSCRIBING) {
             catchUp();
+            // counts announced while the subscription was down were lost with it: the store's count, once
+            feeds.storedCount(auction).onSuccess(count -> {
+                if (count != null) {
+                    onCount(count);
+                }
+            });
         }
     }
 

@@ -6,12 +6,14 @@ import dev.gavel.core.EventOffset;
 import dev.gavel.core.Timers;
 import dev.gavel.core.ViewerCount;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.LongUnaryOperator;
 import java.util.function.ToLongFunction;
 
@@ -32,6 +34,7 @@ final class AuctionFeeds {
     private final AudienceMetrics metrics;
     private final LongUnaryOperator countsHeld;
     private final ToLongFunction<AuctionId> localViewers;
+    private final Function<AuctionId, Future<ViewerCount>> storedCount;
 
     /**
      * @param home       where subscriptions are made, and so where the broker calls the feeds back
@@ -39,13 +42,20 @@ final class AuctionFeeds {
      */
     AuctionFeeds(Context home, EventBroker broker, AudienceSettings settings, Clock clock, Timers timers,
                  AudienceMetrics metrics, LongUnaryOperator countsHeld) {
-        this(home, broker, settings, clock, timers, metrics, countsHeld, auction -> 0);
+        this(home, broker, settings, clock, timers, metrics, countsHeld, auction -> 0,
+                auction -> Future.succeededFuture(null));
     }
 
-    /** @param localViewers this replica's viewers of an auction: no count shown here is below them */
+    /**
+     * @param localViewers this replica's viewers of an auction: no count shown here is below them
+     * @param storedCount  the auction's count as the store has it, read when a feed's subscription was restored
+     *                     (counts announced while it was down were lost with it)
+     */
     AuctionFeeds(Context home, EventBroker broker, AudienceSettings settings, Clock clock, Timers timers,
-                 AudienceMetrics metrics, LongUnaryOperator countsHeld, ToLongFunction<AuctionId> localViewers) {
+                 AudienceMetrics metrics, LongUnaryOperator countsHeld, ToLongFunction<AuctionId> localViewers,
+                 Function<AuctionId, Future<ViewerCount>> storedCount) {
         this.localViewers = localViewers;
+        this.storedCount = storedCount;
         this.home = home;
         this.broker = broker;
         this.settings = settings;
@@ -119,6 +129,10 @@ final class AuctionFeeds {
 
     AudienceSettings settings() {
         return settings;
+    }
+
+    Future<ViewerCount> storedCount(AuctionId auction) {
+        return storedCount.apply(auction);
     }
 
     Clock clock() {

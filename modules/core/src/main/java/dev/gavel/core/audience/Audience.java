@@ -74,7 +74,8 @@ public final class Audience {
         this.metrics = metrics;
         CountReporter[] counts = new CountReporter[1];
         this.feeds = new AuctionFeeds(reporterContext, backend.broker(), settings, clock, timers, metrics,
-                now -> counts[0].countsHeldFor(now), auction -> counts[0].localViewers(auction));
+                now -> counts[0].countsHeldFor(now), auction -> counts[0].localViewers(auction),
+                auction -> backend.presence().read(auction));
         this.reporter = new CountReporter(backend, nodeId, settings, clock, timers, feeds);
         counts[0] = reporter;
     }

@@ -70,7 +70,8 @@ class CountReporterTest {
         contexts = new OnContexts(context);
         backend = new InMemoryBackend(vertx, timers, 6000);
         feeds = new AuctionFeeds(context, backend.broker(), SETTINGS, timers, timers, metrics,
-                now -> reporter.countsHeldFor(now), auction -> reporter.localViewers(auction));
+                now -> reporter.countsHeldFor(now), auction -> reporter.localViewers(auction),
+                auction -> backend.presence().read(auction));
         reporter = new CountReporter(new Refusing(backend), "node-1", SETTINGS, timers, timers, feeds);
         loop0 = new LocalRooms(context, (deltas, persons, ids) -> reporter.changed(deltas, persons, ids), metrics, feeds);
         loop1 = new LocalRooms(context, (deltas, persons, ids) -> reporter.changed(deltas, persons, ids), metrics, feeds);
