@@ -141,12 +141,13 @@ final class RawWebSocket implements AutoCloseable {
         }
     }
 
-    private static String line(InputStream in) throws IOException {
+    /** One line of an HTTP answer's head, without its CR LF. */
+    static String line(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();
         int b;
         while ((b = in.read()) != '\n') {
             if (b == -1) {
-                throw new EOFException("connection closed in the upgrade answer");
+                throw new EOFException("connection closed in the answer's head");
             }
             if (b != '\r') {
                 line.write(b);

@@ -5,9 +5,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -116,9 +114,9 @@ class ViewerUpgradeIT {
 
     /** Reads an answer's head, and its body by {@code Content-Length} when asked; returns the status. */
     private static int readHead(DataInputStream in, boolean body) throws IOException {
-        int status = Integer.parseInt(line(in).split(" ")[1]);
+        int status = Integer.parseInt(RawWebSocket.line(in).split(" ")[1]);
         int length = 0;
-        for (String header = line(in); !header.isEmpty(); header = line(in)) {
+        for (String header = RawWebSocket.line(in); !header.isEmpty(); header = RawWebSocket.line(in)) {
             if (header.toLowerCase().startsWith("content-length:")) {
                 length = Integer.parseInt(header.substring(header.indexOf(':') + 1).trim());
             }
@@ -145,19 +143,5 @@ class ViewerUpgradeIT {
                 return new String(payload, StandardCharsets.UTF_8);
             }
         }
-    }
-
-    private static String line(InputStream in) throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
-        int b;
-        while ((b = in.read()) != '\n') {
-            if (b == -1) {
-                throw new EOFException("connection closed");
-            }
-            if (b != '\r') {
-                line.write(b);
-            }
-        }
-        return line.toString(StandardCharsets.US_ASCII);
     }
 }
