@@ -163,13 +163,25 @@ final class AuctionFeed implements EventBroker.AuctionListener {
     public synchronized void onResubscribed() {
         if (!closed && state != State.SUBSCRIBING) {
             catchUp();
-            // counts announced while the subscription was down were lost with it: the store's count, once
-            feeds.storedCount(auction).onSuccess(count -> {
-                if (count != null) {
-                    onCount(count);
-                }
-            });
+            readStoredCount();
         }
+    }
+
+    /** Counts announced while the subscription was down were lost with it: the store's count, read until it answers. */
+    private void readStoredCount() {
+        feeds.storedCount(auction).onComplete(read -> {
+            if (read.succeeded()) {
+                if (read.result() != null) {
+                    onCount(read.result());
+                }
+            } else if (!isClosed()) {
+                feeds.timers().schedule(RETRY_MILLIS, this::readStoredCount);
+            }
+        });
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
     }
 
     private void accept(ViewerEvent event) {
