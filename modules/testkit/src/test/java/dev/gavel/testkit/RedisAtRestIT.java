@@ -20,7 +20,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class RedisAtRestIT {
 
-    private static final int REST_SECONDS = 20;
+    /**
+     * The measurement's size: small in the build (CI), where it checks that the two are the same; docs/benchmarks.md's
+     * figures come from {@code -Dgavel.atRest.few=100 -Dgavel.atRest.many=1000 -Dgavel.atRest.seconds=20}.
+     */
+    private static final int REST_SECONDS = Integer.getInteger("gavel.atRest.seconds", 6);
+    private static final int FEW = Integer.getInteger("gavel.atRest.few", 10);
+    private static final int MANY = Integer.getInteger("gavel.atRest.many", 100);
+    /** Auctions of the join storm, each with 5 persons in 3 tabs. */
+    private static final int STORM_AUCTIONS = Integer.getInteger("gavel.atRest.stormAuctions", 20);
 
     /** Calls per command over the window, without INFO and CONFIG (the test's own) and PING (the subscriber's check). */
     private static Map<String, Long> callsAtRest(RedisFixture redis) throws InterruptedException {
@@ -77,7 +85,7 @@ class RedisAtRestIT {
                 long started = System.nanoTime();
                 for (int tab = 0; tab < 3; tab++) {
                     for (int person = 0; person < 5; person++) {
-                        for (int auction = 0; auction < 100; auction++) {
+                        for (int auction = 0; auction < STORM_AUCTIONS; auction++) {
                             int replica = (person + (tab == 2 ? 1 : 0)) % 2;
                             viewers.add(TestViewer.connect(cluster.port(replica), "/ws?slug=auction-storm-" + auction
                                     + (withIds ? "&viewerId=p" + person : ""), null));
@@ -95,9 +103,9 @@ class RedisAtRestIT {
                     }
                 }
                 long total = calls.values().stream().mapToLong(Long::longValue).sum();
-                System.out.printf("join storm, COUNT_BY=%s, %s: 1500 viewers (100 auctions x 5 persons x 3 tabs) over %.1f s: "
+                System.out.printf("join storm, COUNT_BY=%s, %s: %d viewers (%d auctions x 5 persons x 3 tabs) over %.1f s: "
                                 + "%d commands (%d script calls, %d hincrby): %s%n", countBy, withIds ? "with viewerIds" : "no viewerId",
-                        seconds, total, calls.getOrDefault("evalsha", 0L), calls.getOrDefault("hincrby", 0L), calls);
+                        viewers.size(), STORM_AUCTIONS, seconds, total, calls.getOrDefault("evalsha", 0L), calls.getOrDefault("hincrby", 0L), calls);
                 Thread.sleep(4000);
                 Map<String, Long> rest = callsAtRest(redis);
                 System.out.printf("at rest after it, COUNT_BY=%s, %s: %.1f commands/s (%.1f script calls/s)%n", countBy,
@@ -115,21 +123,21 @@ class RedisAtRestIT {
         Map<String, Long> byConnection = storm("connection", true);
         Map<String, Long> byPerson = storm("person", true);
         assertEquals(0, anonymous.getOrDefault("hincrby", 0L), "no person key, no person: " + anonymous);
-        // each person arrives once on each of the two replicas: 1,000 arrivals for 1,500 tabs
+        // each person arrives once on each of the two replicas: 10 arrivals per auction for its 15 tabs
         for (Map<String, Long> calls : List.of(byConnection, byPerson)) {
-            assertEquals(1000, calls.getOrDefault("hincrby", 0L), "one change per person and replica: " + calls);
+            assertEquals(STORM_AUCTIONS * 10L, calls.getOrDefault("hincrby", 0L), "one change per person and replica: " + calls);
         }
     }
 
     @Test
-    void commandsPerSecondAtRestAreTheSameWithAHundredAndAThousandAuctions() throws Exception {
-        Map<String, Long> hundred = measure(100);
-        Map<String, Long> thousand = measure(1000);
+    void commandsPerSecondAtRestAreTheSameWithFewAndTenTimesMoreAuctions() throws Exception {
+        Map<String, Long> hundred = measure(FEW);
+        Map<String, Long> thousand = measure(MANY);
         // two replicas, a heartbeat every 2 s: about one script call a second, give or take a timer's tick at the edges;
         // no history sample, whatever the auctions (before, two per auction per replica per interval: 4,000/s here)
-        assertEquals(perSecond(hundred, "evalsha"), perSecond(thousand, "evalsha"), 0.3,
+        assertEquals(perSecond(hundred, "evalsha"), perSecond(thousand, "evalsha"), 0.5,
                 "script calls at rest: " + hundred + " vs " + thousand);
-        assertEquals(perSecond(hundred, null), perSecond(thousand, null), 2.0,
+        assertEquals(perSecond(hundred, null), perSecond(thousand, null), 3.0,
                 "commands at rest: " + hundred + " vs " + thousand);
     }
 }
