@@ -280,9 +280,11 @@ class RedisClusterIT {
                     viewers.get(auction).add(viewer);
                     Thread.sleep(100);
                 }
-                await().atMost(EXACT_WITHIN.plusSeconds(5)).pollInterval(Duration.ofMillis(50)).until(() ->
-                        viewers.values().stream().allMatch(ofAuction -> ofAuction.stream().allMatch(v ->
-                                v.lastCount() != null && v.lastCount().getLong("current") == ofAuction.size())));
+                await().atMost(EXACT_WITHIN.plusSeconds(5)).pollInterval(Duration.ofMillis(50)).untilAsserted(() ->
+                        viewers.forEach((auction, ofAuction) -> ofAuction.forEach(v -> assertTrue(
+                                v.lastCount() != null && v.lastCount().getLong("current") == ofAuction.size(),
+                                auction + " (" + (auction.equals(moved) ? "moved" : "steady") + ") has " + ofAuction.size()
+                                        + " viewers; one saw " + v.currents()))));
                 long exactAfterMillis = (System.nanoTime() - killedAt) / 1_000_000;
                 long promoted = promotedAfterMillis.get(30, TimeUnit.SECONDS);
                 // what a viewer of the moved shard sees once it settled: every replica answers for its auction again

@@ -75,6 +75,8 @@ final class AuctionFeed implements EventBroker.AuctionListener {
     private EventBroker.Subscription subscription;
     private boolean closed;
     private ViewerCount known;
+    /** Counts taken from announcements so far: a count read from the store is taken only if none was meanwhile. */
+    private long countsHeard;
     private ViewerCount shown;
     private long broadcastTimer = -1;
 
@@ -169,10 +171,11 @@ final class AuctionFeed implements EventBroker.AuctionListener {
 
     /** Counts announced while the subscription was down were lost with it: the store's count, read until it answers. */
     private void readStoredCount() {
+        long heardBefore = countsHeard();
         feeds.storedCount(auction).onComplete(read -> {
             if (read.succeeded()) {
                 if (read.result() != null) {
-                    onCount(read.result());
+                    rebaseCount(read.result(), heardBefore);
                 }
             } else if (!isClosed()) {
                 feeds.timers().schedule(RETRY_MILLIS, this::readStoredCount);
@@ -182,6 +185,10 @@ final class AuctionFeed implements EventBroker.AuctionListener {
 
     private synchronized boolean isClosed() {
         return closed;
+    }
+
+    private synchronized long countsHeard() {
+        return countsHeard;
     }
 
     private void accept(ViewerEvent event) {
@@ -485,6 +492,23 @@ final class AuctionFeed implements EventBroker.AuctionListener {
     @Override
     public synchronized void onCount(ViewerCount count) {
         if (closed || !count.isNewerThan(known)) {
+            return;
+        }
+        countsHeard++;
+        known = count;
+        if (broadcastTimer == -1) {
+            scheduleBroadcast();
+        }
+    }
+
+    /**
+     * The store's count read after the subscription was restored: taken whatever its version, since a Redis that
+     * failed over may have lost the last writes and counts versions from an older one; announcements newer than it
+     * follow as usual.
+     */
+    private synchronized void rebaseCount(ViewerCount count, long heardBefore) {
+        if (closed || countsHeard != heardBefore) {
+            // a newer announcement was taken meanwhile: it came over the restored subscription, from the store as it is
             return;
         }
         known = count;
