@@ -89,7 +89,7 @@ nginx_up() {
   local servers="" upstreams="" map="" i port
   for ((i = 0; i < replicas; i++)); do
     port=$((base_port + i))
-    servers+="server 127.0.0.1:$port max_fails=2 fail_timeout=5s; "
+    servers+="server 127.0.0.1:$port max_fails=0; "
     upstreams+="upstream gavel_node_$i { server 127.0.0.1:$port; } "
     map+="gavel-$i gavel_node_$i; "
   done

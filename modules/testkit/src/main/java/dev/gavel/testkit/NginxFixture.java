@@ -60,7 +60,7 @@ public final class NginxFixture implements AutoCloseable {
         int frontPort = slug == null ? -1 : Ports.free();
         try {
             Path dir = Files.createTempDirectory("gavel-nginx");
-            String servers = ports.stream().map(p -> "server 127.0.0.1:" + p + " max_fails=2 fail_timeout=5s;")
+            String servers = ports.stream().map(p -> "server 127.0.0.1:" + p + " max_fails=0;")
                     .collect(Collectors.joining(" "));
             // the replicas' NODE_IDs are not known here: no cookie routes, every request goes by its fallback
             Files.writeString(dir.resolve("gavel.conf"), Files.readString(TEMPLATE)

@@ -128,8 +128,7 @@ class FlashCrowdIT {
     }
 
     /**
-     * Before each crowd: every replica ready, and nginx passing requests again. nginx counts a replica's 503 (it is
-     * overloaded or full) as a failed attempt and skips a replica that failed twice for 5 s (max_fails, fail_timeout).
+     * Before each crowd: every replica ready (not overloaded or full from the crowd before), as nginx sees it too.
      */
     @BeforeEach
     void settle() {
