@@ -71,6 +71,12 @@ final class CountReporter {
      * until they are (and then for a heartbeat more), however long that takes.
      */
     private volatile boolean rewriting;
+    /**
+     * A rewrite was asked for and no flush has taken it yet. The flush that takes it heartbeats first and writes every
+     * entry complete; when it succeeds and no newer rewrite was asked for meanwhile, {@link #rewriting} ends. (A flush
+     * that was on its way when the rewrite was asked for does not count, whatever it wrote.)
+     */
+    private boolean rewriteAsked;
     /** What this replica holds per auction, for readers on any thread ({@link #localViewers}). */
     private final Map<AuctionId, Here> localShares = new ConcurrentHashMap<>();
     private final CountBy countBy;
@@ -212,8 +218,7 @@ final class CountReporter {
         rewriting = true;
         Future<Void> cleared = earlierEntriesCleared ? Future.succeededFuture() : clearEarlierEntries();
         cleared.onComplete(x -> {
-            tallies.values().forEach(Tally::rewrite);
-            lastHeartbeatAt = 0;
+            rewriteAsked = true;
             flush();
         });
     }
@@ -233,7 +238,13 @@ final class CountReporter {
             return;
         }
         long now = clock.millis();
-        boolean heartbeat = now - lastHeartbeatAt >= settings.heartbeatMillis();
+        // this flush writes this replica's entries back: heartbeat first, then every entry complete
+        boolean rewrite = rewriteAsked;
+        rewriteAsked = false;
+        if (rewrite) {
+            tallies.values().forEach(Tally::rewrite);
+        }
+        boolean heartbeat = rewrite || now - lastHeartbeatAt >= settings.heartbeatMillis();
         Map<AuctionId, PresenceStore.LocalCount> batch = new HashMap<>();
         for (Tally tally : tallies.values()) {
             if (tally.dirty || now - tally.writtenAt >= PresenceStore.RENEW_MILLIS) {
@@ -241,8 +252,6 @@ final class CountReporter {
                 batch.put(tally.auction, tally.share(known == null ? 0 : known.peak()));
             }
         }
-        // the first heartbeat after rewriteAll: it writes this replica's entries back
-        boolean rewrite = rewriting && lastHeartbeatAt == 0;
         if (batch.isEmpty() && !heartbeat) {
             return;
         }
@@ -258,7 +267,7 @@ final class CountReporter {
         if (!heartbeat) {
             beat = Future.succeededFuture(false);
             reported = reportCall.get();
-        } else if (!alive || lastHeartbeatAt == 0) {
+        } else if (rewrite || !alive || lastHeartbeatAt == 0) {
             // not alive in the store yet (or no longer): a report would be refused
             beat = heartbeatCall.get();
             reported = beat.compose(lapsed -> reportCall.get());
@@ -288,7 +297,7 @@ final class CountReporter {
                     quietUntil = clock.millis() + settings.heartbeatMillis();
                     LOG.info("Writing counts to the store works again");
                 }
-                if (rewrite) {
+                if (rewrite && !rewriteAsked) {
                     // Written back and read back: others' entries follow within their flush, shown after a heartbeat.
                     // (An auction left out, its key broken or its shard away, is retried on its own: it holds nobody.)
                     rewriting = false;
@@ -312,6 +321,7 @@ final class CountReporter {
                 }
             } else if (ar.cause() instanceof PresenceStore.NotAliveException) {
                 // its heartbeat lapsed: the next flush heartbeats first, then writes everything again
+                rewriteAsked |= rewrite;
                 lastHeartbeatAt = 0;
                 tallies.values().forEach(Tally::rewrite);
             } else {
@@ -319,6 +329,8 @@ final class CountReporter {
                     LOG.warn("Could not write counts to the store, will retry: {}", ar.cause().toString());
                 }
                 storeFailure = String.valueOf(ar.cause().getMessage());
+                // a rewrite that failed is still owed
+                rewriteAsked |= rewrite;
                 batch.forEach((auction, share) -> {
                     Tally tally = tallies.get(auction);
                     if (tally != null) {

@@ -336,6 +336,48 @@ class CountReporterTest {
                 "never fewer than the 3 viewers here: " + viewer.counts());
     }
 
+    /**
+     * The store came back while a flush that heartbeats was on its way (a Redis Cluster master failed over: the
+     * flush was stuck on the dead master). That older flush ends after the rewrite was asked for; the rewrite is
+     * still written and the counts shown again. (RedisClusterIT: before, the old flush's heartbeat made the rewrite
+     * look done to nobody, and the replica held every count from then on.)
+     */
+    @Test
+    void aRewriteAskedForWhileAFlushIsOnItsWayIsWrittenAndCountsAreShownAgain() {
+        RecordingViewer viewer = join(loop0, A, 3).get(0);
+        flushAndDeliver();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.broadcastMillis())));
+        contexts.drain();
+        assertEquals(List.of("3/3"), viewer.counts());
+
+        // a change, written with the heartbeat that is due: stuck in the store
+        long due = heartbeats.get(heartbeats.size() - 1) + SETTINGS.heartbeatMillis();
+        run(context, () -> timers.advance(Duration.ofMillis(due - 1 - timers.millis())));
+        contexts.drain();
+        join(loop0, A, 1);
+        stall = io.vertx.core.Promise.promise();
+        int beats = heartbeats.size();
+        run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.flushMillis())));
+        contexts.drain();
+        assertEquals(beats, heartbeats.size(), "the heartbeat waits for the report");
+        int sent = reports.size();
+        run(context, reporter::rewriteAll);
+        contexts.drain();
+        assertEquals(sent, reports.size(), "one flush at a time");
+
+        stall.complete();
+        stall = null;
+        contexts.drain();
+        for (int i = 0; i < 3; i++) {
+            run(context, () -> timers.advance(Duration.ofMillis(SETTINGS.heartbeatMillis())));
+            contexts.drain();
+        }
+        assertTrue(reports.size() > sent, "written again");
+        assertEquals(new PresenceStore.LocalCount(4, 4), reports.get(sent).get(A), "the rewrite: every entry, complete");
+        assertTrue(reporter.countsHeldFor(timers.millis()) <= 0, "counts are shown again");
+        assertEquals("4/4", viewer.counts().get(viewer.counts().size() - 1), viewer.counts().toString());
+    }
+
     @Test
     void stopRemovesTheReplicasEntries() throws Exception {
         join(loop0, A, 4);
