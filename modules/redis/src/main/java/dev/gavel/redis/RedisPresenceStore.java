@@ -348,7 +348,7 @@ final class RedisPresenceStore implements PresenceStore {
      * The auctions that replicas not found dead hold viewers in, by their indexes: read on request, so nothing is written
      * at rest to keep it. May include an auction a replica just left, or one of a replica that died a moment ago.
      */
-    Future<Set<AuctionId>> heldAuctions(long now) {
+    Future<Set<AuctionId>> heldAuctions() {
         List<Future<Response>> hashes = new ArrayList<>();
         for (String shard : topology.shards()) {
             hashes.add(redis.send(Request.cmd(Command.HGETALL).arg(livenessKey(shard))));

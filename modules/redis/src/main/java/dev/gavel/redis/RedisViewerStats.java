@@ -104,7 +104,8 @@ final class RedisViewerStats implements ViewerStats {
 
     @Override
     public Future<Set<AuctionId>> activeAuctions(long nowMillis) {
-        return presence.heldAuctions(nowMillis);
+        // who holds viewers is in the liveness hashes, whatever the time
+        return presence.heldAuctions();
     }
 
     @Override

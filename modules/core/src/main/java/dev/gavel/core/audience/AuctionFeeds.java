@@ -37,16 +37,8 @@ final class AuctionFeeds {
     private final Function<AuctionId, Future<ViewerCount>> storedCount;
 
     /**
-     * @param home       where subscriptions are made, and so where the broker calls the feeds back
-     * @param countsHeld how long (ms) from a given time counts must not be shown yet (see {@link CountReporter})
-     */
-    AuctionFeeds(Context home, EventBroker broker, AudienceSettings settings, Clock clock, Timers timers,
-                 AudienceMetrics metrics, LongUnaryOperator countsHeld) {
-        this(home, broker, settings, clock, timers, metrics, countsHeld, auction -> 0,
-                auction -> Future.succeededFuture(null));
-    }
-
-    /**
+     * @param home         where subscriptions are made, and so where the broker calls the feeds back
+     * @param countsHeld   how long (ms) from a given time counts must not be shown yet (see {@link CountReporter})
      * @param localViewers this replica's viewers of an auction: no count shown here is below them
      * @param storedCount  the auction's count as the store has it, read when a feed's subscription was restored
      *                     (counts announced while it was down were lost with it)

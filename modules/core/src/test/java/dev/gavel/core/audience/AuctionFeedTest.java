@@ -6,6 +6,7 @@ import dev.gavel.core.EventOffset;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.core.testing.ManualTime;
+import io.vertx.core.Future;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -59,7 +60,8 @@ class AuctionFeedTest {
         Context context1 = made.get(1);
         Context context2 = made.get(2);
         contexts = new OnContexts(home, context1, context2);
-        feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, metrics, now -> 0);
+        feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, metrics, now -> 0,
+                auction -> 0, auction -> Future.succeededFuture(null));
         loop1 = new LocalRooms(context1, (deltas, persons, ids) -> { }, metrics, feeds);
         loop2 = new LocalRooms(context2, (deltas, persons, ids) -> { }, metrics, feeds);
     }

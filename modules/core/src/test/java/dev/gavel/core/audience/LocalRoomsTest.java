@@ -5,6 +5,7 @@ import dev.gavel.core.EventOffset;
 import dev.gavel.core.ViewerCount;
 import dev.gavel.core.ViewerEvent;
 import dev.gavel.core.testing.ManualTime;
+import io.vertx.core.Future;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -53,7 +54,8 @@ class LocalRoomsTest {
         home = made.get(0);
         loop = made.get(1);
         contexts = new OnContexts(home, loop);
-        feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, AudienceMetrics.NONE, now -> 0);
+        feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, AudienceMetrics.NONE, now -> 0,
+                auction -> 0, auction -> Future.succeededFuture(null));
         rooms = new LocalRooms(loop, (deltas, persons, ids) -> {
             shipped.add(deltas);
             shippedIds.add(ids);
