@@ -268,7 +268,8 @@ final class CountReporter {
             beat = Future.succeededFuture(false);
             reported = reportCall.get();
         } else if (rewrite || !alive || lastHeartbeatAt == 0) {
-            // not alive in the store yet (or no longer): a report would be refused
+            // not alive in the store yet (or no longer), or writing everything back after the store came back
+            // (it may have lost this replica's liveness too): heartbeat first, or the report would be refused
             beat = heartbeatCall.get();
             reported = beat.compose(lapsed -> reportCall.get());
         } else {
