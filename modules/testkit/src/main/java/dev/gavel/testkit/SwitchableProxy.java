@@ -105,12 +105,12 @@ public final class SwitchableProxy implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        closeQuietly(sockets.isEmpty() ? new Socket() : sockets.get(0));
         try {
             server.close();
         } catch (IOException ignored) {
             // closed already
         }
+        // a snapshot: the pumps remove their sockets as they end, meanwhile
         sockets.forEach(SwitchableProxy::closeQuietly);
     }
 }
