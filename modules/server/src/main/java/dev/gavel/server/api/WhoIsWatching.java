@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -71,15 +72,7 @@ public final class WhoIsWatching {
                 .map(answers -> {
                     List<JsonObject> parts = new ArrayList<>();
                     parts.add(part(auction, after, limit + 1));
-                    TreeSet<String> missing = new TreeSet<>();
-                    for (String replica : others.keySet()) {
-                        JsonObject part = answers.containsKey(replica) ? parsed(answers.get(replica)) : null;
-                        if (part == null) {
-                            missing.add(replica);
-                        } else {
-                            parts.add(part);
-                        }
-                    }
+                    TreeSet<String> missing = gather(others.keySet(), answers, parts);
                     List<JsonObject> viewers = new ArrayList<>();
                     for (JsonObject part : parts) {
                         part.getJsonArray("viewers").forEach(v -> viewers.add((JsonObject) v));
@@ -105,17 +98,9 @@ public final class WhoIsWatching {
                 .map(answers -> {
                     Map<String, Long> byCountry = new HashMap<>();
                     long unknown = 0;
-                    TreeSet<String> missing = new TreeSet<>();
                     List<JsonObject> parts = new ArrayList<>();
                     parts.add(countriesPart(auction));
-                    for (String replica : others.keySet()) {
-                        JsonObject part = answers.containsKey(replica) ? parsed(answers.get(replica)) : null;
-                        if (part == null) {
-                            missing.add(replica);
-                        } else {
-                            parts.add(part);
-                        }
-                    }
+                    TreeSet<String> missing = gather(others.keySet(), answers, parts);
                     for (JsonObject part : parts) {
                         part.getJsonObject("countries").forEach(c -> byCountry.merge(c.getKey(), ((Number) c.getValue()).longValue(), Long::sum));
                         unknown += part.getLong("unknown");
@@ -168,6 +153,20 @@ public final class WhoIsWatching {
         JsonObject byCountry = new JsonObject();
         countries.byCountry().forEach(byCountry::put);
         return new JsonObject().put("countries", byCountry).put("unknown", countries.unknown());
+    }
+
+    /** Adds each replica's readable answer to {@code parts}; returns the replicas that gave none. */
+    private static TreeSet<String> gather(Collection<String> replicas, Map<String, String> answers, List<JsonObject> parts) {
+        TreeSet<String> missing = new TreeSet<>();
+        for (String replica : replicas) {
+            JsonObject part = answers.containsKey(replica) ? parsed(answers.get(replica)) : null;
+            if (part == null) {
+                missing.add(replica);
+            } else {
+                parts.add(part);
+            }
+        }
+        return missing;
     }
 
     private static JsonObject parsed(String answer) {
