@@ -84,13 +84,8 @@ final class RawWebSocket implements AutoCloseable {
         return headers.get(name);
     }
 
-    /** Sends one text frame with these payload bytes as they are (valid UTF-8 or not), masked as a client must. */
-    void sendText(byte[] payload) throws IOException {
-        sendTexts(payload, 1);
-    }
-
-    /** Sends the same short text frame {@code times} times, in as few writes as possible. */
-    void sendTexts(byte[] payload, int times) throws IOException {
+    /** One short text frame (payload up to 125 bytes) carrying these bytes as they are, masked as a client must. */
+    static byte[] maskedText(byte[] payload) {
         if (payload.length > 125) {
             throw new IllegalArgumentException("short frames only");
         }
@@ -102,6 +97,17 @@ final class RawWebSocket implements AutoCloseable {
         for (int i = 0; i < payload.length; i++) {
             frame[6 + i] = (byte) (payload[i] ^ mask[i % 4]);
         }
+        return frame;
+    }
+
+    /** Sends one text frame with these payload bytes as they are (valid UTF-8 or not), masked as a client must. */
+    void sendText(byte[] payload) throws IOException {
+        sendTexts(payload, 1);
+    }
+
+    /** Sends the same short text frame {@code times} times, in as few writes as possible. */
+    void sendTexts(byte[] payload, int times) throws IOException {
+        byte[] frame = maskedText(payload);
         OutputStream out = socket.getOutputStream();
         int perWrite = Math.max(1, 65536 / frame.length);
         byte[] batch = new byte[frame.length * perWrite];

@@ -42,7 +42,7 @@ class ViewerUpgradeIT {
             DataInputStream in = new DataInputStream(socket.getInputStream());
             assertEquals(200, readHead(in, true));
             assertEquals(101, readHead(in, false));
-            out.write(maskedText("{\"event\":\"heartbeat\"}"));
+            out.write(RawWebSocket.maskedText("{\"event\":\"heartbeat\"}".getBytes(StandardCharsets.UTF_8)));
             out.flush();
             List<String> texts = new ArrayList<>();
             // the viewer's count and the answer to its heartbeat, in whichever order
@@ -97,19 +97,6 @@ class ViewerUpgradeIT {
     private static byte[] upgrade(String uri) {
         return ("GET " + uri + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + KEY + "\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-    }
-
-    private static byte[] maskedText(String text) {
-        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
-        byte[] mask = {7, 1, 3, 5};
-        byte[] frame = new byte[6 + payload.length];
-        frame[0] = (byte) 0x81;
-        frame[1] = (byte) (0x80 | payload.length);
-        System.arraycopy(mask, 0, frame, 2, 4);
-        for (int i = 0; i < payload.length; i++) {
-            frame[6 + i] = (byte) (payload[i] ^ mask[i % 4]);
-        }
-        return frame;
     }
 
     /** Reads an answer's head, and its body by {@code Content-Length} when asked; returns the status. */
