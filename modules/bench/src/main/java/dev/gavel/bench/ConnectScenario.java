@@ -20,7 +20,9 @@ final class ConnectScenario implements Scenario {
         return List.of(
                 new Options.Spec("viewers", "10000", "viewers to connect"),
                 new Options.Spec("auctions", "1000", "viewers are spread round-robin over this many auctions"),
-                new Options.Spec("concurrency", "500", "connections being opened at once"));
+                new Options.Spec("concurrency", "500", "connections being opened at once"),
+                new Options.Spec("warmup-rounds", "4", "rounds of --viewers connected and closed before measuring, so that"
+                        + " the node and the generator run compiled, as a replica in service does (0: both measured cold)"));
     }
 
     @Override
@@ -32,6 +34,15 @@ final class ConnectScenario implements Scenario {
         try (Deployment deployment = Deployment.start(context, target, 1, target.env());
              Workers workers = context.workers(viewers, deployment)) {
             ServerProcess.sleep(2000);
+            long warmed = 0;
+            for (int round = 0; round < o.integer("warmup-rounds"); round++) {
+                warmed += workers.open(viewers, "warmup-*" + o.integer("auctions"), o.integer("concurrency"), 300_000).opened();
+                workers.all("close-some " + viewers + " 60000", 90_000);
+            }
+            if (warmed > 0) {
+                result.put("warmupViewers", warmed);
+                ServerProcess.sleep(3000);
+            }
             CpuWindow window = CpuWindow.start(deployment, workers);
             long cpu0 = deployment.cpuMillis();
             long generatorCpu0 = workers.stats().generatorCpuMs();

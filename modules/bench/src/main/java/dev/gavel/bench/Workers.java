@@ -41,7 +41,7 @@ final class Workers implements AutoCloseable {
         try {
             for (int i = 0; i < count; i++) {
                 List<String> command = new ArrayList<>(List.of(ServerProcess.javaBin("java"), "-Xms256m", "-Xmx1g",
-                        "-XX:+UseParallelGC", "-XX:ParallelGCThreads=1", "-XX:TieredStopAtLevel=1", "-cp", ownClassPath(), Bench.class.getName(),
+                        "-XX:+UseParallelGC", "-XX:ParallelGCThreads=1", "-cp", ownClassPath(), Bench.class.getName(),
                         "worker", "--targets", targets, "--transport", transport.cliName, "--sources", String.valueOf(sources),
                         "--index-offset", String.valueOf(i), "--index-stride", String.valueOf(count)));
                 if (!deflate) {
