@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +24,9 @@ import java.util.concurrent.CompletableFuture;
  * refused viewer tries again as socket.io-client does), then held with churn and bids. The generator knows the
  * truth (which viewers are open), so after every change it checks that every replica's API and every viewer show
  * the exact count of the sampled auctions, and how long that took. Measured per phase (join, rest, bids alone,
- * hold with churn): Redis commands/s and CPU (per shard), CPU per replica, the generators' share of the machine;
- * fan-out latency per auction size; refusals, retries and time to connect; disconnects nobody asked for.
+ * hold with churn; the warm-up bids before the bids alone apart): Redis commands/s and CPU (per shard), CPU per
+ * replica, the generators' share of the machine; fan-out latency per auction size, and per bid when it was done and
+ * how far apart the replicas finished it; refusals, retries and time to connect; disconnects nobody asked for.
  */
 final class ClusterScenario implements Scenario {
 
@@ -56,7 +58,8 @@ final class ClusterScenario implements Scenario {
                 new Options.Spec("concurrency", "1000", "connections being opened at once over all generators"),
                 new Options.Spec("retries", "30", "times a viewer refused with 503 tries again (back-off 1 s doubling to 5 s, ±50%)"),
                 new Options.Spec("rest-s", "30", "seconds at rest after the join (heartbeats only)"),
-                new Options.Spec("bids-s", "30", "seconds of bids alone (no churn) after the rest"),
+                new Options.Spec("warmup-s", "10", "seconds of bids before the measured ones (reported apart, as warmup*: a replica's first fan-outs to thousands run while the JIT compiles them)"),
+                new Options.Spec("bids-s", "30", "seconds of bids alone (no churn) after the rest and the warm-up"),
                 new Options.Spec("hold-s", "600", "seconds held with churn and bids"),
                 new Options.Spec("churn", "1.0", "percent of the viewers leaving (and as many new joining) per minute"),
                 new Options.Spec("churn-every-s", "10", "seconds between churn rounds (each round checks the counts)"),
@@ -271,6 +274,7 @@ final class ClusterScenario implements Scenario {
             ServerProcess.sleep(1000);
 
             // ---- join
+            phase("join: %d viewers at %s/s", plan.viewers, o.string("join-rate"));
             Meter join = Meter.start(deployment, workers);
             long joinTimeoutMs = Math.max(600_000, (long) (plan.viewers / Math.max(1, o.decimal("join-rate")) * 3000));
             List<JsonNode> opened = workers.each(openCommands(plan.workerPlans(plan.sizes, w), joinTimeoutMs), joinTimeoutMs);
@@ -294,11 +298,27 @@ final class ClusterScenario implements Scenario {
             perReplica("AfterJoin");
 
             // ---- rest
+            phase("rest: %d s", o.number("rest-s"));
             Meter rest = Meter.start(deployment, workers);
             ServerProcess.sleep(o.number("rest-s") * 1000);
             rest.finish(result, "rest");
 
+            // ---- warm-up: the same bids, measured apart; every viewer has them before the measured ones begin
+            if (o.number("warmup-s") > 0) {
+                phase("warm-up bids: %d s", o.number("warmup-s"));
+                workers.all("reset", 10_000);
+                Map<String, Long> warmup;
+                try (BidLoop loop = new BidLoop(deployment.ports(), bidAuctions(), o.decimal("bid-rate"), o.integer("payload-bytes"))) {
+                    ServerProcess.sleep(o.number("warmup-s") * 1000);
+                    warmup = loop.stop();
+                }
+                delivered(warmup);
+                result.put("warmupBids", warmup.values().stream().mapToLong(Long::longValue).sum());
+                fanout("warmup", workers.stats());
+            }
+
             // ---- bids alone
+            phase("bids alone: %d s", o.number("bids-s"));
             workers.all("reset", 10_000);
             Meter bids = Meter.start(deployment, workers);
             Map<String, Long> bidsAlone;
@@ -311,11 +331,13 @@ final class ClusterScenario implements Scenario {
             Workers.Stats bidStats = workers.stats();
             result.put("bidsBids", bidsAlone.values().stream().mapToLong(Long::longValue).sum())
                     .put("bidsDeliveries", bidStats.deliveries())
+                    .put("bidsCountUpdatesDelivered", bidStats.countUpdates())
                     .put("bidsViewersWithEveryBid", bidsDelivered.get("complete").asLong())
                     .put("bidsViewersExpectingBids", bidsDelivered.get("of").asLong());
             fanout("bids", bidStats);
 
             // ---- hold: churn and bids
+            phase("hold with churn and bids: %d s", o.number("hold-s"));
             workers.all("reset", 10_000);
             Meter hold = Meter.start(deployment, workers);
             long holdMs = o.number("hold-s") * 1000;
@@ -361,7 +383,8 @@ final class ClusterScenario implements Scenario {
                     .put("holdBids", holdBids.values().stream().mapToLong(Long::longValue).sum())
                     .put("holdDeliveries", holdStats.deliveries())
                     .put("holdViewersWithEveryBid", holdDelivered.get("complete").asLong())
-                    .put("holdViewersExpectingBids", holdDelivered.get("of").asLong());
+                    .put("holdViewersExpectingBids", holdDelivered.get("of").asLong())
+                    .put("holdCountUpdatesDelivered", holdStats.countUpdates());
             fanout("hold", holdStats);
             perReplica("End");
 
@@ -399,6 +422,11 @@ final class ClusterScenario implements Scenario {
                     + " " + (p.isEmpty() ? "," : p)).toList();
         }
 
+        /** A line on the console as a phase begins: a run takes many minutes, and tools may want to act on a phase. */
+        static void phase(String format, Object... args) {
+            System.out.printf("  %tT %s%n", System.currentTimeMillis(), String.format(format, args));
+        }
+
         List<String> bidAuctions() {
             return plan.bidRanks.stream().map(plan::name).toList();
         }
@@ -425,8 +453,27 @@ final class ClusterScenario implements Scenario {
                 if (h != null) {
                     result.latency(prefix, h);
                 }
+                bidEnds(prefix, stats.lastDeliveries(auction));
             }
             result.latency(phase + "FanoutAll", stats.latency());
+        }
+
+        /**
+         * When each bid was done: its last delivery anywhere ({@code BidDone}: p50 and max over the bids), and how far
+         * apart the replicas finished it ({@code ReplicaSpread}: the last replica's last delivery less the first
+         * replica's). A small spread with a late finish is the whole machine busy; a large one is one replica behind.
+         */
+        void bidEnds(String prefix, Map<Long, Map<Integer, Long>> perBid) {
+            if (perBid.isEmpty()) {
+                return;
+            }
+            long[] done = perBid.values().stream().mapToLong(byPort -> Collections.max(byPort.values())).sorted().toArray();
+            long[] spread = perBid.values().stream()
+                    .mapToLong(byPort -> Collections.max(byPort.values()) - Collections.min(byPort.values())).sorted().toArray();
+            result.put(prefix + "BidDoneP50Ms", done[done.length / 2] / 1000.0)
+                    .put(prefix + "BidDoneMaxMs", done[done.length - 1] / 1000.0)
+                    .put(prefix + "ReplicaSpreadP50Ms", spread[spread.length / 2] / 1000.0)
+                    .put(prefix + "ReplicaSpreadMaxMs", spread[spread.length - 1] / 1000.0);
         }
 
         /** The open viewers of each auction, summed over the generators. */

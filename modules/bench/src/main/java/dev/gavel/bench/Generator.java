@@ -12,6 +12,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SelectStrategy;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollSocketChannel;
@@ -20,6 +21,7 @@ import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.util.IntSupplier;
 import org.HdrHistogram.Histogram;
 
 import java.io.BufferedReader;
@@ -32,12 +34,14 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The load generator: one JVM holding up to ~18,000 viewers on a single Netty event loop, driven by the
@@ -64,6 +68,12 @@ final class Generator {
     private final Histogram latency = new Histogram(LATENCY_MAX_MICROS, 3);
     /** Publish-to-delivery latency per auction, for fan-out by auction size. */
     private final Map<String, Histogram> latencyByAuction = new TreeMap<>();
+    /**
+     * Per auction, per bid (its publish stamp) and per replica (its port): when the replica's last viewer here got the
+     * bid, in microseconds after the publish. Merged over the generators, it tells whether a bid was late everywhere
+     * (the machine) or at one replica.
+     */
+    private final Map<String, Map<Long, Map<Integer, Long>>> lastDeliveries = new TreeMap<>();
     /** From a viewer's first attempt to its admission, retries included. */
     private final Histogram connectTime = new Histogram(LATENCY_MAX_MICROS, 3);
     private final java.util.Random random;
@@ -93,12 +103,44 @@ final class Generator {
         this.indexStride = indexStride;
         this.random = new java.util.Random(31L * indexOffset + 7);
         boolean epoll = Epoll.isAvailable();
-        this.group = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        this.group = new MultiThreadIoEventLoopGroup(1, epoll ? EpollIoHandler.newFactory(0, PacedSelect::new) : NioIoHandler.newFactory());
         this.loop = group.next();
         this.bootstrap = new Bootstrap().group(loop)
                 .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000);
+    }
+
+    /**
+     * How the generator's loop waits for its sockets while frames keep coming: it takes what is ready, and when
+     * nothing is, it sleeps {@link #PACE_NANOS} instead of blocking in {@code epoll_wait}; once nothing came for
+     * {@link #QUIET_NANOS} it blocks as usual. On loopback the sender's {@code write} runs the receiver's side of TCP,
+     * including waking a reader blocked in {@code epoll_wait}: with thousands of viewers per generator getting one
+     * frame each, that is one wake-up of this thread per frame, paid partly by the replica's event loop. Browsers on
+     * their own machines cost a server nothing of the kind; a paced generator reads ~1 ms of frames per wake-up, adding
+     * at most that to what it measures (2026-12-07: see docs/benchmarks.md, "The paced generator").
+     */
+    static final class PacedSelect implements SelectStrategy {
+        static final long PACE_NANOS = 1_000_000;
+        static final long QUIET_NANOS = 20_000_000;
+        private long lastReadyNs;
+
+        @Override
+        public int calculateStrategy(IntSupplier selectNow, boolean hasTasks) throws Exception {
+            int ready = selectNow.get();
+            if (ready > 0) {
+                lastReadyNs = System.nanoTime();
+                return ready;
+            }
+            if (hasTasks) {
+                return 0;
+            }
+            if (System.nanoTime() - lastReadyNs > QUIET_NANOS) {
+                return SelectStrategy.SELECT;
+            }
+            LockSupport.parkNanos(PACE_NANOS);
+            return SelectStrategy.CONTINUE;
+        }
     }
 
     // ---- called on the event loop by viewers
@@ -155,7 +197,7 @@ final class Generator {
         }
     }
 
-    void bid(Viewer viewer, long latencyNs) {
+    void bid(Viewer viewer, long sentNs, long latencyNs) {
         deliveries++;
         if (latencyNs < 0) {
             unstamped++;
@@ -163,6 +205,8 @@ final class Generator {
             long micros = Math.min(latencyNs / 1000, LATENCY_MAX_MICROS);
             latency.recordValue(micros);
             latencyByAuction.computeIfAbsent(viewer.auction, a -> new Histogram(LATENCY_MAX_MICROS, 3)).recordValue(micros);
+            lastDeliveries.computeIfAbsent(viewer.auction, a -> new HashMap<>())
+                    .computeIfAbsent(sentNs, t -> new TreeMap<>()).merge(viewer.remote.getPort(), micros, Math::max);
         }
     }
 
@@ -350,6 +394,7 @@ final class Generator {
         return onLoop(() -> {
             latency.reset();
             latencyByAuction.clear();
+            lastDeliveries.clear();
             deliveries = 0;
             unstamped = 0;
             countUpdates = 0;
@@ -404,6 +449,14 @@ final class Generator {
             reply.put("latency", encode(latency));
             ObjectNode byAuction = reply.putObject("latencyByAuction");
             latencyByAuction.forEach((auction, histogram) -> byAuction.put(auction, encode(histogram)));
+            ObjectNode last = reply.putObject("lastDeliveries");
+            lastDeliveries.forEach((auction, bids) -> {
+                ObjectNode perBid = last.putObject(auction);
+                bids.forEach((sentNs, byPort) -> {
+                    ObjectNode perPort = perBid.putObject(String.valueOf(sentNs));
+                    byPort.forEach((port, micros) -> perPort.put(String.valueOf(port), micros));
+                });
+            });
             reply.put("connectTime", encode(connectTime));
             reply.put("refused", refused);
             reply.put("retries", retries);

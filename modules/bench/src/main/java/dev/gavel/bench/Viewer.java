@@ -190,7 +190,7 @@ final class Viewer {
     private void bid(String text) {
         long sentNs = Frames.longField(text, "t", Long.MIN_VALUE);
         bids++;
-        generator.bid(this, sentNs == Long.MIN_VALUE ? -1 : System.nanoTime() - sentNs);
+        generator.bid(this, sentNs, sentNs == Long.MIN_VALUE ? -1 : System.nanoTime() - sentNs);
     }
 
     private void event(String name, String text) {

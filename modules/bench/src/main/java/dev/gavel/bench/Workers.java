@@ -40,14 +40,18 @@ final class Workers implements AutoCloseable {
         Workers all = new Workers();
         try {
             for (int i = 0; i < count; i++) {
+                Files.createDirectories(logDir);
+                // Netty's leak detector samples one buffer in 128 and records a stack trace for it: 5% of a generator's
+                // CPU during a fan-out (perf, 2026-12-07), a cost no real client pays. The GC log says what the
+                // generator's own pauses were.
                 List<String> command = new ArrayList<>(List.of(ServerProcess.javaBin("java"), "-Xms256m", "-Xmx1g",
-                        "-XX:+UseParallelGC", "-XX:ParallelGCThreads=1", "-cp", ownClassPath(), Bench.class.getName(),
+                        "-XX:+UseParallelGC", "-XX:ParallelGCThreads=1", "-Dio.netty.leakDetection.level=disabled",
+                        "-Xlog:gc:file=" + logDir.toAbsolutePath().resolve("worker-" + i + "-gc.log"), "-cp", ownClassPath(), Bench.class.getName(),
                         "worker", "--targets", targets, "--transport", transport.cliName, "--sources", String.valueOf(sources),
                         "--index-offset", String.valueOf(i), "--index-stride", String.valueOf(count)));
                 if (!deflate) {
                     command.add("--no-deflate");
                 }
-                Files.createDirectories(logDir);
                 Process process = Processes.track(new ProcessBuilder(command)
                         .redirectError(logDir.resolve("worker-" + i + ".log").toFile()).start());
                 all.workers.add(new Worker(process));
@@ -131,7 +135,13 @@ final class Workers implements AutoCloseable {
         List<JsonNode> slow = new ArrayList<>();
         Map<String, Histogram> latencyByAuction = new TreeMap<>();
         Histogram connectTime = new Histogram(Generator.LATENCY_MAX_MICROS, 3);
+        Map<String, Map<Long, Map<Integer, Long>>> lastDeliveries = new TreeMap<>();
         for (JsonNode reply : replies) {
+            reply.path("lastDeliveries").fields().forEachRemaining(auction -> auction.getValue().fields().forEachRemaining(bid ->
+                    bid.getValue().fields().forEachRemaining(port -> lastDeliveries
+                            .computeIfAbsent(auction.getKey(), a -> new TreeMap<>())
+                            .computeIfAbsent(Long.parseLong(bid.getKey()), t -> new TreeMap<>())
+                            .merge(Integer.parseInt(port.getKey()), port.getValue().asLong(), Math::max))));
             latency.add(Generator.decode(reply.get("latency").asText()));
             reply.get("latencyByAuction").fields().forEachRemaining(e -> latencyByAuction
                     .computeIfAbsent(e.getKey(), a -> new Histogram(Generator.LATENCY_MAX_MICROS, 3))
@@ -145,14 +155,23 @@ final class Workers implements AutoCloseable {
                 closeCodes, failures, sum(replies, "deflateAccepted"), sum(replies, "pings"), max(replies, "maxPingGapMs"),
                 sum(replies, "deliveries"), sum(replies, "unstamped"), sum(replies, "countUpdates"),
                 sum(replies, "frameErrors"), latency, slow, sum(replies, "cpuMs"), sum(replies, "rssKb"),
-                latencyByAuction, connectTime, sum(replies, "refused"), sum(replies, "retries"));
+                latencyByAuction, connectTime, sum(replies, "refused"), sum(replies, "retries"), lastDeliveries);
     }
 
     record Stats(long viewers, long open, long failed, long disconnects, Map<String, Long> closeCodes,
                  Map<String, Long> failures, long deflateAccepted, long pings, long maxPingGapMs, long deliveries,
                  long unstamped, long countUpdates, long frameErrors, Histogram latency, List<JsonNode> slow,
                  long generatorCpuMs, long generatorRssKb, Map<String, Histogram> latencyByAuction,
-                 Histogram connectTime, long refused, long retries) {
+                 Histogram connectTime, long refused, long retries,
+                 Map<String, Map<Long, Map<Integer, Long>>> lastDeliveries) {
+
+        /**
+         * Per bid of {@code auction} (by publish stamp): when each replica's last viewer got it, in microseconds after
+         * the publish, over every generator.
+         */
+        Map<Long, Map<Integer, Long>> lastDeliveries(String auction) {
+            return lastDeliveries.getOrDefault(auction, Map.of());
+        }
     }
 
     static long sum(List<JsonNode> replies, String field) {
