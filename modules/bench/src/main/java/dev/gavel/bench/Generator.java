@@ -118,7 +118,7 @@ final class Generator {
      * including waking a reader blocked in {@code epoll_wait}: with thousands of viewers per generator getting one
      * frame each, that is one wake-up of this thread per frame, paid partly by the replica's event loop. Browsers on
      * their own machines cost a server nothing of the kind; a paced generator reads ~1 ms of frames per wake-up, adding
-     * at most that to what it measures (2026-12-07: see docs/benchmarks.md, "The paced generator").
+     * at most that to what it measures (docs/benchmarks.md, "what sets the hot auction's p99, and the paced generator").
      */
     static final class PacedSelect implements SelectStrategy {
         static final long PACE_NANOS = 1_000_000;
