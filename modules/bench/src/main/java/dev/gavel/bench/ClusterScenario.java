@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Many replicas on one Redis (or a Redis Cluster) with a realistic audience: N viewers over many auctions, one
@@ -606,23 +608,21 @@ final class ClusterScenario implements Scenario {
         private final Thread thread;
         private final Map<String, Long> accepted = new TreeMap<>();
         private final Map<Integer, Integer> statuses = new TreeMap<>();
-        private volatile boolean running = true;
+        /** Counted down by {@link #stop}: ends the wait for the next bid, never a bid being published. */
+        private final CountDownLatch stopped = new CountDownLatch(1);
 
         BidLoop(List<Integer> ports, List<String> auctions, double rate, int payloadBytes) {
             Publisher publisher = new Publisher(payloadBytes);
             auctions.forEach(a -> accepted.put(a, 0L));
             thread = new Thread(() -> {
                 long start = System.nanoTime();
-                for (long i = 0; running && rate > 0 && !auctions.isEmpty(); i++) {
+                for (long i = 0; rate > 0 && !auctions.isEmpty(); i++) {
                     long wait = start + (long) (i * 1e9 / rate) - System.nanoTime();
-                    if (wait > 0) {
-                        try {
-                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                        } catch (InterruptedException e) {
+                    try {
+                        if (stopped.await(Math.max(0, wait), TimeUnit.NANOSECONDS)) {
                             return;
                         }
-                    }
-                    if (!running) {
+                    } catch (InterruptedException e) {
                         return;
                     }
                     String auction = auctions.get((int) (i % auctions.size()));
@@ -639,8 +639,7 @@ final class ClusterScenario implements Scenario {
 
         /** Stops publishing, waits for the bid in flight; the accepted bids per auction. */
         Map<String, Long> stop() throws InterruptedException {
-            running = false;
-            thread.interrupt();
+            stopped.countDown();
             thread.join(70_000);
             synchronized (accepted) {
                 return new TreeMap<>(accepted);
