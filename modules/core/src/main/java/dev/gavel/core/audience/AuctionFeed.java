@@ -517,10 +517,13 @@ final class AuctionFeed implements EventBroker.AuctionListener {
         }
     }
 
-    /** Shows the latest count as soon as the throttle allows, and not while counts are held back. */
+    /**
+     * Shows the latest count as soon as the throttle allows (later for a big audience here), and not while counts are
+     * held back.
+     */
     private void scheduleBroadcast() {
         long now = feeds.clock().millis();
-        long delay = Math.max(throttle.delayBeforeNext(now), feeds.countsHeldFor(now));
+        long delay = Math.max(throttle.delayBeforeNext(now, feeds.viewersHere(auction)), feeds.countsHeldFor(now));
         if (delay <= 0) {
             broadcast();
         } else {

@@ -140,8 +140,13 @@ final class AuctionFeeds {
     }
 
     /** {@code count}, or this replica's own viewers of its auction (and a peak at least that) when they are more. */
+    /** This replica's viewers of {@code auction}. */
+    long viewersHere(AuctionId auction) {
+        return localViewers.applyAsLong(auction);
+    }
+
     ViewerCount atLeastLocal(ViewerCount count) {
-        long here = localViewers.applyAsLong(count.auctionId());
+        long here = viewersHere(count.auctionId());
         return count.current() >= here ? count
                 : new ViewerCount(count.auctionId(), here, Math.max(count.peak(), here), count.version());
     }

@@ -49,6 +49,8 @@ class AuctionFeedTest {
     private LocalRooms loop1;
     private LocalRooms loop2;
     private int viewers;
+    /** This replica's viewers of an auction, as the feeds are told. */
+    private volatile long viewersHere;
 
     @BeforeEach
     void start() {
@@ -61,7 +63,7 @@ class AuctionFeedTest {
         Context context2 = made.get(2);
         contexts = new OnContexts(home, context1, context2);
         feeds = new AuctionFeeds(home, broker, SETTINGS, timers, timers, metrics, now -> 0,
-                auction -> 0, auction -> Future.succeededFuture(null));
+                auction -> viewersHere, auction -> Future.succeededFuture(null));
         loop1 = new LocalRooms(context1, (deltas, persons, ids) -> { }, metrics, feeds);
         loop2 = new LocalRooms(context2, (deltas, persons, ids) -> { }, metrics, feeds);
     }
@@ -525,6 +527,20 @@ class AuctionFeedTest {
         assertEquals(List.of("2/2", "4/4"), two.counts());
         assertEquals(2, metrics.broadcasts.get());
         assertEquals(4, feeds.known(A).current());
+    }
+
+    @Test
+    void aBigAudienceHereIsShownItsCountAtMostOnceASecond() {
+        viewersHere = 5_000;
+        RecordingViewer one = join(loop1, null);
+
+        onHome(() -> broker.listener().onCount(new ViewerCount(A, 6_000, 6_000, 1)));
+        onHome(() -> broker.listener().onCount(new ViewerCount(A, 6_001, 6_001, 2)));
+        onHome(() -> timers.advance(Duration.ofMillis(999)));
+        assertEquals(List.of("6000/6000"), one.counts(), "5,000 viewers here: a second between broadcasts");
+        onHome(() -> timers.advance(Duration.ofMillis(1)));
+
+        assertEquals(List.of("6000/6000", "6001/6001"), one.counts());
     }
 
     private static void awaitQuietly(CyclicBarrier barrier) {
