@@ -358,7 +358,11 @@ final class EngineSession {
         }
     }
 
-    /** When {@link #tick()} has something to do next, in the clock's millis; {@link Long#MAX_VALUE} once closed. */
+    /**
+     * When {@link #tick()} has something to do next, in the clock's millis; {@link Long#MAX_VALUE} once closed. It only
+     * moves later as the session goes on, except when a {@link #probe} starts: its owner looks at it again then
+     * ({@link SessionTicker#sooner}).
+     */
     long nextDeadline() {
         if (closed) {
             return Long.MAX_VALUE;

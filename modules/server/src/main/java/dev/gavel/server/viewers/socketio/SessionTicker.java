@@ -4,10 +4,16 @@ package dev.gavel.server.viewers.socketio;
  * The Engine.IO sessions held by one event loop, and the one periodic timer that drives them: every
  * {@link #TICK_MILLIS} it ticks the sessions whose deadline (a ping to send, a pong overdue, an upgrade that took
  * too long) has come. One timer per loop instead of one per session: nothing is allocated per ping, and a session
- * costs a slot in an array. The tick's granularity does not show: a session sends its pings up to
+ * costs a slot in two arrays. The tick's granularity does not show: a session sends its pings up to
  * {@link #PING_LEAD_MILLIS} early and checks its deadlines on every request of its client, so a client that stops
  * answering finds its session gone exactly {@code pingInterval + pingTimeout} after its last pong. Only what the
  * server does unasked (the CLOSE to a held poll, the close of a WebSocket) may come up to a tick late.
+ *
+ * <p>Beside each session the ticker keeps when it is due, as the session said after its last tick. A tick reads
+ * that flat array and touches only the sessions that are due: at 15,000 sessions a loop, a tick is a scan of 120 KB
+ * of longs instead of a visit to every session (which was a quarter of an idle replica's CPU). A session's deadline
+ * only moves later as it goes on (a pong, a ping sent), except when an upgrade starts; whoever starts one says so
+ * ({@link #sooner}). A due time that is too early costs one tick that finds nothing to do.
  *
  * <p>Confined to its loop's context.
  */
@@ -20,46 +26,81 @@ final class SessionTicker {
      */
     static final long PING_LEAD_MILLIS = 2 * TICK_MILLIS;
 
-    private SocketIoConnection[] sessions = new SocketIoConnection[64];
+    /** What a ticker drives. */
+    interface Ticked {
+        /** When {@link #tick()} next has something to do, in the clock's millis; {@link Long#MAX_VALUE} once ended. */
+        long nextDeadline();
+
+        /** Does what is due; may end the session, which then leaves the ticker ({@link #remove}). */
+        void tick();
+
+        /** Where the ticker keeps the session: set by the ticker only; -1 when it holds it not. */
+        int tickerSlot();
+
+        void tickerSlot(int slot);
+    }
+
+    private Ticked[] sessions = new Ticked[64];
+    /** Per slot, the session's {@link Ticked#nextDeadline()} as of its last tick, or earlier. */
+    private long[] dueAt = new long[64];
     private int size;
 
-    /** Adds a session; {@link SocketIoConnection#tickerSlot} remembers where. */
-    void add(SocketIoConnection connection) {
+    void add(Ticked session) {
         if (size == sessions.length) {
-            SocketIoConnection[] grown = new SocketIoConnection[size * 2];
-            System.arraycopy(sessions, 0, grown, 0, size);
-            sessions = grown;
+            resize(size * 2);
         }
-        connection.tickerSlot = size;
-        sessions[size++] = connection;
+        sessions[size] = session;
+        dueAt[size] = session.nextDeadline();
+        session.tickerSlot(size++);
     }
 
     /** Removes a session in constant time: the last one takes its slot. */
-    void remove(SocketIoConnection connection) {
-        int slot = connection.tickerSlot;
-        if (slot < 0 || slot >= size || sessions[slot] != connection) {
+    void remove(Ticked session) {
+        int slot = session.tickerSlot();
+        if (slot < 0 || slot >= size || sessions[slot] != session) {
             return;
         }
-        SocketIoConnection last = sessions[--size];
+        Ticked last = sessions[--size];
         sessions[slot] = last;
-        last.tickerSlot = slot;
+        dueAt[slot] = dueAt[size];
+        last.tickerSlot(slot);
         sessions[size] = null;
-        connection.tickerSlot = -1;
+        session.tickerSlot(-1);
         if (sessions.length > 64 && size < sessions.length / 4) {
-            SocketIoConnection[] shrunk = new SocketIoConnection[sessions.length / 2];
-            System.arraycopy(sessions, 0, shrunk, 0, size);
-            sessions = shrunk;
+            resize(sessions.length / 2);
+        }
+    }
+
+    /** The session's deadline may be closer than it was (an upgrade started): the ticker looks at it again. */
+    void sooner(Ticked session) {
+        int slot = session.tickerSlot();
+        if (slot >= 0 && slot < size && sessions[slot] == session) {
+            dueAt[slot] = Math.min(dueAt[slot], session.nextDeadline());
         }
     }
 
     /** Ticks every session that is due at {@code now}; a session that ends meanwhile leaves its slot to another. */
     void tick(long now) {
         for (int i = 0; i < size; i++) {
-            SocketIoConnection connection = sessions[i];
-            connection.tickIfDue(now);
-            if (i < size && sessions[i] != connection) {
+            if (dueAt[i] > now) {
+                continue;
+            }
+            Ticked session = sessions[i];
+            session.tick();
+            if (i < size && sessions[i] == session) {
+                dueAt[i] = session.nextDeadline();
+            } else {
                 i--;
             }
         }
+    }
+
+    private void resize(int length) {
+        Ticked[] resizedSessions = new Ticked[length];
+        long[] resizedDue = new long[length];
+        System.arraycopy(sessions, 0, resizedSessions, 0, size);
+        System.arraycopy(dueAt, 0, resizedDue, 0, size);
+        sessions = resizedSessions;
+        dueAt = resizedDue;
     }
 }

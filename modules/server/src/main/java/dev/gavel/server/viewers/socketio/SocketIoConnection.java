@@ -34,7 +34,7 @@ import java.util.Map;
  * <p>Every call into the session runs on that context. A long-polling request or an upgrade WebSocket of the
  * session may arrive on another event loop; its owner hands it over with {@link #onContext}.
  */
-final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket.Host {
+final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket.Host, SessionTicker.Ticked {
 
     private static final Logger LOG = LoggerFactory.getLogger(SocketIoConnection.class);
     /** How long a session that ended between two polls waits for the poll that is told so. */
@@ -64,7 +64,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     private String returningPid;
     private boolean ended;
     /** Where {@link SessionTicker} keeps this session; -1 once it left. */
-    int tickerSlot = -1;
+    private int tickerSlot = -1;
 
     private SocketIoConnection(Vertx vertx, Clock clock, ViewerAdmission admission, ViewerAdmission.Admitted admitted,
                                Audience audience, ViewerDirectory directory, GavelMetrics metrics, Map<String, SocketIoConnection> registry,
@@ -151,7 +151,11 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     void probe(LeanWebSocket ws) {
         WebSocketTransport candidate = new WebSocketTransport(ws);
         wire(candidate);
-        onContext(() -> session.probe(candidate));
+        onContext(() -> {
+            session.probe(candidate);
+            // the upgrade's deadline may come before the next ping
+            ticker.sooner(this);
+        });
     }
 
     @Override
@@ -165,11 +169,24 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         socket.receive(data);
     }
 
-    /** Called by the {@link SessionTicker} of this session's loop, every tick. */
-    void tickIfDue(long now) {
-        if (session.nextDeadline() <= now) {
-            session.tick();
-        }
+    @Override
+    public long nextDeadline() {
+        return session.nextDeadline();
+    }
+
+    @Override
+    public void tick() {
+        session.tick();
+    }
+
+    @Override
+    public int tickerSlot() {
+        return tickerSlot;
+    }
+
+    @Override
+    public void tickerSlot(int slot) {
+        tickerSlot = slot;
     }
 
     @Override
