@@ -309,11 +309,7 @@ final class ClusterScenario implements Scenario {
             if (o.number("warmup-s") > 0) {
                 phase("warm-up bids: %d s", o.number("warmup-s"));
                 workers.all("reset", 10_000);
-                Map<String, Long> warmup;
-                try (BidLoop loop = new BidLoop(deployment.ports(), bidAuctions(), o.decimal("bid-rate"), o.integer("payload-bytes"))) {
-                    ServerProcess.sleep(o.number("warmup-s") * 1000);
-                    warmup = loop.stop();
-                }
+                Map<String, Long> warmup = bidsFor(o.number("warmup-s"));
                 delivered(warmup);
                 result.put("warmupBids", warmup.values().stream().mapToLong(Long::longValue).sum());
                 fanout("warmup", workers.stats());
@@ -323,11 +319,7 @@ final class ClusterScenario implements Scenario {
             phase("bids alone: %d s", o.number("bids-s"));
             workers.all("reset", 10_000);
             Meter bids = Meter.start(deployment, workers);
-            Map<String, Long> bidsAlone;
-            try (BidLoop loop = new BidLoop(deployment.ports(), bidAuctions(), o.decimal("bid-rate"), o.integer("payload-bytes"))) {
-                ServerProcess.sleep(o.number("bids-s") * 1000);
-                bidsAlone = loop.stop();
-            }
+            Map<String, Long> bidsAlone = bidsFor(o.number("bids-s"));
             JsonNode bidsDelivered = delivered(bidsAlone);
             bids.finish(result, "bids");
             Workers.Stats bidStats = workers.stats();
@@ -351,7 +343,7 @@ final class ClusterScenario implements Scenario {
             int rounds = 0;
             Map<String, Long> holdBids;
             long holdStart = System.nanoTime();
-            try (BidLoop loop = new BidLoop(deployment.ports(), bidAuctions(), o.decimal("bid-rate"), o.integer("payload-bytes"))) {
+            try (BidLoop loop = bidLoop()) {
                 long endAt = holdStart + holdMs * 1_000_000;
                 while (true) {
                     // a round that overran (a slow check) is followed by the next at once; the hold ends on time
@@ -431,6 +423,19 @@ final class ClusterScenario implements Scenario {
 
         List<String> bidAuctions() {
             return plan.bidRanks.stream().map(plan::name).toList();
+        }
+
+        /** Bids at {@code --bid-rate} to the bid auctions, round-robin over the replicas, until stopped. */
+        BidLoop bidLoop() {
+            return new BidLoop(deployment.ports(), bidAuctions(), o.decimal("bid-rate"), o.integer("payload-bytes"));
+        }
+
+        /** Bids for {@code seconds}, nothing else; the accepted bids per auction. */
+        Map<String, Long> bidsFor(long seconds) throws InterruptedException {
+            try (BidLoop loop = bidLoop()) {
+                ServerProcess.sleep(seconds * 1000);
+                return loop.stop();
+            }
         }
 
         /** Waits (up to 60 s) until every viewer open since the reset got every bid its auction was sent since. */
