@@ -147,6 +147,29 @@ final class RawWebSocket implements AutoCloseable {
         }
     }
 
+    /** Reads frames until a text frame and returns its payload; fails on the server's close frame. */
+    String readText() throws IOException {
+        while (true) {
+            int first = in.readUnsignedByte();
+            int second = in.readUnsignedByte();
+            long length = second & 0x7f;
+            if (length == 126) {
+                length = in.readUnsignedShort();
+            } else if (length == 127) {
+                length = in.readLong();
+            }
+            byte[] payload = new byte[(int) length];
+            in.readFully(payload);
+            int opcode = first & 0x0f;
+            if (opcode == 0x8) {
+                throw new EOFException("closed by the server");
+            }
+            if (opcode == 0x1) {
+                return new String(payload, StandardCharsets.UTF_8);
+            }
+        }
+    }
+
     /** One line of an HTTP answer's head, without its CR LF. */
     static String line(InputStream in) throws IOException {
         ByteArrayOutputStream line = new ByteArrayOutputStream();

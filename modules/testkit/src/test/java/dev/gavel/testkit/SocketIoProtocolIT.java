@@ -11,6 +11,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -75,6 +76,34 @@ class SocketIoProtocolIT {
         assertTrue(cookie.startsWith("GAVEL_NODE=node-0;") && cookie.contains("Path=/") && cookie.contains("SameSite=Lax"), cookie);
         assertEquals("http://localhost:3000", open.getHeader("Access-Control-Allow-Origin"));
         assertEquals("true", open.getHeader("Access-Control-Allow-Credentials"));
+    }
+
+    /**
+     * A pong makes the next ping due an interval later, which is sooner than the pong's own deadline was when the
+     * timeout is longer than the interval: the node's ticker must learn that from the pong, not from its last tick.
+     */
+    @Test
+    void eachPingFollowsThePongByTheIntervalWhenTheTimeoutIsLonger() throws Exception {
+        try (Cluster node = Cluster.start(null, 1, Map.of("SOCKETIO_PING_INTERVAL_MS", "500", "SOCKETIO_PING_TIMEOUT_MS", "10000"));
+             RawWebSocket ws = RawWebSocket.open(node.port(0), "/auction/?EIO=4&transport=websocket&slug=auction-pings", null, 1 << 16)) {
+            assertEquals(101, ws.status());
+            assertTrue(ws.readText().startsWith("0{"));
+            ws.sendText("40".getBytes(StandardCharsets.US_ASCII));
+            long lastPong = 0;
+            for (int pings = 0; pings < 4; ) {
+                if (!ws.readText().equals("2")) {
+                    continue;
+                }
+                long now = System.nanoTime();
+                if (pings > 0) {
+                    long afterPongMs = (now - lastPong) / 1_000_000;
+                    assertTrue(afterPongMs < 3_000, "ping " + pings + " came " + afterPongMs + " ms after the pong (interval 500 ms)");
+                }
+                ws.sendText("3".getBytes(StandardCharsets.US_ASCII));
+                lastPong = System.nanoTime();
+                pings++;
+            }
+        }
     }
 
     @Test

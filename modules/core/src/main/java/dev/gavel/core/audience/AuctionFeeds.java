@@ -139,12 +139,12 @@ final class AuctionFeeds {
         return metrics;
     }
 
-    /** {@code count}, or this replica's own viewers of its auction (and a peak at least that) when they are more. */
     /** This replica's viewers of {@code auction}. */
     long viewersHere(AuctionId auction) {
         return localViewers.applyAsLong(auction);
     }
 
+    /** {@code count}, or this replica's own viewers of its auction (and a peak at least that) when they are more. */
     ViewerCount atLeastLocal(ViewerCount count) {
         long here = viewersHere(count.auctionId());
         return count.current() >= here ? count

@@ -359,9 +359,8 @@ final class EngineSession {
     }
 
     /**
-     * When {@link #tick()} has something to do next, in the clock's millis; {@link Long#MAX_VALUE} once closed. It only
-     * moves later as the session goes on, except when a {@link #probe} starts: its owner looks at it again then
-     * ({@link SessionTicker#sooner}).
+     * When {@link #tick()} has something to do next, in the clock's millis; {@link Long#MAX_VALUE} once closed. It moves
+     * on a tick and on what the client sends; its owner reads it again after each ({@link SessionTicker#rescheduled}).
      */
     long nextDeadline() {
         if (closed) {

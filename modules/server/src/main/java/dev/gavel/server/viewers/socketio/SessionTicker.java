@@ -12,8 +12,8 @@ package dev.gavel.server.viewers.socketio;
  * <p>Beside each session the ticker keeps when it is due, as the session said after its last tick. A tick reads
  * that flat array and touches only the sessions that are due: at 15,000 sessions a loop, a tick is a scan of 120 KB
  * of longs instead of a visit to every session (which was a quarter of an idle replica's CPU). A session's deadline
- * only moves later as it goes on (a pong, a ping sent), except when an upgrade starts; whoever starts one says so
- * ({@link #sooner}). A due time that is too early costs one tick that finds nothing to do.
+ * moves when it is ticked, and when its client sends something (a pong, a poll, a post, an upgrade's probe and
+ * packets); its owner tells the ticker after each of those ({@link #rescheduled}).
  *
  * <p>Confined to its loop's context.
  */
@@ -41,10 +41,11 @@ final class SessionTicker {
     }
 
     private Ticked[] sessions = new Ticked[64];
-    /** Per slot, the session's {@link Ticked#nextDeadline()} as of its last tick, or earlier. */
+    /** Per slot, the session's {@link Ticked#nextDeadline()} as of its last tick or {@link #rescheduled}. */
     private long[] dueAt = new long[64];
     private int size;
 
+    /** Adds a session, due when it says. */
     void add(Ticked session) {
         if (size == sessions.length) {
             resize(size * 2);
@@ -71,11 +72,11 @@ final class SessionTicker {
         }
     }
 
-    /** The session's deadline may be closer than it was (an upgrade started): the ticker looks at it again. */
-    void sooner(Ticked session) {
+    /** The session's deadline may have moved (its client sent something): it is due when it now says. */
+    void rescheduled(Ticked session) {
         int slot = session.tickerSlot();
         if (slot >= 0 && slot < size && sessions[slot] == session) {
-            dueAt[slot] = Math.min(dueAt[slot], session.nextDeadline());
+            dueAt[slot] = session.nextDeadline();
         }
     }
 

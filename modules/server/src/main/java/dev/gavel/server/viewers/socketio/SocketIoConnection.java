@@ -126,6 +126,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
     /** A long-polling GET; false when it must be answered 400 (the session may have been closed for it). */
     boolean poll(EngineSession.Poll poll) {
         EngineSession.Answer answer = session.poll(poll);
+        ticker.rescheduled(this);
         if (session.bufferedChars() == 0) {
             wire.drained();
         }
@@ -139,7 +140,9 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
 
     /** A long-polling POST's body; false when it must be answered 400. */
     boolean post(String body) {
-        return session.post(body) == EngineSession.Answer.OK;
+        EngineSession.Answer answer = session.post(body);
+        ticker.rescheduled(this);
+        return answer == EngineSession.Answer.OK;
     }
 
     /**
@@ -153,8 +156,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
         wire(candidate);
         onContext(() -> {
             session.probe(candidate);
-            // the upgrade's deadline may come before the next ping
-            ticker.sooner(this);
+            ticker.rescheduled(this);
         });
     }
 
@@ -295,6 +297,7 @@ final class SocketIoConnection implements EngineSession.Listener, SocketIoSocket
             } else {
                 session.socketMessage(candidate, text);
             }
+            ticker.rescheduled(this);
         }));
         ws.binaryHandler(length -> onContext(() -> session.socketBinary(candidate)));
         ws.closeHandler(v -> onContext(() -> session.socketClosed(candidate)));

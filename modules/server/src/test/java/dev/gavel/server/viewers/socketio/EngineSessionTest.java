@@ -180,6 +180,21 @@ class EngineSessionTest {
         assertEquals(Long.MAX_VALUE, session.nextDeadline());
     }
 
+    /** Why the ticker is told after what a client sends, and not only after a tick (SessionTicker#rescheduled). */
+    @Test
+    void aPongBringsTheNextDeadlineCloserWhenTheTimeoutIsLongerThanTheInterval() {
+        EngineSettings settings = new EngineSettings(5_000, 20_000, 4096, UPGRADE_TIMEOUT);
+        RecordingSocket ws = new RecordingSocket();
+        EngineSession session = EngineSession.overWebSocket("sid3", settings, clock, NO_LEAD, listener, ws);
+        clock.advance(5_000);
+        session.tick();
+        assertEquals("2", ws.sent.get(ws.sent.size() - 1));
+        assertEquals(clock.millis() + 20_000, session.nextDeadline(), "the pong is due");
+        clock.advance(100);
+        session.socketMessage(ws, "3");
+        assertEquals(clock.millis() + 5_000, session.nextDeadline(), "the next ping: 15 s before the pong's deadline");
+    }
+
     @Test
     void aPollAtIntervalPlusTimeoutFindsTheSessionGoneBeforeTheNextTick() {
         long lead = SessionTicker.PING_LEAD_MILLIS;

@@ -65,24 +65,31 @@ class SessionTickerTest {
     }
 
     @Test
-    void aDeadlineThatMovedLaterCostsOneTickThatFindsItsNewOne() {
+    void aRescheduledSessionIsDueWhenItNowSays() {
         Session a = new Session("a", 1_000, 25_000);
+        Session b = new Session("b", 25_000, 25_000);
         ticker.add(a);
+        ticker.add(b);
         a.deadline = 5_000; // a pong came: the next ping is later
-        ticker.tick(1_000);
+        ticker.rescheduled(a);
+        b.deadline = 10_000; // an upgrade started: its deadline comes before the next ping
+        ticker.rescheduled(b);
+        ticker.tick(4_999);
+        assertEquals(List.of(), ticked);
+        ticker.tick(5_000);
         assertEquals(List.of("a"), ticked);
-        ticker.tick(2_000);
-        assertEquals(List.of("a"), ticked);
+        ticker.tick(10_000);
+        assertEquals(List.of("a", "b"), ticked);
     }
 
     @Test
-    void aDeadlineBroughtCloserIsTickedOnceTheTickerIsTold() {
+    void aSessionIsDueWhenItSaidAtItsLastTickUntilRescheduled() {
         Session a = new Session("a", 25_000, 25_000);
         ticker.add(a);
-        a.deadline = 10_000; // an upgrade started
+        a.deadline = 10_000;
         ticker.tick(10_000);
-        assertEquals(List.of(), ticked, "not told yet");
-        ticker.sooner(a);
+        assertEquals(List.of(), ticked, "the ticker reads due times it was given, not the session");
+        ticker.rescheduled(a);
         ticker.tick(10_000);
         assertEquals(List.of("a"), ticked);
     }
