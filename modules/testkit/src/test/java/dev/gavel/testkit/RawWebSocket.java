@@ -127,21 +127,12 @@ final class RawWebSocket implements AutoCloseable {
      */
     short readUntilClose(int[] textFrames) throws IOException {
         while (true) {
-            int first = in.readUnsignedByte();
-            int second = in.readUnsignedByte();
-            long length = second & 0x7f;
-            if (length == 126) {
-                length = in.readUnsignedShort();
-            } else if (length == 127) {
-                length = in.readLong();
-            }
-            byte[] payload = new byte[(int) length];
-            in.readFully(payload);
-            int opcode = first & 0x0f;
-            if (opcode == 0x8) {
+            Frame frame = readFrame();
+            if (frame.opcode() == 0x8) {
+                byte[] payload = frame.payload();
                 return payload.length >= 2 ? (short) (((payload[0] & 0xff) << 8) | (payload[1] & 0xff)) : -1;
             }
-            if (opcode == 0x1) {
+            if (frame.opcode() == 0x1) {
                 textFrames[0]++;
             }
         }
@@ -150,24 +141,32 @@ final class RawWebSocket implements AutoCloseable {
     /** Reads frames until a text frame and returns its payload; fails on the server's close frame. */
     String readText() throws IOException {
         while (true) {
-            int first = in.readUnsignedByte();
-            int second = in.readUnsignedByte();
-            long length = second & 0x7f;
-            if (length == 126) {
-                length = in.readUnsignedShort();
-            } else if (length == 127) {
-                length = in.readLong();
-            }
-            byte[] payload = new byte[(int) length];
-            in.readFully(payload);
-            int opcode = first & 0x0f;
-            if (opcode == 0x8) {
+            Frame frame = readFrame();
+            if (frame.opcode() == 0x8) {
                 throw new EOFException("closed by the server");
             }
-            if (opcode == 0x1) {
-                return new String(payload, StandardCharsets.UTF_8);
+            if (frame.opcode() == 0x1) {
+                return new String(frame.payload(), StandardCharsets.UTF_8);
             }
         }
+    }
+
+    /** One frame from the server (unmasked, as a server sends them). */
+    private record Frame(int opcode, byte[] payload) {
+    }
+
+    private Frame readFrame() throws IOException {
+        int first = in.readUnsignedByte();
+        int second = in.readUnsignedByte();
+        long length = second & 0x7f;
+        if (length == 126) {
+            length = in.readUnsignedShort();
+        } else if (length == 127) {
+            length = in.readLong();
+        }
+        byte[] payload = new byte[(int) length];
+        in.readFully(payload);
+        return new Frame(first & 0x0f, payload);
     }
 
     /** One line of an HTTP answer's head, without its CR LF. */
