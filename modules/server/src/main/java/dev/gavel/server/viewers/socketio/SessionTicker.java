@@ -9,7 +9,7 @@ package dev.gavel.server.viewers.socketio;
  * answering finds its session gone exactly {@code pingInterval + pingTimeout} after its last pong. Only what the
  * server does unasked (the CLOSE to a held poll, the close of a WebSocket) may come up to a tick late.
  *
- * <p>Beside each session the ticker keeps when it is due, as the session said after its last tick. A tick reads
+ * <p>Beside each session the ticker keeps when it is due, as the session last said. A tick reads
  * that flat array and touches only the sessions that are due: at 15,000 sessions a loop, a tick is a scan of 120 KB
  * of longs instead of a visit to every session (which was a quarter of an idle replica's CPU). A session's deadline
  * moves when it is ticked, and when its client sends something (a pong, a poll, a post, an upgrade's probe and
